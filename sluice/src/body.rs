@@ -1,0 +1,333 @@
+//! The body type shared by requests and responses.
+//!
+//! [`Body`] is an [`http_body::Body`] with `Bytes` frames. Whole bodies (the
+//! common case: JSON, text, an echoed upload) are kept as a single `Bytes`
+//! without boxing; the request body that the server receives is kept as is;
+//! anything else (streams, bodies produced by middleware) is boxed.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, Bytes, BytesMut};
+use futures_util::Stream;
+use http_body::Body as _;
+use http_body::{Frame, SizeHint};
+use http_body_util::BodyExt;
+use sync_wrapper::SyncWrapper;
+
+use crate::error::{BodyError, BoxError};
+
+type BoxBody = Pin<Box<dyn http_body::Body<Data = Bytes, Error = BoxError> + Send + 'static>>;
+
+/// An HTTP body: the request body a handler reads, or the response body sent
+/// to the client.
+///
+/// Build one from anything that holds bytes (`&'static str`, `String`,
+/// `Vec<u8>`, [`Bytes`]), from a stream with [`Body::from_stream`], or from
+/// any [`http_body::Body`] with [`Body::new`].
+///
+/// ```
+/// use sluice::Body;
+///
+/// let body = Body::from("hello");
+/// assert_eq!(body.as_bytes().map(|b| b.len()), Some(5));
+/// ```
+pub struct Body {
+    kind: Kind,
+}
+
+enum Kind {
+    Empty,
+    Full(Bytes),
+    Incoming {
+        body: SyncWrapper<hyper::body::Incoming>,
+        hint: SizeHint,
+    },
+    Boxed {
+        body: SyncWrapper<BoxBody>,
+        hint: SizeHint,
+    },
+}
+
+impl Body {
+    /// An empty body.
+    pub const fn empty() -> Self {
+        Body { kind: Kind::Empty }
+    }
+
+    /// Wraps any [`http_body::Body`] whose frames are `Bytes`-like.
+    ///
+    /// A `Body` passed in is returned as is, without another layer of boxing.
+    pub fn new<B>(body: B) -> Self
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Into<Bytes>,
+        B::Error: Into<BoxError>,
+    {
+        let mut slot = Some(body);
+        if let Some(same) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<Body>>() {
+            return same.take().expect("the slot was just filled");
+        }
+        let body = slot.expect("the slot is only emptied when B is Body");
+        let hint = body.size_hint();
+        let mapped = body
+            .map_frame(|frame| frame.map_data(Into::into))
+            .map_err(Into::into);
+        Body {
+            kind: Kind::Boxed {
+                body: SyncWrapper::new(Box::pin(mapped)),
+                hint,
+            },
+        }
+    }
+
+    /// A body that sends each item of `stream` as a chunk, as it comes.
+    ///
+    /// Streamed bodies have no `content-length`; the server sends them with
+    /// chunked encoding (HTTP/1.1) or as DATA frames (HTTP/2).
+    pub fn from_stream<S, T, E>(stream: S) -> Self
+    where
+        S: Stream<Item = Result<T, E>> + Send + 'static,
+        T: Into<Bytes> + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        use futures_util::TryStreamExt;
+        let frames = stream
+            .map_ok(|chunk| Frame::data(chunk.into()))
+            .map_err(Into::into);
+        Body::new(http_body_util::StreamBody::new(frames))
+    }
+
+    pub(crate) fn from_incoming(body: hyper::body::Incoming) -> Self {
+        let hint = body.size_hint();
+        Body {
+            kind: Kind::Incoming {
+                body: SyncWrapper::new(body),
+                hint,
+            },
+        }
+    }
+
+    /// The whole body, when it is held in memory as one piece.
+    ///
+    /// `Some` for bodies built from bytes or strings (and for a request body
+    /// already read by [`Request::bytes`](crate::Request::bytes)), `None` for
+    /// streams. Middleware such as GZip uses this to tell a whole response
+    /// from a streamed one.
+    pub fn as_bytes(&self) -> Option<&Bytes> {
+        match &self.kind {
+            Kind::Full(bytes) => Some(bytes),
+            Kind::Empty => {
+                static EMPTY: Bytes = Bytes::from_static(b"");
+                Some(&EMPTY)
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads the whole body into memory.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the underlying stream fails (for a request body: the client
+    /// went away or sent a malformed chunk).
+    pub async fn collect(self) -> Result<Bytes, BodyError> {
+        self.collect_limited(usize::MAX).await
+    }
+
+    /// Reads the whole body into memory, giving up as soon as it grows past
+    /// `limit` bytes (the rest is never read).
+    ///
+    /// # Errors
+    ///
+    /// [`BodyError::is_too_large`] is true when the limit was passed; other
+    /// errors come from the underlying stream.
+    pub async fn collect_limited(self, limit: usize) -> Result<Bytes, BodyError> {
+        match self.kind {
+            Kind::Empty => return Ok(Bytes::new()),
+            Kind::Full(bytes) => {
+                return if bytes.len() > limit {
+                    Err(BodyError::too_large(limit))
+                } else {
+                    Ok(bytes)
+                };
+            }
+            _ => {}
+        }
+        if let Some(upper) = self.size_hint().upper() {
+            if upper == 0 {
+                return Ok(Bytes::new());
+            }
+        }
+        if self.size_hint().lower() > limit as u64 {
+            return Err(BodyError::too_large(limit));
+        }
+        let mut body = self;
+        let mut first: Option<Bytes> = None;
+        let mut buf = BytesMut::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(BodyError::from_box)?;
+            let Ok(mut data) = frame.into_data() else {
+                continue; // trailers are not part of the content
+            };
+            let seen = first.as_ref().map_or(0, Bytes::len) + buf.len() + data.len();
+            if seen > limit {
+                return Err(BodyError::too_large(limit));
+            }
+            match &first {
+                None if buf.is_empty() => first = Some(data.copy_to_bytes(data.remaining())),
+                _ => {
+                    if let Some(head) = first.take() {
+                        buf.reserve(seen);
+                        buf.extend_from_slice(&head);
+                    }
+                    buf.extend_from_slice(&data);
+                }
+            }
+        }
+        Ok(match first {
+            Some(head) => head,
+            None => buf.freeze(),
+        })
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Body::empty()
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Empty => f.write_str("Body::Empty"),
+            Kind::Full(bytes) => f.debug_tuple("Body::Full").field(&bytes.len()).finish(),
+            Kind::Incoming { .. } => f.write_str("Body::Incoming"),
+            Kind::Boxed { .. } => f.write_str("Body::Stream"),
+        }
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        match &mut this.kind {
+            Kind::Empty => Poll::Ready(None),
+            Kind::Full(_) => {
+                let Kind::Full(bytes) = std::mem::replace(&mut this.kind, Kind::Empty) else {
+                    unreachable!("matched Full just above")
+                };
+                if bytes.is_empty() {
+                    Poll::Ready(None)
+                } else {
+                    Poll::Ready(Some(Ok(Frame::data(bytes))))
+                }
+            }
+            Kind::Incoming { body, .. } => Pin::new(body.get_mut())
+                .poll_frame(cx)
+                .map_err(|e| Box::new(e) as BoxError),
+            Kind::Boxed { body, .. } => body.get_mut().as_mut().poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Empty => true,
+            Kind::Full(bytes) => bytes.is_empty(),
+            Kind::Incoming { hint, .. } | Kind::Boxed { hint, .. } => hint.upper() == Some(0),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Empty => SizeHint::with_exact(0),
+            Kind::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
+            Kind::Incoming { hint, .. } | Kind::Boxed { hint, .. } => *hint,
+        }
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Self {
+        Body {
+            kind: Kind::Full(bytes),
+        }
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(text: &'static str) -> Self {
+        Bytes::from_static(text.as_bytes()).into()
+    }
+}
+
+impl From<&'static [u8]> for Body {
+    fn from(bytes: &'static [u8]) -> Self {
+        Bytes::from_static(bytes).into()
+    }
+}
+
+impl From<String> for Body {
+    fn from(text: String) -> Self {
+        Bytes::from(text).into()
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Self {
+        Bytes::from(bytes).into()
+    }
+}
+
+impl From<()> for Body {
+    fn from((): ()) -> Self {
+        Body::empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn body_is_send_and_sync() {
+        assert_send_sync::<Body>();
+    }
+
+    #[tokio::test]
+    async fn streamed_body_collects_in_order() {
+        let chunks = vec![Ok::<_, std::io::Error>("ab"), Ok("cd"), Ok("ef")];
+        let body = Body::from_stream(futures_util::stream::iter(chunks));
+        assert!(body.as_bytes().is_none());
+        assert_eq!(body.collect().await.expect("no error"), "abcdef");
+    }
+
+    #[tokio::test]
+    async fn collect_limited_stops_past_the_limit() {
+        let chunks = vec![Ok::<_, std::io::Error>("abcd"), Ok("efgh")];
+        let body = Body::from_stream(futures_util::stream::iter(chunks));
+        let err = body.collect_limited(6).await.expect_err("over the limit");
+        assert!(err.is_too_large());
+        let err = Body::from("0123456789")
+            .collect_limited(3)
+            .await
+            .expect_err("over");
+        assert!(err.is_too_large());
+    }
+
+    #[tokio::test]
+    async fn wrapping_a_body_does_not_box_it_again() {
+        let body = Body::new(Body::from("x"));
+        assert_eq!(body.as_bytes().map(|b| &b[..]), Some(&b"x"[..]));
+    }
+}

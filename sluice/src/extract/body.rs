@@ -1,0 +1,401 @@
+//! Body extractors: `Json<T>`, `String`, `Bytes`, `Body`.
+//!
+//! JSON bodies follow FastAPI's rules: a body is parsed as JSON when its
+//! `content-type` is `application/json` or `application/*+json`, or when
+//! there is no `content-type` at all; any other body is handed to the
+//! target type as a string (so a `serde_json::Value` target accepts it, and
+//! a struct target reports `dict_type`). Malformed JSON is
+//! `422 json_invalid` with the character position; a body that does not fit
+//! `T` is a 422 naming the field (`loc: ["body", "price"]`).
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::HeaderMap;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::{FromRequest, RequestContext};
+use crate::body::Body;
+use crate::error::{Error, HttpError, ValidationError, ValidationIssue};
+use crate::request::Request;
+use crate::response::Json;
+
+impl FromRequest for Bytes {
+    type Rejection = Error;
+
+    async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
+        Ok(req.bytes().await?)
+    }
+}
+
+impl FromRequest for String {
+    type Rejection = Error;
+
+    async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
+        let bytes = req.bytes().await?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| parse_failure())
+    }
+}
+
+impl FromRequest for Body {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Self::Rejection> {
+        Ok(req.take_body())
+    }
+}
+
+/// FastAPI's answer when a body cannot be decoded at all.
+fn parse_failure() -> Error {
+    Error::new(HttpError::new(400, "There was an error parsing the body"))
+}
+
+impl<T: DeserializeOwned + Send> FromRequest for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
+        let bytes = req.bytes().await?;
+        if bytes.is_empty() {
+            return Err(missing_body());
+        }
+        parse_json_body(req.headers(), &bytes).map(Json)
+    }
+}
+
+impl<T: DeserializeOwned + Send> FromRequest for Option<Json<T>> {
+    type Rejection = Error;
+
+    async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
+        let bytes = req.bytes().await?;
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        parse_json_body(req.headers(), &bytes).map(|v| Some(Json(v)))
+    }
+}
+
+fn missing_body() -> Error {
+    Error::new(ValidationError::single(ValidationIssue::new(
+        "missing",
+        vec![Value::from("body")],
+        "Field required",
+        Value::Null,
+    )))
+}
+
+/// Whether FastAPI would parse a body with these headers as JSON.
+fn is_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return true;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let mime = value.split(';').next().unwrap_or("").trim();
+    let Some((main, sub)) = mime.split_once('/') else {
+        return false;
+    };
+    main.trim().eq_ignore_ascii_case("application") && {
+        let sub = sub.trim().to_ascii_lowercase();
+        sub == "json" || sub.ends_with("+json")
+    }
+}
+
+fn parse_json_body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Error> {
+    let value = if is_json_content_type(headers) {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Err(parse_failure());
+        };
+        match serde_json::from_str::<Value>(text) {
+            Ok(value) => value,
+            Err(e) => return Err(Error::new(json_invalid(text, &e))),
+        }
+    } else {
+        Value::String(String::from_utf8_lossy(bytes).into_owned())
+    };
+    from_value(&value)
+}
+
+/// Deserializes `T` from an already parsed body, naming the failing field.
+pub(crate) fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, Error> {
+    match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(parsed) => Ok(parsed),
+        Err(e) => Err(Error::new(ValidationError::single(shape_issue(value, &e)))),
+    }
+}
+
+fn shape_issue(
+    root: &Value,
+    error: &serde_path_to_error::Error<serde_json::Error>,
+) -> ValidationIssue {
+    use serde_path_to_error::Segment;
+    let mut loc = vec![Value::from("body")];
+    let mut at = Some(root);
+    for segment in error.path().iter() {
+        match segment {
+            Segment::Seq { index } => {
+                loc.push(Value::from(*index));
+                at = at.and_then(|v| v.get(*index));
+            }
+            Segment::Map { key } => {
+                loc.push(Value::from(key.as_str()));
+                at = at.and_then(|v| v.get(key.as_str()));
+            }
+            Segment::Enum { variant } => loc.push(Value::from(variant.as_str())),
+            Segment::Unknown => {}
+        }
+    }
+    let message = error.inner().to_string();
+    let input = at.cloned().unwrap_or(Value::Null);
+    if let Some(field) = between(&message, "missing field `", "`") {
+        loc.push(Value::from(field));
+        return ValidationIssue::new("missing", loc, "Field required", input);
+    }
+    if let Some(field) = between(&message, "unknown field `", "`") {
+        let extra = input.get(field).cloned().unwrap_or(Value::Null);
+        loc.push(Value::from(field));
+        return ValidationIssue::new(
+            "extra_forbidden",
+            loc,
+            "Extra inputs are not permitted",
+            extra,
+        );
+    }
+    let (kind, msg) = classify(&message, &input);
+    ValidationIssue::new(kind, loc, msg, input)
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let rest = &text[text.find(start)? + start.len()..];
+    Some(&rest[..rest.find(end)?])
+}
+
+/// Maps serde's "invalid type/value, expected X" to pydantic's error types.
+fn classify(message: &str, input: &Value) -> (&'static str, &'static str) {
+    let expected = message.rsplit("expected ").next().unwrap_or("");
+    let is_int = [
+        "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128", "isize", "usize",
+        "integer",
+    ]
+    .iter()
+    .any(|t| {
+        expected
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w == *t)
+    });
+    if is_int {
+        return match input {
+            Value::String(_) => (
+                "int_parsing",
+                "Input should be a valid integer, unable to parse string as an integer",
+            ),
+            Value::Number(n) if n.is_f64() => (
+                "int_from_float",
+                "Input should be a valid integer, got a number with a fractional part",
+            ),
+            _ => ("int_type", "Input should be a valid integer"),
+        };
+    }
+    if expected.contains("f32") || expected.contains("f64") || expected.contains("floating") {
+        return match input {
+            Value::String(_) => (
+                "float_parsing",
+                "Input should be a valid number, unable to parse string as a number",
+            ),
+            _ => ("float_type", "Input should be a valid number"),
+        };
+    }
+    if expected.contains("a boolean") {
+        return ("bool_type", "Input should be a valid boolean");
+    }
+    if expected.contains("string") || expected.contains("char") {
+        return ("string_type", "Input should be a valid string");
+    }
+    if expected.contains("struct") || expected.contains("map") {
+        return ("dict_type", "Input should be a valid dictionary");
+    }
+    if expected.contains("sequence") || expected.contains("tuple") || expected.contains("array") {
+        return ("list_type", "Input should be a valid list");
+    }
+    if message.starts_with("unknown variant") {
+        return ("enum", "Input should be one of the allowed values");
+    }
+    (
+        "value_error",
+        "Value error, the input does not have the expected shape",
+    )
+}
+
+/// FastAPI's `json_invalid` issue: `loc: ["body", <char position>]`,
+/// `msg: "JSON decode error"`, `input: {}`, `ctx.error`: what Python's
+/// `json` module would have said.
+fn json_invalid(text: &str, error: &serde_json::Error) -> ValidationError {
+    let (position, reason) = python_json_error(text, error);
+    let mut issue = ValidationIssue::new(
+        "json_invalid",
+        vec![Value::from("body"), Value::from(position)],
+        "JSON decode error",
+        Value::Object(serde_json::Map::new()),
+    );
+    issue.ctx = Some(serde_json::json!({ "error": reason }));
+    ValidationError::single(issue)
+}
+
+/// The character position and message Python's `json.loads` reports for the
+/// same malformed document, derived from serde_json's error.
+fn python_json_error(text: &str, error: &serde_json::Error) -> (usize, &'static str) {
+    let message = error.to_string();
+    let total = text.chars().count();
+    let last = text.trim_end().chars().last();
+    if message.starts_with("EOF while parsing a string") {
+        return (
+            unterminated_string_start(text).unwrap_or(0),
+            "Unterminated string starting at",
+        );
+    }
+    if message.starts_with("EOF while parsing") {
+        let reason = match (message.contains("an object"), last) {
+            (_, None) => "Expecting value",
+            (true, Some('{' | ',')) => "Expecting property name enclosed in double quotes",
+            (true, Some('"')) => "Expecting ':' delimiter",
+            (_, Some(',' | '[' | ':')) => "Expecting value",
+            _ if message.contains("a value") => "Expecting value",
+            _ => "Expecting ',' delimiter",
+        };
+        return (total, reason);
+    }
+    let position = char_position(text, error.line(), error.column()).min(total);
+    let reason = if message.starts_with("trailing characters") {
+        "Extra data"
+    } else if message.starts_with("expected `:`") {
+        "Expecting ':' delimiter"
+    } else if message.starts_with("expected `,`") {
+        "Expecting ',' delimiter"
+    } else if message.starts_with("key must be a string")
+        || message.starts_with("trailing comma") && last == Some('}')
+    {
+        "Expecting property name enclosed in double quotes"
+    } else if message.starts_with("control character") {
+        "Invalid control character at"
+    } else if message.starts_with("invalid escape")
+        || message.starts_with("invalid unicode")
+        || message.contains("surrogate")
+    {
+        "Invalid \\escape"
+    } else {
+        "Expecting value"
+    };
+    (position, reason)
+}
+
+/// serde_json's 1-based line and column (the column counts bytes and
+/// points at the offending byte) as a 0-based character index.
+fn char_position(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (index, piece) in text.split_inclusive('\n').enumerate() {
+        if index + 1 == line {
+            let mut byte = offset + column.saturating_sub(1);
+            byte = byte.min(text.len());
+            while !text.is_char_boundary(byte) {
+                byte -= 1;
+            }
+            return text[..byte].chars().count();
+        }
+        offset += piece.len();
+    }
+    text.chars().count()
+}
+
+/// Where the string that never ends begins, as a character index.
+fn unterminated_string_start(text: &str) -> Option<usize> {
+    let mut in_string = None;
+    let mut escaped = false;
+    for (index, c) in text.chars().enumerate() {
+        match (in_string, c) {
+            (Some(_), _) if escaped => escaped = false,
+            (Some(_), '\\') => escaped = true,
+            (Some(_), '"') => in_string = None,
+            (None, '"') => in_string = Some(index),
+            _ => {}
+        }
+    }
+    in_string
+}
+
+/// A body extractor for the raw stream, to read it chunk by chunk.
+#[derive(Debug)]
+pub struct RawBody(pub Body);
+
+impl FromRequest for RawBody {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Self::Rejection> {
+        Ok(RawBody(req.take_body()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pos(text: &str) -> (usize, &'static str) {
+        let err = serde_json::from_str::<Value>(text).expect_err("malformed");
+        python_json_error(text, &err)
+    }
+
+    #[test]
+    fn python_positions_for_common_mistakes() {
+        assert_eq!(pos("abc"), (0, "Expecting value"));
+        assert_eq!(pos("{\"a\":"), (5, "Expecting value"));
+        assert_eq!(pos("{\"a\""), (4, "Expecting ':' delimiter"));
+        assert_eq!(pos("{\"a\":1"), (6, "Expecting ',' delimiter"));
+        assert_eq!(
+            pos("{"),
+            (1, "Expecting property name enclosed in double quotes")
+        );
+        assert_eq!(pos("{\"a\":1} x"), (8, "Extra data"));
+        assert_eq!(pos("\"abc"), (0, "Unterminated string starting at"));
+        assert_eq!(pos("[1, \"x"), (4, "Unterminated string starting at"));
+        assert_eq!(pos("  "), (2, "Expecting value"));
+    }
+
+    #[test]
+    fn json_content_types() {
+        let mut h = HeaderMap::new();
+        assert!(is_json_content_type(&h));
+        for (ct, json) in [
+            ("application/json", true),
+            ("application/json; charset=utf-8", true),
+            ("Application/JSON", true),
+            ("application/vnd.api+json", true),
+            ("text/plain", false),
+            ("application/x-www-form-urlencoded", false),
+            ("json", false),
+        ] {
+            h.insert(CONTENT_TYPE, ct.parse().expect("valid"));
+            assert_eq!(is_json_content_type(&h), json, "{ct}");
+        }
+    }
+
+    #[test]
+    fn missing_field_names_the_field_and_gives_the_object() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Item {
+            name: String,
+            price: f64,
+        }
+        let err = from_value::<Item>(&serde_json::json!({"name": "x"})).expect_err("missing");
+        let v = err.downcast_ref::<ValidationError>().expect("validation");
+        let issue = &v.issues()[0];
+        assert_eq!(issue.kind, "missing");
+        assert_eq!(issue.loc, vec![Value::from("body"), Value::from("price")]);
+        assert_eq!(issue.input, serde_json::json!({"name": "x"}));
+
+        let err = from_value::<Item>(&serde_json::json!({"name": "x", "price": "cheap"}))
+            .expect_err("bad");
+        let v = err.downcast_ref::<ValidationError>().expect("validation");
+        assert_eq!(v.issues()[0].kind, "float_parsing");
+        assert_eq!(v.issues()[0].input, Value::from("cheap"));
+    }
+}

@@ -1,0 +1,702 @@
+//! A serde deserializer over text parameters (path parameters, query pairs,
+//! headers) that reports failures the way FastAPI (pydantic) does: which
+//! parameter, what was wrong (`int_parsing`, `missing`, ...), and the input.
+
+// Errors are rare and short-lived here; boxing them buys nothing.
+#![allow(clippy::result_large_err)]
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use crate::error::{Error, ValidationError, ValidationIssue};
+
+/// Where the parameters come from; the first element of `loc`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Source {
+    Path,
+    Query,
+    Header,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Path => "path",
+            Source::Query => "query",
+            Source::Header => "header",
+        }
+    }
+}
+
+/// A failure while deserializing parameters.
+#[derive(Debug)]
+pub(crate) struct ParamError {
+    kind: &'static str,
+    msg: String,
+    name: Option<String>,
+    input: Option<String>,
+    ctx: Option<Value>,
+    /// A mistake in the program (the target type does not fit the route),
+    /// not in the request: a 500, not a 422.
+    internal: bool,
+}
+
+impl ParamError {
+    fn invalid(kind: &'static str, msg: impl Into<String>, input: &str) -> Self {
+        ParamError {
+            kind,
+            msg: msg.into(),
+            name: None,
+            input: Some(input.to_owned()),
+            ctx: None,
+            internal: false,
+        }
+    }
+
+    fn internal(msg: impl Into<String>) -> Self {
+        ParamError {
+            kind: "internal",
+            msg: msg.into(),
+            name: None,
+            input: None,
+            ctx: None,
+            internal: true,
+        }
+    }
+
+    fn named(mut self, name: &str) -> Self {
+        if self.name.is_none() {
+            self.name = Some(name.to_owned());
+        }
+        self
+    }
+
+    /// The response-ready error: a [`ValidationError`] for bad input, a
+    /// plain 500 [`Error`] for a program mistake.
+    pub(crate) fn into_error(self, source: Source, name_map: fn(&str) -> String) -> Error {
+        if self.internal {
+            return Error::msg(format!(
+                "cannot deserialize {} parameters: {}",
+                source.as_str(),
+                self.msg
+            ));
+        }
+        let mut loc = vec![Value::from(source.as_str())];
+        if let Some(name) = &self.name {
+            loc.push(Value::from(name_map(name)));
+        }
+        let mut issue = ValidationIssue::new(
+            self.kind,
+            loc,
+            self.msg,
+            self.input.map_or(Value::Null, Value::from),
+        );
+        issue.ctx = self.ctx;
+        Error::new(ValidationError::single(issue))
+    }
+}
+
+impl fmt::Display for ParamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
+impl std::error::Error for ParamError {}
+
+impl de::Error for ParamError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        ParamError {
+            kind: "value_error",
+            msg: msg.to_string(),
+            name: None,
+            input: None,
+            ctx: None,
+            internal: false,
+        }
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        ParamError {
+            kind: "missing",
+            msg: "Field required".to_owned(),
+            name: Some(field.to_owned()),
+            input: None,
+            ctx: None,
+            internal: false,
+        }
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        let quoted: Vec<String> = expected.iter().map(|v| format!("'{v}'")).collect();
+        let listed = match quoted.len() {
+            0 => String::new(),
+            1 => quoted[0].clone(),
+            n => format!("{} or {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+        };
+        ParamError {
+            kind: "enum",
+            msg: format!("Input should be {listed}"),
+            name: None,
+            input: Some(variant.to_owned()),
+            ctx: Some(serde_json::json!({ "expected": listed })),
+            internal: false,
+        }
+    }
+}
+
+/// Parameters grouped by name, in order of first appearance.
+pub(crate) struct Params<'a> {
+    groups: Vec<(&'a str, Vec<&'a str>)>,
+}
+
+impl<'a> Params<'a> {
+    pub(crate) fn new(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut groups: Vec<(&'a str, Vec<&'a str>)> = Vec::new();
+        for (name, value) in pairs {
+            match groups.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, values)) => values.push(value),
+                None => groups.push((name, vec![value])),
+            }
+        }
+        Params { groups }
+    }
+}
+
+/// Deserializes the whole set of parameters: a struct or map by name, a
+/// tuple or sequence by position, a single value when there is exactly one.
+pub(crate) struct ParamsDeserializer<'p, 'a> {
+    params: &'p Params<'a>,
+}
+
+impl<'p, 'a> ParamsDeserializer<'p, 'a> {
+    pub(crate) fn new(params: &'p Params<'a>) -> Self {
+        ParamsDeserializer { params }
+    }
+
+    fn single(&self) -> Result<ValueDeserializer<'p, 'a>, ParamError> {
+        match self.params.groups.as_slice() {
+            [(name, values)] => Ok(ValueDeserializer { name, values }),
+            [] => Err(ParamError::internal(
+                "the route has no parameter to extract a single value from",
+            )),
+            more => Err(ParamError::internal(format!(
+                "expected one parameter, the route has {}; extract a tuple or a struct",
+                more.len()
+            ))),
+        }
+    }
+}
+
+macro_rules! forward_to_single {
+    ($($method:ident)*) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+                let single = self.single()?;
+                let name = single.name;
+                single.$method(visitor).map_err(|e| e.named(name))
+            }
+        )*
+    };
+}
+
+impl<'de> de::Deserializer<'de> for ParamsDeserializer<'_, '_> {
+    type Error = ParamError;
+
+    forward_to_single! {
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
+        deserialize_string deserialize_bytes deserialize_byte_buf deserialize_identifier
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        if self.params.groups.is_empty() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, ParamError> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, ParamError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_seq(GroupSeq {
+            groups: self.params.groups.iter(),
+        })
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ParamError> {
+        if len != self.params.groups.len() {
+            return Err(ParamError::internal(format!(
+                "a tuple of {len} was asked for, the route has {} parameter(s)",
+                self.params.groups.len()
+            )));
+        }
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ParamError> {
+        self.deserialize_tuple(len, visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_map(GroupMap {
+            groups: self.params.groups.iter(),
+            current: None,
+        })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ParamError> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ParamError> {
+        let single = self.single()?;
+        let param = single.name;
+        single
+            .deserialize_enum(name, variants, visitor)
+            .map_err(|e| e.named(param))
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_unit()
+    }
+}
+
+struct GroupSeq<'p, 'a> {
+    groups: std::slice::Iter<'p, (&'a str, Vec<&'a str>)>,
+}
+
+impl<'de> SeqAccess<'de> for GroupSeq<'_, '_> {
+    type Error = ParamError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, ParamError> {
+        match self.groups.next() {
+            Some((name, values)) => seed
+                .deserialize(ValueDeserializer { name, values })
+                .map(Some)
+                .map_err(|e| e.named(name)),
+            None => Ok(None),
+        }
+    }
+}
+
+struct GroupMap<'p, 'a> {
+    groups: std::slice::Iter<'p, (&'a str, Vec<&'a str>)>,
+    current: Option<&'p (&'a str, Vec<&'a str>)>,
+}
+
+impl<'de> MapAccess<'de> for GroupMap<'_, '_> {
+    type Error = ParamError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, ParamError> {
+        match self.groups.next() {
+            Some(group) => {
+                self.current = Some(group);
+                let key: de::value::StrDeserializer<'_, ParamError> = group.0.into_deserializer();
+                seed.deserialize(key).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, ParamError> {
+        let (name, values) = self
+            .current
+            .take()
+            .ok_or_else(|| ParamError::internal("a value was asked for before its key"))?;
+        seed.deserialize(ValueDeserializer { name, values })
+            .map_err(|e| e.named(name))
+    }
+}
+
+/// One parameter (with every value it was given, for lists).
+struct ValueDeserializer<'p, 'a> {
+    name: &'a str,
+    values: &'p [&'a str],
+}
+
+impl<'a> ValueDeserializer<'_, 'a> {
+    /// The value a scalar takes: the last one given, as Starlette does.
+    fn last(&self) -> &'a str {
+        self.values.last().copied().unwrap_or("")
+    }
+}
+
+macro_rules! parse_int {
+    ($($method:ident => $visit:ident : $ty:ty),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+                let raw = self.last();
+                match raw.parse::<$ty>() {
+                    Ok(n) => visitor.$visit(n),
+                    Err(_) => Err(ParamError::invalid(
+                        "int_parsing",
+                        "Input should be a valid integer, unable to parse string as an integer",
+                        raw,
+                    )),
+                }
+            }
+        )*
+    };
+}
+
+macro_rules! parse_float {
+    ($($method:ident => $visit:ident : $ty:ty),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+                let raw = self.last();
+                match raw.trim().parse::<$ty>() {
+                    Ok(n) if raw.trim() == raw => visitor.$visit(n),
+                    _ => Err(ParamError::invalid(
+                        "float_parsing",
+                        "Input should be a valid number, unable to parse string as a number",
+                        raw,
+                    )),
+                }
+            }
+        )*
+    };
+}
+
+impl<'de> de::Deserializer<'de> for ValueDeserializer<'_, '_> {
+    type Error = ParamError;
+
+    parse_int! {
+        deserialize_i8 => visit_i8: i8,
+        deserialize_i16 => visit_i16: i16,
+        deserialize_i32 => visit_i32: i32,
+        deserialize_i64 => visit_i64: i64,
+        deserialize_i128 => visit_i128: i128,
+        deserialize_u8 => visit_u8: u8,
+        deserialize_u16 => visit_u16: u16,
+        deserialize_u32 => visit_u32: u32,
+        deserialize_u64 => visit_u64: u64,
+        deserialize_u128 => visit_u128: u128,
+    }
+
+    parse_float! {
+        deserialize_f32 => visit_f32: f32,
+        deserialize_f64 => visit_f64: f64,
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_str(self.last())
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        // pydantic's lax booleans.
+        let raw = self.last();
+        match raw.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" | "t" | "y" => visitor.visit_bool(true),
+            "false" | "0" | "no" | "off" | "f" | "n" => visitor.visit_bool(false),
+            _ => Err(ParamError::invalid(
+                "bool_parsing",
+                "Input should be a valid boolean, unable to interpret input",
+                raw,
+            )),
+        }
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        let raw = self.last();
+        let mut chars = raw.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => visitor.visit_char(c),
+            _ => Err(ParamError::invalid(
+                "string_type",
+                "Input should be a single character",
+                raw,
+            )),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_str(self.last())
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_str(self.last())
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_bytes(self.last().as_bytes())
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_bytes(self.last().as_bytes())
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        if self.values.is_empty() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, ParamError> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, ParamError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_seq(ValueSeq {
+            name: self.name,
+            values: self.values.iter(),
+        })
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ParamError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ParamError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, ParamError> {
+        Err(ParamError::internal(format!(
+            "parameter {:?} cannot be read as a map",
+            self.name
+        )))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ParamError> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ParamError> {
+        let raw: de::value::StrDeserializer<'_, ParamError> = self.last().into_deserializer();
+        visitor.visit_enum(raw).map_err(|mut e| {
+            if e.kind == "enum" {
+                e.input = Some(self.last().to_owned());
+            }
+            e
+        })
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_str(self.last())
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_unit()
+    }
+}
+
+struct ValueSeq<'p, 'a> {
+    name: &'a str,
+    values: std::slice::Iter<'p, &'a str>,
+}
+
+impl<'de> SeqAccess<'de> for ValueSeq<'_, '_> {
+    type Error = ParamError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, ParamError> {
+        match self.values.next() {
+            Some(value) => seed
+                .deserialize(ValueDeserializer {
+                    name: self.name,
+                    values: std::slice::from_ref(value),
+                })
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    fn de<T: for<'de> Deserialize<'de>>(pairs: &[(&str, &str)]) -> Result<T, ParamError> {
+        let params = Params::new(pairs.iter().copied());
+        T::deserialize(ParamsDeserializer::new(&params))
+    }
+
+    #[test]
+    fn single_integer() {
+        assert_eq!(de::<i64>(&[("item_id", "-42")]).expect("valid"), -42);
+        assert_eq!(de::<i64>(&[("item_id", "+7")]).expect("valid"), 7);
+        let err = de::<i64>(&[("item_id", "abc")]).expect_err("invalid");
+        assert_eq!(err.kind, "int_parsing");
+        assert_eq!(err.name.as_deref(), Some("item_id"));
+        assert_eq!(err.input.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn integers_must_fit_in_the_type() {
+        let err = de::<i64>(&[("n", "9223372036854775808")]).expect_err("too big");
+        assert_eq!(err.kind, "int_parsing");
+        for bad in ["", " 1", "1 ", "1_000", "1.0", "0x10"] {
+            assert!(
+                de::<i64>(&[("n", bad)]).is_err(),
+                "{bad:?} should be refused"
+            );
+        }
+    }
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Filter {
+        q: Option<String>,
+        limit: u32,
+        tags: Vec<String>,
+        #[serde(default)]
+        flag: bool,
+    }
+
+    #[test]
+    fn struct_with_lists_and_options() {
+        let f: Filter = de(&[
+            ("limit", "10"),
+            ("tags", "a"),
+            ("tags", "b"),
+            ("flag", "yes"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            f,
+            Filter {
+                q: None,
+                limit: 10,
+                tags: vec!["a".into(), "b".into()],
+                flag: true
+            }
+        );
+    }
+
+    #[test]
+    fn missing_field_is_reported_by_name() {
+        let err = de::<Filter>(&[("tags", "a")]).expect_err("missing");
+        assert_eq!(err.kind, "missing");
+        assert_eq!(err.name.as_deref(), Some("limit"));
+        assert!(err.input.is_none());
+    }
+
+    #[test]
+    fn last_value_wins_for_scalars() {
+        #[derive(Deserialize)]
+        struct One {
+            a: i32,
+        }
+        assert_eq!(de::<One>(&[("a", "1"), ("a", "2")]).expect("valid").a, 2);
+    }
+
+    #[test]
+    fn tuple_by_position() {
+        let (a, b): (String, u8) = de(&[("name", "x"), ("n", "3")]).expect("valid");
+        assert_eq!((a.as_str(), b), ("x", 3));
+        let err = de::<(String, u8)>(&[("name", "x")]).expect_err("wrong arity");
+        assert!(err.internal);
+    }
+
+    #[test]
+    fn enums_list_the_choices() {
+        #[derive(Deserialize, Debug)]
+        #[serde(rename_all = "lowercase")]
+        enum Model {
+            Alexnet,
+            Resnet,
+        }
+        let err = de::<Model>(&[("model", "vgg")]).expect_err("unknown");
+        assert_eq!(err.kind, "enum");
+        assert_eq!(err.msg, "Input should be 'alexnet' or 'resnet'");
+        assert_eq!(err.input.as_deref(), Some("vgg"));
+        assert!(matches!(
+            de::<Model>(&[("model", "resnet")]),
+            Ok(Model::Resnet)
+        ));
+    }
+}

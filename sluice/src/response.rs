@@ -1,0 +1,525 @@
+//! Responses: the [`Response`] type, the [`IntoResponse`] conversion every
+//! handler and middleware result goes through, and the [`Json`], [`Html`] and
+//! [`Redirect`] helpers.
+//!
+//! What each type becomes:
+//!
+//! | returned value | status | `content-type` | body |
+//! |---|---|---|---|
+//! | [`Json<T>`], [`serde_json::Value`] | 200 | `application/json` | compact JSON |
+//! | `&'static str`, `String` | 200 | `text/plain; charset=utf-8` | the text |
+//! | [`Html<T>`] | 200 | `text/html; charset=utf-8` | the text |
+//! | `Vec<u8>`, [`Bytes`] | 200 | `application/octet-stream` | the bytes |
+//! | `()` | 200 | none | empty |
+//! | [`StatusCode`] | that status | none | empty |
+//! | `(StatusCode, T)` | that status | as `T` | as `T` |
+//! | `([(name, value); N], T)`, `(StatusCode, [...], T)` | | adds headers | |
+//! | [`HttpError`] | its status | `application/json` | `{"detail": ...}` |
+//! | [`Error`] | see [`Error::status`] | `application/json` | `{"detail": ...}` |
+//! | `Result<T, E>` | as `T` or `E` | | |
+
+use std::borrow::Cow;
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::StatusCode;
+use serde::Serialize;
+
+use crate::body::Body;
+use crate::error::{BodyError, Error, HttpError, ValidationError};
+
+/// An HTTP response with a sluice [`Body`].
+///
+/// This is `http::Response`, so everything in the `http` crate (status,
+/// headers, extensions) applies, and tower middleware can handle it.
+pub type Response<B = Body> = http::Response<B>;
+
+pub(crate) static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+pub(crate) static TEXT_PLAIN_UTF8: HeaderValue =
+    HeaderValue::from_static("text/plain; charset=utf-8");
+static TEXT_HTML_UTF8: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
+static OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+
+/// Turns a value into a [`Response`].
+///
+/// Everything a handler or a function middleware returns goes through this
+/// trait. Implement it for your own types to return them directly.
+///
+/// ```
+/// use sluice::{IntoResponse, Response, StatusCode};
+///
+/// struct Teapot;
+///
+/// impl IntoResponse for Teapot {
+///     fn into_response(self) -> Response {
+///         (StatusCode::IM_A_TEAPOT, "short and stout").into_response()
+///     }
+/// }
+///
+/// assert_eq!(Teapot.into_response().status(), 418);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be turned into a response",
+    label = "this type does not implement `IntoResponse`",
+    note = "return a `Response`, `Json<T>`, `String`, `&'static str`, `StatusCode`, `(StatusCode, T)`, `HttpError`, or a `Result` of those"
+)]
+pub trait IntoResponse {
+    /// Builds the response.
+    fn into_response(self) -> Response;
+}
+
+/// Helpers on [`Response`] that the `http` crate does not have.
+pub trait ResponseExt {
+    /// The error this response was made from, if any: what a handler or an
+    /// inner middleware returned as `Err`, a panic ([`Panic`](crate::error::Panic)),
+    /// a rejected input ([`ValidationError`]), a 404/405 ([`HttpError`]).
+    ///
+    /// An error-handling middleware uses it to log or rewrite failures:
+    ///
+    /// ```
+    /// use sluice::{App, Next, Request, Response, ResponseExt};
+    ///
+    /// async fn report(req: Request, next: Next) -> Response {
+    ///     let response = next.run(req).await;
+    ///     if let Some(error) = response.error() {
+    ///         eprintln!("request failed: {error}");
+    ///     }
+    ///     response
+    /// }
+    ///
+    /// let app = App::new().middleware(report);
+    /// ```
+    fn error(&self) -> Option<&Error>;
+}
+
+impl<B> ResponseExt for http::Response<B> {
+    fn error(&self) -> Option<&Error> {
+        self.extensions().get::<Error>()
+    }
+}
+
+/// Marks a response whose error has not yet been offered to the app's
+/// exception handlers (see `App::exception_handler`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Unresolved;
+
+/// Attaches `error` to `response` so that outer middleware can see it.
+pub(crate) fn attach_error(response: &mut Response, error: Error) {
+    let ext = response.extensions_mut();
+    ext.insert(error);
+    ext.insert(Unresolved);
+}
+
+fn with_content_type(body: Body, content_type: &HeaderValue) -> Response {
+    let mut response = Response::new(body);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, content_type.clone());
+    response
+}
+
+/// A response with `status` and no body.
+pub(crate) fn status_only(status: StatusCode) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    response
+}
+
+/// `{"detail": detail}` with `status`, as FastAPI's HTTP exception handler
+/// sends it.
+pub(crate) fn detail_response(status: StatusCode, detail: &impl Serialize) -> Response {
+    #[derive(Serialize)]
+    struct Detail<'a, T: Serialize> {
+        detail: &'a T,
+    }
+    if !body_allowed(status) {
+        return status_only(status);
+    }
+    let mut response = Json(Detail { detail }).into_response();
+    *response.status_mut() = status;
+    response
+}
+
+/// Whether a response with this status may carry a body (not 1xx, 204, 205, 304).
+pub(crate) fn body_allowed(status: StatusCode) -> bool {
+    !(status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::RESET_CONTENT
+        || status == StatusCode::NOT_MODIFIED)
+}
+
+/// FastAPI's answer to a body over `max_body_size`: `413 text/plain`.
+pub(crate) fn content_too_large() -> Response {
+    let mut response = with_content_type(Body::from("Content Too Large"), &TEXT_PLAIN_UTF8);
+    *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    response
+}
+
+/// The 500 response sent for an error nothing else handled.
+pub(crate) fn internal_error_response() -> Response {
+    detail_response(StatusCode::INTERNAL_SERVER_ERROR, &"Internal Server Error")
+}
+
+impl<B> IntoResponse for http::Response<B>
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Into<Bytes>,
+    B::Error: Into<crate::error::BoxError>,
+{
+    fn into_response(self) -> Response {
+        self.map(Body::new)
+    }
+}
+
+impl IntoResponse for Body {
+    fn into_response(self) -> Response {
+        Response::new(self)
+    }
+}
+
+impl IntoResponse for Infallible {
+    fn into_response(self) -> Response {
+        match self {}
+    }
+}
+
+impl IntoResponse for () {
+    fn into_response(self) -> Response {
+        Response::new(Body::empty())
+    }
+}
+
+impl IntoResponse for StatusCode {
+    fn into_response(self) -> Response {
+        status_only(self)
+    }
+}
+
+impl IntoResponse for &'static str {
+    fn into_response(self) -> Response {
+        with_content_type(Body::from(self), &TEXT_PLAIN_UTF8)
+    }
+}
+
+impl IntoResponse for String {
+    fn into_response(self) -> Response {
+        with_content_type(Body::from(self), &TEXT_PLAIN_UTF8)
+    }
+}
+
+impl IntoResponse for Cow<'static, str> {
+    fn into_response(self) -> Response {
+        match self {
+            Cow::Borrowed(s) => s.into_response(),
+            Cow::Owned(s) => s.into_response(),
+        }
+    }
+}
+
+impl IntoResponse for Bytes {
+    fn into_response(self) -> Response {
+        with_content_type(Body::from(self), &OCTET_STREAM)
+    }
+}
+
+impl IntoResponse for Vec<u8> {
+    fn into_response(self) -> Response {
+        Bytes::from(self).into_response()
+    }
+}
+
+impl IntoResponse for &'static [u8] {
+    fn into_response(self) -> Response {
+        Bytes::from_static(self).into_response()
+    }
+}
+
+impl IntoResponse for serde_json::Value {
+    fn into_response(self) -> Response {
+        Json(self).into_response()
+    }
+}
+
+impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
+    fn into_response(self) -> Response {
+        match self {
+            Ok(value) => value.into_response(),
+            Err(error) => error.into_response(),
+        }
+    }
+}
+
+impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
+    fn into_response(self) -> Response {
+        let mut response = self.1.into_response();
+        *response.status_mut() = self.0;
+        response
+    }
+}
+
+impl<T: IntoResponse> IntoResponse for (HeaderMap, T) {
+    fn into_response(self) -> Response {
+        let mut response = self.1.into_response();
+        response.headers_mut().extend(self.0);
+        response
+    }
+}
+
+impl<T: IntoResponse> IntoResponse for (StatusCode, HeaderMap, T) {
+    fn into_response(self) -> Response {
+        let mut response = (self.1, self.2).into_response();
+        *response.status_mut() = self.0;
+        response
+    }
+}
+
+impl<K, V, const N: usize, T> IntoResponse for ([(K, V); N], T)
+where
+    K: TryInto<HeaderName>,
+    K::Error: std::fmt::Display,
+    V: TryInto<HeaderValue>,
+    V::Error: std::fmt::Display,
+    T: IntoResponse,
+{
+    fn into_response(self) -> Response {
+        let mut response = self.1.into_response();
+        for (name, value) in self.0 {
+            let name = match name.try_into() {
+                Ok(name) => name,
+                Err(e) => {
+                    return Error::msg(format!("invalid response header name: {e}")).into_response()
+                }
+            };
+            let value = match value.try_into() {
+                Ok(value) => value,
+                Err(e) => {
+                    return Error::msg(format!("invalid value for response header {name}: {e}"))
+                        .into_response()
+                }
+            };
+            response.headers_mut().insert(name, value);
+        }
+        response
+    }
+}
+
+impl<K, V, const N: usize, T> IntoResponse for (StatusCode, [(K, V); N], T)
+where
+    K: TryInto<HeaderName>,
+    K::Error: std::fmt::Display,
+    V: TryInto<HeaderValue>,
+    V::Error: std::fmt::Display,
+    T: IntoResponse,
+{
+    fn into_response(self) -> Response {
+        let mut response = (self.1, self.2).into_response();
+        *response.status_mut() = self.0;
+        response
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let mut response = http_error_response(&self);
+        attach_error(&mut response, Error::new(self));
+        response
+    }
+}
+
+pub(crate) fn http_error_response(error: &HttpError) -> Response {
+    let mut response = detail_response(error.status(), error.detail());
+    for (name, value) in error.headers() {
+        response.headers_mut().append(name.clone(), value.clone());
+    }
+    response
+}
+
+pub(crate) fn validation_error_response(error: &ValidationError) -> Response {
+    detail_response(StatusCode::UNPROCESSABLE_ENTITY, &error.issues())
+}
+
+impl IntoResponse for ValidationError {
+    fn into_response(self) -> Response {
+        let mut response = validation_error_response(&self);
+        attach_error(&mut response, Error::new(self));
+        response
+    }
+}
+
+/// The response an unhandled error gets by default.
+pub(crate) fn default_error_response(error: &Error) -> Response {
+    if let Some(http) = error.downcast_ref::<HttpError>() {
+        http_error_response(http)
+    } else if let Some(validation) = error.downcast_ref::<ValidationError>() {
+        validation_error_response(validation)
+    } else if let Some(body) = error.downcast_ref::<BodyError>() {
+        if body.is_too_large() {
+            content_too_large()
+        } else {
+            detail_response(
+                StatusCode::BAD_REQUEST,
+                &"There was an error parsing the body",
+            )
+        }
+    } else {
+        internal_error_response()
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let mut response = default_error_response(&self);
+        attach_error(&mut response, self);
+        response
+    }
+}
+
+/// A JSON response (and, as an extractor, a JSON request body).
+///
+/// Serialises `T` compactly with `content-type: application/json`. A value
+/// that cannot be serialised gives a 500.
+///
+/// ```
+/// use sluice::{App, Json};
+/// use serde::Serialize;
+///
+/// #[derive(Serialize)]
+/// struct Hello { message: &'static str }
+///
+/// async fn hello() -> Json<Hello> {
+///     Json(Hello { message: "Hello, World!" })
+/// }
+///
+/// let app = App::new().get("/hello", hello);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        let mut buf = Vec::with_capacity(128);
+        match serde_json::to_writer(&mut buf, &self.0) {
+            Ok(()) => with_content_type(Body::from(buf), &APPLICATION_JSON),
+            Err(e) => Error::new(e).into_response(),
+        }
+    }
+}
+
+/// An HTML response: `content-type: text/html; charset=utf-8`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Html<T>(pub T);
+
+impl<T: Into<Body>> IntoResponse for Html<T> {
+    fn into_response(self) -> Response {
+        with_content_type(self.0.into(), &TEXT_HTML_UTF8)
+    }
+}
+
+/// A redirect: a status and a `location` header, with an empty body.
+///
+/// ```
+/// use sluice::{IntoResponse, Redirect};
+///
+/// let response = Redirect::to("/login").into_response();
+/// assert_eq!(response.status(), 307);
+/// assert_eq!(response.headers()["location"], "/login");
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Redirect {
+    status: StatusCode,
+    location: String,
+}
+
+impl Redirect {
+    /// A 307 Temporary Redirect, the default of Starlette's `RedirectResponse`:
+    /// the client repeats the same method and body.
+    pub fn to(location: impl Into<String>) -> Self {
+        Redirect::temporary(location)
+    }
+
+    /// 307 Temporary Redirect.
+    pub fn temporary(location: impl Into<String>) -> Self {
+        Redirect {
+            status: StatusCode::TEMPORARY_REDIRECT,
+            location: location.into(),
+        }
+    }
+
+    /// 308 Permanent Redirect.
+    pub fn permanent(location: impl Into<String>) -> Self {
+        Redirect {
+            status: StatusCode::PERMANENT_REDIRECT,
+            location: location.into(),
+        }
+    }
+
+    /// 303 See Other: the client follows with a GET.
+    pub fn see_other(location: impl Into<String>) -> Self {
+        Redirect {
+            status: StatusCode::SEE_OTHER,
+            location: location.into(),
+        }
+    }
+}
+
+impl IntoResponse for Redirect {
+    fn into_response(self) -> Response {
+        match HeaderValue::try_from(self.location) {
+            Ok(location) => {
+                let mut response = status_only(self.status);
+                response.headers_mut().insert(header::LOCATION, location);
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+                response
+            }
+            Err(e) => Error::msg(format!("invalid redirect location: {e}")).into_response(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_compact_with_json_content_type() {
+        let response = Json(serde_json::json!({"Hello": "World"})).into_response();
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(
+            response.body().as_bytes().map(|b| &b[..]),
+            Some(&br#"{"Hello":"World"}"#[..])
+        );
+    }
+
+    #[test]
+    fn http_error_without_body_for_304() {
+        let response = HttpError::new(304, "ignored").into_response();
+        assert_eq!(response.status(), 304);
+        assert_eq!(response.body().as_bytes().map(|b| b.len()), Some(0));
+        assert!(response.error().is_some());
+    }
+
+    #[test]
+    fn invalid_header_in_tuple_becomes_500_with_the_error() {
+        let response = ([("x-bad", "line\nbreak")], "body").into_response();
+        assert_eq!(response.status(), 500);
+        assert!(response.error().is_some());
+    }
+
+    #[test]
+    fn plain_error_becomes_500_json() {
+        let response = Error::msg("boom").into_response();
+        assert_eq!(response.status(), 500);
+        assert_eq!(
+            response.body().as_bytes().map(|b| &b[..]),
+            Some(&br#"{"detail":"Internal Server Error"}"#[..])
+        );
+        assert_eq!(
+            response.error().map(ToString::to_string).as_deref(),
+            Some("boom")
+        );
+    }
+}

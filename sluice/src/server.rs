@@ -1,0 +1,294 @@
+//! The server: hyper 1.x on tokio, HTTP/1.1 (keep-alive) and HTTP/2
+//! (prior knowledge), with graceful shutdown.
+//!
+//! ```no_run
+//! use sluice::{App, Server};
+//!
+//! # async fn doc() -> Result<(), sluice::ServeError> {
+//! let app = App::new().get("/", || async { "hello" });
+//! let server = Server::bind("127.0.0.1:8000").await?;
+//! println!("listening on http://{}", server.local_addr());
+//! server.serve(app).await?; // until SIGINT or SIGTERM
+//! # Ok(()) }
+//! ```
+//!
+//! On SIGINT or SIGTERM (or the future given to
+//! [`Server::with_shutdown_signal`]) the server stops accepting connections,
+//! lets requests in flight finish, closes idle keep-alive connections, runs
+//! the background tasks and cleanups still pending, and returns, all within
+//! [`Server::grace_period`].
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, ToSocketAddrs};
+
+use crate::app::{App, AppService};
+use crate::error::ConfigError;
+use crate::request::ConnectionInfo;
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The address could not be bound (already in use, not permitted, ...).
+    Bind {
+        /// The address asked for, as given.
+        addr: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The app's configuration is invalid.
+    Config(ConfigError),
+    /// Another I/O failure.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServeError::Bind { addr, source } if source.kind() == std::io::ErrorKind::AddrInUse => {
+                write!(f, "cannot listen on {addr}: the address is already in use")
+            }
+            ServeError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            ServeError::Config(e) => write!(f, "invalid app configuration: {e}"),
+            ServeError::Io(e) => write!(f, "server i/o error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ServeError::Bind { source, .. } => Some(source),
+            ServeError::Config(e) => Some(e),
+            ServeError::Io(e) => Some(e),
+        }
+    }
+}
+
+impl From<ConfigError> for ServeError {
+    fn from(e: ConfigError) -> Self {
+        ServeError::Config(e)
+    }
+}
+
+type ShutdownSignal = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A bound listener and the server settings; [`Server::serve`] runs an app
+/// on it.
+#[must_use]
+pub struct Server {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    shutdown: Option<ShutdownSignal>,
+    grace_period: Duration,
+    header_read_timeout: Option<Duration>,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr)
+            .field("grace_period", &self.grace_period)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Binds `addr` (`"127.0.0.1:8000"`, `("0.0.0.0", 80)`, a
+    /// `SocketAddr`; port 0 picks a free port).
+    ///
+    /// # Errors
+    ///
+    /// [`ServeError::Bind`] when the address is taken or not permitted.
+    pub async fn bind<A: ToSocketAddrs + fmt::Debug>(addr: A) -> Result<Server, ServeError> {
+        let shown = format!("{addr:?}").trim_matches('"').to_owned();
+        match TcpListener::bind(addr).await {
+            Ok(listener) => Server::from_listener(listener),
+            Err(source) => Err(ServeError::Bind {
+                addr: shown,
+                source,
+            }),
+        }
+    }
+
+    /// Serves on a listener bound elsewhere.
+    ///
+    /// # Errors
+    ///
+    /// When the listener's address cannot be read.
+    pub fn from_listener(listener: TcpListener) -> Result<Server, ServeError> {
+        let local_addr = listener.local_addr().map_err(ServeError::Io)?;
+        Ok(Server {
+            listener,
+            local_addr,
+            shutdown: None,
+            grace_period: Duration::from_secs(30),
+            header_read_timeout: Some(Duration::from_secs(30)),
+        })
+    }
+
+    /// The address the server listens on (with the real port when port 0
+    /// was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Shuts down when `signal` completes, instead of on SIGINT/SIGTERM.
+    pub fn with_shutdown_signal<F>(mut self, signal: F) -> Self
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.shutdown = Some(Box::pin(signal));
+        self
+    }
+
+    /// How long shutdown waits for requests in flight, background tasks and
+    /// cleanups before giving up on them (30 s by default).
+    pub fn grace_period(mut self, period: Duration) -> Self {
+        self.grace_period = period;
+        self
+    }
+
+    /// How long a client may take to send a request's head before the
+    /// connection is closed (30 s by default; `None` to wait forever).
+    pub fn header_read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Builds `app` and serves it until the shutdown signal.
+    ///
+    /// # Errors
+    ///
+    /// [`ServeError::Config`] when the app's configuration is invalid.
+    pub async fn serve(self, app: App) -> Result<(), ServeError> {
+        let service = app.build()?;
+        self.serve_service(service).await
+    }
+
+    /// Serves an already built app.
+    ///
+    /// # Errors
+    ///
+    /// Only on unrecoverable listener failures.
+    pub async fn serve_service(self, service: AppService) -> Result<(), ServeError> {
+        tracing::debug!(target: "sluice", addr = %self.local_addr, "serving\n{}", service.describe());
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout)
+            .keep_alive(true);
+        builder.http2().timer(TokioTimer::new());
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = self
+            .shutdown
+            .unwrap_or_else(|| Box::pin(termination_signal()));
+        let local_addr = self.local_addr;
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let (stream, remote_addr) = match accepted {
+                        Ok(accepted) => accepted,
+                        Err(e) => {
+                            // Out of file descriptors and similar: wait a bit
+                            // rather than spin.
+                            tracing::warn!(target: "sluice", error = %e, "accept failed");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let conn_info = ConnectionInfo {
+                        remote_addr: Some(remote_addr),
+                        local_addr: Some(local_addr),
+                        secure: false,
+                    };
+                    let app = service.clone();
+                    let hyper_service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+                        let app = app.clone();
+                        async move {
+                            let req = app.request_from_hyper(req, conn_info);
+                            Ok::<_, Infallible>(app.handle(req).await)
+                        }
+                    });
+                    let conn = builder
+                        .serve_connection_with_upgrades(TokioIo::new(stream), hyper_service)
+                        .into_owned();
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.await {
+                            tracing::debug!(target: "sluice", error = %e, %remote_addr, "connection ended with an error");
+                        }
+                    });
+                }
+                () = &mut shutdown => break,
+            }
+        }
+        drop(self.listener);
+        tracing::info!(target: "sluice", "shutting down: finishing requests in flight");
+        let deadline = tokio::time::Instant::now() + self.grace_period;
+        if tokio::time::timeout_at(deadline, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(target: "sluice", "grace period over: connections still open were dropped");
+        }
+        let tracker = service.tracker();
+        tracker.close();
+        if tokio::time::timeout_at(deadline, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(target: "sluice", pending = tracker.len(), "grace period over: background tasks still running were abandoned");
+        }
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+pub async fn termination_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+/// Serves `app` on `addr` until SIGINT or SIGTERM, then shuts down
+/// gracefully.
+///
+/// # Errors
+///
+/// When the address cannot be bound or the app's configuration is invalid.
+pub async fn serve(app: App, addr: impl ToSocketAddrs + fmt::Debug) -> Result<(), ServeError> {
+    let server = Server::bind(addr).await?;
+    tracing::info!(target: "sluice", "listening on http://{}", server.local_addr());
+    server.serve(app).await
+}
