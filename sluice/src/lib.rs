@@ -40,6 +40,7 @@ mod body;
 pub mod error;
 pub mod extract;
 mod handler;
+mod headers;
 mod lifecycle;
 pub mod middleware;
 mod request;
