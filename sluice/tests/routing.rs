@@ -1,0 +1,186 @@
+//! Routing: FastAPI's answers for unknown paths and methods, HEAD, the
+//! trailing-slash redirect, nesting, and configuration errors.
+
+use serde_json::{json, Value};
+use sluice::extract::Path;
+use sluice::routing::{get, post};
+use sluice::testing::TestClient;
+use sluice::{App, ConfigError, Router};
+
+async fn ok() -> &'static str {
+    "ok"
+}
+
+#[tokio::test]
+async fn unknown_path_is_404_with_fastapi_detail() {
+    let res = TestClient::new(App::new().get("/", ok))
+        .get("/missing")
+        .await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.header("content-type"), Some("application/json"));
+    assert_eq!(res.text(), r#"{"detail":"Not Found"}"#);
+}
+
+#[tokio::test]
+async fn wrong_method_is_405_with_allow_listing_get_and_head() {
+    let res = TestClient::new(App::new().get("/", ok)).post("/").await;
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.header("allow"), Some("GET, HEAD"));
+    assert_eq!(res.json::<Value>(), json!({"detail": "Method Not Allowed"}));
+}
+
+#[tokio::test]
+async fn allow_lists_every_method_of_the_path_across_routes() {
+    let app = App::new()
+        .get("/items", ok)
+        .post("/items", ok)
+        .route("/items", sluice::routing::delete(ok));
+    let res = TestClient::new(app).put("/items").await;
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.header("allow"), Some("DELETE, GET, HEAD, POST"));
+}
+
+#[tokio::test]
+async fn head_is_answered_for_get_routes_without_a_body() {
+    let client = TestClient::new(App::new().get("/", || async { Json(json!({"a": 1})) }));
+    let get = client.get("/").await;
+    let head = client.head("/").await;
+    assert_eq!(head.status(), 200);
+    assert!(head.bytes().is_empty());
+    assert_eq!(head.header("content-type"), get.header("content-type"));
+    assert_eq!(head.header("content-length"), Some("7"));
+}
+
+use sluice::Json;
+
+#[tokio::test]
+async fn explicit_head_route_wins_over_get() {
+    let app = App::new()
+        .get("/", ok)
+        .head("/", || async { ([("x-head", "1")], "") });
+    let res = TestClient::new(app).head("/").await;
+    assert_eq!(res.header("x-head"), Some("1"));
+}
+
+#[tokio::test]
+async fn trailing_slash_is_redirected_to_the_route_keeping_the_query() {
+    let app = App::new().get("/items", ok).get("/users/", ok);
+    let client = TestClient::new(app);
+    let res = client.get("/items/?q=1").await;
+    assert_eq!(res.status(), 307);
+    assert_eq!(res.header("location"), Some("http://testserver/items?q=1"));
+    let res = client.get("/users").await;
+    assert_eq!(res.status(), 307);
+    assert_eq!(res.header("location"), Some("http://testserver/users/"));
+}
+
+#[tokio::test]
+async fn slash_redirect_uses_the_host_header_and_scheme() {
+    let client =
+        TestClient::new(App::new().get("/items", ok)).base_url("https://api.example.com:8443");
+    let res = client.post("/items/").await;
+    assert_eq!(res.status(), 307);
+    assert_eq!(
+        res.header("location"),
+        Some("https://api.example.com:8443/items")
+    );
+}
+
+#[tokio::test]
+async fn slash_redirect_without_host_uses_the_server_address() {
+    let client = TestClient::new(App::new().get("/items", ok));
+    let res = client.get("/items/").without_host().await;
+    assert_eq!(res.header("location"), Some("http://127.0.0.1/items"));
+}
+
+#[tokio::test]
+async fn root_path_is_never_redirected() {
+    let res = TestClient::new(App::new().get("/x", ok)).get("/").await;
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn paths_are_matched_percent_decoded() {
+    async fn echo(Path(name): Path<String>) -> String {
+        name
+    }
+    let client = TestClient::new(App::new().get("/users/{name}", echo).get("/caf\u{e9}", ok));
+    assert_eq!(client.get("/users/a%20b").await.text(), "a b");
+    assert_eq!(client.get("/caf%C3%A9").await.text(), "ok");
+}
+
+#[tokio::test]
+async fn path_converter_matches_the_rest_of_the_path() {
+    async fn file(Path(path): Path<String>) -> String {
+        path
+    }
+    let client = TestClient::new(App::new().get("/files/{file_path:path}", file));
+    assert_eq!(client.get("/files/a/b/c.txt").await.text(), "a/b/c.txt");
+}
+
+#[tokio::test]
+async fn static_segments_win_over_parameters() {
+    async fn id(Path(id): Path<String>) -> String {
+        format!("user {id}")
+    }
+    let app = App::new()
+        .get("/users/{id}", id)
+        .get("/users/me", || async { "me" });
+    let client = TestClient::new(app);
+    assert_eq!(client.get("/users/me").await.text(), "me");
+    assert_eq!(client.get("/users/7").await.text(), "user 7");
+}
+
+#[tokio::test]
+async fn routers_nest_under_prefixes() {
+    let items = Router::new().get("/", ok).get("/{id}", ok);
+    let v1 = Router::new().include_router("/items", items);
+    let app = App::new().include_router("/api/v1", v1);
+    let client = TestClient::new(app);
+    assert_eq!(client.get("/api/v1/items/").await.status(), 200);
+    assert_eq!(client.get("/api/v1/items/3").await.status(), 200);
+    let res = client.get("/api/v1/items").await;
+    assert_eq!(res.status(), 307);
+    assert_eq!(
+        res.header("location"),
+        Some("http://testserver/api/v1/items/")
+    );
+}
+
+#[test]
+fn a_route_declared_twice_is_a_build_error() {
+    let err = App::new()
+        .get("/a", ok)
+        .route("/a", get(ok).post(ok))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, ConfigError::DuplicateRoute { ref path, .. } if path == "/a"),
+        "{err}"
+    );
+    assert_eq!(err.to_string(), "route GET /a is declared twice");
+}
+
+#[test]
+fn invalid_paths_and_prefixes_are_build_errors() {
+    assert!(matches!(
+        App::new().get("no-slash", ok).build().unwrap_err(),
+        ConfigError::InvalidPath { .. }
+    ));
+    assert!(matches!(
+        App::new()
+            .include_router("/api/", Router::new().get("/", ok))
+            .build()
+            .unwrap_err(),
+        ConfigError::InvalidPath { .. }
+    ));
+    assert!(matches!(
+        App::new()
+            .get("/a/{x}", ok)
+            .get("/a/{y}", ok)
+            .build()
+            .unwrap_err(),
+        ConfigError::InvalidPath { .. }
+    ));
+    assert!(TestClient::try_new(App::new().route("/ok", post(ok))).is_ok());
+}
