@@ -469,8 +469,10 @@ impl AppService {
         &self,
         req: http::Request<hyper::body::Incoming>,
         conn: ConnectionInfo,
+        body_idle_timeout: Option<std::time::Duration>,
     ) -> Request {
-        Request::from_parts_internal(req.map(Body::from_incoming), conn, self.inner.max_body_size)
+        let req = req.map(|body| Body::from_incoming(body, body_idle_timeout));
+        Request::from_parts_internal(req, conn, self.inner.max_body_size)
     }
 
     pub(crate) fn request_from_body(

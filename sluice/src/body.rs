@@ -6,8 +6,10 @@
 //! anything else (streams, bodies produced by middleware) is boxed.
 
 use std::fmt;
+use std::future::Future as _;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::Stream;
@@ -41,7 +43,7 @@ enum Kind {
     Empty,
     Full(Bytes),
     Incoming {
-        body: SyncWrapper<hyper::body::Incoming>,
+        inner: SyncWrapper<IncomingState>,
         hint: SizeHint,
     },
     Boxed {
@@ -99,11 +101,17 @@ impl Body {
         Body::new(http_body_util::StreamBody::new(frames))
     }
 
-    pub(crate) fn from_incoming(body: hyper::body::Incoming) -> Self {
+    /// The body of a request received by the server. When `idle` is set,
+    /// the body fails with a timeout once the client has sent nothing for
+    /// that long while it is being read.
+    pub(crate) fn from_incoming(body: hyper::body::Incoming, idle: Option<Duration>) -> Self {
         let hint = body.size_hint();
         Body {
             kind: Kind::Incoming {
-                body: SyncWrapper::new(body),
+                inner: SyncWrapper::new(IncomingState {
+                    body,
+                    idle: idle.map(|after| IdleTimeout { after, sleep: None }),
+                }),
                 hint,
             },
         }
@@ -193,6 +201,44 @@ impl Body {
     }
 }
 
+/// The request body as the server hands it over, with its idle timer.
+struct IncomingState {
+    body: hyper::body::Incoming,
+    idle: Option<IdleTimeout>,
+}
+
+/// A timer armed only while the body is waiting for the client, so that a
+/// body whose bytes are already there costs nothing.
+struct IdleTimeout {
+    after: Duration,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl IncomingState {
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match Pin::new(&mut self.body).poll_frame(cx) {
+            Poll::Pending => {
+                if let Some(idle) = &mut self.idle {
+                    let after = idle.after;
+                    let sleep = idle
+                        .sleep
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(after)));
+                    if sleep.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Some(Err(Box::new(BodyError::timed_out(after)))));
+                    }
+                }
+                Poll::Pending
+            }
+            ready => {
+                if let Some(idle) = &mut self.idle {
+                    idle.sleep = None;
+                }
+                ready.map_err(|e| Box::new(e) as BoxError)
+            }
+        }
+    }
+}
+
 impl Default for Body {
     fn default() -> Self {
         Body::empty()
@@ -231,9 +277,7 @@ impl http_body::Body for Body {
                     Poll::Ready(Some(Ok(Frame::data(bytes))))
                 }
             }
-            Kind::Incoming { body, .. } => Pin::new(body.get_mut())
-                .poll_frame(cx)
-                .map_err(|e| Box::new(e) as BoxError),
+            Kind::Incoming { inner, .. } => inner.get_mut().poll_frame(cx),
             Kind::Boxed { body, .. } => body.get_mut().as_mut().poll_frame(cx),
         }
     }

@@ -79,7 +79,8 @@ impl Error {
 
     /// The status this error turns into when nothing else handles it: the
     /// status of an [`HttpError`], 422 for a [`ValidationError`], 413 for a
-    /// body over the limit, 400 for a body that broke off, 500 otherwise.
+    /// body over the limit, 408 for a body that stalled, 400 for a body that
+    /// broke off, 500 otherwise.
     pub fn status(&self) -> StatusCode {
         if let Some(http) = self.downcast_ref::<HttpError>() {
             http.status()
@@ -88,6 +89,8 @@ impl Error {
         } else if let Some(body) = self.downcast_ref::<BodyError>() {
             if body.is_too_large() {
                 StatusCode::PAYLOAD_TOO_LARGE
+            } else if body.is_timeout() {
+                StatusCode::REQUEST_TIMEOUT
             } else {
                 StatusCode::BAD_REQUEST
             }
@@ -404,6 +407,7 @@ pub struct BodyError {
 #[derive(Debug)]
 enum BodyErrorKind {
     TooLarge { limit: usize },
+    TimedOut { after: std::time::Duration },
     Stream(BoxError),
 }
 
@@ -414,9 +418,18 @@ impl BodyError {
         }
     }
 
-    pub(crate) fn from_box(error: BoxError) -> Self {
+    pub(crate) fn timed_out(after: std::time::Duration) -> Self {
         BodyError {
-            kind: BodyErrorKind::Stream(error),
+            kind: BodyErrorKind::TimedOut { after },
+        }
+    }
+
+    pub(crate) fn from_box(error: BoxError) -> Self {
+        match error.downcast::<BodyError>() {
+            Ok(body_error) => *body_error,
+            Err(error) => BodyError {
+                kind: BodyErrorKind::Stream(error),
+            },
         }
     }
 
@@ -424,12 +437,21 @@ impl BodyError {
     pub fn is_too_large(&self) -> bool {
         matches!(self.kind, BodyErrorKind::TooLarge { .. })
     }
+
+    /// Whether the client stopped sending the body for longer than the
+    /// server's body idle timeout.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.kind, BodyErrorKind::TimedOut { .. })
+    }
 }
 
 impl fmt::Display for BodyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BodyErrorKind::TooLarge { limit } => write!(f, "body larger than {limit} bytes"),
+            BodyErrorKind::TimedOut { after } => {
+                write!(f, "the client sent no body data for {after:?}")
+            }
             BodyErrorKind::Stream(e) => write!(f, "failed to read the body: {e}"),
         }
     }
@@ -438,7 +460,7 @@ impl fmt::Display for BodyError {
 impl std::error::Error for BodyError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
-            BodyErrorKind::TooLarge { .. } => None,
+            BodyErrorKind::TooLarge { .. } | BodyErrorKind::TimedOut { .. } => None,
             BodyErrorKind::Stream(e) => Some(&**e),
         }
     }

@@ -356,6 +356,8 @@ pub(crate) fn default_error_response(error: &Error) -> Response {
     } else if let Some(body) = error.downcast_ref::<BodyError>() {
         if body.is_too_large() {
             content_too_large()
+        } else if body.is_timeout() {
+            detail_response(StatusCode::REQUEST_TIMEOUT, &"Request Timeout")
         } else {
             detail_response(
                 StatusCode::BAD_REQUEST,

@@ -23,6 +23,7 @@ use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::body::Incoming;
@@ -30,6 +31,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::Semaphore;
 
 use crate::app::{App, AppService};
 use crate::error::ConfigError;
@@ -92,7 +94,15 @@ pub struct Server {
     shutdown: Option<ShutdownSignal>,
     grace_period: Duration,
     header_read_timeout: Option<Duration>,
+    body_idle_timeout: Option<Duration>,
+    max_connections: usize,
+    max_headers: usize,
+    max_header_bytes: usize,
 }
+
+/// Sent to a client that connects while [`Server::max_connections`] are
+/// open, before the connection is closed.
+const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 19\r\nretry-after: 1\r\nconnection: close\r\n\r\nService Unavailable";
 
 impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -100,6 +110,10 @@ impl fmt::Debug for Server {
             .field("local_addr", &self.local_addr)
             .field("grace_period", &self.grace_period)
             .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_idle_timeout", &self.body_idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("max_headers", &self.max_headers)
+            .field("max_header_bytes", &self.max_header_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -135,6 +149,10 @@ impl Server {
             shutdown: None,
             grace_period: Duration::from_secs(30),
             header_read_timeout: Some(Duration::from_secs(30)),
+            body_idle_timeout: Some(Duration::from_secs(30)),
+            max_connections: 10_000,
+            max_headers: 100,
+            max_header_bytes: 64 * 1024,
         })
     }
 
@@ -167,6 +185,36 @@ impl Server {
         self
     }
 
+    /// How long the client may send nothing while a handler reads the
+    /// request body (30 s by default; `None` to wait forever). Reading the
+    /// body then fails, and the client gets `408 {"detail":"Request Timeout"}`.
+    pub fn body_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.body_idle_timeout = timeout;
+        self
+    }
+
+    /// How many connections may be open at once (10,000 by default). A
+    /// client connecting beyond that gets `503 Service Unavailable` with
+    /// `retry-after: 1` and the connection is closed.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// How many header lines a request may have (100 by default). More is
+    /// answered with `431 Request Header Fields Too Large`.
+    pub fn max_headers(mut self, max: usize) -> Self {
+        self.max_headers = max;
+        self
+    }
+
+    /// How large a request head (request line and headers) may be, in bytes
+    /// (64 KiB by default, at least 8 KiB). Larger is answered with `431`.
+    pub fn max_header_bytes(mut self, max: usize) -> Self {
+        self.max_header_bytes = max.max(8 * 1024);
+        self
+    }
+
     /// Builds `app` and serves it until the shutdown signal.
     ///
     /// # Errors
@@ -189,6 +237,8 @@ impl Server {
             .http1()
             .timer(TokioTimer::new())
             .header_read_timeout(self.header_read_timeout)
+            .max_headers(self.max_headers)
+            .max_buf_size(self.max_header_bytes)
             .keep_alive(true);
         builder.http2().timer(TokioTimer::new());
         let graceful = GracefulShutdown::new();
@@ -196,6 +246,8 @@ impl Server {
             .shutdown
             .unwrap_or_else(|| Box::pin(termination_signal()));
         let local_addr = self.local_addr;
+        let body_idle_timeout = self.body_idle_timeout;
+        let slots = Arc::new(Semaphore::new(self.max_connections));
         loop {
             tokio::select! {
                 accepted = self.listener.accept() => {
@@ -209,6 +261,11 @@ impl Server {
                             continue;
                         }
                     };
+                    let Ok(slot) = slots.clone().try_acquire_owned() else {
+                        tracing::warn!(target: "sluice", %remote_addr, "connection refused: max_connections reached");
+                        tokio::spawn(refuse(stream));
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
                     let conn_info = ConnectionInfo {
                         remote_addr: Some(remote_addr),
@@ -219,7 +276,7 @@ impl Server {
                     let hyper_service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
                         let app = app.clone();
                         async move {
-                            let req = app.request_from_hyper(req, conn_info);
+                            let req = app.request_from_hyper(req, conn_info, body_idle_timeout);
                             Ok::<_, Infallible>(app.handle(req).await)
                         }
                     });
@@ -231,6 +288,7 @@ impl Server {
                         if let Err(e) = conn.await {
                             tracing::debug!(target: "sluice", error = %e, %remote_addr, "connection ended with an error");
                         }
+                        drop(slot);
                     });
                 }
                 () = &mut shutdown => break,
@@ -255,6 +313,16 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// Tells a client over the connection limit to come back later.
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let write = async {
+        stream.write_all(REFUSAL).await?;
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.

@@ -221,3 +221,147 @@ async fn an_invalid_app_is_reported_before_serving() {
     let err = server.serve(app).await.expect_err("duplicate route");
     assert!(matches!(err, ServeError::Config(_)), "{err}");
 }
+
+/// Starts `app` on a free port with `configure` applied to the server.
+async fn start_with(
+    app: App,
+    configure: impl FnOnce(Server) -> Server,
+) -> (std::net::SocketAddr, oneshot::Sender<()>) {
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = Server::bind("127.0.0.1:0").await.expect("bind a free port");
+    let server = configure(server).with_shutdown_signal(async {
+        let _ = rx.await;
+    });
+    let addr = server.local_addr();
+    tokio::spawn(server.serve(app));
+    (addr, tx)
+}
+
+async fn read_to_end(stream: &mut TcpStream) -> String {
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buf)).await;
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_is_answered_with_408() {
+    let app = App::new().post(
+        "/",
+        |body: bytes::Bytes| async move { body.len().to_string() },
+    );
+    let (addr, _stop) = start_with(app, |s| {
+        s.body_idle_timeout(Some(Duration::from_millis(200)))
+    })
+    .await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\n12")
+        .await
+        .expect("write");
+    let response = read_response(&mut stream).await;
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(
+        response.ends_with(r#"{"detail":"Request Timeout"}"#),
+        "{response}"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_but_steady_body_is_not_cut_off() {
+    let app = App::new().post(
+        "/",
+        |body: bytes::Bytes| async move { body.len().to_string() },
+    );
+    let (addr, _stop) = start_with(app, |s| {
+        s.body_idle_timeout(Some(Duration::from_millis(300)))
+    })
+    .await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\n\r\n")
+        .await
+        .expect("write");
+    for byte in [b"a", b"b", b"c", b"d"] {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        stream.write_all(byte).await.expect("write");
+    }
+    let response = read_response(&mut stream).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.ends_with("\r\n\r\n4"), "{response}");
+}
+
+#[tokio::test]
+async fn a_head_that_never_ends_is_cut_off() {
+    let (addr, _stop) = start_with(app(), |s| {
+        s.header_read_timeout(Some(Duration::from_millis(200)))
+    })
+    .await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .expect("write");
+    let started = std::time::Instant::now();
+    let response = read_to_end(&mut stream).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "closed by the server, not by the test"
+    );
+    assert!(!response.contains("200 OK"), "{response}");
+}
+
+#[tokio::test]
+async fn too_many_headers_are_refused_with_431() {
+    let (addr, _stop) = start_with(app(), |s| s.max_headers(10)).await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let mut request = String::from("GET / HTTP/1.1\r\nhost: x\r\n");
+    for i in 0..20 {
+        request.push_str(&format!("x-h{i}: v\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let response = read_to_end(&mut stream).await;
+    assert!(response.starts_with("HTTP/1.1 431"), "{response}");
+}
+
+#[tokio::test]
+async fn a_huge_head_is_refused_with_431() {
+    let (addr, _stop) = start_with(app(), |s| s.max_header_bytes(8 * 1024)).await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "GET / HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+        "a".repeat(20_000)
+    );
+    let _ = stream.write_all(request.as_bytes()).await;
+    let response = read_to_end(&mut stream).await;
+    assert!(response.starts_with("HTTP/1.1 431"), "{response}");
+}
+
+#[tokio::test]
+async fn connections_over_the_limit_get_a_clear_503() {
+    let (addr, _stop) = start_with(app(), |s| s.max_connections(1)).await;
+    let mut first = TcpStream::connect(addr).await.expect("connect");
+    first
+        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .expect("write");
+    assert!(read_response(&mut first).await.ends_with("hello"));
+    let mut second = TcpStream::connect(addr).await.expect("connect");
+    let refused = read_to_end(&mut second).await;
+    assert!(
+        refused.starts_with("HTTP/1.1 503 Service Unavailable"),
+        "{refused}"
+    );
+    assert!(refused.contains("retry-after: 1"), "{refused}");
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut third = TcpStream::connect(addr).await.expect("connect");
+    third
+        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .expect("write");
+    assert!(
+        read_response(&mut third).await.ends_with("hello"),
+        "a slot is free again"
+    );
+}
