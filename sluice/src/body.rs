@@ -229,7 +229,7 @@ impl IncomingState {
                 }
                 Poll::Pending
             }
-            ready => {
+            ready @ Poll::Ready(_) => {
                 if let Some(idle) = &mut self.idle {
                     idle.sleep = None;
                 }
