@@ -297,3 +297,35 @@ async fn optional_extractors_do_not_reject() {
     assert_eq!(client.get("/").await.text(), "none");
     assert_eq!(client.get("/?limit=3").await.text(), "3");
 }
+
+#[tokio::test]
+async fn a_json_null_body_is_a_missing_body() {
+    let client = TestClient::new(App::new().post("/items", create));
+    let res = client.post("/items").json(&Value::Null).await;
+    assert_eq!(res.json::<Value>()["detail"][0]["type"], "missing");
+}
+
+#[tokio::test]
+async fn an_object_body_refuses_other_json_values() {
+    async fn echo(
+        Json(map): Json<serde_json::Map<String, Value>>,
+    ) -> Json<serde_json::Map<String, Value>> {
+        Json(map)
+    }
+    let client = TestClient::new(App::new().post("/echo", echo));
+    let res = client.post("/echo").json(&json!([1, 2])).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [{"type": "dict_type", "loc": ["body"], "msg": "Input should be a valid dictionary", "input": [1, 2]}]})
+    );
+    let res = client
+        .post("/echo")
+        .json(&json!({"b": 1, "a": [true, null]}))
+        .await;
+    assert_eq!(
+        res.text(),
+        r#"{"b":1,"a":[true,null]}"#,
+        "key order is kept"
+    );
+}

@@ -58,7 +58,11 @@ impl<T: DeserializeOwned + Send> FromRequest for Json<T> {
         if bytes.is_empty() {
             return Err(missing_body());
         }
-        parse_json_body(req.headers(), &bytes).map(Json)
+        match parse_json_value(req.headers(), &bytes)? {
+            // FastAPI treats a JSON `null` body as a missing one.
+            Value::Null => Err(missing_body()),
+            value => from_value(&value).map(Json),
+        }
     }
 }
 
@@ -70,7 +74,10 @@ impl<T: DeserializeOwned + Send> FromRequest for Option<Json<T>> {
         if bytes.is_empty() {
             return Ok(None);
         }
-        parse_json_body(req.headers(), &bytes).map(|v| Some(Json(v)))
+        match parse_json_value(req.headers(), &bytes)? {
+            Value::Null => Ok(None),
+            value => from_value(&value).map(|v| Some(Json(v))),
+        }
     }
 }
 
@@ -101,19 +108,16 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
     }
 }
 
-fn parse_json_body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Error> {
-    let value = if is_json_content_type(headers) {
-        let Ok(text) = std::str::from_utf8(bytes) else {
-            return Err(parse_failure());
-        };
-        match serde_json::from_str::<Value>(text) {
-            Ok(value) => value,
-            Err(e) => return Err(Error::new(json_invalid(text, &e))),
-        }
-    } else {
-        Value::String(String::from_utf8_lossy(bytes).into_owned())
+/// The body as FastAPI hands it to validation: parsed JSON when the
+/// content type says JSON (or says nothing), the raw text otherwise.
+fn parse_json_value(headers: &HeaderMap, bytes: &Bytes) -> Result<Value, Error> {
+    if !is_json_content_type(headers) {
+        return Ok(Value::String(String::from_utf8_lossy(bytes).into_owned()));
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Err(parse_failure());
     };
-    from_value(&value)
+    serde_json::from_str::<Value>(text).map_err(|e| Error::new(json_invalid(text, &e)))
 }
 
 /// Deserializes `T` from an already parsed body, naming the failing field.
