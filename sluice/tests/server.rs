@@ -365,3 +365,89 @@ async fn connections_over_the_limit_get_a_clear_503() {
         "a slot is free again"
     );
 }
+
+#[tokio::test]
+async fn a_client_that_hangs_up_cancels_the_handler() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    struct Guard(Arc<AtomicBool>);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicBool::new(false));
+    let finished = Arc::new(AtomicBool::new(false));
+    let (d, f) = (dropped.clone(), finished.clone());
+    let app = App::new().get("/slow", move || {
+        let guard = Guard(d.clone());
+        let finished = f.clone();
+        async move {
+            let _guard = guard;
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            finished.store(true, Ordering::SeqCst);
+            "done"
+        }
+    });
+    let (addr, _stop) = start_with(app, |s| s).await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .expect("write");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(stream);
+    for _ in 0..20 {
+        if dropped.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "the handler's work was cancelled"
+    );
+    assert!(!finished.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn background_tasks_run_when_the_client_hangs_up_mid_stream() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let ran = Arc::new(AtomicBool::new(false));
+    let flag = ran.clone();
+    let app = App::new().get("/stream", move |tasks: sluice::BackgroundTasks| {
+        let flag = flag.clone();
+        async move {
+            tasks.add(async move { flag.store(true, Ordering::SeqCst) });
+            let ticks = futures_util::stream::unfold(0u64, |n| async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Some((
+                    Ok::<_, std::io::Error>(bytes::Bytes::from(format!("tick {n}\n"))),
+                    n + 1,
+                ))
+            });
+            sluice::Body::from_stream(ticks)
+        }
+    });
+    let (addr, _stop) = start_with(app, |s| s).await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET /stream HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let mut first = [0u8; 256];
+    let n = stream.read(&mut first).await.expect("read");
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    drop(stream);
+    for _ in 0..40 {
+        if ran.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        ran.load(Ordering::SeqCst),
+        "the background task ran although the client left"
+    );
+}
