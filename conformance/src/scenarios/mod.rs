@@ -3,6 +3,7 @@
 use sluice::App;
 
 mod core;
+mod hosts;
 
 /// Every scenario this binary serves.
 pub(crate) const NAMES: &[&str] = &[
@@ -12,6 +13,8 @@ pub(crate) const NAMES: &[&str] = &[
     "lifecycle",
     "body",
     "perf-bare",
+    "trusted-host",
+    "https-redirect",
 ];
 
 /// The app of a scenario, or `None` for an unknown name.
@@ -23,6 +26,8 @@ pub(crate) fn app(name: &str) -> Option<App> {
         "lifecycle" => core::lifecycle(),
         "body" => core::body(),
         "perf-bare" => core::perf_bare(),
+        "trusted-host" => hosts::trusted_host(),
+        "https-redirect" => hosts::https_redirect(),
         _ => return None,
     })
 }

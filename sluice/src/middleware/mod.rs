@@ -55,6 +55,8 @@
 //! | middleware | does |
 //! |---|---|
 //! | [`from_fn`] | turns an async function into a [`Middleware`] value |
+//! | [`TrustedHost`] | refuses requests for hosts that are not yours (400), Starlette's `TrustedHostMiddleware` |
+//! | [`HttpsRedirect`] | redirects plain-`http` requests to `https` (307), Starlette's `HTTPSRedirectMiddleware` |
 
 use std::borrow::Cow;
 use std::fmt;
@@ -73,6 +75,13 @@ use crate::handler::ErasedHandler;
 use crate::request::Request;
 use crate::response::{attach_error, internal_error_response, IntoResponse, Response};
 use crate::router::RouterTable;
+
+mod host;
+pub mod https_redirect;
+pub mod trusted_host;
+
+pub use https_redirect::HttpsRedirect;
+pub use trusted_host::TrustedHost;
 
 /// A middleware value: what [`App::add_middleware`](crate::App::add_middleware)
 /// takes.

@@ -1,0 +1,424 @@
+//! `Host` header parsing and redirect URLs, shared by
+//! [`TrustedHost`](super::TrustedHost) and [`HttpsRedirect`](super::HttpsRedirect).
+//!
+//! The grammar is the one Starlette's `parse_host_header` accepts, a strict
+//! subset of [RFC 9110 §7.2](https://www.rfc-editor.org/rfc/rfc9110#section-7.2)
+//! (`uri-host [ ":" port ]`): a name made of ASCII letters, digits, `.` and
+//! `-`, or an IPv6 address in brackets, then an optional `:` and at least one
+//! digit. Anything else (user info, a path, spaces, `_`, a zone id, bytes
+//! that are not ASCII) is malformed, so a value that passes can be copied
+//! into a URL without changing its authority or path. A port above 65535
+//! is well-formed (RFC 3986's `port` is any run of digits) but cannot be
+//! used in a URL; [`Port::OutOfRange`] says so.
+
+use std::net::{Ipv6Addr, SocketAddr};
+
+use http::header::{HeaderMap, HOST};
+use http::uri::Authority;
+use http::StatusCode;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::response::{IntoResponse, Response};
+
+/// The body of the 400 both middlewares send for a host they cannot use,
+/// as Starlette words it.
+const INVALID_HOST: &str = "Invalid host header";
+
+/// `400 text/plain; charset=utf-8` "Invalid host header".
+pub(crate) fn invalid_host_response() -> Response {
+    (StatusCode::BAD_REQUEST, INVALID_HOST).into_response()
+}
+
+/// A well-formed `Host` value, borrowed from the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HostPort<'a> {
+    /// The whole value as sent, e.g. `Example.com:8080` or `[::1]:80`.
+    pub(crate) authority: &'a str,
+    /// The host as sent, brackets kept for IPv6: `Example.com`, `[::1]`.
+    /// Compare it ASCII case-insensitively.
+    pub(crate) host: &'a str,
+    /// The port, if any.
+    pub(crate) port: Port,
+}
+
+/// The port part of a `Host` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Port {
+    /// No `:port`.
+    Absent,
+    /// A port number (leading zeros allowed: `000080` is 80, as Python's
+    /// `urlsplit` reads it).
+    Number(u16),
+    /// Digits for a number above 65535.
+    OutOfRange,
+}
+
+impl<'a> HostPort<'a> {
+    /// Parses a `Host` value; `None` when it is malformed.
+    pub(crate) fn parse(value: &'a str) -> Option<Self> {
+        let (host, rest) = if let Some(inner) = value.strip_prefix('[') {
+            let end = inner.find(']')?;
+            inner[..end].parse::<Ipv6Addr>().ok()?;
+            // `end` indexes `inner`, which starts one byte into `value`.
+            value.split_at(end + 2)
+        } else {
+            let end = value.find(':').unwrap_or(value.len());
+            let name = &value[..end];
+            let valid = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+            if !valid {
+                return None;
+            }
+            value.split_at(end)
+        };
+        let port = match rest.strip_prefix(':') {
+            None if rest.is_empty() => Port::Absent,
+            None => return None,
+            Some(digits) => parse_port(digits)?,
+        };
+        Some(HostPort {
+            authority: value,
+            host,
+            port,
+        })
+    }
+}
+
+/// One or more digits to a [`Port`]; `None` when empty or not digits.
+fn parse_port(digits: &str) -> Option<Port> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut port: u32 = 0;
+    for b in digits.bytes() {
+        port = port * 10 + u32::from(b - b'0');
+        if port > u32::from(u16::MAX) {
+            return Some(Port::OutOfRange);
+        }
+    }
+    Some(u16::try_from(port).map_or(Port::OutOfRange, Port::Number))
+}
+
+/// Where a request says it was sent, by precedence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestHost<'a> {
+    /// One well-formed host.
+    Valid(HostPort<'a>),
+    /// No `Host` header and no authority in the request target.
+    Missing,
+    /// A `Host` that is not well-formed (or not text).
+    Malformed,
+    /// More than one `Host` header line, or a `Host` header that names
+    /// another host than the request target's authority: never trusted
+    /// ([RFC 9112 §3.2](https://www.rfc-editor.org/rfc/rfc9112#section-3.2)).
+    Conflicting,
+}
+
+/// The host a request was sent to: the request target's authority when it
+/// has one (HTTP/2 `:authority`, an absolute-form target), else the single
+/// `Host` header.
+pub(crate) fn request_host<'a>(
+    headers: &'a HeaderMap,
+    target: Option<&'a Authority>,
+) -> RequestHost<'a> {
+    let mut lines = headers.get_all(HOST).iter();
+    let header = lines.next();
+    if lines.next().is_some() {
+        return RequestHost::Conflicting;
+    }
+    let header = match header.map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(text)) => match HostPort::parse(text) {
+            Some(parsed) => Some(parsed),
+            None => return RequestHost::Malformed,
+        },
+        Some(Err(_)) => return RequestHost::Malformed,
+    };
+    let Some(target) = target else {
+        return header.map_or(RequestHost::Missing, RequestHost::Valid);
+    };
+    let Some(target) = HostPort::parse(target.as_str()) else {
+        return RequestHost::Malformed;
+    };
+    match header {
+        Some(header) if !header.host.eq_ignore_ascii_case(target.host) => RequestHost::Conflicting,
+        _ => RequestHost::Valid(target),
+    }
+}
+
+/// The bytes a redirect `location` may carry as they are: what Python's
+/// `urllib.parse.quote(url, safe=":/%#?=@[]!$&'()*+,;")` leaves alone, as
+/// Starlette's `RedirectResponse` does. Everything else (space, `"`, `<`,
+/// `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`, controls and non-ASCII bytes) is
+/// percent-encoded, so nothing from the request reaches the header raw.
+const LOCATION_SAFE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b':')
+    .remove(b'/')
+    .remove(b'%')
+    .remove(b'#')
+    .remove(b'?')
+    .remove(b'=')
+    .remove(b'@')
+    .remove(b'[')
+    .remove(b']')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';');
+
+/// `scheme://netloc` + path + `?query`, for a redirect's `location`.
+///
+/// `netloc` must be safe already (a parsed [`HostPort`] or a formatted
+/// socket address). The path and query are kept exactly as sent, percent
+/// escapes included, with unsafe bytes percent-encoded; an empty query
+/// drops the `?`, and a path that does not start with `/` gets one.
+pub(crate) fn absolute_url(
+    scheme: &str,
+    www: bool,
+    netloc: &str,
+    path: &str,
+    query: Option<&str>,
+) -> String {
+    let query = query.filter(|q| !q.is_empty());
+    let mut url = String::with_capacity(
+        scheme.len() + 8 + netloc.len() + path.len() + query.map_or(0, |q| q.len() + 1),
+    );
+    url.push_str(scheme);
+    url.push_str("://");
+    if www {
+        url.push_str("www.");
+    }
+    url.push_str(netloc);
+    if !path.starts_with('/') {
+        url.push('/');
+    }
+    url.extend(utf8_percent_encode(path, LOCATION_SAFE));
+    if let Some(query) = query {
+        url.push('?');
+        url.extend(utf8_percent_encode(query, LOCATION_SAFE));
+    }
+    url
+}
+
+/// The netloc for a socket address: IPv6 in brackets, without port 80 or 443.
+pub(crate) fn socket_netloc(addr: SocketAddr) -> String {
+    match addr.port() {
+        80 | 443 => match addr {
+            SocketAddr::V4(v4) => v4.ip().to_string(),
+            SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
+        },
+        _ => addr.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn parts(value: &str) -> Option<(&str, Port)> {
+        HostPort::parse(value).map(|h| (h.host, h.port))
+    }
+
+    #[test]
+    fn names_with_and_without_port() {
+        use Port::*;
+        assert_eq!(parts("example.com"), Some(("example.com", Absent)));
+        assert_eq!(
+            parts("EXAMPLE.com:8080"),
+            Some(("EXAMPLE.com", Number(8080)))
+        );
+        assert_eq!(parts("a-b.c:0"), Some(("a-b.c", Number(0))));
+        assert_eq!(parts("h:000080"), Some(("h", Number(80))));
+        assert_eq!(parts("h:65535"), Some(("h", Number(65535))));
+        assert_eq!(parts("127.0.0.1:8000"), Some(("127.0.0.1", Number(8000))));
+        assert_eq!(parts("example.com."), Some(("example.com.", Absent)));
+    }
+
+    #[test]
+    fn ports_above_65535_are_well_formed_but_out_of_range() {
+        assert_eq!(parts("h:65536"), Some(("h", Port::OutOfRange)));
+        assert_eq!(
+            parts("h:99999999999999999999999999"),
+            Some(("h", Port::OutOfRange))
+        );
+        assert_eq!(
+            parts("h:0000000000000000000000080"),
+            Some(("h", Port::Number(80)))
+        );
+    }
+
+    #[test]
+    fn ipv6_literals_keep_their_brackets() {
+        use Port::*;
+        assert_eq!(parts("[::1]"), Some(("[::1]", Absent)));
+        assert_eq!(parts("[::1]:8000"), Some(("[::1]", Number(8000))));
+        assert_eq!(
+            parts("[2001:DB8::1]:443"),
+            Some(("[2001:DB8::1]", Number(443)))
+        );
+        assert_eq!(
+            parts("[::ffff:1.2.3.4]"),
+            Some(("[::ffff:1.2.3.4]", Absent))
+        );
+    }
+
+    #[test]
+    fn malformed_values_are_refused() {
+        for bad in [
+            "",
+            ":80",
+            "example.com:",
+            "example.com:80:80",
+            "example.com:8o",
+            "example.com:-1",
+            "example.com:+80",
+            "exa mple.com",
+            " example.com",
+            "under_score.com",
+            "user@example.com",
+            "example.com/path",
+            "example.com?q",
+            "example.com#f",
+            "exämple.com",
+            "[::1",
+            "[::1]evil.com",
+            "[::1]@attacker",
+            "[::1].",
+            "[::1]:evil",
+            "[::1]:",
+            "[:::]",
+            "[]",
+            "[1.2.3.4]",
+            "[fe80::1%25eth0]",
+            "[v1.x]",
+            "::1",
+            "[::1]]",
+        ] {
+            assert_eq!(HostPort::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn parser_never_panics_on_any_short_input() {
+        // Every string of up to three characters from an alphabet holding
+        // each character the parser branches on.
+        let alphabet = [
+            '[', ']', ':', '.', '-', '0', '9', 'a', 'Z', 'é', ' ', '%', '@',
+        ];
+        let mut inputs = vec![String::new()];
+        for _ in 0..3 {
+            let mut next = Vec::new();
+            for s in &inputs {
+                for c in alphabet {
+                    let mut t = s.clone();
+                    t.push(c);
+                    next.push(t);
+                }
+            }
+            inputs.extend(next);
+        }
+        for input in &inputs {
+            if let Some(parsed) = HostPort::parse(input) {
+                assert!(input.starts_with(parsed.host));
+                assert_eq!(parsed.authority, input);
+            }
+        }
+    }
+
+    #[test]
+    fn several_host_lines_conflict() {
+        let mut headers = HeaderMap::new();
+        headers.append(HOST, HeaderValue::from_static("example.com"));
+        headers.append(HOST, HeaderValue::from_static("example.com"));
+        assert_eq!(request_host(&headers, None), RequestHost::Conflicting);
+    }
+
+    #[test]
+    fn target_authority_wins_but_must_agree_with_host() {
+        let target: Authority = "Example.com:8443".parse().expect("authority");
+        let mut headers = HeaderMap::new();
+        assert!(matches!(
+            request_host(&headers, Some(&target)),
+            RequestHost::Valid(HostPort {
+                host: "Example.com",
+                port: Port::Number(8443),
+                ..
+            })
+        ));
+        headers.insert(HOST, HeaderValue::from_static("example.com"));
+        assert!(matches!(
+            request_host(&headers, Some(&target)),
+            RequestHost::Valid(_)
+        ));
+        headers.insert(HOST, HeaderValue::from_static("evil.com"));
+        assert_eq!(
+            request_host(&headers, Some(&target)),
+            RequestHost::Conflicting
+        );
+        let with_user: Authority = "user@example.com".parse().expect("authority");
+        assert_eq!(
+            request_host(&HeaderMap::new(), Some(&with_user)),
+            RequestHost::Malformed
+        );
+    }
+
+    #[test]
+    fn missing_and_non_text_hosts() {
+        assert_eq!(request_host(&HeaderMap::new(), None), RequestHost::Missing);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HOST,
+            HeaderValue::from_bytes(b"ex\xe4mple.com").expect("obs-text"),
+        );
+        assert_eq!(request_host(&headers, None), RequestHost::Malformed);
+    }
+
+    #[test]
+    fn urls_keep_path_and_query_and_escape_unsafe_bytes() {
+        assert_eq!(absolute_url("https", false, "h", "/", None), "https://h/");
+        assert_eq!(
+            absolute_url("https", false, "h", "/", Some("")),
+            "https://h/"
+        );
+        assert_eq!(
+            absolute_url("https", false, "h:8443", "/a%2Fb", Some("q=1&r=%20")),
+            "https://h:8443/a%2Fb?q=1&r=%20"
+        );
+        assert_eq!(
+            absolute_url("http", true, "h", "/\"<>\\^`{|} é", Some("x=<\"'>")),
+            "http://www.h/%22%3C%3E%5C%5E%60%7B%7C%7D%20%C3%A9?x=%3C%22'%3E"
+        );
+        assert_eq!(absolute_url("https", false, "h", "*", None), "https://h/*");
+        assert_eq!(
+            absolute_url("https", false, "h", "//evil.com/x", None),
+            "https://h//evil.com/x"
+        );
+    }
+
+    #[test]
+    fn socket_netlocs_drop_default_ports() {
+        assert_eq!(socket_netloc(([127, 0, 0, 1], 80).into()), "127.0.0.1");
+        assert_eq!(socket_netloc(([127, 0, 0, 1], 443).into()), "127.0.0.1");
+        assert_eq!(
+            socket_netloc(([127, 0, 0, 1], 8000).into()),
+            "127.0.0.1:8000"
+        );
+        let v6: SocketAddr = "[::1]:8000".parse().expect("addr");
+        assert_eq!(socket_netloc(v6), "[::1]:8000");
+        let v6: SocketAddr = "[::1]:80".parse().expect("addr");
+        assert_eq!(socket_netloc(v6), "[::1]");
+    }
+}
