@@ -56,6 +56,8 @@
 //! |---|---|
 //! | [`from_fn`] | turns an async function into a [`Middleware`] value |
 //! | [`ProcessTime`] | `X-Process-Time` (seconds) and optionally `Server-Timing` on every response |
+//! | [`RequestId`] | takes a valid `X-Request-ID` or makes one; request state ([`ReqId`]), tracing span, response |
+//! | [`AccessLog`] | one structured `tracing` event per request, nothing formatted when the level is off |
 
 use std::borrow::Cow;
 use std::fmt;
@@ -75,9 +77,13 @@ use crate::request::Request;
 use crate::response::{attach_error, internal_error_response, IntoResponse, Response};
 use crate::router::RouterTable;
 
+mod access_log;
 mod process_time;
+mod request_id;
 
+pub use access_log::{AccessLog, ACCESS_LOG_TARGET};
 pub use process_time::ProcessTime;
+pub use request_id::{ReqId, RequestId, DEFAULT_MAX_REQUEST_ID_LEN};
 
 /// A middleware value: what [`App::add_middleware`](crate::App::add_middleware)
 /// takes.
