@@ -58,6 +58,7 @@
 //! | [`ProcessTime`] | `X-Process-Time` (seconds) and optionally `Server-Timing` on every response |
 //! | [`RequestId`] | takes a valid `X-Request-ID` or makes one; request state ([`ReqId`]), tracing span, response |
 //! | [`AccessLog`] | one structured `tracing` event per request, nothing formatted when the level is off |
+//! | [`Authentication`] | bearer token or API key checked by your async verifier; principal in request state; 401 otherwise |
 
 use std::borrow::Cow;
 use std::fmt;
@@ -78,10 +79,12 @@ use crate::response::{attach_error, internal_error_response, IntoResponse, Respo
 use crate::router::RouterTable;
 
 mod access_log;
+mod authentication;
 mod process_time;
 mod request_id;
 
 pub use access_log::{AccessLog, ACCESS_LOG_TARGET};
+pub use authentication::{Authenticated, Authentication, Rejection, StaticToken, Verify};
 pub use process_time::ProcessTime;
 pub use request_id::{ReqId, RequestId, DEFAULT_MAX_REQUEST_ID_LEN};
 
