@@ -59,6 +59,7 @@
 //! | [`RequestId`] | takes a valid `X-Request-ID` or makes one; request state ([`ReqId`]), tracing span, response |
 //! | [`AccessLog`] | one structured `tracing` event per request, nothing formatted when the level is off |
 //! | [`Authentication`] | bearer token or API key checked by your async verifier; principal in request state; 401 otherwise |
+//! | [`ErrorHandler`] ([`CatchPanic`]) | rewrites the responses of panics and unhandled errors; maps error types to responses |
 
 use std::borrow::Cow;
 use std::fmt;
@@ -80,11 +81,13 @@ use crate::router::RouterTable;
 
 mod access_log;
 mod authentication;
+mod error_handler;
 mod process_time;
 mod request_id;
 
 pub use access_log::{AccessLog, ACCESS_LOG_TARGET};
 pub use authentication::{Authenticated, Authentication, Rejection, StaticToken, Verify};
+pub use error_handler::{CatchPanic, ErrorHandler};
 pub use process_time::ProcessTime;
 pub use request_id::{ReqId, RequestId, DEFAULT_MAX_REQUEST_ID_LEN};
 
