@@ -60,6 +60,7 @@
 //! | [`AccessLog`] | one structured `tracing` event per request, nothing formatted when the level is off |
 //! | [`Authentication`] | bearer token or API key checked by your async verifier; principal in request state; 401 otherwise |
 //! | [`ErrorHandler`] ([`CatchPanic`]) | rewrites the responses of panics and unhandled errors; maps error types to responses |
+//! | [`Timeout`] | cancels requests that take too long: 504 |
 
 use std::borrow::Cow;
 use std::fmt;
@@ -84,12 +85,14 @@ mod authentication;
 mod error_handler;
 mod process_time;
 mod request_id;
+mod timeout;
 
 pub use access_log::{AccessLog, ACCESS_LOG_TARGET};
 pub use authentication::{Authenticated, Authentication, Rejection, StaticToken, Verify};
 pub use error_handler::{CatchPanic, ErrorHandler};
 pub use process_time::ProcessTime;
 pub use request_id::{ReqId, RequestId, DEFAULT_MAX_REQUEST_ID_LEN};
+pub use timeout::{TimedOut, Timeout};
 
 /// A middleware value: what [`App::add_middleware`](crate::App::add_middleware)
 /// takes.
