@@ -61,6 +61,7 @@
 //! | [`Authentication`] | bearer token or API key checked by your async verifier; principal in request state; 401 otherwise |
 //! | [`ErrorHandler`] ([`CatchPanic`]) | rewrites the responses of panics and unhandled errors; maps error types to responses |
 //! | [`Timeout`] | cancels requests that take too long: 504 |
+//! | [`BodyLimit`] | refuses request bodies over a size: 413 `Content Too Large`, without reading them |
 
 use std::borrow::Cow;
 use std::fmt;
@@ -82,6 +83,7 @@ use crate::router::RouterTable;
 
 mod access_log;
 mod authentication;
+mod body_limit;
 mod error_handler;
 mod process_time;
 mod request_id;
@@ -89,6 +91,7 @@ mod timeout;
 
 pub use access_log::{AccessLog, ACCESS_LOG_TARGET};
 pub use authentication::{Authenticated, Authentication, Rejection, StaticToken, Verify};
+pub use body_limit::BodyLimit;
 pub use error_handler::{CatchPanic, ErrorHandler};
 pub use process_time::ProcessTime;
 pub use request_id::{ReqId, RequestId, DEFAULT_MAX_REQUEST_ID_LEN};
