@@ -62,6 +62,7 @@
 //! | [`ErrorHandler`] ([`CatchPanic`]) | rewrites the responses of panics and unhandled errors; maps error types to responses |
 //! | [`Timeout`] | cancels requests that take too long: 504 |
 //! | [`BodyLimit`] | refuses request bodies over a size: 413 `Content Too Large`, without reading them |
+//! | [`App::add_layer`](crate::App::add_layer) | any tower `Layer` (e.g. tower-http's) in the same stack |
 
 use std::borrow::Cow;
 use std::fmt;
@@ -387,7 +388,15 @@ impl fmt::Debug for NextService {
     }
 }
 
-impl tower::Service<http::Request<crate::Body>> for NextService {
+/// Any request body is accepted, so layers that change the body type (e.g.
+/// tower-http's `RequestBodyLimitLayer` or `RequestDecompressionLayer`)
+/// work too.
+impl<B> tower::Service<http::Request<B>> for NextService
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Into<bytes::Bytes>,
+    B::Error: Into<crate::error::BoxError>,
+{
     type Response = Response;
     type Error = std::convert::Infallible;
     type Future = NextServiceFuture;
@@ -396,7 +405,7 @@ impl tower::Service<http::Request<crate::Body>> for NextService {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: http::Request<crate::Body>) -> Self::Future {
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
         let node = self.node.clone();
         NextServiceFuture {
             inner: Box::pin(async move { Ok(node.call(Request::from_http(req)).await) }),
