@@ -2,6 +2,7 @@
 
 use sluice::App;
 
+mod auth;
 mod core;
 
 /// Every scenario this binary serves.
@@ -12,6 +13,7 @@ pub(crate) const NAMES: &[&str] = &[
     "lifecycle",
     "body",
     "perf-bare",
+    "auth",
 ];
 
 /// The app of a scenario, or `None` for an unknown name.
@@ -23,6 +25,7 @@ pub(crate) fn app(name: &str) -> Option<App> {
         "lifecycle" => core::lifecycle(),
         "body" => core::body(),
         "perf-bare" => core::perf_bare(),
+        "auth" => auth::auth(),
         _ => return None,
     })
 }
