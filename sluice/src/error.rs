@@ -425,6 +425,8 @@ impl BodyError {
     }
 
     pub(crate) fn from_box(error: BoxError) -> Self {
+        // A body wrapper (e.g. `middleware::BodyLimit`) may fail with a
+        // `BodyError` itself: keep it, so "too large" stays a 413.
         match error.downcast::<BodyError>() {
             Ok(body_error) => *body_error,
             Err(error) => BodyError {

@@ -2,6 +2,7 @@
 
 use sluice::App;
 
+mod auth;
 mod core;
 mod hosts;
 
@@ -15,6 +16,7 @@ pub(crate) const NAMES: &[&str] = &[
     "perf-bare",
     "trusted-host",
     "https-redirect",
+    "auth",
 ];
 
 /// The app of a scenario, or `None` for an unknown name.
@@ -28,6 +30,7 @@ pub(crate) fn app(name: &str) -> Option<App> {
         "perf-bare" => core::perf_bare(),
         "trusted-host" => hosts::trusted_host(),
         "https-redirect" => hosts::https_redirect(),
+        "auth" => auth::auth(),
         _ => return None,
     })
 }

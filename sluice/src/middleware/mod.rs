@@ -57,6 +57,14 @@
 //! | [`from_fn`] | turns an async function into a [`Middleware`] value |
 //! | [`TrustedHost`] | refuses requests for hosts that are not yours (400), Starlette's `TrustedHostMiddleware` |
 //! | [`HttpsRedirect`] | redirects plain-`http` requests to `https` (307), Starlette's `HTTPSRedirectMiddleware` |
+//! | [`ProcessTime`] | `X-Process-Time` (seconds) and optionally `Server-Timing` on every response |
+//! | [`RequestId`] | takes a valid `X-Request-ID` or makes one; request state ([`ReqId`]), tracing span, response |
+//! | [`AccessLog`] | one structured `tracing` event per request, nothing formatted when the level is off |
+//! | [`Authentication`] | bearer token or API key checked by your async verifier; principal in request state; 401 otherwise |
+//! | [`ErrorHandler`] ([`CatchPanic`]) | rewrites the responses of panics and unhandled errors; maps error types to responses |
+//! | [`Timeout`] | cancels requests that take too long: 504 |
+//! | [`BodyLimit`] | refuses request bodies over a size: 413 `Content Too Large`, without reading them |
+//! | [`App::add_layer`](crate::App::add_layer) | any tower `Layer` (e.g. tower-http's) in the same stack |
 
 use std::borrow::Cow;
 use std::fmt;
@@ -82,6 +90,21 @@ pub mod trusted_host;
 
 pub use https_redirect::HttpsRedirect;
 pub use trusted_host::TrustedHost;
+mod access_log;
+mod authentication;
+mod body_limit;
+mod error_handler;
+mod process_time;
+mod request_id;
+mod timeout;
+
+pub use access_log::{AccessLog, ACCESS_LOG_TARGET};
+pub use authentication::{Authenticated, Authentication, Rejection, StaticToken, Verify};
+pub use body_limit::BodyLimit;
+pub use error_handler::{CatchPanic, ErrorHandler};
+pub use process_time::ProcessTime;
+pub use request_id::{ReqId, RequestId, DEFAULT_MAX_REQUEST_ID_LEN};
+pub use timeout::{TimedOut, Timeout};
 
 /// A middleware value: what [`App::add_middleware`](crate::App::add_middleware)
 /// takes.
@@ -373,7 +396,15 @@ impl fmt::Debug for NextService {
     }
 }
 
-impl tower::Service<http::Request<crate::Body>> for NextService {
+/// Any request body is accepted, so layers that change the body type (e.g.
+/// tower-http's `RequestBodyLimitLayer` or `RequestDecompressionLayer`)
+/// work too.
+impl<B> tower::Service<http::Request<B>> for NextService
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Into<bytes::Bytes>,
+    B::Error: Into<crate::error::BoxError>,
+{
     type Response = Response;
     type Error = std::convert::Infallible;
     type Future = NextServiceFuture;
@@ -382,7 +413,7 @@ impl tower::Service<http::Request<crate::Body>> for NextService {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: http::Request<crate::Body>) -> Self::Future {
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
         let node = self.node.clone();
         NextServiceFuture {
             inner: Box::pin(async move { Ok(node.call(Request::from_http(req)).await) }),
