@@ -55,6 +55,7 @@
 //! | middleware | does |
 //! |---|---|
 //! | [`from_fn`] | turns an async function into a [`Middleware`] value |
+//! | [`Cors`] | answers CORS preflights and adds CORS headers to every response |
 
 use std::borrow::Cow;
 use std::fmt;
@@ -73,6 +74,10 @@ use crate::handler::ErasedHandler;
 use crate::request::Request;
 use crate::response::{attach_error, internal_error_response, IntoResponse, Response};
 use crate::router::RouterTable;
+
+pub mod cors;
+
+pub use cors::Cors;
 
 /// A middleware value: what [`App::add_middleware`](crate::App::add_middleware)
 /// takes.
