@@ -3,11 +3,15 @@
 use sluice::App;
 
 mod core;
+mod cors;
 
 /// Every scenario this binary serves.
 pub(crate) const NAMES: &[&str] = &[
     "tutorial",
     "order",
+    "cors",
+    "cors-wildcard",
+    "cors-regex",
     "errors",
     "lifecycle",
     "body",
@@ -19,6 +23,9 @@ pub(crate) fn app(name: &str) -> Option<App> {
     Some(match name {
         "tutorial" => core::tutorial(),
         "order" => core::order(),
+        "cors" => cors::cors(),
+        "cors-wildcard" => cors::cors_wildcard(),
+        "cors-regex" => cors::cors_regex(),
         "errors" => core::errors(),
         "lifecycle" => core::lifecycle(),
         "body" => core::body(),
