@@ -5,11 +5,15 @@ use sluice::App;
 mod auth;
 mod core;
 mod hosts;
+mod cors;
 
 /// Every scenario this binary serves.
 pub(crate) const NAMES: &[&str] = &[
     "tutorial",
     "order",
+    "cors",
+    "cors-wildcard",
+    "cors-regex",
     "errors",
     "lifecycle",
     "body",
@@ -24,6 +28,9 @@ pub(crate) fn app(name: &str) -> Option<App> {
     Some(match name {
         "tutorial" => core::tutorial(),
         "order" => core::order(),
+        "cors" => cors::cors(),
+        "cors-wildcard" => cors::cors_wildcard(),
+        "cors-regex" => cors::cors_regex(),
         "errors" => core::errors(),
         "lifecycle" => core::lifecycle(),
         "body" => core::body(),

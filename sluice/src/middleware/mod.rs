@@ -65,6 +65,7 @@
 //! | [`Timeout`] | cancels requests that take too long: 504 |
 //! | [`BodyLimit`] | refuses request bodies over a size: 413 `Content Too Large`, without reading them |
 //! | [`App::add_layer`](crate::App::add_layer) | any tower `Layer` (e.g. tower-http's) in the same stack |
+//! | [`Cors`] | answers CORS preflights and adds CORS headers to every response |
 
 use std::borrow::Cow;
 use std::fmt;
@@ -105,6 +106,9 @@ pub use error_handler::{CatchPanic, ErrorHandler};
 pub use process_time::ProcessTime;
 pub use request_id::{ReqId, RequestId, DEFAULT_MAX_REQUEST_ID_LEN};
 pub use timeout::{TimedOut, Timeout};
+pub mod cors;
+
+pub use cors::Cors;
 
 /// A middleware value: what [`App::add_middleware`](crate::App::add_middleware)
 /// takes.
