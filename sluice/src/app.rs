@@ -400,25 +400,32 @@ impl Shared {
     }
 
     /// Offers a response's fresh error to the exception handlers (once), and
-    /// logs a server error nobody handled.
-    pub(crate) fn resolve(&self, mut response: Response) -> Response {
-        if response.extensions_mut().remove::<Unresolved>().is_none() {
-            return response;
+    /// logs a server error nobody handled. Cheap when there is no error: the
+    /// response has no extensions at all.
+    #[inline]
+    pub(crate) fn resolve(&self, response: &mut Response) {
+        if response.extensions().get::<Unresolved>().is_some() {
+            self.resolve_error(response);
         }
+    }
+
+    #[cold]
+    fn resolve_error(&self, response: &mut Response) {
+        response.extensions_mut().remove::<Unresolved>();
         let Some(error) = response.extensions().get::<Error>().cloned() else {
-            return response;
+            return;
         };
         for handler in &self.exception_handlers {
             if let Some(mut handled) = handler(&error) {
                 handled.extensions_mut().remove::<Unresolved>();
                 handled.extensions_mut().insert(error);
-                return handled;
+                *response = handled;
+                return;
             }
         }
         if response.status().is_server_error() && !error.is::<crate::error::Panic>() {
             tracing::error!(target: "sluice", error = %error, status = response.status().as_u16(), "request failed");
         }
-        response
     }
 }
 
@@ -458,11 +465,12 @@ impl AppService {
     /// Handles one request.
     pub async fn handle(&self, req: Request) -> Response {
         let inner = &*self.inner;
-        let response = match AssertUnwindSafe(inner.root.call(req)).catch_unwind().await {
+        let mut response = match AssertUnwindSafe(inner.root.call(req)).catch_unwind().await {
             Ok(response) => response,
             Err(payload) => panic_response(&*payload, "router", "router"),
         };
-        inner.shared.resolve(response)
+        inner.shared.resolve(&mut response);
+        response
     }
 
     pub(crate) fn request_from_hyper(

@@ -42,14 +42,34 @@ pub struct Body {
 enum Kind {
     Empty,
     Full(Bytes),
-    Incoming {
-        inner: SyncWrapper<IncomingState>,
-        hint: SizeHint,
-    },
-    Boxed {
-        body: SyncWrapper<BoxBody>,
-        hint: SizeHint,
-    },
+    /// Boxed so that a `Body` stays small: bodies are moved through every
+    /// layer of the stack inside requests and responses.
+    Incoming(Box<SyncWrapper<IncomingState>>, CompactHint),
+    Boxed(SyncWrapper<BoxBody>, CompactHint),
+}
+
+/// A body's exact length when it is known: `SizeHint` in 8 bytes instead
+/// of 24 (only exact lengths matter to the server and the middleware).
+#[derive(Clone, Copy)]
+struct CompactHint(u64);
+
+impl CompactHint {
+    const UNKNOWN: CompactHint = CompactHint(u64::MAX);
+
+    fn from_hint(hint: &SizeHint) -> Self {
+        match hint.exact() {
+            Some(len) if len != u64::MAX => CompactHint(len),
+            _ => CompactHint::UNKNOWN,
+        }
+    }
+
+    fn to_hint(self) -> SizeHint {
+        if self.0 == u64::MAX {
+            SizeHint::default()
+        } else {
+            SizeHint::with_exact(self.0)
+        }
+    }
 }
 
 impl Body {
@@ -72,15 +92,12 @@ impl Body {
             return same.take().expect("the slot was just filled");
         }
         let body = slot.expect("the slot is only emptied when B is Body");
-        let hint = body.size_hint();
+        let hint = CompactHint::from_hint(&body.size_hint());
         let mapped = body
             .map_frame(|frame| frame.map_data(Into::into))
             .map_err(Into::into);
         Body {
-            kind: Kind::Boxed {
-                body: SyncWrapper::new(Box::pin(mapped)),
-                hint,
-            },
+            kind: Kind::Boxed(SyncWrapper::new(Box::pin(mapped)), hint),
         }
     }
 
@@ -105,15 +122,19 @@ impl Body {
     /// the body fails with a timeout once the client has sent nothing for
     /// that long while it is being read.
     pub(crate) fn from_incoming(body: hyper::body::Incoming, idle: Option<Duration>) -> Self {
-        let hint = body.size_hint();
+        if body.is_end_stream() {
+            // No body at all (most GETs): nothing to box or time.
+            return Body::empty();
+        }
+        let hint = CompactHint::from_hint(&body.size_hint());
         Body {
-            kind: Kind::Incoming {
-                inner: SyncWrapper::new(IncomingState {
+            kind: Kind::Incoming(
+                Box::new(SyncWrapper::new(IncomingState {
                     body,
                     idle: idle.map(|after| IdleTimeout { after, sleep: None }),
-                }),
+                })),
                 hint,
-            },
+            ),
         }
     }
 
@@ -250,8 +271,8 @@ impl fmt::Debug for Body {
         match &self.kind {
             Kind::Empty => f.write_str("Body::Empty"),
             Kind::Full(bytes) => f.debug_tuple("Body::Full").field(&bytes.len()).finish(),
-            Kind::Incoming { .. } => f.write_str("Body::Incoming"),
-            Kind::Boxed { .. } => f.write_str("Body::Stream"),
+            Kind::Incoming(..) => f.write_str("Body::Incoming"),
+            Kind::Boxed(..) => f.write_str("Body::Stream"),
         }
     }
 }
@@ -277,8 +298,8 @@ impl http_body::Body for Body {
                     Poll::Ready(Some(Ok(Frame::data(bytes))))
                 }
             }
-            Kind::Incoming { inner, .. } => inner.get_mut().poll_frame(cx),
-            Kind::Boxed { body, .. } => body.get_mut().as_mut().poll_frame(cx),
+            Kind::Incoming(inner, _) => inner.get_mut().poll_frame(cx),
+            Kind::Boxed(body, _) => body.get_mut().as_mut().poll_frame(cx),
         }
     }
 
@@ -286,7 +307,7 @@ impl http_body::Body for Body {
         match &self.kind {
             Kind::Empty => true,
             Kind::Full(bytes) => bytes.is_empty(),
-            Kind::Incoming { hint, .. } | Kind::Boxed { hint, .. } => hint.upper() == Some(0),
+            Kind::Incoming(_, hint) | Kind::Boxed(_, hint) => hint.0 == 0,
         }
     }
 
@@ -294,7 +315,7 @@ impl http_body::Body for Body {
         match &self.kind {
             Kind::Empty => SizeHint::with_exact(0),
             Kind::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
-            Kind::Incoming { hint, .. } | Kind::Boxed { hint, .. } => *hint,
+            Kind::Incoming(_, hint) | Kind::Boxed(_, hint) => hint.to_hint(),
         }
     }
 }

@@ -145,11 +145,12 @@ where
                 Ok(response) => response,
                 Err(payload) => panic_response(&*payload, "handler", self.name),
             };
-            let response = match cx.take_lifecycle() {
+            let mut response = match cx.take_lifecycle() {
                 Some(lifecycle) => lifecycle::finish(lifecycle, response).await,
                 None => response,
             };
-            shared.resolve(response)
+            shared.resolve(&mut response);
+            response
         })
     }
 }

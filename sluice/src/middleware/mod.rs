@@ -76,7 +76,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
-use futures_util::FutureExt;
 
 use crate::app::Shared;
 use crate::error::{ConfigError, Error, Panic};
@@ -279,18 +278,10 @@ pub(crate) trait DynMiddleware: Send + Sync + 'static {
 
 impl<M: Middleware> DynMiddleware for M {
     fn call<'a>(&'a self, req: Request, next: Next, shared: &'a Shared) -> BoxFuture<'a, Response> {
-        Box::pin(async move {
-            match AssertUnwindSafe(self.handle(req, next))
-                .catch_unwind()
-                .await
-            {
-                Ok(output) => shared.resolve(output.into_response()),
-                Err(payload) => shared.resolve(panic_response(
-                    &*payload,
-                    "middleware",
-                    &Middleware::name(self),
-                )),
-            }
+        Box::pin(Guarded {
+            inner: self.handle(req, next),
+            middleware: self,
+            shared,
         })
     }
 
@@ -300,6 +291,46 @@ impl<M: Middleware> DynMiddleware for M {
 
     fn validate(&self) -> Result<(), ConfigError> {
         Middleware::validate(self)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// One middleware's future, as the stack runs it: a panic inside becomes
+    /// a 500 carrying the [`Panic`], and the response's fresh error is
+    /// offered to the app's exception handlers. Written out rather than as
+    /// an `async` block so that the box holds the middleware's own future
+    /// and nothing more.
+    struct Guarded<'a, F, M> {
+        #[pin]
+        inner: F,
+        middleware: &'a M,
+        shared: &'a Shared,
+    }
+}
+
+impl<F, M> Future for Guarded<'_, F, M>
+where
+    F: Future<Output = Response>,
+    M: Middleware,
+{
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let this = self.project();
+        let inner = this.inner;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(mut response)) => {
+                this.shared.resolve(&mut response);
+                Poll::Ready(response)
+            }
+            Err(payload) => {
+                let name = Middleware::name(*this.middleware);
+                let mut response = panic_response(&*payload, "middleware", &name);
+                this.shared.resolve(&mut response);
+                Poll::Ready(response)
+            }
+        }
     }
 }
 
