@@ -55,6 +55,7 @@
 //! | middleware | does |
 //! |---|---|
 //! | [`from_fn`] | turns an async function into a [`Middleware`] value |
+//! | [`GZip`], [`Compression`] | compress responses (`gzip`; `gzip`, `br`, `zstd`) for clients that accept it ([more](compression)) |
 
 use std::borrow::Cow;
 use std::fmt;
@@ -73,6 +74,9 @@ use crate::handler::ErasedHandler;
 use crate::request::Request;
 use crate::response::{attach_error, internal_error_response, IntoResponse, Response};
 use crate::router::RouterTable;
+
+pub mod compression;
+pub use compression::{Compression, GZip};
 
 /// A middleware value: what [`App::add_middleware`](crate::App::add_middleware)
 /// takes.
