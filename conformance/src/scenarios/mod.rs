@@ -3,6 +3,7 @@
 use sluice::App;
 
 mod core;
+mod gzip;
 
 /// Every scenario this binary serves.
 pub(crate) const NAMES: &[&str] = &[
@@ -12,6 +13,7 @@ pub(crate) const NAMES: &[&str] = &[
     "lifecycle",
     "body",
     "perf-bare",
+    "gzip",
 ];
 
 /// The app of a scenario, or `None` for an unknown name.
@@ -23,6 +25,7 @@ pub(crate) fn app(name: &str) -> Option<App> {
         "lifecycle" => core::lifecycle(),
         "body" => core::body(),
         "perf-bare" => core::perf_bare(),
+        "gzip" => gzip::gzip(),
         _ => return None,
     })
 }
