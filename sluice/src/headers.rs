@@ -5,7 +5,6 @@ use http::header::{HeaderMap, HeaderValue, VARY};
 /// Adds `names` to the response's `Vary` header, keeping what is already
 /// there (merged into one header line, no duplicates, case-insensitive),
 /// as Starlette's middlewares do.
-#[allow(dead_code)] // used by the CORS and compression middleware
 pub(crate) fn append_vary(headers: &mut HeaderMap, names: &[&str]) {
     let mut merged = String::new();
     for value in headers.get_all(VARY) {

@@ -4,8 +4,9 @@ use sluice::App;
 
 mod auth;
 mod core;
-mod hosts;
 mod cors;
+mod gzip;
+mod hosts;
 
 /// Every scenario this binary serves.
 pub(crate) const NAMES: &[&str] = &[
@@ -21,6 +22,7 @@ pub(crate) const NAMES: &[&str] = &[
     "trusted-host",
     "https-redirect",
     "auth",
+    "gzip",
 ];
 
 /// The app of a scenario, or `None` for an unknown name.
@@ -38,6 +40,7 @@ pub(crate) fn app(name: &str) -> Option<App> {
         "trusted-host" => hosts::trusted_host(),
         "https-redirect" => hosts::https_redirect(),
         "auth" => auth::auth(),
+        "gzip" => gzip::gzip(),
         _ => return None,
     })
 }

@@ -55,6 +55,8 @@
 //! | middleware | does |
 //! |---|---|
 //! | [`from_fn`] | turns an async function into a [`Middleware`] value |
+//! | [`Cors`] | answers CORS preflights and adds CORS headers to every response |
+//! | [`GZip`], [`Compression`] | compress responses (`gzip`; `gzip`, `br`, `zstd`) for clients that accept it ([more](compression)) |
 //! | [`TrustedHost`] | refuses requests for hosts that are not yours (400), Starlette's `TrustedHostMiddleware` |
 //! | [`HttpsRedirect`] | redirects plain-`http` requests to `https` (307), Starlette's `HTTPSRedirectMiddleware` |
 //! | [`ProcessTime`] | `X-Process-Time` (seconds) and optionally `Server-Timing` on every response |
@@ -65,7 +67,6 @@
 //! | [`Timeout`] | cancels requests that take too long: 504 |
 //! | [`BodyLimit`] | refuses request bodies over a size: 413 `Content Too Large`, without reading them |
 //! | [`App::add_layer`](crate::App::add_layer) | any tower `Layer` (e.g. tower-http's) in the same stack |
-//! | [`Cors`] | answers CORS preflights and adds CORS headers to every response |
 
 use std::borrow::Cow;
 use std::fmt;
@@ -84,30 +85,30 @@ use crate::request::Request;
 use crate::response::{attach_error, internal_error_response, IntoResponse, Response};
 use crate::router::RouterTable;
 
-mod host;
-pub mod https_redirect;
-pub mod trusted_host;
-
-pub use https_redirect::HttpsRedirect;
-pub use trusted_host::TrustedHost;
 mod access_log;
 mod authentication;
 mod body_limit;
+pub mod compression;
+pub mod cors;
 mod error_handler;
+mod host;
+pub mod https_redirect;
 mod process_time;
 mod request_id;
 mod timeout;
+pub mod trusted_host;
 
 pub use access_log::{AccessLog, ACCESS_LOG_TARGET};
 pub use authentication::{Authenticated, Authentication, Rejection, StaticToken, Verify};
 pub use body_limit::BodyLimit;
+pub use compression::{Compression, GZip};
+pub use cors::Cors;
 pub use error_handler::{CatchPanic, ErrorHandler};
+pub use https_redirect::HttpsRedirect;
 pub use process_time::ProcessTime;
 pub use request_id::{ReqId, RequestId, DEFAULT_MAX_REQUEST_ID_LEN};
 pub use timeout::{TimedOut, Timeout};
-pub mod cors;
-
-pub use cors::Cors;
+pub use trusted_host::TrustedHost;
 
 /// A middleware value: what [`App::add_middleware`](crate::App::add_middleware)
 /// takes.
