@@ -84,7 +84,8 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async move {
         let server = match sluice::Server::bind((args.host.as_str(), args.port)).await {
-            Ok(server) => server,
+            // Handle SIGTERM from now on, before saying we are ready.
+            Ok(server) => server.with_shutdown_signal(sluice::termination_signal()),
             Err(e) => {
                 eprintln!("conformance-app: {e}");
                 return ExitCode::FAILURE;
