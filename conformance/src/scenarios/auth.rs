@@ -13,17 +13,19 @@ async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// The tutorial's check: the whole `Authorization` value must be
+/// `Bearer valid_token` (so `bearer valid_token` is refused, unlike
+/// `Authentication::static_bearer`, which follows RFC 9110), and the path
+/// `/health` is public whatever the method.
+pub(crate) fn tutorial_authentication() -> Authentication<StaticToken> {
+    Authentication::api_key_header("authorization", StaticToken::new("Bearer valid_token"))
+        .challenge("Bearer")
+        .exempt("/health")
+}
+
 pub(crate) fn auth() -> App {
     App::new()
         .get("/protected", protected)
         .get("/health", health)
-        .add_middleware(
-            // The tutorial compares the whole `Authorization` value with
-            // `Bearer valid_token` (so `bearer valid_token` is refused, unlike
-            // `Authentication::static_bearer`, which follows RFC 9110), and
-            // exempts the path `/health` whatever the method.
-            Authentication::api_key_header("authorization", StaticToken::new("Bearer valid_token"))
-                .challenge("Bearer")
-                .exempt("/health"),
-        )
+        .add_middleware(tutorial_authentication())
 }

@@ -237,11 +237,11 @@ pub(crate) fn body() -> App {
 }
 
 #[derive(Serialize)]
-struct Message {
+pub(crate) struct Message {
     message: &'static str,
 }
 
-async fn hello() -> Json<Message> {
+pub(crate) async fn hello() -> Json<Message> {
     Json(Message {
         message: "Hello, World!",
     })

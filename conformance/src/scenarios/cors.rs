@@ -1,17 +1,31 @@
 //! The CORS scenarios: cors, cors-wildcard and cors-regex.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sluice::middleware::Cors;
 use sluice::{App, Error, Json, StatusCode};
 
 use super::core::{add_process_time_header, hello_world};
 
-async fn create_item(Json(item): Json<Value>) -> (StatusCode, Json<Value>) {
+/// FastAPI's `async def create_item(item: dict)`, answered with 201.
+async fn create_item(
+    Json(item): Json<Map<String, Value>>,
+) -> (StatusCode, Json<Map<String, Value>>) {
     (StatusCode::CREATED, Json(item))
 }
 
 async fn boom() -> sluice::Result<Json<Value>> {
     Err(Error::msg("boom"))
+}
+
+/// The tutorial's CORS settings.
+pub(crate) fn tutorial_cors() -> Cors {
+    Cors::new()
+        .allow_origins(["http://localhost", "http://localhost:8080"])
+        .allow_credentials(true)
+        .allow_methods(["*"])
+        .allow_headers(["*"])
+        .expose_headers(["X-Process-Time"])
+        .max_age(600)
 }
 
 /// The tutorial's CORS setup, outermost, over the process-time middleware.
@@ -21,15 +35,7 @@ pub(crate) fn cors() -> App {
         .post("/items", create_item)
         .get("/boom", boom)
         .middleware(add_process_time_header)
-        .add_middleware(
-            Cors::new()
-                .allow_origins(["http://localhost", "http://localhost:8080"])
-                .allow_credentials(true)
-                .allow_methods(["*"])
-                .allow_headers(["*"])
-                .expose_headers(["X-Process-Time"])
-                .max_age(600),
-        )
+        .add_middleware(tutorial_cors())
 }
 
 /// Every origin, two methods, one extra header, no credentials.

@@ -7,6 +7,7 @@ mod core;
 mod cors;
 mod gzip;
 mod hosts;
+mod stack;
 
 /// Every scenario this binary serves.
 pub(crate) const NAMES: &[&str] = &[
@@ -19,6 +20,7 @@ pub(crate) const NAMES: &[&str] = &[
     "lifecycle",
     "body",
     "perf-bare",
+    "perf-stack",
     "trusted-host",
     "https-redirect",
     "auth",
@@ -37,6 +39,7 @@ pub(crate) fn app(name: &str) -> Option<App> {
         "lifecycle" => core::lifecycle(),
         "body" => core::body(),
         "perf-bare" => core::perf_bare(),
+        "perf-stack" => stack::perf_stack(),
         "trusted-host" => hosts::trusted_host(),
         "https-redirect" => hosts::https_redirect(),
         "auth" => auth::auth(),
