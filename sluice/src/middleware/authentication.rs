@@ -90,6 +90,15 @@ pub trait Verify: Send + Sync + 'static {
         &self,
         credential: String,
     ) -> impl Future<Output = Result<Self::Principal, Rejection>> + Send;
+
+    /// Answers at once when no waiting is needed (a fixed token, a lookup in
+    /// memory): the middleware tries this first and skips copying the
+    /// credential and running a future. `None`, the default, means "ask
+    /// [`Verify::verify`]".
+    fn verify_now(&self, credential: &str) -> Option<Result<Self::Principal, Rejection>> {
+        let _ = credential;
+        None
+    }
 }
 
 impl<F, Fut, P> Verify for F
@@ -368,18 +377,18 @@ impl<V: Verify> Authentication<V> {
     }
 
     /// The credential the request carries, if it is well formed.
-    fn credential(&self, req: &Request) -> Option<String> {
+    fn credential<'r>(&self, req: &'r Request) -> Option<Cow<'r, str>> {
         match &self.source {
-            Source::Bearer => bearer_token(req.headers().get(AUTHORIZATION)?).map(str::to_owned),
+            Source::Bearer => bearer_token(req.headers().get(AUTHORIZATION)?).map(Cow::Borrowed),
             Source::Header(name) => {
                 let value = req.headers().get(name)?.to_str().ok()?.trim();
-                (!value.is_empty()).then(|| value.to_owned())
+                (!value.is_empty()).then_some(Cow::Borrowed(value))
             }
             Source::Query(name) => {
                 let query = req.query()?;
                 form_urlencoded::parse(query.as_bytes())
                     .find(|(key, _)| key == name)
-                    .map(|(_, value)| value.into_owned())
+                    .map(|(_, value)| value)
                     .filter(|value| !value.is_empty())
             }
         }
@@ -436,11 +445,21 @@ impl<V: Verify> Middleware for Authentication<V> {
         if !self.exempt.is_empty() && self.exempt.matches(&decoded_path(req.path())) {
             return next.run(req).await;
         }
-        let Some(credential) = self.credential(&req) else {
-            tracing::debug!(target: "sluice::auth", "no well-formed credential; 401");
-            return self.unauthorized();
+        let checked = match self.credential(&req) {
+            Some(credential) => self
+                .verifier
+                .verify_now(&credential)
+                .ok_or_else(|| credential.into_owned()),
+            None => {
+                tracing::debug!(target: "sluice::auth", "no well-formed credential; 401");
+                return self.unauthorized();
+            }
         };
-        match self.verifier.verify(credential).await {
+        let verdict = match checked {
+            Ok(verdict) => verdict,
+            Err(credential) => self.verifier.verify(credential).await,
+        };
+        match verdict {
             Ok(principal) => {
                 req.insert_state(principal);
                 next.run(req).await
@@ -507,12 +526,22 @@ impl Verify for StaticToken {
         &self,
         credential: String,
     ) -> impl Future<Output = Result<Authenticated, Rejection>> + Send {
+        std::future::ready(self.check(&credential))
+    }
+
+    fn verify_now(&self, credential: &str) -> Option<Result<Authenticated, Rejection>> {
+        Some(self.check(credential))
+    }
+}
+
+impl StaticToken {
+    fn check(&self, credential: &str) -> Result<Authenticated, Rejection> {
         let ok: bool = credential.as_bytes().ct_eq(&self.expected).into();
-        std::future::ready(if ok {
+        if ok {
             Ok(Authenticated)
         } else {
             Err(Rejection::unauthorized())
-        })
+        }
     }
 }
 

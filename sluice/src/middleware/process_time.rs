@@ -181,10 +181,21 @@ impl std::fmt::Write for StackBuf {
 /// `seconds.micros`, e.g. `0.000153`: exact integer formatting, never an
 /// exponent.
 fn seconds_value(elapsed: Duration) -> HeaderValue {
-    let mut buf = StackBuf::new();
-    // A u64 of seconds and six digits always fit in 64 bytes.
-    let _ = write!(buf, "{}.{:06}", elapsed.as_secs(), elapsed.subsec_micros());
-    buf.into_header_value()
+    // Formatted by hand rather than with `write!`: this runs on every
+    // response, and the formatting machinery costs more than the rest of
+    // the middleware.
+    let mut seconds = itoa::Buffer::new();
+    let seconds = seconds.format(elapsed.as_secs()).as_bytes();
+    let mut text = [0u8; 27]; // 20 digits of u64, the dot, six digits
+    text[..seconds.len()].copy_from_slice(seconds);
+    text[seconds.len()] = b'.';
+    let mut micros = elapsed.subsec_micros();
+    let end = seconds.len() + 7;
+    for slot in text[seconds.len() + 1..end].iter_mut().rev() {
+        *slot = b'0' + (micros % 10) as u8;
+        micros /= 10;
+    }
+    HeaderValue::from_bytes(&text[..end]).expect("digits and a dot are a valid header value")
 }
 
 /// `metric;dur=millis.micros`, e.g. `app;dur=0.153`.

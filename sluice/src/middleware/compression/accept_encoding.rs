@@ -41,6 +41,18 @@ impl AcceptEncoding {
         accept
     }
 
+    /// Keeps the request's `Accept-Encoding` for later: most responses
+    /// never need it parsed (they are too small to compress), so a single
+    /// line is kept as a reference-counted copy and parsed on demand.
+    pub(crate) fn defer(headers: &HeaderMap) -> Deferred {
+        let mut lines = headers.get_all(ACCEPT_ENCODING).iter();
+        match (lines.next(), lines.next()) {
+            (None, _) => Deferred::Parsed(AcceptEncoding::default()),
+            (Some(line), None) => Deferred::Line(line.clone()),
+            (Some(_), Some(_)) => Deferred::Parsed(AcceptEncoding::from_headers(headers)),
+        }
+    }
+
     /// Parses one header line.
     #[cfg(test)]
     pub(crate) fn parse(line: &str) -> Self {
@@ -157,6 +169,28 @@ fn trim(bytes: &[u8]) -> &[u8] {
         .rposition(|&b| b != b' ' && b != b'\t')
         .map_or(start, |last| last + 1);
     &bytes[start..end]
+}
+
+/// A request's `Accept-Encoding`, parsed only when needed; see
+/// [`AcceptEncoding::defer`].
+#[derive(Debug)]
+pub(crate) enum Deferred {
+    Line(http::HeaderValue),
+    Parsed(AcceptEncoding),
+}
+
+impl Deferred {
+    /// The parsed header.
+    pub(crate) fn parse(self) -> AcceptEncoding {
+        match self {
+            Deferred::Line(line) => {
+                let mut accept = AcceptEncoding::default();
+                accept.add_line(line.as_bytes());
+                accept
+            }
+            Deferred::Parsed(accept) => accept,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -173,9 +173,15 @@ impl Default for Compression {
 
 impl Middleware for Compression {
     async fn handle(&self, req: Request, next: Next) -> Response {
-        let codec = AcceptEncoding::from_headers(req.headers()).negotiate(&self.offered);
+        let accept = AcceptEncoding::defer(req.headers());
         let response = next.run(req).await;
-        self.rules.apply(response, codec).await
+        if self.rules.passes_untouched(&response) {
+            return response;
+        }
+        let codec = accept.parse().negotiate(&self.offered);
+        // Boxed: the compressing path is rare next to the pass-through one,
+        // and its future is large.
+        Box::pin(self.rules.apply(response, codec)).await
     }
 
     fn name(&self) -> Cow<'static, str> {

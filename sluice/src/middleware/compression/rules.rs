@@ -132,6 +132,18 @@ impl Rules {
             })
     }
 
+    /// Whether the response leaves untouched, with no `Vary`, whatever the
+    /// client accepts: the cheap test that comes first on every response,
+    /// the size of a whole body before anything else.
+    pub(crate) fn passes_untouched(&self, response: &Response) -> bool {
+        if let Some(bytes) = response.body().as_bytes() {
+            if bytes.len() < self.minimum_size {
+                return true;
+            }
+        }
+        self.leaves_alone(response)
+    }
+
     /// Applies the rules to a response; `codec` is what the client accepts
     /// (`None`: identity only).
     pub(crate) async fn apply(&self, mut response: Response, codec: Option<Codec>) -> Response {
