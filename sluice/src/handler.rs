@@ -128,15 +128,14 @@ where
     H: Handler<T>,
     T: 'static,
 {
-    fn call<'a>(&'a self, mut req: Request, shared: &'a Arc<Shared>) -> BoxFuture<'a, Response> {
+    fn call<'a>(&'a self, req: Request, shared: &'a Arc<Shared>) -> BoxFuture<'a, Response> {
         Box::pin(async move {
-            let route = req.take_route();
-            let conn = *req.connection();
-            let limit = req.body_limit();
-            let mut cx = RequestContext::new(shared.clone(), route.clone(), conn, limit);
-            if let Some(route) = route {
-                req.set_route(route);
-            }
+            let mut cx = RequestContext::new(
+                shared.clone(),
+                req.route_arc().cloned(),
+                *req.connection(),
+                req.body_limit(),
+            );
             let handler = self.handler.clone();
             let response = match AssertUnwindSafe(handler.call(req, &cx))
                 .catch_unwind()
@@ -146,7 +145,9 @@ where
                 Err(payload) => panic_response(&*payload, "handler", self.name),
             };
             let mut response = match cx.take_lifecycle() {
-                Some(lifecycle) => lifecycle::finish(lifecycle, response).await,
+                // Boxed: most requests have no lifecycle, and this future
+                // would otherwise make every handler's future larger.
+                Some(lifecycle) => Box::pin(lifecycle::finish(lifecycle, response)).await,
                 None => response,
             };
             shared.resolve(&mut response);

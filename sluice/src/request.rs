@@ -255,8 +255,8 @@ impl Request {
         self.inner.route = Some(route);
     }
 
-    pub(crate) fn take_route(&mut self) -> Option<Arc<RouteMatch>> {
-        self.inner.route.take()
+    pub(crate) fn route_arc(&self) -> Option<&Arc<RouteMatch>> {
+        self.inner.route.as_ref()
     }
 
     /// The body.
