@@ -62,7 +62,7 @@ pub use error::{ConfigError, Error, HttpError, ValidationError};
 pub use extract::{Extension, Path, Query, RequestContext, State};
 pub use handler::Handler;
 pub use http::{self, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-pub use lifecycle::{BackgroundTasks, Dep, Dependency, Outcome, Scope, TaskOutput};
+pub use lifecycle::{BackgroundTasks, Cancelled, Dep, Dependency, Outcome, Scope, TaskOutput};
 pub use middleware::{Middleware, Next};
 pub use request::{ConnectionInfo, Request, RouteMatch, DEFAULT_MAX_BODY_SIZE};
 pub use response::{Html, IntoResponse, Json, Redirect, Response, ResponseExt};

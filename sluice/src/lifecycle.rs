@@ -195,6 +195,34 @@ fn spawn_on<F: Future<Output = ()> + Send + 'static>(tracker: &TaskTracker, fut:
     }
 }
 
+/// Cleans up after a request whose handler never finished: its future was
+/// dropped (a [`Timeout`](crate::middleware::Timeout), or the client went
+/// away). Every entered dependency is cleaned up, in the background, with a
+/// [`Cancelled`] error in its outcome; background tasks are dropped.
+pub(crate) fn cancel(lifecycle: Arc<Lifecycle>) {
+    let outcome = Arc::new(Outcome {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        error: Some(Error::new(Cancelled)),
+    });
+    let tracker = lifecycle.tracker.clone();
+    spawn_on(&tracker, async move { lifecycle.abort(&outcome).await });
+}
+
+/// The request was cancelled before its handler finished: a middleware
+/// such as [`Timeout`](crate::middleware::Timeout) gave up on it, or the
+/// client hung up. Dependency cleanups see it in their [`Outcome`].
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Cancelled;
+
+impl fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the request was cancelled before the handler finished")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
 /// Runs what is due once the handler has produced `response`: function-scope
 /// cleanups now; on failure, every cleanup now; otherwise background tasks
 /// and request-scope cleanups once the response has been sent.

@@ -322,3 +322,29 @@ async fn blocking_background_work_runs_on_the_blocking_pool() {
         .await;
     assert_eq!(log.take(), ["mw:before", "mw:after", "blocking"]);
 }
+
+#[tokio::test]
+async fn a_cancelled_handler_still_cleans_up_its_dependencies() {
+    use std::time::Duration;
+    async fn slow(_db: Dep<Db>, tasks: BackgroundTasks, State(log): State<Log>) -> &'static str {
+        tasks.add(async move { log.push("task") });
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        "never"
+    }
+    let log = Log::default();
+    let app = app_with(&log)
+        .get("/", slow)
+        .add_middleware(sluice::middleware::Timeout::new(Duration::from_millis(50)));
+    let res = TestClient::new(app).get("/").await;
+    assert_eq!(res.status(), 504);
+    // The timeout is outermost, so the logging middleware was cancelled
+    // too; the dependency was cleaned up all the same, and the task dropped.
+    assert_eq!(
+        log.take(),
+        [
+            "mw:before",
+            "db:enter",
+            "db:exit error=the request was cancelled before the handler finished"
+        ]
+    );
+}

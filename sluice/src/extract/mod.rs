@@ -117,6 +117,15 @@ impl RequestContext {
     }
 }
 
+impl Drop for RequestContext {
+    fn drop(&mut self) {
+        // Still here: the handler's future was dropped before it finished.
+        if let Some(lifecycle) = self.lifecycle.take() {
+            crate::lifecycle::cancel(lifecycle);
+        }
+    }
+}
+
 impl fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestContext")

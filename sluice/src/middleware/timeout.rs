@@ -58,8 +58,10 @@ type MakeResponse = Arc<dyn Fn() -> Response + Send + Sync>;
 /// Only the time until the response head is limited: a streamed body that
 /// the handler has started is not cut off. Blocking code that never
 /// reaches an `.await` cannot be cancelled (run it with
-/// `tokio::task::spawn_blocking`). A handler cancelled this way does not
-/// run the cleanup of the dependencies it had entered.
+/// `tokio::task::spawn_blocking`). The dependencies a cancelled handler had
+/// entered are still cleaned up, in the background, with a
+/// [`Cancelled`](crate::Cancelled) error in their outcome; its background
+/// tasks are dropped.
 #[derive(Clone)]
 #[must_use]
 pub struct Timeout {
