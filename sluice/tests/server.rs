@@ -451,3 +451,140 @@ async fn background_tasks_run_when_the_client_hangs_up_mid_stream() {
         "the background task ran although the client left"
     );
 }
+
+/// Reads one response; `Ok(None)` when the connection closed before any
+/// byte of it arrived, `Err` for a response cut off in the middle.
+async fn try_read_response(stream: &mut TcpStream) -> Result<Option<String>, String> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = match stream.read(&mut chunk).await {
+            Ok(n) => n,
+            Err(_) if buf.is_empty() => return Ok(None),
+            Err(e) => return Err(format!("read failed mid-response: {e}")),
+        };
+        if n == 0 {
+            return if buf.is_empty() {
+                Ok(None)
+            } else {
+                Err(format!("cut off: {:?}", String::from_utf8_lossy(&buf)))
+            };
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len = text[..end]
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + len {
+                return Ok(Some(text));
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_under_load_answers_every_request_it_started() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let started = Arc::new(AtomicUsize::new(0));
+    let background = Arc::new(AtomicUsize::new(0));
+    let (s, b) = (started.clone(), background.clone());
+    let app = App::new().get("/work", move |tasks: sluice::BackgroundTasks| {
+        let n = s.fetch_add(1, Ordering::SeqCst);
+        let b = b.clone();
+        async move {
+            tasks.add(async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                b.fetch_add(1, Ordering::SeqCst);
+            });
+            tokio::time::sleep(Duration::from_millis(1 + (n % 20) as u64)).await;
+            "done"
+        }
+    });
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = Server::bind("127.0.0.1:0")
+        .await
+        .expect("bind")
+        .grace_period(Duration::from_secs(10))
+        .with_shutdown_signal(async {
+            let _ = rx.await;
+        });
+    let addr = server.local_addr();
+    let server = tokio::spawn(server.serve(app));
+
+    let answered = Arc::new(AtomicUsize::new(0));
+    let unanswered = Arc::new(AtomicUsize::new(0));
+    let mut clients = Vec::new();
+    for _ in 0..16 {
+        let (answered, unanswered) = (answered.clone(), unanswered.clone());
+        clients.push(tokio::spawn(async move {
+            let mut broken = Vec::new();
+            // Keep sending through the shutdown, until the server refuses
+            // new connections.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            'connections: while tokio::time::Instant::now() < deadline {
+                let Ok(mut stream) = TcpStream::connect(addr).await else {
+                    break;
+                };
+                loop {
+                    if stream
+                        .write_all(b"GET /work HTTP/1.1\r\nhost: x\r\n\r\n")
+                        .await
+                        .is_err()
+                    {
+                        unanswered.fetch_add(1, Ordering::SeqCst);
+                        continue 'connections;
+                    }
+                    match try_read_response(&mut stream).await {
+                        Ok(Some(response)) => {
+                            assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+                            assert!(response.ends_with("done"), "{response}");
+                            answered.fetch_add(1, Ordering::SeqCst);
+                            if response.contains("connection: close") {
+                                continue 'connections;
+                            }
+                        }
+                        // Closed before the server read it: never started.
+                        Ok(None) => {
+                            unanswered.fetch_add(1, Ordering::SeqCst);
+                            continue 'connections;
+                        }
+                        Err(cut) => broken.push(cut),
+                    }
+                }
+            }
+            broken
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    tx.send(()).expect("server running");
+    let result = tokio::time::timeout(Duration::from_secs(15), server)
+        .await
+        .expect("the server stops within its grace period")
+        .expect("joined");
+    assert!(result.is_ok(), "{result:?}");
+    for client in clients {
+        let broken = client.await.expect("client");
+        assert!(broken.is_empty(), "responses cut off: {broken:?}");
+    }
+    let started = started.load(Ordering::SeqCst);
+    let answered = answered.load(Ordering::SeqCst);
+    assert!(started > 50, "the load was real: {started} requests");
+    assert_eq!(
+        answered, started,
+        "every request the server started was answered"
+    );
+    assert_eq!(
+        background.load(Ordering::SeqCst),
+        started,
+        "every background task ran before the server returned"
+    );
+    eprintln!(
+        "shutdown under load: {started} started, {answered} answered, {} closed before the server read them",
+        unanswered.load(Ordering::SeqCst)
+    );
+}
