@@ -1,13 +1,10 @@
 //! `middleware::RequestId`: an id per request, from the client when it is
 //! safe, generated otherwise.
 
-mod support;
-
 use sluice::extract::Extension;
-use sluice::middleware::{AccessLog, ReqId, RequestId};
+use sluice::middleware::{ReqId, RequestId};
 use sluice::testing::TestClient;
 use sluice::{App, ConfigError, Next, Request, Response};
-use tracing::Level;
 
 async fn show(Extension(id): Extension<ReqId>) -> String {
     id.to_string()
@@ -171,37 +168,6 @@ async fn not_found_responses_carry_the_id() {
     let res = client.get("/nope").header("x-request-id", "r-404").await;
     assert_eq!(res.status(), 404);
     assert_eq!(res.header("x-request-id"), Some("r-404"));
-}
-
-#[tokio::test]
-async fn events_further_in_are_in_the_request_span() {
-    let (events, _guard) = support::record(Level::INFO);
-    let client = TestClient::new(app(RequestId::new()));
-    let res = client.get("/log").header("x-request-id", "span-1").await;
-    assert_eq!(res.text(), "logged");
-    let handler_events = events.with_target("handler");
-    assert_eq!(handler_events.len(), 1);
-    assert_eq!(
-        handler_events[0].span_field("request", "request_id"),
-        Some("span-1")
-    );
-}
-
-#[tokio::test]
-async fn access_log_inside_logs_the_id() {
-    let (events, _guard) = support::record(Level::INFO);
-    let app = App::new()
-        .get("/", show)
-        .add_middleware(AccessLog::new())
-        .add_middleware(RequestId::new());
-    let res = TestClient::new(app)
-        .get("/")
-        .header("x-request-id", "logged-id")
-        .await;
-    assert_eq!(res.status(), 200);
-    let access = events.with_target("sluice::access");
-    assert_eq!(access.len(), 1);
-    assert_eq!(access[0].field("request_id"), Some("logged-id"));
 }
 
 #[tokio::test]

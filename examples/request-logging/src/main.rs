@@ -101,7 +101,11 @@ mod tests {
             .with_ansi(false)
             .with_writer(move || writer.clone())
             .finish();
-        (captured, tracing::subscriber::set_default(subscriber))
+        let guard = tracing::subscriber::set_default(subscriber);
+        // Tests run in parallel, some with no subscriber: make sure no event
+        // of ours stays cached as "never enabled" from one of those.
+        tracing::callsite::rebuild_interest_cache();
+        (captured, guard)
     }
 
     #[tokio::test]
@@ -134,6 +138,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hostile_request_id_is_replaced() {
+        let (_logs, _guard) = capture();
         let res = TestClient::new(builtin_app())
             .get("/items/7")
             .header("x-request-id", "fake status=500")

@@ -136,6 +136,9 @@ pub fn record(max_level: Level) -> (Events, tracing::subscriber::DefaultGuard) {
             events: events.clone(),
         });
     let guard = tracing::subscriber::set_default(subscriber);
+    // Tests run in parallel, some with no subscriber: make sure no callsite
+    // stays cached as "never enabled" from one of those.
+    tracing::callsite::rebuild_interest_cache();
     (events, guard)
 }
 
@@ -153,6 +156,9 @@ pub fn record_text(max_level: Level) -> (Text, tracing::subscriber::DefaultGuard
                 .with_writer(text.clone()),
         );
     let guard = tracing::subscriber::set_default(subscriber);
+    // Tests run in parallel, some with no subscriber: make sure no callsite
+    // stays cached as "never enabled" from one of those.
+    tracing::callsite::rebuild_interest_cache();
     (text, guard)
 }
 
