@@ -48,6 +48,7 @@ mod response;
 mod router;
 mod server;
 pub mod testing;
+mod watchdog;
 
 /// Routes and their methods: [`get`](routing::get), [`post`](routing::post),
 /// ... and [`MethodRouter`](routing::MethodRouter).

@@ -36,6 +36,7 @@ use tokio::sync::Semaphore;
 use crate::app::{App, AppService};
 use crate::error::ConfigError;
 use crate::request::ConnectionInfo;
+use crate::watchdog::{InFlight, Watchdog, Watched};
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug)]
@@ -178,8 +179,12 @@ impl Server {
         self
     }
 
-    /// How long a client may take to send a request's head before the
-    /// connection is closed (30 s by default; `None` to wait forever).
+    /// How long a connection may keep the server waiting for a request
+    /// head before it is closed (30 s by default; `None` to wait forever):
+    /// a client sending its headers slowly (slowloris), or a keep-alive
+    /// connection left idle after its last response. A slow handler or a
+    /// long streamed response never counts. Checked a few times per
+    /// timeout, so a connection is closed up to an eighth of it late.
     pub fn header_read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.header_read_timeout = timeout;
         self
@@ -233,10 +238,15 @@ impl Server {
     pub async fn serve_service(self, service: AppService) -> Result<(), ServeError> {
         tracing::debug!(target: "sluice", addr = %self.local_addr, "serving\n{}", service.describe());
         let mut builder = auto::Builder::new(TokioExecutor::new());
+        // The header-read timeout is the watchdog's, not hyper's: hyper's
+        // arms a timer and makes an extra read on every request.
+        let watchdog = self.header_read_timeout.map(|timeout| {
+            let (watchdog, sweeper) = Watchdog::new(timeout);
+            (watchdog, AbortOnDrop(tokio::spawn(sweeper)))
+        });
         builder
             .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.header_read_timeout)
+            .header_read_timeout(None)
             .max_headers(self.max_headers)
             .max_buf_size(self.max_header_bytes)
             .keep_alive(true);
@@ -273,15 +283,30 @@ impl Server {
                         secure: false,
                     };
                     let app = service.clone();
+                    let watch = watchdog.as_ref().map(|(watchdog, _)| watchdog.watch());
+                    let conn_watch = watch.clone();
                     let hyper_service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
                         let app = app.clone();
+                        let in_flight = conn_watch.as_ref().map(|w| w.request_started());
                         async move {
                             let req = app.request_from_hyper(req, conn_info, body_idle_timeout);
-                            Ok::<_, Infallible>(app.handle(req).await)
+                            let response = app.handle(req).await;
+                            Ok::<_, Infallible>(match in_flight {
+                                // Busy until the response has been sent. A
+                                // small whole body goes out with the head,
+                                // at once: no need to follow it.
+                                Some(in_flight) if !is_small_whole_body(response.body()) => {
+                                    response.map(|body| {
+                                        crate::Body::new(KeepBusy { body, _in_flight: in_flight })
+                                    })
+                                }
+                                _ => response,
+                            })
                         }
                     });
+                    let io = TokioIo::new(Watched::new(stream, watch));
                     let conn = builder
-                        .serve_connection_with_upgrades(TokioIo::new(stream), hyper_service)
+                        .serve_connection_with_upgrades(io, hyper_service)
                         .into_owned();
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
@@ -312,6 +337,51 @@ impl Server {
             tracing::warn!(target: "sluice", pending = tracker.len(), "grace period over: background tasks still running were abandoned");
         }
         Ok(())
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that keeps its connection busy for the watchdog
+    /// until it has been sent (or dropped).
+    struct KeepBusy {
+        #[pin]
+        body: crate::Body,
+        _in_flight: InFlight,
+    }
+}
+
+impl http_body::Body for KeepBusy {
+    type Data = bytes::Bytes;
+    type Error = crate::error::BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        self.project().body.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// A body small enough to leave with its response head in one write.
+fn is_small_whole_body(body: &crate::Body) -> bool {
+    body.as_bytes()
+        .is_some_and(|bytes| bytes.len() <= 64 * 1024)
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -588,3 +588,140 @@ async fn shutdown_under_load_answers_every_request_it_started() {
         unanswered.load(Ordering::SeqCst)
     );
 }
+
+fn watchdog_app() -> App {
+    App::new()
+        .get("/", || async { "hello" })
+        .get("/slow", || async {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            "slow done"
+        })
+        .get("/stream", || async {
+            let ticks = futures_util::stream::unfold(0u8, |n| async move {
+                if n == 6 {
+                    return None;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Some((
+                    Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'a' + n])),
+                    n + 1,
+                ))
+            });
+            sluice::Body::from_stream(ticks)
+        })
+}
+
+#[tokio::test]
+async fn headers_trickled_slowly_are_cut_off_at_the_timeout() {
+    let (addr, _stop) = start_with(watchdog_app(), |s| {
+        s.header_read_timeout(Some(Duration::from_millis(300)))
+    })
+    .await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET / HTTP/1.1\r\n")
+        .await
+        .expect("write");
+    let started = std::time::Instant::now();
+    let mut cut_off = false;
+    for i in 0..30 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if stream
+            .write_all(format!("x-slow-{i}: 1\r\n").as_bytes())
+            .await
+            .is_err()
+        {
+            cut_off = true;
+            break;
+        }
+        let mut probe = [0u8; 64];
+        if let Ok(Ok(0)) =
+            tokio::time::timeout(Duration::from_millis(1), stream.read(&mut probe)).await
+        {
+            cut_off = true;
+            break;
+        }
+    }
+    assert!(cut_off, "the connection was closed");
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(1500),
+        "closed {took:?} after the first line"
+    );
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_at_the_timeout() {
+    let (addr, _stop) = start_with(watchdog_app(), |s| {
+        s.header_read_timeout(Some(Duration::from_millis(200)))
+    })
+    .await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .expect("write");
+    assert!(read_response(&mut stream).await.ends_with("hello"));
+    let started = std::time::Instant::now();
+    let rest = read_to_end(&mut stream).await;
+    assert!(rest.is_empty(), "{rest}");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(150) && took < Duration::from_secs(2),
+        "closed after {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_handler_and_a_slow_stream_outlast_the_header_timeout() {
+    let (addr, _stop) = start_with(watchdog_app(), |s| {
+        s.header_read_timeout(Some(Duration::from_millis(150)))
+    })
+    .await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .expect("write");
+    assert!(read_response(&mut stream).await.ends_with("slow done"));
+    stream
+        .write_all(b"GET /stream HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let response = read_to_end(&mut stream).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    for chunk in ["a", "b", "c", "d", "e", "f"] {
+        assert!(
+            response.contains(&format!("\r\n1\r\n{chunk}\r\n")),
+            "{response}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_http2_stream_outlasts_the_header_timeout() {
+    let (addr, _stop) = start_with(watchdog_app(), |s| {
+        s.header_read_timeout(Some(Duration::from_millis(150)))
+    })
+    .await;
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .expect("h2 handshake");
+    tokio::spawn(conn);
+    for path in ["/slow", "/stream"] {
+        let request = http::Request::get(format!("http://{addr}{path}"))
+            .body(Empty::<Bytes>::new())
+            .expect("request");
+        let response = sender.send_request(request).await.expect("response");
+        assert_eq!(response.status(), 200);
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        assert!(body == "slow done" || body == "abcdef", "{body:?}");
+    }
+}

@@ -1,0 +1,282 @@
+//! The server's connection watchdog: closes connections that keep the
+//! server waiting for a request head (a slowloris attack, or a keep-alive
+//! connection left idle) longer than the header-read timeout.
+//!
+//! hyper has a header-read timeout of its own, but it arms a timer and
+//! makes an extra read on every request, which costs about a tenth of a
+//! small request's time. This watchdog costs a few atomic stores per
+//! request instead: each connection records when it started waiting for a
+//! head, and one task checks all connections a few times per timeout.
+//!
+//! When a connection waits for a head:
+//! - from the moment it is accepted;
+//! - for a keep-alive connection, from the moment its last response has
+//!   been sent (however long writing it took).
+//!
+//! While a request is being handled, and until its response has been
+//! sent, the connection is busy and is never closed. A connection
+//! that waits too long has its pending read fail with `TimedOut`, and hyper
+//! closes it.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures_util::task::AtomicWaker;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// `waiting_since` value: a request is in hand.
+const BUSY: u64 = 0;
+/// `waiting_since` value: a response was produced; the wait for the next
+/// head starts at the next read that finds nothing.
+const START_AT_NEXT_READ: u64 = u64::MAX;
+
+/// All the connections of one server, and the clock they share.
+pub(crate) struct Watchdog {
+    started: Instant,
+    /// Milliseconds since `started`, kept by the sweeper: cheaper to read
+    /// on every request than the system clock, and precise enough.
+    now_ms: AtomicU64,
+    timeout_ms: u64,
+    connections: Mutex<Vec<Weak<Watch>>>,
+}
+
+/// What the watchdog knows about one connection.
+pub(crate) struct Watch {
+    watchdog: Arc<Watchdog>,
+    /// When the connection started waiting for a head (ms, never 0), or
+    /// [`BUSY`], or [`START_AT_NEXT_READ`].
+    waiting_since: AtomicU64,
+    in_flight: AtomicUsize,
+    /// Its last read found nothing: the connection waits on the client.
+    reading: AtomicBool,
+    expired: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Watchdog {
+    /// A watchdog closing connections that wait longer than `timeout`, and
+    /// its sweeper task (spawn it; abort it to stop).
+    pub(crate) fn new(
+        timeout: Duration,
+    ) -> (
+        Arc<Self>,
+        impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        let watchdog = Arc::new(Watchdog {
+            started: Instant::now(),
+            now_ms: AtomicU64::new(1),
+            timeout_ms: u64::try_from(timeout.as_millis())
+                .unwrap_or(u64::MAX)
+                .max(1),
+            connections: Mutex::new(Vec::new()),
+        });
+        let tick = (timeout / 8).clamp(Duration::from_millis(5), Duration::from_secs(1));
+        let sweeper = sweep(Arc::downgrade(&watchdog), tick);
+        (watchdog, sweeper)
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.now_ms.load(Ordering::Relaxed)
+    }
+
+    /// Starts watching a connection that was just accepted.
+    pub(crate) fn watch(self: &Arc<Self>) -> Arc<Watch> {
+        let watch = Arc::new(Watch {
+            watchdog: self.clone(),
+            waiting_since: AtomicU64::new(self.now_ms()),
+            in_flight: AtomicUsize::new(0),
+            reading: AtomicBool::new(false),
+            expired: AtomicBool::new(false),
+            waker: AtomicWaker::new(),
+        });
+        self.connections
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Arc::downgrade(&watch));
+        watch
+    }
+}
+
+impl Watch {
+    /// A request head has arrived: the connection is busy until the
+    /// returned guard is dropped.
+    pub(crate) fn request_started(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.waiting_since.store(BUSY, Ordering::Release);
+        InFlight(self.clone())
+    }
+
+    /// A request's response has been sent: once none is left in flight,
+    /// the connection waits for the next head, from now if a read is
+    /// already waiting on the client (hyper keeps one pending while it
+    /// answers, to notice a client that leaves), else from the next one.
+    fn request_finished(&self) {
+        if self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let since = if self.reading.load(Ordering::Acquire) {
+                self.watchdog.now_ms()
+            } else {
+                START_AT_NEXT_READ
+            };
+            self.waiting_since.store(since, Ordering::Release);
+        }
+    }
+
+    fn read_found_nothing(&self, cx: &Context<'_>) {
+        self.waker.register(cx.waker());
+        self.reading.store(true, Ordering::Release);
+        if self.waiting_since.load(Ordering::Acquire) == START_AT_NEXT_READ {
+            let now = self.watchdog.now_ms();
+            let _ = self.waiting_since.compare_exchange(
+                START_AT_NEXT_READ,
+                now,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
+        }
+    }
+
+    /// Whether the sweeper should close this connection at `now` (ms).
+    fn overdue(&self, now: u64, timeout: u64) -> bool {
+        let since = self.waiting_since.load(Ordering::Acquire);
+        since != BUSY
+            && since != START_AT_NEXT_READ
+            && self.in_flight.load(Ordering::Acquire) == 0
+            && self.reading.load(Ordering::Acquire)
+            && now.saturating_sub(since) > timeout
+    }
+}
+
+/// Keeps a connection busy while it is alive: held by the request's
+/// future, then by its response body until that has been sent, so that a
+/// slow handler or a long stream is never taken for a slow client.
+pub(crate) struct InFlight(Arc<Watch>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.request_finished();
+    }
+}
+
+/// Every tick: advances the clock, closes overdue connections, forgets the
+/// ones that ended.
+async fn sweep(watchdog: Weak<Watchdog>, tick: Duration) {
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let Some(watchdog) = watchdog.upgrade() else {
+            return;
+        };
+        let now = u64::try_from(watchdog.started.elapsed().as_millis())
+            .unwrap_or(u64::MAX - 1)
+            .max(1);
+        watchdog.now_ms.store(now, Ordering::Relaxed);
+        let mut overdue = Vec::new();
+        watchdog
+            .connections
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|weak| match weak.upgrade() {
+                None => false,
+                Some(watch) => {
+                    if watch.overdue(now, watchdog.timeout_ms) {
+                        overdue.push(watch);
+                        false
+                    } else {
+                        true
+                    }
+                }
+            });
+        for watch in overdue {
+            watch.expired.store(true, Ordering::Release);
+            watch.waker.wake();
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A connection's I/O as the watchdog sees it: reads that find nothing
+    /// are recorded, and an overdue connection's read fails.
+    pub(crate) struct Watched<T> {
+        #[pin]
+        io: T,
+        watch: Option<Arc<Watch>>,
+    }
+}
+
+impl<T> Watched<T> {
+    pub(crate) fn new(io: T, watch: Option<Arc<Watch>>) -> Self {
+        Watched { io, watch }
+    }
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the client took too long to send a request head",
+    )
+}
+
+impl<T: AsyncRead> AsyncRead for Watched<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.project();
+        let Some(watch) = this.watch.as_deref() else {
+            return this.io.poll_read(cx, buf);
+        };
+        if watch.expired.load(Ordering::Acquire) {
+            return Poll::Ready(Err(timed_out()));
+        }
+        match this.io.poll_read(cx, buf) {
+            Poll::Pending => {
+                watch.read_found_nothing(cx);
+                // The sweeper may have expired it before the waker was set.
+                if watch.expired.load(Ordering::Acquire) {
+                    return Poll::Ready(Err(timed_out()));
+                }
+                Poll::Pending
+            }
+            ready => {
+                watch.reading.store(false, Ordering::Release);
+                ready
+            }
+        }
+    }
+}
+
+impl<T: AsyncWrite> AsyncWrite for Watched<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.project().io.poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.project().io.poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().io.poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().io.poll_shutdown(cx)
+    }
+}
