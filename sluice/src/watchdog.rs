@@ -243,7 +243,7 @@ impl<T: AsyncRead> AsyncRead for Watched<T> {
                 }
                 Poll::Pending
             }
-            ready => {
+            ready @ Poll::Ready(_) => {
                 watch.reading.store(false, Ordering::Release);
                 ready
             }
