@@ -100,15 +100,15 @@ impl Request {
         B::Error: Into<crate::error::BoxError>,
     {
         let mut inner = req.map(Body::new);
-        let conn = inner
-            .extensions_mut()
-            .remove::<ConnectionInfo>()
-            .unwrap_or_default();
-        let route = inner.extensions_mut().remove::<Arc<RouteMatch>>();
-        let body_limit = inner
-            .extensions_mut()
-            .remove::<BodyLimitSetting>()
-            .map_or(DEFAULT_MAX_BODY_SIZE, |s| s.0);
+        let ext = inner.extensions_mut();
+        let (conn, route, body_limit) = match ext.remove::<Carried>() {
+            Some(carried) => (carried.conn, carried.route, carried.body_limit),
+            None => (
+                ext.remove::<ConnectionInfo>().unwrap_or_default(),
+                None,
+                DEFAULT_MAX_BODY_SIZE,
+            ),
+        };
         Request {
             inner: Box::new(Inner {
                 http: inner,
@@ -143,12 +143,11 @@ impl Request {
             route,
             body_limit,
         } = *self.inner;
-        let ext = http.extensions_mut();
-        ext.insert(conn);
-        ext.insert(BodyLimitSetting(body_limit));
-        if let Some(route) = route {
-            ext.insert(route);
-        }
+        http.extensions_mut().insert(Carried {
+            conn,
+            route,
+            body_limit,
+        });
         http
     }
 
@@ -336,9 +335,14 @@ impl Request {
     }
 }
 
-/// Carries [`Request::body_limit`] through tower layers.
-#[derive(Debug, Clone, Copy)]
-struct BodyLimitSetting(usize);
+/// What sluice knows about a request beyond `http::Request`, carried
+/// through tower layers in one extension (one insertion, not three).
+#[derive(Debug, Clone)]
+struct Carried {
+    conn: ConnectionInfo,
+    route: Option<Arc<RouteMatch>>,
+    body_limit: usize,
+}
 
 impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
