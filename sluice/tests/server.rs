@@ -48,6 +48,12 @@ async fn start(
     (addr, tx, task)
 }
 
+/// Sends a raw request and reads the response.
+async fn exchange(stream: &mut TcpStream, request: &[u8]) -> String {
+    stream.write_all(request).await.expect("write");
+    read_response(stream).await
+}
+
 /// Reads one HTTP/1.1 response with a content-length body.
 async fn read_response(stream: &mut TcpStream) -> String {
     let mut buf = Vec::new();
@@ -79,11 +85,7 @@ async fn keep_alive_serves_several_requests_on_one_connection() {
     let (addr, stop, task) = start(app()).await;
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     for _ in 0..3 {
-        stream
-            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
-            .await
-            .expect("write");
-        let response = read_response(&mut stream).await;
+        let response = exchange(&mut stream, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await;
         assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
         assert!(response.ends_with("\r\n\r\nhello"), "{response}");
     }
@@ -122,11 +124,7 @@ async fn http2_with_prior_knowledge_is_served() {
 async fn a_panicking_handler_does_not_take_the_server_down() {
     let (addr, stop, task) = start(app()).await;
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(b"GET /panic HTTP/1.1\r\nhost: x\r\n\r\n")
-        .await
-        .expect("write");
-    let response = read_response(&mut stream).await;
+    let response = exchange(&mut stream, b"GET /panic HTTP/1.1\r\nhost: x\r\n\r\n").await;
     assert!(response.starts_with("HTTP/1.1 500"), "{response}");
     assert!(
         response.ends_with(r#"{"detail":"Internal Server Error"}"#),
@@ -134,17 +132,13 @@ async fn a_panicking_handler_does_not_take_the_server_down() {
     );
     assert!(!response.contains("handler bug"));
     // Same connection, then a new one: both still served.
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+    assert!(exchange(&mut stream, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
         .await
-        .expect("write");
-    assert!(read_response(&mut stream).await.ends_with("hello"));
+        .ends_with("hello"));
     let mut other = TcpStream::connect(addr).await.expect("connect");
-    other
-        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+    assert!(exchange(&mut other, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
         .await
-        .expect("write");
-    assert!(read_response(&mut other).await.ends_with("hello"));
+        .ends_with("hello"));
     stop.send(()).expect("server running");
     task.await.expect("joined").expect("clean exit");
 }
@@ -187,11 +181,12 @@ async fn shutdown_waits_for_background_tasks() {
     });
     let (addr, stop, task) = start(app).await;
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-        .await
-        .expect("write");
-    assert!(read_response(&mut stream).await.ends_with("queued"));
+    assert!(exchange(
+        &mut stream,
+        b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    )
+    .await
+    .ends_with("queued"));
     stop.send(()).expect("server running");
     task.await.expect("joined").expect("clean exit");
     assert!(
@@ -254,11 +249,11 @@ async fn a_body_that_stalls_is_answered_with_408() {
     })
     .await;
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\n12")
-        .await
-        .expect("write");
-    let response = read_response(&mut stream).await;
+    let response = exchange(
+        &mut stream,
+        b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\n12",
+    )
+    .await;
     assert!(response.starts_with("HTTP/1.1 408"), "{response}");
     assert!(
         response.ends_with(r#"{"detail":"Request Timeout"}"#),
@@ -341,11 +336,9 @@ async fn a_huge_head_is_refused_with_431() {
 async fn connections_over_the_limit_get_a_clear_503() {
     let (addr, _stop) = start_with(app(), |s| s.max_connections(1)).await;
     let mut first = TcpStream::connect(addr).await.expect("connect");
-    first
-        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+    assert!(exchange(&mut first, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
         .await
-        .expect("write");
-    assert!(read_response(&mut first).await.ends_with("hello"));
+        .ends_with("hello"));
     let mut second = TcpStream::connect(addr).await.expect("connect");
     let refused = read_to_end(&mut second).await;
     assert!(
@@ -657,11 +650,9 @@ async fn an_idle_keep_alive_connection_is_closed_at_the_timeout() {
     })
     .await;
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+    assert!(exchange(&mut stream, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
         .await
-        .expect("write");
-    assert!(read_response(&mut stream).await.ends_with("hello"));
+        .ends_with("hello"));
     let started = std::time::Instant::now();
     let rest = read_to_end(&mut stream).await;
     assert!(rest.is_empty(), "{rest}");
@@ -679,11 +670,11 @@ async fn a_slow_handler_and_a_slow_stream_outlast_the_header_timeout() {
     })
     .await;
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
-        .await
-        .expect("write");
-    assert!(read_response(&mut stream).await.ends_with("slow done"));
+    assert!(
+        exchange(&mut stream, b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .ends_with("slow done")
+    );
     stream
         .write_all(b"GET /stream HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
         .await
