@@ -1,0 +1,34 @@
+//! CORS configuration from the user: any origin list and regex either
+//! fail when the app is built or work; an echoed origin is always the
+//! request's and always one the configuration allows.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sluice::middleware::Cors;
+use sluice::App;
+use sluice_fuzz::{assert_headers_safe, request, send};
+
+fuzz_target!(|input: (Vec<String>, Option<String>, bool, Vec<u8>)| {
+    let (origins, regex, credentials, origin) = input;
+    let mut cors = Cors::new().allow_origins(origins.iter().map(String::as_str)).allow_credentials(credentials);
+    if let Some(regex) = &regex {
+        cors = cors.allow_origin_regex(regex.as_str());
+    }
+    let Ok(app) = App::new().get("/", || async { "ok" }).add_middleware(cors).build() else { return };
+    let Some(req) = request("GET", "/", &[("origin", &origin)], b"") else { return };
+    let reply = send(&app, req);
+    assert_headers_safe(&reply);
+    if let Some(echoed) = reply.headers.get("access-control-allow-origin") {
+        if echoed.as_bytes() == b"*" {
+            assert!(origins.iter().any(|o| o == "*"), "* without a wildcard");
+            return;
+        }
+        assert_eq!(echoed.as_bytes(), &origin[..], "echoed another origin");
+        let text = String::from_utf8_lossy(&origin);
+        let listed = origins.iter().any(|o| o == "*" || *o == text);
+        let by_regex = regex.as_deref().is_some_and(|r| {
+            regex::Regex::new(&format!(r"\A(?:{r})\z")).is_ok_and(|re| re.is_match(&text))
+        });
+        assert!(listed || by_regex, "echoed {text:?} allowed by neither {origins:?} nor {regex:?}");
+    }
+});
