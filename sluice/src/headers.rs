@@ -5,7 +5,15 @@ use http::header::{HeaderMap, HeaderValue, VARY};
 /// Adds `names` to the response's `Vary` header, keeping what is already
 /// there (merged into one header line, no duplicates, case-insensitive),
 /// as Starlette's middlewares do.
-pub(crate) fn append_vary(headers: &mut HeaderMap, names: &[&str]) {
+pub(crate) fn append_vary(headers: &mut HeaderMap, names: &[&'static str]) {
+    if let [name] = names {
+        if !headers.contains_key(VARY) {
+            // The common case, on every response: nothing to merge, nothing
+            // to allocate.
+            headers.insert(VARY, HeaderValue::from_static(name));
+            return;
+        }
+    }
     let mut merged = String::new();
     for value in headers.get_all(VARY) {
         let Ok(value) = value.to_str() else { continue };

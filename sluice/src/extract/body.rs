@@ -37,6 +37,7 @@ impl FromRequest for String {
     }
 }
 
+/// The raw body, to read it chunk by chunk (as the last argument).
 impl FromRequest for Body {
     type Rejection = std::convert::Infallible;
 
@@ -324,18 +325,6 @@ fn unterminated_string_start(text: &str) -> Option<usize> {
         }
     }
     in_string
-}
-
-/// A body extractor for the raw stream, to read it chunk by chunk.
-#[derive(Debug)]
-pub struct RawBody(pub Body);
-
-impl FromRequest for RawBody {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Self::Rejection> {
-        Ok(RawBody(req.take_body()))
-    }
 }
 
 #[cfg(test)]

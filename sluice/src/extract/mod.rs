@@ -10,7 +10,8 @@
 //! | [`Query<T>`] | the query string | 422 `loc: ["query", name]` |
 //! | [`Headers<T>`] | headers, `user_agent` read from `user-agent` | 422 `loc: ["header", name]` |
 //! | [`Json<T>`](crate::Json) (last) | a JSON body | 422 `loc: ["body", ...]` |
-//! | `String`, `Bytes` (last) | the raw body | 413 when too large |
+//! | `String`, `Bytes` (last) | the whole body | 413 when too large |
+//! | [`Body`](crate::Body) (last) | the body as a stream, unread | |
 //! | [`Request`] (last) | the whole request | |
 //! | [`State<T>`] | a value given to [`App::state`](crate::App::state) | 500 if missing |
 //! | [`Extension<T>`] | a value a middleware put in the request's state | 500 if missing |
@@ -39,7 +40,6 @@ mod body;
 mod de;
 mod params;
 
-pub use body::RawBody;
 pub use params::{Headers, Path, Query};
 
 /// What sluice knows about the request beyond its head: the app's state,

@@ -172,7 +172,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use http::header::{
-    Entry, HeaderMap, HeaderName, HeaderValue, ACCESS_CONTROL_ALLOW_CREDENTIALS,
+    HeaderMap, HeaderName, HeaderValue, ACCESS_CONTROL_ALLOW_CREDENTIALS,
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
     ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS,
     ACCESS_CONTROL_REQUEST_METHOD, CONTENT_TYPE, ORIGIN, VARY,
@@ -211,7 +211,6 @@ static ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK: HeaderName =
 
 static ANY: HeaderValue = HeaderValue::from_static("*");
 static TRUE: HeaderValue = HeaderValue::from_static("true");
-static VARY_ORIGIN: HeaderValue = HeaderValue::from_static("Origin");
 /// Every request header that can change a preflight's answer.
 static PREFLIGHT_VARY: HeaderValue = HeaderValue::from_static(
     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, \
@@ -550,7 +549,7 @@ impl Cors {
         if let Some(allow_origin) = allow_origin {
             headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin);
         }
-        vary_origin(headers);
+        append_vary(headers, &["Origin"]);
     }
 
     /// The answer to a preflight request.
@@ -625,7 +624,7 @@ impl Middleware for Cors {
             // Not a CORS request, but the answer depends on `Origin` all
             // the same: a cache must not serve it to one that has it.
             let mut response = next.run(req).await;
-            vary_origin(response.headers_mut());
+            append_vary(response.headers_mut(), &["Origin"]);
             return response;
         };
         if req.method() == Method::OPTIONS
@@ -696,16 +695,6 @@ impl Failures {
             }
         }
         text
-    }
-}
-
-/// Adds `Origin` to `Vary`, without allocating when there is no `Vary` yet.
-fn vary_origin(headers: &mut HeaderMap) {
-    match headers.entry(VARY) {
-        Entry::Vacant(entry) => {
-            entry.insert(VARY_ORIGIN.clone());
-        }
-        Entry::Occupied(_) => append_vary(headers, &["Origin"]),
     }
 }
 
