@@ -35,6 +35,8 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+#[doc(hidden)]
+pub mod __private;
 mod app;
 mod body;
 pub mod error;
@@ -69,6 +71,8 @@ pub use request::{ConnectionInfo, Request, RouteMatch, DEFAULT_MAX_BODY_SIZE};
 pub use response::{Html, IntoResponse, Json, Redirect, Response, ResponseExt};
 pub use router::Router;
 pub use server::{serve, termination_signal, ServeError, Server};
+#[cfg(feature = "macros")]
+pub use sluice_macros::debug_handler;
 
 /// `Result<T, sluice::Error>`: what a handler, middleware or dependency
 /// returns when it can fail with any error.
