@@ -340,7 +340,7 @@ pub enum Scope {
 ///
 /// ```
 /// use sluice::{App, Dep, Dependency, Outcome, RequestContext, Json};
-/// use http::request::Parts;
+/// use sluice::http::request::Parts;
 /// use serde_json::{json, Value};
 ///
 /// struct Session { id: u32 }

@@ -143,7 +143,7 @@ impl fmt::Debug for RequestContext {
 /// ```
 /// use sluice::extract::{FromRequestParts, RequestContext};
 /// use sluice::HttpError;
-/// use http::request::Parts;
+/// use sluice::http::request::Parts;
 ///
 /// /// The caller's API key, from the `x-api-key` header.
 /// struct ApiKey(String);
