@@ -86,3 +86,8 @@ pub mod prelude {
         Response, ResponseExt, Router, StatusCode,
     };
 }
+
+/// The README's examples, run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
