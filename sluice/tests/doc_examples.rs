@@ -126,7 +126,7 @@ fn version_of(dependency: &str, text: &str) -> Option<String> {
     let pattern = Regex::new(&format!(
         r#"(?m)^{dependency}\s*=\s*\{{[^}}]*version\s*=\s*"([^"]+)""#
     ))
-    .unwrap();
+    .expect("the pattern is valid");
     pattern.captures(text).map(|c| c[1].to_owned())
 }
 
