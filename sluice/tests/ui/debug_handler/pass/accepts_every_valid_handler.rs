@@ -54,13 +54,20 @@ async fn whole(req: Request) -> sluice::Result<String> {
 
 #[tokio::main]
 async fn main() {
+    // A handler declared inside a function is checked too.
+    #[debug_handler]
+    async fn local(Path(name): Path<String>) -> String {
+        name
+    }
+
     let app = App::new()
         .state(Arc::new(Mutex::new(0_u64)))
         .get("/", root)
         .get("/empty", no_return_type)
         .put("/items/{item_id}", update_item)
         .post("/raw", raw)
-        .get("/whole", whole);
+        .get("/whole", whole)
+        .get("/local/{name}", local);
     let client = TestClient::new(app);
     assert_eq!(client.get("/").await.text(), "hi");
     let res = client
@@ -70,4 +77,5 @@ async fn main() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.text(), r#"{"name":"Foo"}"#);
     assert_eq!(client.post("/raw").body("abc").await.status(), 201);
+    assert_eq!(client.get("/local/here").await.text(), "here");
 }
