@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 use std::convert::Infallible;
 use std::fmt;
-use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -18,7 +17,7 @@ use crate::body::Body;
 use crate::error::{BoxError, ConfigError, Error};
 use crate::handler::Handler;
 use crate::middleware::{
-    from_fn, panic_response, short_type_name, Middleware, Next, NextService, Node,
+    panic_response, short_type_name, Middleware, MiddlewareFn, NextService, Node,
 };
 use crate::request::{ConnectionInfo, Request, DEFAULT_MAX_BODY_SIZE};
 use crate::response::{IntoResponse, Response, Unresolved};
@@ -158,13 +157,8 @@ impl App {
     ///
     /// It goes on the same stack as [`App::add_middleware`] and
     /// [`App::add_layer`]: the middleware added last runs first.
-    pub fn middleware<F, Fut, R>(self, f: F) -> Self
-    where
-        F: Fn(Request, Next) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = R> + Send + 'static,
-        R: IntoResponse,
-    {
-        self.add_middleware(from_fn(f))
+    pub fn middleware<F: MiddlewareFn<Fut>, Fut>(self, f: F) -> Self {
+        self.add_middleware(f.into_middleware())
     }
 
     /// Adds a [`Middleware`] value, FastAPI's `app.add_middleware(...)`:

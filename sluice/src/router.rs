@@ -29,7 +29,7 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTRO
 use crate::app::Shared;
 use crate::error::{ConfigError, HttpError};
 use crate::handler::{ErasedHandler, Handler, HandlerEndpoint};
-use crate::middleware::{from_fn, DynMiddleware, Middleware, Next, NextService, Node};
+use crate::middleware::{DynMiddleware, Middleware, MiddlewareFn, NextService, Node};
 use crate::request::{Request, RouteMatch};
 use crate::response::{IntoResponse, Redirect, Response};
 
@@ -229,13 +229,8 @@ impl MethodRouter {
 
     /// Adds a function middleware that runs for this route only, inside
     /// the app's and the routers' middleware.
-    pub fn middleware<F, Fut, R>(self, f: F) -> Self
-    where
-        F: Fn(Request, Next) -> Fut + Send + Sync + 'static,
-        Fut: std::future::Future<Output = R> + Send + 'static,
-        R: IntoResponse,
-    {
-        self.add_middleware(from_fn(f))
+    pub fn middleware<F: MiddlewareFn<Fut>, Fut>(self, f: F) -> Self {
+        self.add_middleware(f.into_middleware())
     }
 
     /// Adds a [`Middleware`] value that runs for this route only.
@@ -373,13 +368,8 @@ impl Router {
     }
 
     /// Adds a function middleware for this router's routes.
-    pub fn middleware<F, Fut, R>(self, f: F) -> Self
-    where
-        F: Fn(Request, Next) -> Fut + Send + Sync + 'static,
-        Fut: std::future::Future<Output = R> + Send + 'static,
-        R: IntoResponse,
-    {
-        self.add_middleware(from_fn(f))
+    pub fn middleware<F: MiddlewareFn<Fut>, Fut>(self, f: F) -> Self {
+        self.add_middleware(f.into_middleware())
     }
 
     /// Adds a [`Middleware`] value for this router's routes.

@@ -214,13 +214,46 @@ impl fmt::Debug for Next {
 ///
 /// let router = Router::new().add_middleware(from_fn(tag));
 /// ```
-pub fn from_fn<F, Fut, R>(f: F) -> FromFn<F>
+pub fn from_fn<F, Fut>(f: F) -> FromFn<F>
 where
-    F: Fn(Request, Next) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = R> + Send + 'static,
-    R: IntoResponse,
+    F: MiddlewareFn<Fut>,
 {
     FromFn { f }
+}
+
+/// A function middleware: what [`App::middleware`](crate::App::middleware),
+/// [`Router::middleware`](crate::Router::middleware) and [`from_fn`] take.
+///
+/// Every `async fn(Request, Next) -> impl IntoResponse` is one, and so is
+/// every closure `|req: Request, next: Next| async move { ... }`, as long as
+/// its future is `Send`. You never implement this trait; `Fut` is the
+/// function's future.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a function middleware",
+    label = "not an `async fn(Request, Next) -> impl IntoResponse`",
+    note = "a function middleware is `async fn(req: Request, next: Next) -> impl IntoResponse`: it takes the request by value and passes it on with `next.run(req).await`",
+    note = "for a `Middleware` value (such as `Cors` or your own `impl Middleware`), use `add_middleware`; for a tower `Layer`, use `add_layer`"
+)]
+pub trait MiddlewareFn<Fut>: Fn(Request, Next) -> Fut + Send + Sync + 'static {
+    /// The [`Middleware`] value that runs the function.
+    #[doc(hidden)]
+    type Middleware: Middleware;
+
+    /// Wraps the function as a [`Middleware`] value.
+    #[doc(hidden)]
+    fn into_middleware(self) -> Self::Middleware;
+}
+
+impl<F, Fut> MiddlewareFn<Fut> for F
+where
+    F: Fn(Request, Next) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output: IntoResponse> + Send + 'static,
+{
+    type Middleware = FromFn<F>;
+
+    fn into_middleware(self) -> FromFn<F> {
+        FromFn { f: self }
+    }
 }
 
 /// A function middleware; see [`from_fn`].
