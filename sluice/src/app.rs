@@ -17,7 +17,7 @@ use crate::body::Body;
 use crate::error::{BoxError, ConfigError, Error};
 use crate::handler::Handler;
 use crate::middleware::{
-    panic_response, short_type_name, Middleware, MiddlewareFn, NextService, Node,
+    panic_response, short_type_name, BoxedLayerService, Middleware, MiddlewareFn, NextService, Node,
 };
 use crate::request::{ConnectionInfo, Request, DEFAULT_MAX_BODY_SIZE};
 use crate::response::{IntoResponse, Response, Unresolved};
@@ -175,20 +175,7 @@ impl App {
     /// The layer wraps the rest of the stack, seen as a [`NextService`].
     /// Native middleware is cheaper per request; this is for reusing what
     /// the tower ecosystem already has.
-    pub fn add_layer<L, S, ResBody>(mut self, layer: L) -> Self
-    where
-        L: tower_layer::Layer<NextService, Service = S> + Send + Sync + 'static,
-        S: tower_service::Service<http::Request<Body>, Response = http::Response<ResBody>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
-        ResBody: http_body::Body + Send + 'static,
-        ResBody::Data: Into<Bytes>,
-        ResBody::Error: Into<BoxError>,
-    {
+    pub fn add_layer<L: TowerLayer>(mut self, layer: L) -> Self {
         self.stack.push(make_layer_item(layer));
         self
     }
@@ -316,7 +303,25 @@ impl App {
     }
 }
 
-pub(crate) fn make_layer_item<L, S, ResBody>(layer: L) -> StackItem
+/// A tower [`Layer`](tower_layer::Layer) that [`App::add_layer`] can put
+/// in the stack: one that wraps the rest of the stack (a [`NextService`])
+/// in a `Clone + Send + Sync` service of `http::Request<sluice::Body>`
+/// answering with an `http::Response` whose body yields `Bytes`.
+///
+/// tower-http's layers are; you never implement this trait.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tower layer that sluice can stack",
+    label = "`add_layer` takes a tower `Layer`",
+    note = "for a `Middleware` value (such as `Cors` or your own `impl Middleware`), use `add_middleware`; for an `async fn(Request, Next)`, use `middleware`",
+    note = "a tower layer here wraps a `NextService` into a `Clone + Send + Sync + 'static` service of `http::Request<sluice::Body>` whose response body yields `Bytes`, as tower-http's layers do"
+)]
+pub trait TowerLayer: tower_layer::Layer<NextService> + Send + Sync + 'static {
+    /// Wraps the rest of the stack, boxed for the stack.
+    #[doc(hidden)]
+    fn wrap(&self, next: NextService) -> BoxedLayerService;
+}
+
+impl<L, S, ResBody> TowerLayer for L
 where
     L: tower_layer::Layer<NextService, Service = S> + Send + Sync + 'static,
     S: tower_service::Service<http::Request<Body>, Response = http::Response<ResBody>>
@@ -330,15 +335,18 @@ where
     ResBody::Data: Into<Bytes>,
     ResBody::Error: Into<BoxError>,
 {
+    fn wrap(&self, next: NextService) -> BoxedLayerService {
+        tower::util::BoxCloneSyncService::new(LayerAdapter {
+            inner: self.layer(next),
+            failed: None,
+        })
+    }
+}
+
+pub(crate) fn make_layer_item<L: TowerLayer>(layer: L) -> StackItem {
     let name = Cow::Borrowed(short_type_name(std::any::type_name::<L>()));
     StackItem::Layer {
-        build: Arc::new(move |next: NextService| {
-            let service = LayerAdapter {
-                inner: layer.layer(next),
-                failed: None,
-            };
-            tower::util::BoxCloneSyncService::new(service)
-        }),
+        build: Arc::new(move |next: NextService| layer.wrap(next)),
         name,
     }
 }

@@ -380,20 +380,7 @@ impl Router {
 
     /// Adds a tower `Layer` for this router's routes, under the same
     /// ordering rule as native middleware.
-    pub fn add_layer<L, S, ResBody>(mut self, layer: L) -> Self
-    where
-        L: tower_layer::Layer<NextService, Service = S> + Send + Sync + 'static,
-        S: tower_service::Service<http::Request<crate::Body>, Response = http::Response<ResBody>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Error: Into<crate::error::BoxError>,
-        S::Future: Send + 'static,
-        ResBody: http_body::Body + Send + 'static,
-        ResBody::Data: Into<bytes::Bytes>,
-        ResBody::Error: Into<crate::error::BoxError>,
-    {
+    pub fn add_layer<L: crate::app::TowerLayer>(mut self, layer: L) -> Self {
         self.stack.push(crate::app::make_layer_item(layer));
         self
     }

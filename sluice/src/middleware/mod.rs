@@ -110,6 +110,8 @@ pub use request_id::{ReqId, RequestId, DEFAULT_MAX_REQUEST_ID_LEN};
 pub use timeout::{TimedOut, Timeout};
 pub use trusted_host::TrustedHost;
 
+pub use crate::app::TowerLayer;
+
 /// A middleware value: what [`App::add_middleware`](crate::App::add_middleware)
 /// takes.
 ///
