@@ -86,7 +86,32 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Query<T> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
-        let query = parts.uri.query().unwrap_or("");
+        Self::from_query_str(parts.uri.query().unwrap_or(""))
+    }
+}
+
+impl<T: DeserializeOwned> Query<T> {
+    /// Reads `T` from a raw query string (what follows `?`, without it),
+    /// exactly as the extractor does: for a middleware, which has the
+    /// request rather than extractors.
+    ///
+    /// The error is the extractor's: FastAPI's 422 for bad or missing
+    /// values.
+    ///
+    /// ```
+    /// use sluice::extract::Query;
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Deserialize)]
+    /// struct Page { skip: Option<u32>, limit: u32 }
+    ///
+    /// let Query(page) = Query::<Page>::from_query_str("limit=10&utm=x").unwrap();
+    /// assert_eq!((page.skip, page.limit), (None, 10));
+    ///
+    /// let err = Query::<Page>::from_query_str("limit=ten").unwrap_err();
+    /// assert_eq!(err.status().as_u16(), 422);
+    /// ```
+    pub fn from_query_str(query: &str) -> Result<Self, Error> {
         let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> =
             form_urlencoded::parse(query.as_bytes()).collect();
         let params = Params::new(pairs.iter().map(|(k, v)| (&**k, &**v)));
