@@ -125,6 +125,60 @@ async fn missing_and_invalid_query_parameters_are_422() {
     assert_eq!(res.json::<Value>()["detail"][0]["input"], "ten");
 }
 
+#[derive(Deserialize)]
+struct Search {
+    q: Option<String>,
+}
+
+async fn search(Query(search): Query<Search>) -> Json<Value> {
+    Json(json!({ "q": search.q }))
+}
+
+#[tokio::test]
+async fn an_optional_query_parameter_ignores_unknown_ones() {
+    // FastAPI's `q: str | None = None`, as a struct field.
+    let client = TestClient::new(App::new().get("/search", search));
+    for (uri, q) in [
+        ("/search?q=x&utm=1", json!("x")),
+        ("/search?utm=1&q=x", json!("x")),
+        ("/search?foo=bar", Value::Null),
+        ("/search", Value::Null),
+        ("/search?", Value::Null),
+        ("/search?q=", json!("")),
+        ("/search?q=a&q=b", json!("b")),
+    ] {
+        let res = client.get(uri).await;
+        assert_eq!(res.status(), 200, "{uri}");
+        assert_eq!(res.json::<Value>(), json!({ "q": q }), "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_query_parameters_are_fastapis_extra_forbidden_when_denied() {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Strict {
+        #[allow(dead_code)]
+        q: Option<String>,
+    }
+    async fn strict(Query(_): Query<Strict>) -> &'static str {
+        "ok"
+    }
+    let client = TestClient::new(App::new().get("/strict", strict));
+    assert_eq!(client.get("/strict?q=x").await.status(), 200);
+    let res = client.get("/strict?q=x&tool=plumbus").await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [{
+            "type": "extra_forbidden",
+            "loc": ["query", "tool"],
+            "msg": "Extra inputs are not permitted",
+            "input": "plumbus",
+        }]})
+    );
+}
+
 #[tokio::test]
 async fn headers_are_read_with_underscores_as_hyphens() {
     #[derive(Deserialize)]

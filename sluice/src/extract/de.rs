@@ -130,6 +130,19 @@ impl de::Error for ParamError {
         }
     }
 
+    /// A struct with `#[serde(deny_unknown_fields)]` given a name it does
+    /// not know: pydantic's `extra="forbid"`.
+    fn unknown_field(field: &str, _expected: &'static [&'static str]) -> Self {
+        ParamError {
+            kind: "extra_forbidden",
+            msg: "Extra inputs are not permitted".to_owned(),
+            name: Some(field.to_owned()),
+            input: None,
+            ctx: None,
+            internal: false,
+        }
+    }
+
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
         let quoted: Vec<String> = expected.iter().map(|v| format!("'{v}'")).collect();
         let listed = match quoted.len() {
@@ -413,7 +426,12 @@ impl<'de> MapAccess<'de> for GroupMap<'_, '_> {
                 self.current = Some(group);
                 let key: de::value::StrDeserializer<'_, ParamError> =
                     group.name.into_deserializer();
-                seed.deserialize(key).map(Some)
+                seed.deserialize(key).map(Some).map_err(|mut e| {
+                    if e.kind == "extra_forbidden" {
+                        e.input = group.values().last().map(|v| (*v).to_owned());
+                    }
+                    e
+                })
             }
             None => Ok(None),
         }
@@ -696,7 +714,11 @@ mod tests {
         assert_eq!(groups.len(), names.len());
         for (i, (name, values)) in groups.iter().enumerate() {
             assert_eq!(*name, names[i]);
-            let expected: &[&str] = if i == 0 { &["a", "b", "c"] } else { &["a", "b"] };
+            let expected: &[&str] = if i == 0 {
+                &["a", "b", "c"]
+            } else {
+                &["a", "b"]
+            };
             assert_eq!(values, expected, "{name}");
         }
     }
