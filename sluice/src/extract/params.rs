@@ -58,26 +58,51 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Path<T> {
     }
 }
 
-/// Typed query parameters, from `?a=1&b=2`.
+/// Typed query parameters, from `?a=1&b=2`: declare a struct; each field
+/// is a parameter.
 ///
-/// A struct reads them by name (`Option` fields may be missing, `Vec`
-/// fields collect repeated keys; for other fields the last value wins, as
-/// in Starlette). Bad or missing values are FastAPI's 422 with
-/// `loc: ["query", <name>]`.
+/// - `Option` fields may be missing (FastAPI's `q: str | None = None`);
+/// - `Vec` fields collect repeated keys (`?tag=a&tag=b`; add
+///   `#[serde(default)]` to let the list be missing);
+/// - for other fields the last value wins, as in Starlette;
+/// - unknown parameters are ignored, as in FastAPI (with
+///   `#[serde(deny_unknown_fields)]` they are FastAPI's `extra_forbidden`
+///   422);
+/// - bad or missing values are FastAPI's 422 with `loc: ["query", <name>]`.
+///
+/// A map (`HashMap<String, String>`) reads every parameter. Fields are
+/// read from text: numbers, `bool`, enums of names, strings, and `Option`s
+/// or `Vec`s of those; a field holding a struct or a map cannot be.
 ///
 /// ```
-/// use sluice::extract::Query;
-/// use sluice::App;
 /// use serde::Deserialize;
+/// use serde_json::{json, Value};
+/// use sluice::extract::Query;
+/// use sluice::testing::TestClient;
+/// use sluice::{App, Json};
 ///
 /// #[derive(Deserialize)]
-/// struct Page { skip: Option<u32>, limit: u32 }
-///
-/// async fn list(Query(page): Query<Page>) -> String {
-///     format!("{}..{}", page.skip.unwrap_or(0), page.limit)
+/// struct Search {
+///     q: Option<String>,
+///     limit: u32,
+///     #[serde(default)]
+///     tag: Vec<String>,
 /// }
 ///
-/// let app = App::new().get("/items", list);
+/// async fn search(Query(search): Query<Search>) -> Json<Value> {
+///     Json(json!({ "q": search.q, "limit": search.limit, "tag": search.tag }))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let client = TestClient::new(App::new().get("/items", search));
+///
+/// let res = client.get("/items?limit=5&tag=a&tag=b&limit=10&utm_source=mail").await;
+/// assert_eq!(res.json::<Value>(), json!({ "q": null, "limit": 10, "tag": ["a", "b"] }));
+///
+/// let res = client.get("/items?q=rust").await;
+/// assert_eq!(res.status(), 422);
+/// assert_eq!(res.json::<Value>()["detail"][0]["loc"], json!(["query", "limit"]));
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);
@@ -108,7 +133,9 @@ impl<T: DeserializeOwned> Query<T> {
     /// let Query(page) = Query::<Page>::from_query_str("limit=10&utm=x").unwrap();
     /// assert_eq!((page.skip, page.limit), (None, 10));
     ///
-    /// let err = Query::<Page>::from_query_str("limit=ten").unwrap_err();
+    /// let Err(err) = Query::<Page>::from_query_str("limit=ten") else {
+    ///     panic!("\"ten\" is no number");
+    /// };
     /// assert_eq!(err.status().as_u16(), 422);
     /// ```
     pub fn from_query_str(query: &str) -> Result<Self, Error> {
