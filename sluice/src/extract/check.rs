@@ -292,7 +292,8 @@ pub(crate) fn short_type_name<T: ?Sized>() -> String {
         if c == ':' && chars.peek() == Some(&':') {
             chars.next();
             out.truncate(path_start);
-        } else if c.is_alphanumeric() || c == '_' {
+        } else if c.is_alphanumeric() || matches!(c, '_' | '{' | '}') {
+            // Braces belong to segments such as `{{closure}}`.
             out.push(c);
         } else {
             out.push(c);
@@ -340,6 +341,12 @@ mod tests {
         );
         assert_eq!(short_type_name::<(String, i64)>(), "(String, i64)");
         assert_eq!(short_type_name::<Page>(), "Page");
+        let local = || {
+            #[allow(dead_code)]
+            struct Local;
+            short_type_name::<Option<Local>>()
+        };
+        assert_eq!(local(), "Option<Local>");
     }
 
     #[test]

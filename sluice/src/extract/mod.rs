@@ -39,13 +39,10 @@ use crate::response::IntoResponse;
 use crate::shared::Shared;
 
 mod body;
-// Called by the extractors' build-time hook once it exists (issue 9).
-#[cfg_attr(not(test), allow(dead_code))]
 mod check;
 mod de;
 mod dependency;
 mod params;
-#[cfg_attr(not(test), allow(dead_code))]
 mod shape;
 
 pub use dependency::{Dep, Dependency};
