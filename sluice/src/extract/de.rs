@@ -40,7 +40,9 @@ pub(crate) struct ParamError {
     input: Option<String>,
     ctx: Option<Value>,
     /// A mistake in the program (the target type does not fit the route),
-    /// not in the request: a 500, not a 422.
+    /// not in the request: a 500, not a 422. The build-time checks
+    /// (`check.rs`) refuse every type that could get here from a query or
+    /// headers, so for those a failure is always the client's.
     internal: bool,
 }
 
