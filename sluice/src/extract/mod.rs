@@ -39,9 +39,11 @@ use crate::response::IntoResponse;
 use crate::shared::Shared;
 
 mod body;
+mod check;
 mod de;
 mod dependency;
 mod params;
+mod shape;
 
 pub use dependency::{Dep, Dependency};
 pub use params::{Headers, Path, Query};
