@@ -622,6 +622,8 @@ impl RouterTable {
                     .collect(),
             }),
         };
+        #[cfg(any(feature = "metrics", feature = "otel"))]
+        crate::middleware::observe::RouteProbe::fill(&req, &route);
         req.set_route(route);
         node.call(req)
     }
