@@ -53,6 +53,7 @@ impl MethodLabel {
         usize::from(self.0)
     }
 
+    #[cfg_attr(not(feature = "otel"), allow(dead_code))]
     pub(crate) fn is_other(self) -> bool {
         self == MethodLabel::OTHER
     }
