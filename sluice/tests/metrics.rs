@@ -187,6 +187,12 @@ async fn a_known_mix_of_requests_gives_exactly_its_series() {
     assert!(!text.contains("# UNIT"));
     assert!(text.contains("# TYPE http_server_request_duration_seconds histogram\n"));
     assert!(text.contains("# TYPE http_server_active_requests gauge\n"));
+    // The conventions' descriptions, once punctuated.
+    assert!(text.contains(
+        "# HELP http_server_request_duration_seconds Duration of HTTP server requests.\n"
+    ));
+    assert!(text
+        .contains("# HELP http_server_active_requests Number of active HTTP server requests.\n"));
     promtool_check(&text);
 }
 

@@ -207,13 +207,14 @@ impl Metrics {
         let mut registry = Registry::default();
         registry.register_with_unit(
             "http_server_request_duration",
-            "Duration of HTTP server requests.",
+            // prometheus-client ends the help text with a period itself.
+            "Duration of HTTP server requests",
             Unit::Seconds,
             duration.clone(),
         );
         registry.register(
             "http_server_active_requests",
-            "Number of active HTTP server requests.",
+            "Number of active HTTP server requests",
             active.clone(),
         );
         Metrics {
