@@ -87,7 +87,7 @@ fn promtool_check(text: &str) {
 
 #[tokio::test]
 async fn a_known_mix_of_requests_gives_exactly_its_series() {
-    let client = TestClient::new(app(Metrics::new()));
+    let client = TestClient::new(app(Metrics::new())).raise_server_exceptions(false);
     for _ in 0..3 {
         assert_eq!(client.get("/hello").await.status(), 200);
     }
@@ -198,7 +198,7 @@ async fn a_known_mix_of_requests_gives_exactly_its_series() {
 
 #[tokio::test]
 async fn openmetrics_when_accept_asks_for_it_and_promtool_accepts_both() {
-    let client = TestClient::new(app(Metrics::new()));
+    let client = TestClient::new(app(Metrics::new())).raise_server_exceptions(false);
     client.get("/hello").await;
     client.get("/boom").await;
     let res = client
@@ -229,7 +229,8 @@ async fn openmetrics_when_accept_asks_for_it_and_promtool_accepts_both() {
 
 #[tokio::test]
 async fn the_metrics_path_answers_get_and_head_only() {
-    let client = TestClient::new(app(Metrics::new().path("/internal/metrics")));
+    let client = TestClient::new(app(Metrics::new().path("/internal/metrics")))
+        .raise_server_exceptions(false);
     client.get("/hello").await;
     assert_eq!(client.get("/metrics").await.status(), 404);
     let res = client.get("/internal/metrics").await;
@@ -294,7 +295,9 @@ async fn a_request_is_active_while_it_is_handled() {
 
 #[tokio::test]
 async fn the_scheme_label_is_the_requests_scheme() {
-    let client = TestClient::new(app(Metrics::new())).base_url("https://example.com");
+    let client = TestClient::new(app(Metrics::new()))
+        .raise_server_exceptions(false)
+        .base_url("https://example.com");
     client.get("/hello").await;
     let text = client.get("/metrics").await.text();
     assert_eq!(
@@ -308,7 +311,7 @@ async fn the_scheme_label_is_the_requests_scheme() {
 
 #[tokio::test]
 async fn a_streamed_response_is_recorded_when_its_body_ends() {
-    let client = TestClient::new(app(Metrics::new()));
+    let client = TestClient::new(app(Metrics::new())).raise_server_exceptions(false);
     let res = client.get("/stream").await;
     assert_eq!(res.text(), "abc");
     let text = client.get("/metrics").await.text();

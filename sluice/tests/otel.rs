@@ -152,7 +152,7 @@ async fn server_spans_follow_the_conventions_and_arrive_within_five_seconds() {
         .service_name("otel-test")
         .build()
         .expect("valid settings");
-    let client = TestClient::new(app(tracing.clone()));
+    let client = TestClient::new(app(tracing.clone())).raise_server_exceptions(false);
     let sent = Instant::now();
     client.get("/items/42").await;
     client.get("/no/such/path").await;
@@ -230,7 +230,7 @@ async fn server_spans_follow_the_conventions_and_arrive_within_five_seconds() {
 async fn a_valid_sampled_traceparent_makes_the_span_its_child() {
     let collector = Collector::start().await;
     let tracing = Tracing::otlp(&collector.url).build().expect("valid");
-    let client = TestClient::new(app(tracing.clone()));
+    let client = TestClient::new(app(tracing.clone())).raise_server_exceptions(false);
     let res = client
         .get("/outgoing")
         .header(
@@ -264,7 +264,7 @@ async fn a_valid_sampled_traceparent_makes_the_span_its_child() {
 async fn invalid_traceparents_are_ignored_and_start_a_new_trace() {
     let collector = Collector::start().await;
     let tracing = Tracing::otlp(&collector.url).build().expect("valid");
-    let client = TestClient::new(app(tracing.clone()));
+    let client = TestClient::new(app(tracing.clone())).raise_server_exceptions(false);
     let invalid = [
         "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
         "00-00000000000000000000000000000000-b7ad6b7169203331-01",
@@ -308,7 +308,7 @@ async fn invalid_traceparents_are_ignored_and_start_a_new_trace() {
 async fn a_future_version_is_read_and_an_unsampled_parent_is_respected() {
     let collector = Collector::start().await;
     let tracing = Tracing::otlp(&collector.url).build().expect("valid");
-    let client = TestClient::new(app(tracing.clone()));
+    let client = TestClient::new(app(tracing.clone())).raise_server_exceptions(false);
     client
         .get("/items/1")
         .header(
@@ -345,7 +345,7 @@ async fn sampling_off_records_nothing_but_still_propagates() {
         .sample_ratio(0.0)
         .build()
         .expect("valid");
-    let client = TestClient::new(app(tracing.clone()));
+    let client = TestClient::new(app(tracing.clone())).raise_server_exceptions(false);
     let text = client.get("/outgoing").await.text();
     assert!(
         text.starts_with("00-") && text.split('|').next().unwrap().ends_with("-00"),
@@ -431,7 +431,7 @@ async fn a_collector_that_refuses_connections_never_slows_requests() {
         .export_timeout(Duration::from_secs(1))
         .build()
         .expect("valid");
-    let client = TestClient::new(app(tracing.clone()));
+    let client = TestClient::new(app(tracing.clone())).raise_server_exceptions(false);
     let started = Instant::now();
     for i in 0..200 {
         assert_eq!(client.get(&format!("/items/{i}")).await.status(), 200);
@@ -471,7 +471,7 @@ async fn a_collector_that_does_not_answer_never_slows_requests() {
         .export_timeout(Duration::from_secs(1))
         .build()
         .expect("valid");
-    let client = TestClient::new(app(tracing.clone()));
+    let client = TestClient::new(app(tracing.clone())).raise_server_exceptions(false);
     let started = Instant::now();
     for i in 0..200 {
         assert_eq!(client.get(&format!("/items/{i}")).await.status(), 200);

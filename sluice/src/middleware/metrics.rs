@@ -114,12 +114,10 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 use thread_local::ThreadLocal;
 
-use super::observe::{self, Ending, MethodLabel, OnEnd, RouteProbe, SchemeLabel};
-use crate::body::Body;
+use super::observe::{self, Ending, MethodLabel, OnEnd, SchemeLabel};
 use crate::error::{ConfigError, HttpError};
 use crate::middleware::{Middleware, Next};
-use crate::request::{Request, RouteMatch};
-use crate::response::{IntoResponse, Response};
+use crate::{Body, IntoResponse, Locals, Request, Response, RouteMatch};
 
 /// OpenTelemetry's recommended bucket boundaries for
 /// `http.server.request.duration`, in seconds.
@@ -339,10 +337,10 @@ impl Inner {
 }
 
 impl Middleware for Metrics {
-    async fn handle(&self, mut req: Request, next: Next) -> Response {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
         let inner = &self.inner;
         if req.path() == inner.path {
-            return self.expose(&req);
+            return Ok(self.expose(&req));
         }
         let method = MethodLabel::of(req.method());
         let scheme = SchemeLabel::of(req.scheme());
@@ -351,7 +349,7 @@ impl Middleware for Metrics {
         let mut pending = Pending {
             inner: &**inner,
             active,
-            probe: RouteProbe::attach(&mut req),
+            locals: req.locals().clone(),
             method,
             scheme,
             start: Instant::now(),
@@ -367,7 +365,7 @@ impl Middleware for Metrics {
             let ending = Streamed {
                 inner: self.inner.clone(),
                 active: active.clone(),
-                probe: pending.probe.clone(),
+                locals: pending.locals.clone(),
                 method,
                 scheme,
                 status,
@@ -376,7 +374,7 @@ impl Middleware for Metrics {
             let body = std::mem::take(response.body_mut());
             *response.body_mut() = Ending::wrap(body, ending);
         }
-        response
+        Ok(response)
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -396,7 +394,7 @@ impl Middleware for Metrics {
 struct Pending<'a> {
     inner: &'a Inner,
     active: &'a Gauge,
-    probe: RouteProbe,
+    locals: Locals,
     method: MethodLabel,
     scheme: SchemeLabel,
     start: Instant,
@@ -406,13 +404,9 @@ struct Pending<'a> {
 impl Pending<'_> {
     fn finish(&mut self, status: u16) {
         let seconds = self.start.elapsed().as_secs_f64();
-        self.inner.record(
-            self.method,
-            self.scheme,
-            status,
-            self.probe.route(),
-            seconds,
-        );
+        let route = observe::matched_route(&self.locals);
+        self.inner
+            .record(self.method, self.scheme, status, route.as_ref(), seconds);
         self.done = true;
         self.active.dec();
     }
@@ -431,7 +425,7 @@ impl Drop for Pending<'_> {
 struct Streamed {
     inner: Arc<Inner>,
     active: Gauge,
-    probe: RouteProbe,
+    locals: Locals,
     method: MethodLabel,
     scheme: SchemeLabel,
     status: u16,
@@ -441,11 +435,12 @@ struct Streamed {
 impl OnEnd for Streamed {
     fn end(self, _complete: bool) {
         let seconds = self.start.elapsed().as_secs_f64();
+        let route = observe::matched_route(&self.locals);
         self.inner.record(
             self.method,
             self.scheme,
             self.status,
-            self.probe.route(),
+            route.as_ref(),
             seconds,
         );
         self.active.dec();

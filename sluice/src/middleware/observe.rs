@@ -4,16 +4,15 @@
 //! route, and the end of a response body.
 
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::Method;
 use http_body::{Frame, SizeHint};
 
-use crate::body::Body;
 use crate::error::BoxError;
-use crate::request::{Request, RouteMatch};
+use crate::{Body, Locals, RouteMatch};
 
 /// The methods the conventions know (`http.request.method`), in a fixed
 /// order; anything else is `_OTHER`.
@@ -97,37 +96,11 @@ impl SchemeLabel {
 }
 
 /// The route the router matched, read by an app-level middleware after
-/// `next.run(req)` has returned.
-///
-/// Until the core's `Locals::route()` is available, the middleware leaves
-/// an empty slot in the request's extensions and the router fills it. Both
-/// observers share one slot per request.
-#[derive(Clone, Debug)]
-pub(crate) struct RouteProbe(Arc<OnceLock<Arc<RouteMatch>>>);
-
-impl RouteProbe {
-    /// Leaves a slot in the request (or joins the one already there).
-    pub(crate) fn attach(req: &mut Request) -> Self {
-        if let Some(probe) = req.extensions().get::<RouteProbe>() {
-            return probe.clone();
-        }
-        let probe = RouteProbe(Arc::new(OnceLock::new()));
-        req.extensions_mut().insert(probe.clone());
-        probe
-    }
-
-    /// Called by the router with the route it matched.
-    pub(crate) fn fill(req: &Request, route: &Arc<RouteMatch>) {
-        if let Some(probe) = req.extensions().get::<RouteProbe>() {
-            let _ = probe.0.set(route.clone());
-        }
-    }
-
-    /// The matched route, `None` when no route matched (404, 405, a
-    /// redirect, or a middleware that answered first).
-    pub(crate) fn route(&self) -> Option<&Arc<RouteMatch>> {
-        self.0.get()
-    }
+/// `next.run(req)` has returned: take the request's locals before handing
+/// it on, then ask them. `None` when no route matched (a 404, a 405, the
+/// trailing-slash redirect, or a middleware that answered first).
+pub(crate) fn matched_route(locals: &Locals) -> Option<Arc<RouteMatch>> {
+    locals.route()
 }
 
 /// `error.type` for a response: the status code for a 5xx, as the

@@ -112,11 +112,10 @@ use tracing::Instrument;
 pub use opentelemetry::Context;
 pub use opentelemetry_sdk::trace::SdkTracerProvider;
 
-use super::observe::{self, Ending, MethodLabel, OnEnd, RouteProbe, SchemeLabel};
+use super::observe::{self, Ending, MethodLabel, OnEnd, SchemeLabel};
 use crate::error::{ConfigError, Error};
 use crate::middleware::{Middleware, Next};
-use crate::request::Request;
-use crate::response::Response;
+use crate::{Locals, Request, Response};
 
 /// The instrumentation scope of the spans.
 const SCOPE: &str = "sluice";
@@ -465,12 +464,12 @@ pub fn inject_context(cx: &Context, headers: &mut HeaderMap) {
 }
 
 impl Middleware for Tracing {
-    async fn handle(&self, mut req: Request, next: Next) -> Response {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
         let inner = &*self.inner;
         let parent = self.extract(req.headers());
         let method = MethodLabel::of(req.method());
         let scheme = SchemeLabel::of(req.scheme());
-        let probe = RouteProbe::attach(&mut req);
+        let locals = req.locals().clone();
         let mut attributes = Vec::with_capacity(4);
         attributes.push(KeyValue::new("http.request.method", method.as_str()));
         if method.is_other() {
@@ -499,7 +498,7 @@ impl Middleware for Tracing {
         };
         let mut guard = Finish {
             cx,
-            probe,
+            locals,
             method,
             done: false,
         };
@@ -516,14 +515,14 @@ impl Middleware for Tracing {
             guard.done = true;
             let ending = StreamedSpan {
                 cx: guard.cx.clone(),
-                probe: guard.probe.clone(),
+                locals: guard.locals.clone(),
                 method,
                 status,
             };
             let body = std::mem::take(response.body_mut());
             *response.body_mut() = Ending::wrap(body, ending);
         }
-        response
+        Ok(response)
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -541,9 +540,9 @@ fn span_method(method: MethodLabel) -> &'static str {
 }
 
 /// Ends the server span with what the response says.
-fn end_span(cx: &Context, probe: &RouteProbe, method: MethodLabel, status: u16) {
+fn end_span(cx: &Context, locals: &Locals, method: MethodLabel, status: u16) {
     let span = cx.span();
-    if let Some(route) = probe.route() {
+    if let Some(route) = observe::matched_route(locals) {
         let template = route.template();
         span.update_name(format!("{} {template}", span_method(method)));
         span.set_attribute(KeyValue::new(
@@ -566,7 +565,7 @@ fn end_span(cx: &Context, probe: &RouteProbe, method: MethodLabel, status: u16) 
 /// A request in flight under its span.
 struct Finish {
     cx: Context,
-    probe: RouteProbe,
+    locals: Locals,
     method: MethodLabel,
     done: bool,
 }
@@ -574,7 +573,7 @@ struct Finish {
 impl Finish {
     fn finish(&mut self, status: u16) {
         self.done = true;
-        end_span(&self.cx, &self.probe, self.method, status);
+        end_span(&self.cx, &self.locals, self.method, status);
     }
 }
 
@@ -594,14 +593,14 @@ impl Drop for Finish {
 /// The same, for a response whose body is still to be streamed.
 struct StreamedSpan {
     cx: Context,
-    probe: RouteProbe,
+    locals: Locals,
     method: MethodLabel,
     status: u16,
 }
 
 impl OnEnd for StreamedSpan {
     fn end(self, _complete: bool) {
-        end_span(&self.cx, &self.probe, self.method, self.status);
+        end_span(&self.cx, &self.locals, self.method, self.status);
     }
 }
 
