@@ -79,6 +79,12 @@ impl SchemeLabel {
     /// The request's scheme (as [`Request::scheme`] gives it, after
     /// `ProxyHeaders` where it runs).
     pub(crate) fn of(scheme: &str) -> Self {
+        // The usual answers first, without a case-insensitive scan.
+        match scheme {
+            "http" => return SchemeLabel(0),
+            "https" => return SchemeLabel(1),
+            _ => {}
+        }
         let index = KNOWN_SCHEMES
             .iter()
             .position(|known| known.eq_ignore_ascii_case(scheme))

@@ -120,6 +120,10 @@ use crate::{Locals, Request, Response};
 /// The instrumentation scope of the spans.
 const SCOPE: &str = "sluice";
 
+/// The W3C headers, as names: looking them up needs no parsing.
+static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+static TRACESTATE: http::HeaderName = http::HeaderName::from_static("tracestate");
+
 /// Records one `SERVER` span per request; see the [module docs](self).
 ///
 /// Cloning is cheap; clones share the provider, so a clone kept aside can
@@ -201,7 +205,7 @@ impl Tracing {
 
     /// The parent context a request's headers name, or an empty one.
     fn extract(&self, headers: &HeaderMap) -> Context {
-        let mut values = headers.get_all("traceparent").iter();
+        let mut values = headers.get_all(&TRACEPARENT).iter();
         let (Some(traceparent), None) = (values.next(), values.next()) else {
             return Context::new();
         };
@@ -212,14 +216,14 @@ impl Tracing {
         else {
             return Context::new();
         };
-        let mut states = headers.get_all("tracestate").iter();
+        let mut states = headers.get_all(&TRACESTATE).iter();
         let tracestate: Option<Cow<'_, str>> = match (states.next(), states.next()) {
             (None, _) => None,
             (Some(one), None) => one.to_str().ok().map(Cow::Borrowed),
             // Several headers form one list (RFC 9110, section 5.3).
             (Some(_), Some(_)) => {
                 let parts: Option<Vec<&str>> = headers
-                    .get_all("tracestate")
+                    .get_all(&TRACESTATE)
                     .iter()
                     .map(|v| v.to_str().ok())
                     .collect();
@@ -487,15 +491,13 @@ impl Middleware for Tracing {
             .with_attributes(attributes);
         let span = inner.tracer.build_with_context(builder, &parent);
         let cx = parent.with_span(span);
-        let log_span = {
-            let context = cx.span().span_context().clone();
-            tracing::info_span!(
-                target: "sluice::request",
-                "trace",
-                trace_id = %context.trace_id(),
-                span_id = %context.span_id(),
-            )
-        };
+        // The fields are only computed when the span is enabled.
+        let log_span = tracing::info_span!(
+            target: "sluice::request",
+            "trace",
+            trace_id = %cx.span().span_context().trace_id(),
+            span_id = %cx.span().span_context().span_id(),
+        );
         let mut guard = Finish {
             cx,
             locals,
