@@ -36,11 +36,11 @@ impl Collector {
             async move {
                 types
                     .lock()
-                    .unwrap()
+                    .expect("as the test set it up")
                     .push(req.header("content-type").unwrap_or("").to_owned());
                 let body = req.bytes().await.map_err(sluice::Error::new)?;
                 let export = ExportTraceServiceRequest::decode(body).map_err(sluice::Error::new)?;
-                let mut kept = kept.lock().unwrap();
+                let mut kept = kept.lock().expect("not poisoned");
                 for resource in export.resource_spans {
                     for scope in resource.scope_spans {
                         kept.extend(scope.spans);
@@ -68,7 +68,7 @@ impl Collector {
     }
 
     fn spans(&self) -> Vec<Span> {
-        self.spans.lock().unwrap().clone()
+        self.spans.lock().expect("not poisoned").clone()
     }
 
     /// Waits until `n` spans have arrived, for at most `limit`.
@@ -159,7 +159,10 @@ async fn server_spans_follow_the_conventions_and_arrive_within_five_seconds() {
     client.get("/boom").await;
     client.get("/teapot").await;
     client
-        .request(Method::from_bytes(b"PURGE").unwrap(), "/hello")
+        .request(
+            Method::from_bytes(b"PURGE").expect("as the test set it up"),
+            "/hello",
+        )
         .await;
 
     let spans = collector.wait_for(5, Duration::from_secs(5)).await;
@@ -168,7 +171,7 @@ async fn server_spans_follow_the_conventions_and_arrive_within_five_seconds() {
     assert!(collector
         .content_types
         .lock()
-        .unwrap()
+        .expect("as the test set it up")
         .iter()
         .all(|t| t == "application/x-protobuf"));
 
@@ -329,7 +332,13 @@ async fn a_future_version_is_read_and_an_unsampled_parent_is_respected() {
         text.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
         "{text}"
     );
-    assert!(text.split('|').next().unwrap().ends_with("-00"), "{text}");
+    assert!(
+        text.split('|')
+            .next()
+            .expect("as the test set it up")
+            .ends_with("-00"),
+        "{text}"
+    );
     assert!(!text.contains("00f067aa0ba902b7"));
     tracing.shutdown().await.expect("flushed");
     let spans = collector.spans();
@@ -348,7 +357,12 @@ async fn sampling_off_records_nothing_but_still_propagates() {
     let client = TestClient::new(app(tracing.clone())).raise_server_exceptions(false);
     let text = client.get("/outgoing").await.text();
     assert!(
-        text.starts_with("00-") && text.split('|').next().unwrap().ends_with("-00"),
+        text.starts_with("00-")
+            && text
+                .split('|')
+                .next()
+                .expect("as the test set it up")
+                .ends_with("-00"),
         "{text}"
     );
     // A sampled caller still wins.

@@ -347,7 +347,7 @@ impl Middleware for Metrics {
         let active = inner.active_gauge(method, scheme);
         active.inc();
         let mut pending = Pending {
-            inner: &**inner,
+            inner,
             active,
             locals: req.locals().clone(),
             method,
