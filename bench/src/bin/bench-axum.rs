@@ -1,7 +1,7 @@
 //! `bench-axum <scenario> [--host H] [--port N]`: the benchmark scenarios
 //! (`perf-bare`, `perf-stack`, `gzip`, and the observability workloads
 //! `perf-metrics`, `perf-tracing`, `perf-tracing-off` of
-//! [`observe`](sluice_bench::observe)) served by axum 0.8 with tower-http
+//! [`observe`]) served by axum 0.8 with tower-http
 //! 0.7, the way an axum user serves an app (`axum::serve`, which speaks
 //! HTTP/1.1 and HTTP/2 as sluice's server does; `TCP_NODELAY` on, as
 //! sluice sets it).

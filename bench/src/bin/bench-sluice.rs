@@ -1,6 +1,6 @@
 //! `bench-sluice <workload> [--host H] [--port N]`: sluice's observability
 //! workloads (`perf-metrics`, `perf-tracing`, `perf-tracing-off`; see
-//! [`observe`](sluice_bench::observe)) and `otlp-sink`, the collector they
+//! [`observe`]) and `otlp-sink`, the collector they
 //! export to, served the way `conformance-app` serves the others. The
 //! tracing workloads export to `OTEL_EXPORTER_OTLP_ENDPOINT`.
 
