@@ -66,6 +66,8 @@
 //! | [`ErrorHandler`] ([`CatchPanic`]) | rewrites the responses of panics and unhandled errors; maps error types to responses |
 //! | [`Timeout`] | cancels requests that take too long: 504 |
 //! | [`BodyLimit`] | refuses request bodies over a size: 413 `Content Too Large`, without reading them |
+//! | `Metrics` (feature `metrics`) | OpenTelemetry's HTTP server metrics, served to Prometheus in its text format or OpenMetrics ([more](metrics)) |
+//! | `Tracing` (feature `otel`) | one OpenTelemetry `SERVER` span per request, W3C trace context in and out, OTLP export ([more](otel)) |
 //! | [`App::add_layer`](crate::App::add_layer) | any tower `Layer` (e.g. tower-http's) in the same stack |
 
 mod access_log;
@@ -75,6 +77,12 @@ pub mod compression;
 pub mod cors;
 mod error_handler;
 pub mod https_redirect;
+#[cfg(feature = "metrics")]
+pub mod metrics;
+#[cfg(any(feature = "metrics", feature = "otel"))]
+pub(crate) mod observe;
+#[cfg(feature = "otel")]
+pub mod otel;
 mod process_time;
 mod request_id;
 mod timeout;
@@ -87,6 +95,10 @@ pub use compression::{Compression, GZip};
 pub use cors::Cors;
 pub use error_handler::{CatchPanic, ErrorHandler};
 pub use https_redirect::HttpsRedirect;
+#[cfg(feature = "metrics")]
+pub use metrics::Metrics;
+#[cfg(feature = "otel")]
+pub use otel::Tracing;
 pub use process_time::ProcessTime;
 pub use request_id::{ReqId, RequestId, DEFAULT_MAX_REQUEST_ID_LEN};
 pub use timeout::{TimedOut, Timeout};
