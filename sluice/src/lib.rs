@@ -65,7 +65,9 @@ pub use handler::Handler;
 pub use http::{self, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 pub use lifecycle::{BackgroundTasks, Cancelled, Dep, Dependency, Outcome, Scope, TaskOutput};
 pub use middleware::{Middleware, Next};
-pub use request::{ConnectionInfo, Request, RouteMatch, DEFAULT_MAX_BODY_SIZE};
+pub use request::{
+    ClientAddr, ConnectionInfo, Request, RouteMatch, Scheme, UnknownScheme, DEFAULT_MAX_BODY_SIZE,
+};
 pub use response::{Html, IntoResponse, Json, Redirect, Response, ResponseExt};
 pub use router::Router;
 pub use server::{serve, termination_signal, ServeError, Server};

@@ -7,6 +7,7 @@ mod core;
 mod cors;
 mod gzip;
 mod hosts;
+mod proxy;
 mod stack;
 
 /// Every scenario this binary serves.
@@ -25,6 +26,8 @@ pub(crate) const NAMES: &[&str] = &[
     "https-redirect",
     "auth",
     "gzip",
+    "proxy-headers",
+    "proxy-headers-untrusted",
 ];
 
 /// The app of a scenario, or `None` for an unknown name.
@@ -44,6 +47,8 @@ pub(crate) fn app(name: &str) -> Option<App> {
         "https-redirect" => hosts::https_redirect(),
         "auth" => auth::auth(),
         "gzip" => gzip::gzip(),
+        "proxy-headers" => proxy::proxy_headers(),
+        "proxy-headers-untrusted" => proxy::proxy_headers_untrusted(),
         _ => return None,
     })
 }

@@ -17,6 +17,7 @@
 //! | [`Extension<T>`] | a value a middleware put in the request's state | 500 if missing |
 //! | [`BackgroundTasks`](crate::BackgroundTasks) | tasks that run after the response is sent | |
 //! | [`Dep<T>`](crate::Dep) | a [`Dependency`](crate::Dependency), with cleanup | its error |
+//! | [`ClientAddr`] | the client (as [`ProxyHeaders`](crate::middleware::ProxyHeaders) says, else the peer) | 500 if unknown; use `Option<ClientAddr>` |
 //! | `HeaderMap`, `Method`, `Uri` | those parts of the request | |
 //! | `Option<T>` | `None` instead of rejecting | |
 //!
@@ -33,7 +34,7 @@ use http::{HeaderMap, Method, Uri};
 use crate::app::Shared;
 use crate::error::Error;
 use crate::lifecycle::Lifecycle;
-use crate::request::{ConnectionInfo, Request, RouteMatch};
+use crate::request::{client_of, ClientAddr, ConnectionInfo, Request, RouteMatch};
 use crate::response::IntoResponse;
 
 mod body;
@@ -83,7 +84,9 @@ impl RequestContext {
         &self.conn
     }
 
-    /// The client's address, when known.
+    /// The socket address of the connection's peer, when known. Behind a
+    /// reverse proxy that is the proxy: extract [`ClientAddr`] for the
+    /// client.
     pub fn client_addr(&self) -> Option<SocketAddr> {
         self.conn.remote_addr
     }
@@ -287,6 +290,17 @@ impl FromRequestParts for ConnectionInfo {
         cx: &RequestContext,
     ) -> Result<Self, Self::Rejection> {
         Ok(cx.conn)
+    }
+}
+
+/// The client, as [`Request::client`] says: what a middleware such as
+/// [`ProxyHeaders`](crate::middleware::ProxyHeaders) set, else the peer.
+impl FromRequestParts for ClientAddr {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, cx: &RequestContext) -> Result<Self, Error> {
+        client_of(&parts.extensions, &cx.conn)
+            .ok_or_else(|| Error::msg("ClientAddr was asked for, but the client is not known"))
     }
 }
 
