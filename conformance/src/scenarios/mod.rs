@@ -8,6 +8,7 @@ mod cors;
 mod gzip;
 mod hosts;
 mod proxy;
+mod sessions;
 mod stack;
 
 /// Every scenario this binary serves.
@@ -28,6 +29,7 @@ pub(crate) const NAMES: &[&str] = &[
     "gzip",
     "proxy-headers",
     "proxy-headers-untrusted",
+    "sessions",
 ];
 
 /// The app of a scenario, or `None` for an unknown name.
@@ -49,6 +51,7 @@ pub(crate) fn app(name: &str) -> Option<App> {
         "gzip" => gzip::gzip(),
         "proxy-headers" => proxy::proxy_headers(),
         "proxy-headers-untrusted" => proxy::proxy_headers_untrusted(),
+        "sessions" => sessions::sessions(),
         _ => return None,
     })
 }

@@ -67,8 +67,9 @@
 //! - [`X-Forwarded-Proto`](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/X-Forwarded-Proto):
 //!   the last such header, trimmed, when it is exactly `http`, `https`,
 //!   `ws` or `wss` (lower case, one value): it becomes the scheme. Anything
-//!   else (`HTTPS`, `https, http`) is ignored. On a WebSocket upgrade
-//!   request `http` counts as `ws` and `https` as `wss`.
+//!   else (`HTTPS`, `https, http`) is ignored. On a WebSocket handshake
+//!   (`Connection: upgrade`, `Upgrade: websocket`) `http` counts as `ws`
+//!   and `https` as `wss`.
 //! - [`X-Forwarded-For`](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/X-Forwarded-For):
 //!   all such headers joined, split at commas, each entry trimmed. Walking
 //!   from the right (each proxy appends the address it saw), the first
@@ -97,7 +98,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use http::header::{HeaderMap, HeaderName, HeaderValue, UPGRADE};
+use http::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, UPGRADE};
 use ipnet::IpNet;
 
 use crate::error::ConfigError;
@@ -437,14 +438,19 @@ fn forwarded_proto(value: &[u8], exact: bool) -> Option<Scheme> {
         })
 }
 
-/// On a WebSocket upgrade request `http` means `ws`, `https` means `wss`.
+/// On a WebSocket handshake (`Connection: upgrade` and `Upgrade:
+/// websocket`) `http` means `ws` and `https` means `wss`, as uvicorn
+/// reports them for a WebSocket scope.
 fn for_upgrade(scheme: Scheme, headers: &HeaderMap) -> Scheme {
-    let upgrade = headers.get(UPGRADE).is_some_and(|value| {
-        value
-            .as_bytes()
-            .split(|&b| b == b',')
-            .any(|token| py_strip(token).eq_ignore_ascii_case(b"websocket"))
-    });
+    let has_token = |name: &HeaderName, token: &[u8]| {
+        headers.get_all(name).iter().any(|value| {
+            value
+                .as_bytes()
+                .split(|&b| b == b',')
+                .any(|t| py_strip(t).eq_ignore_ascii_case(token))
+        })
+    };
+    let upgrade = has_token(&UPGRADE, b"websocket") && has_token(&CONNECTION, b"upgrade");
     match scheme {
         Scheme::Http if upgrade => Scheme::Ws,
         Scheme::Https if upgrade => Scheme::Wss,
