@@ -58,7 +58,7 @@
 //!   browser. When the `Cookie` headers carry several `session` cookies, the
 //!   last one counts.
 //! - A response that is an unhandled failure (a 5xx carrying an error other
-//!   than an [`HttpError`](crate::HttpError), such as a panic) saves
+//!   than an [`HttpError`], such as a panic) saves
 //!   nothing: Starlette's server-error handler answers those outside the
 //!   session middleware.
 //!
@@ -68,7 +68,7 @@
 //!   Browsers drop a cookie whose name and value exceed 4096 bytes, and
 //!   Starlette sends it anyway. sluice logs an error with the size and
 //!   answers `500 {"detail":"Internal Server Error"}` carrying a
-//!   [`SessionError::TooLarge`] ([`ResponseExt::error`](crate::ResponseExt::error)),
+//!   [`SessionError::TooLarge`] ([`ResponseExt::error`]),
 //!   which an [`ErrorHandler`](super::ErrorHandler) can map to another
 //!   answer. Keep large data in a [store](Sessions::store).
 //! - **Secrets:** HMAC-SHA256 with a key derived from the secret. A secret

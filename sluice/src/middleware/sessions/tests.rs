@@ -139,7 +139,8 @@ fn any_changed_byte_breaks_the_signature() {
 fn the_first_secret_signs_and_every_secret_verifies() {
     let old = vec![1; 32];
     let new = vec![2; 32];
-    let before = Signer::native(&[old.clone()], Purpose::Data).sign_at("e30", SIGNED_AT);
+    let before =
+        Signer::native(std::slice::from_ref(&old), Purpose::Data).sign_at("e30", SIGNED_AT);
     let rotated = Signer::native(&[new.clone(), old], Purpose::Data);
     assert!(rotated
         .unsign_at(before.as_bytes(), None, SIGNED_AT)
