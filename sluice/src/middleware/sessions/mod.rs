@@ -221,7 +221,7 @@ pub(super) struct Config {
     format: Format,
     signer: Signer,
     id_signer: Signer,
-    cookie_name: String,
+    pub(super) cookie_name: String,
     max_age: Option<Duration>,
     store: Option<Arc<dyn DynStore>>,
     /// `; path=/; Max-Age=1209600; httponly; samesite=lax`: what follows
@@ -635,7 +635,7 @@ fn new_id() -> String {
 /// The value of the last `name` cookie in the request, read as Starlette's
 /// `cookie_parser` reads each `Cookie` header: pairs split at `;` and at
 /// the first `=`, trimmed, a double-quoted value unquoted.
-fn find_cookie(headers: &HeaderMap, name: &str) -> Option<Box<[u8]>> {
+fn find_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<Cow<'a, [u8]>> {
     let mut found = None;
     for header in headers.get_all(COOKIE) {
         for chunk in header.as_bytes().split(|&b| b == b';') {
@@ -648,7 +648,7 @@ fn find_cookie(headers: &HeaderMap, name: &str) -> Option<Box<[u8]>> {
             }
         }
     }
-    found.map(|value| unquote(value).into_owned().into_boxed_slice())
+    found.map(unquote)
 }
 
 /// Python's `str.strip()` on latin-1 text.
@@ -697,8 +697,7 @@ fn unquote(value: &[u8]) -> Cow<'_, [u8]> {
 impl Middleware for Sessions {
     async fn handle(&self, mut req: Request, next: Next) -> Response {
         let config = self.config();
-        let raw = find_cookie(req.headers(), &config.cookie_name);
-        let cell = Arc::new(Cell::new(config.clone(), raw));
+        let cell = Arc::new(Cell::new(config.clone()));
         req.extensions_mut().insert(Slot(cell.clone()));
         let mut response = next.run(req).await;
         config.finish(&cell, &mut response).await;

@@ -9,7 +9,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{Config, SessionError};
+use http::HeaderMap;
+
+use super::{find_cookie, Config, SessionError};
 use crate::error::Error;
 use crate::extract::{FromRequestParts, RequestContext};
 use crate::request::Request;
@@ -19,8 +21,6 @@ use crate::request::Request;
 /// cookie afterwards) and every [`Session`] handle.
 pub(super) struct Cell {
     pub(super) config: Arc<Config>,
-    /// The value of the request's session cookie (the last one), if any.
-    pub(super) raw: Option<Box<[u8]>>,
     state: Mutex<State>,
 }
 
@@ -46,10 +46,9 @@ pub(super) struct Loaded {
 }
 
 impl Cell {
-    pub(super) fn new(config: Arc<Config>, raw: Option<Box<[u8]>>) -> Self {
+    pub(super) fn new(config: Arc<Config>) -> Self {
         Cell {
             config,
-            raw,
             state: Mutex::new(State::default()),
         }
     }
@@ -60,12 +59,14 @@ impl Cell {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Verifies the cookie and loads the data, once.
-    async fn ensure_loaded(&self) {
+    /// Finds and verifies the cookie and loads the data, once: a request
+    /// whose handler never asks for its session costs no cookie parsing.
+    async fn ensure_loaded(&self, headers: &HeaderMap) {
         if self.state().loaded {
             return;
         }
-        let loaded = self.config.load(self.raw.as_deref()).await;
+        let raw = find_cookie(headers, &self.config.cookie_name);
+        let loaded = self.config.load(raw.as_deref()).await;
         let mut state = self.state();
         if !state.loaded {
             state.loaded = true;
@@ -129,7 +130,7 @@ impl Session {
             .get::<Slot>()
             .cloned()
             .ok_or_else(missing)?;
-        slot.0.ensure_loaded().await;
+        slot.0.ensure_loaded(req.headers()).await;
         Ok(Session { cell: slot.0 })
     }
 
@@ -258,7 +259,7 @@ impl FromRequestParts for Session {
             .get::<Slot>()
             .cloned()
             .ok_or_else(missing)?;
-        slot.0.ensure_loaded().await;
+        slot.0.ensure_loaded(&parts.headers).await;
         Ok(Session { cell: slot.0 })
     }
 }

@@ -169,7 +169,8 @@ fn headers(lines: &[&'static str]) -> HeaderMap {
 }
 
 fn found(lines: &[&'static str]) -> Option<String> {
-    find_cookie(&headers(lines), "session").map(|v| String::from_utf8(v.into_vec()).expect("utf-8"))
+    find_cookie(&headers(lines), "session")
+        .map(|v| String::from_utf8(v.into_owned()).expect("utf-8"))
 }
 
 #[test]
