@@ -1,6 +1,5 @@
 //! [`App`]: routes, the middleware stack, exception handlers and state.
 
-use std::borrow::Cow;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
@@ -15,16 +14,18 @@ use http::Extensions;
 use tokio_util::task::TaskTracker;
 
 use crate::body::Body;
-use crate::error::{BoxError, ConfigError, Error};
+use crate::error::{BoxError, ConfigError};
 use crate::handler::Handler;
-use crate::middleware::{
-    from_fn, panic_response, short_type_name, Middleware, Next, NextService, Node,
+use crate::head::RequestHead;
+use crate::lifecycle;
+use crate::request::{ConnectionInfo, Locals, Request, DEFAULT_MAX_BODY_SIZE};
+use crate::response::{IntoResponse, Response};
+use crate::router::{MethodRouter, Router};
+use crate::shared::{ErasedHandler, ExceptionHandler, Shared};
+use crate::stack::{
+    build_stack, from_fn, panic_response, settle, HttpService, Middleware, Next, NextService, Node,
+    StackItem,
 };
-use crate::request::{ConnectionInfo, Request, DEFAULT_MAX_BODY_SIZE};
-use crate::response::{IntoResponse, Response, Unresolved};
-use crate::router::{build_stack, MethodRouter, Router, StackItem};
-
-type ExceptionHandler = Box<dyn Fn(&Error) -> Option<Response> + Send + Sync>;
 
 /// A sluice application: routes, middleware, exception handlers and state.
 ///
@@ -58,7 +59,7 @@ pub struct App {
     router: Router,
     stack: Vec<StackItem>,
     states: Extensions,
-    exception_handlers: Vec<ExceptionHandler>,
+    exception_handlers: Vec<ErasedHandler>,
     max_body_size: usize,
 }
 
@@ -157,7 +158,7 @@ impl App {
     /// Adds a [`Middleware`] value, FastAPI's `app.add_middleware(...)`:
     /// the built-ins in [`crate::middleware`], or your own.
     pub fn add_middleware<M: Middleware>(mut self, middleware: M) -> Self {
-        self.stack.push(StackItem::Native(Arc::new(middleware)));
+        self.stack.push(StackItem::native(middleware));
         self
     }
 
@@ -165,24 +166,16 @@ impl App {
     /// the same stack and under the same ordering rule as native
     /// middleware.
     ///
-    /// The layer wraps the rest of the stack, seen as a [`NextService`].
-    /// Native middleware is cheaper per request; this is for reusing what
-    /// the tower ecosystem already has.
-    pub fn add_layer<L, S, ResBody>(mut self, layer: L) -> Self
+    /// The layer wraps the rest of the stack, seen as a [`NextService`];
+    /// the service it builds must be an [`HttpService`]. Native middleware
+    /// is cheaper per request; this is for reusing what the tower
+    /// ecosystem already has.
+    pub fn add_layer<L>(mut self, layer: L) -> Self
     where
-        L: tower_layer::Layer<NextService, Service = S> + Send + Sync + 'static,
-        S: tower_service::Service<http::Request<Body>, Response = http::Response<ResBody>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
-        ResBody: http_body::Body + Send + 'static,
-        ResBody::Data: Into<Bytes>,
-        ResBody::Error: Into<BoxError>,
+        L: tower_layer::Layer<NextService> + Send + Sync + 'static,
+        L::Service: HttpService,
     {
-        self.stack.push(make_layer_item(layer));
+        self.stack.push(StackItem::layer(layer));
         self
     }
 
@@ -197,15 +190,22 @@ impl App {
     /// Registers an exception handler for errors of type `E`, FastAPI's
     /// `@app.exception_handler(E)`.
     ///
-    /// It runs where the error is raised (inside the route, or in the
-    /// middleware that returned it), so the response it builds still passes
-    /// out through every outer middleware, and it carries the original
-    /// error. Handlers are tried in the order registered. A handler for
-    /// [`HttpError`](crate::HttpError) also sees 404 and 405; one for
-    /// [`ValidationError`](crate::ValidationError) sees 422s.
+    /// It runs where the error is raised (inside the route, or around the
+    /// middleware that returned it), so the response it builds still
+    /// passes out through every outer middleware, and it carries the
+    /// original error. Handlers are tried in the order registered. A
+    /// handler for [`HttpError`](crate::HttpError) also sees 404 and 405;
+    /// one for [`ValidationError`](crate::ValidationError) sees 422s.
+    ///
+    /// A handler is synchronous (`|err: &E| ...`) or an `async fn` taking a
+    /// [`Caught<E>`](crate::Caught), and may also take the request's
+    /// [`RequestHead`] (method, path, headers); see [`ExceptionHandler`].
+    /// Asking for the request makes every request keep a copy of its head,
+    /// so only ask when you use it.
     ///
     /// ```
-    /// use sluice::{App, Json};
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Caught, HttpError, Json, RequestHead, StatusCode};
     /// use serde_json::json;
     ///
     /// #[derive(Debug)]
@@ -217,21 +217,32 @@ impl App {
     /// }
     /// impl std::error::Error for UnicornError {}
     ///
-    /// let app = App::new().exception_handler(|err: &UnicornError| {
-    ///     (sluice::StatusCode::IM_A_TEAPOT, Json(json!({"message": format!("Oops! {err}")})))
-    /// });
+    /// async fn unicorn(err: Caught<UnicornError>, req: RequestHead) -> (StatusCode, Json<serde_json::Value>) {
+    ///     let message = format!("Oops! {err} at {} {}", req.method(), req.path());
+    ///     (StatusCode::IM_A_TEAPOT, Json(json!({ "message": message })))
+    /// }
+    ///
+    /// async fn handler() -> sluice::Result<&'static str> {
+    ///     Err(UnicornError { name: "yolo".into() })?
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new()
+    ///     .get("/unicorns", handler)
+    ///     .exception_handler(unicorn)
+    ///     .exception_handler(|err: &HttpError| (err.status(), "plain text error"));
+    /// let client = TestClient::new(app);
+    /// let response = client.get("/unicorns").await;
+    /// assert_eq!(response.status(), 418);
+    /// assert_eq!(response.json::<serde_json::Value>()["message"], "Oops! yolo did something at GET /unicorns");
+    /// assert_eq!(client.get("/nope").await.text(), "plain text error");
+    /// # }
     /// ```
-    pub fn exception_handler<E, F, R>(mut self, handler: F) -> Self
+    pub fn exception_handler<E, M, H>(mut self, handler: H) -> Self
     where
-        E: std::error::Error + Send + Sync + 'static,
-        F: Fn(&E) -> R + Send + Sync + 'static,
-        R: IntoResponse,
+        H: ExceptionHandler<E, M>,
     {
-        self.exception_handlers.push(Box::new(move |error: &Error| {
-            error
-                .downcast_ref::<E>()
-                .map(|e| handler(e).into_response())
-        }));
+        self.exception_handlers.push(handler.into_erased());
         self
     }
 
@@ -278,13 +289,9 @@ impl App {
             item.validate()?;
         }
         let description = self.describe();
-        let shared = Arc::new(Shared {
-            states: self.states,
-            exception_handlers: self.exception_handlers,
-            tracker: TaskTracker::new(),
-        });
+        let shared = Arc::new(Shared::new(self.states, self.exception_handlers));
         let table = self.router.build(&shared)?;
-        let root = build_stack(&self.stack, Node::Router(Arc::new(table)), &shared);
+        let root = build_stack(&self.stack, Arc::new(table), &shared);
         Ok(AppService {
             inner: Arc::new(AppInner {
                 root,
@@ -306,126 +313,6 @@ impl App {
         addr: impl tokio::net::ToSocketAddrs + std::fmt::Debug,
     ) -> Result<(), crate::ServeError> {
         crate::serve(self, addr).await
-    }
-}
-
-pub(crate) fn make_layer_item<L, S, ResBody>(layer: L) -> StackItem
-where
-    L: tower_layer::Layer<NextService, Service = S> + Send + Sync + 'static,
-    S: tower_service::Service<http::Request<Body>, Response = http::Response<ResBody>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
-    ResBody: http_body::Body + Send + 'static,
-    ResBody::Data: Into<Bytes>,
-    ResBody::Error: Into<BoxError>,
-{
-    let name = Cow::Borrowed(short_type_name(std::any::type_name::<L>()));
-    StackItem::Layer {
-        build: Arc::new(move |next: NextService| {
-            let service = LayerAdapter {
-                inner: layer.layer(next),
-                failed: None,
-            };
-            tower::util::BoxCloneSyncService::new(service)
-        }),
-        name,
-    }
-}
-
-/// A tower service from a layer, made infallible: its errors (from
-/// `poll_ready` or the call) become error responses, like any other error.
-#[derive(Clone)]
-struct LayerAdapter<S> {
-    inner: S,
-    failed: Option<Error>,
-}
-
-impl<S, ResBody> tower_service::Service<http::Request<Body>> for LayerAdapter<S>
-where
-    S: tower_service::Service<http::Request<Body>, Response = http::Response<ResBody>>,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
-    ResBody: http_body::Body + Send + 'static,
-    ResBody::Data: Into<Bytes>,
-    ResBody::Error: Into<BoxError>,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response, Infallible>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        match self.inner.poll_ready(cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
-            Poll::Ready(Err(e)) => {
-                self.failed = Some(Error::from_boxed(e.into()));
-                Poll::Ready(Ok(()))
-            }
-            Poll::Pending => Poll::Pending,
-        }
-    }
-
-    fn call(&mut self, req: http::Request<Body>) -> Self::Future {
-        if let Some(error) = self.failed.take() {
-            return Box::pin(std::future::ready(Ok(error.into_response())));
-        }
-        let future = self.inner.call(req);
-        Box::pin(async move {
-            Ok(match future.await {
-                Ok(response) => response.map(Body::new),
-                Err(error) => Error::from_boxed(error.into()).into_response(),
-            })
-        })
-    }
-}
-
-/// What the built app shares with every request: state, exception
-/// handlers, and the tracker of background work.
-pub(crate) struct Shared {
-    states: Extensions,
-    exception_handlers: Vec<ExceptionHandler>,
-    tracker: TaskTracker,
-}
-
-impl Shared {
-    pub(crate) fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.states.get::<T>()
-    }
-
-    pub(crate) fn tracker(&self) -> &TaskTracker {
-        &self.tracker
-    }
-
-    /// Offers a response's fresh error to the exception handlers (once), and
-    /// logs a server error nobody handled. Cheap when there is no error: the
-    /// response has no extensions at all.
-    #[inline]
-    pub(crate) fn resolve(&self, response: &mut Response) {
-        if response.extensions().get::<Unresolved>().is_some() {
-            self.resolve_error(response);
-        }
-    }
-
-    #[cold]
-    fn resolve_error(&self, response: &mut Response) {
-        response.extensions_mut().remove::<Unresolved>();
-        let Some(error) = response.extensions().get::<Error>().cloned() else {
-            return;
-        };
-        for handler in &self.exception_handlers {
-            if let Some(mut handled) = handler(&error) {
-                handled.extensions_mut().remove::<Unresolved>();
-                handled.extensions_mut().insert(error);
-                *response = handled;
-                return;
-            }
-        }
-        if response.status().is_server_error() && !error.is::<crate::error::Panic>() {
-            tracing::error!(target: "sluice", error = %error, status = response.status().as_u16(), "request failed");
-        }
     }
 }
 
@@ -463,13 +350,25 @@ impl AppService {
     }
 
     /// Handles one request.
-    pub async fn handle(&self, req: Request) -> Response {
+    pub async fn handle(&self, mut req: Request) -> Response {
         let inner = &*self.inner;
-        let mut response = match AssertUnwindSafe(inner.root.call(req)).catch_unwind().await {
+        if inner.shared.needs_head() && req.locals_if_any().is_none() {
+            let head = RequestHead::new(
+                req.method().clone(),
+                req.uri().clone(),
+                req.version(),
+                req.headers().clone(),
+            );
+            req.set_locals(Locals::with_head(Some(head)));
+        }
+        let locals = req.locals_if_any().cloned();
+        let response = match AssertUnwindSafe(inner.root.call(req)).catch_unwind().await {
             Ok(response) => response,
             Err(payload) => panic_response(&*payload, "router", "router"),
         };
-        inner.shared.resolve(&mut response);
+        let mut response = settle(&inner.shared, response, locals.as_ref()).await;
+        inner.shared.report_unhandled(&mut response);
+        lifecycle::into_body(&mut response);
         response
     }
 
@@ -480,7 +379,12 @@ impl AppService {
         body_idle_timeout: Option<std::time::Duration>,
     ) -> Request {
         let req = req.map(|body| Body::from_incoming(body, body_idle_timeout));
-        Request::from_parts_internal(req, conn, self.inner.max_body_size)
+        Request::from_parts_internal(
+            req,
+            conn,
+            self.inner.max_body_size,
+            Some(self.inner.shared.clone()),
+        )
     }
 
     pub(crate) fn request_from_body(
@@ -488,11 +392,20 @@ impl AppService {
         req: http::Request<Body>,
         conn: ConnectionInfo,
     ) -> Request {
-        Request::from_parts_internal(req, conn, self.inner.max_body_size)
+        Request::from_parts_internal(
+            req,
+            conn,
+            self.inner.max_body_size,
+            Some(self.inner.shared.clone()),
+        )
     }
 
     pub(crate) fn tracker(&self) -> &TaskTracker {
         self.inner.shared.tracker()
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.inner.shared
     }
 }
 

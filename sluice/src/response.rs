@@ -104,6 +104,13 @@ impl<B> ResponseExt for http::Response<B> {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Unresolved;
 
+/// Marks a response made from an error that no exception handler handled
+/// and that became a 500: unless a middleware handles it on the way out
+/// (replacing the response, or an [`ErrorHandler`](crate::middleware::ErrorHandler)
+/// mapping), the test client reports it as a failure.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Unhandled;
+
 /// Attaches `error` to `response` so that outer middleware can see it.
 pub(crate) fn attach_error(response: &mut Response, error: Error) {
     let ext = response.extensions_mut();

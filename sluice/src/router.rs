@@ -22,62 +22,19 @@ use std::fmt;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use http::header::{HeaderValue, ALLOW, HOST};
+use http::header::{HeaderValue, ALLOW};
 use http::{Method, StatusCode};
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
 
-use crate::app::Shared;
 use crate::error::{ConfigError, HttpError};
-use crate::handler::{ErasedHandler, Handler, HandlerEndpoint};
-use crate::middleware::{from_fn, DynMiddleware, Middleware, Next, NextService, Node};
+use crate::extract::Declaration;
+use crate::handler::{Handler, HandlerSpec, RouteHandler};
 use crate::request::{Request, RouteMatch};
 use crate::response::{IntoResponse, Redirect, Response};
-
-/// One entry of a middleware stack, in the order it was added.
-#[derive(Clone)]
-pub(crate) enum StackItem {
-    Native(Arc<dyn DynMiddleware>),
-    Layer {
-        build: Arc<dyn Fn(NextService) -> crate::middleware::BoxedLayerService + Send + Sync>,
-        name: Cow<'static, str>,
-    },
-}
-
-impl StackItem {
-    pub(crate) fn name(&self) -> Cow<'static, str> {
-        match self {
-            StackItem::Native(m) => m.name(),
-            StackItem::Layer { name, .. } => name.clone(),
-        }
-    }
-
-    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        match self {
-            StackItem::Native(m) => m.validate(),
-            StackItem::Layer { .. } => Ok(()),
-        }
-    }
-}
-
-/// Wraps `terminal` in `stack` (given in the order added: the last added
-/// ends up outermost) and returns the outermost node.
-pub(crate) fn build_stack(stack: &[StackItem], terminal: Node, shared: &Arc<Shared>) -> Arc<Node> {
-    let mut node = Arc::new(terminal);
-    for item in stack {
-        node = Arc::new(match item {
-            StackItem::Native(middleware) => Node::Middleware {
-                middleware: middleware.clone(),
-                next: node,
-                shared: shared.clone(),
-            },
-            StackItem::Layer { build, name } => Node::Layer {
-                service: build(NextService::new(node)),
-                name: name.clone(),
-            },
-        });
-    }
-    node
-}
+use crate::shared::Shared;
+use crate::stack::{
+    build_stack, from_fn, Endpoint, HttpService, Middleware, Next, NextService, Node, StackItem,
+};
+use crate::url::{absolute_url, decode_path, push_path_and_query, redirect_netloc};
 
 /// The handlers of one path, by method, with the route's own middleware:
 /// what [`get`], [`post`] and friends build.
@@ -94,9 +51,8 @@ pub(crate) fn build_stack(stack: &[StackItem], terminal: Node, shared: &Arc<Shar
 /// ```
 #[must_use]
 pub struct MethodRouter {
-    handlers: Vec<(Method, Arc<dyn ErasedHandler>)>,
+    handlers: Vec<(Method, Arc<dyn RouteHandler>)>,
     stack: Vec<StackItem>,
-    errors: Vec<ConfigError>,
 }
 
 impl fmt::Debug for MethodRouter {
@@ -173,7 +129,6 @@ impl MethodRouter {
         MethodRouter {
             handlers: Vec::new(),
             stack: Vec::new(),
-            errors: Vec::new(),
         }
     }
 
@@ -184,7 +139,7 @@ impl MethodRouter {
         T: 'static,
     {
         self.handlers
-            .push((method, Arc::new(HandlerEndpoint::new(handler))));
+            .push((method, Arc::new(HandlerSpec::<H, T>::new(handler))));
         self
     }
 
@@ -201,7 +156,18 @@ impl MethodRouter {
 
     /// Adds a [`Middleware`] value that runs for this route only.
     pub fn add_middleware<M: Middleware>(mut self, middleware: M) -> Self {
-        self.stack.push(StackItem::Native(Arc::new(middleware)));
+        self.stack.push(StackItem::native(middleware));
+        self
+    }
+
+    /// Adds a tower `Layer` that runs for this route only, under the same
+    /// ordering rule as native middleware.
+    pub fn add_layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower_layer::Layer<NextService> + Send + Sync + 'static,
+        L::Service: HttpService,
+    {
+        self.stack.push(StackItem::layer(layer));
         self
     }
 }
@@ -209,7 +175,7 @@ impl MethodRouter {
 /// One path of a router, before building.
 struct RouteDecl {
     path: String,
-    handlers: Vec<(Method, Arc<dyn ErasedHandler>)>,
+    handlers: Vec<(Method, Arc<dyn RouteHandler>)>,
     /// Middleware around these handlers, in the order added (route's own
     /// first, then each enclosing router's).
     stack: Vec<StackItem>,
@@ -301,7 +267,6 @@ impl Router {
     /// again adds methods to it; declaring the same method twice is an
     /// error when the app is built.
     pub fn route(mut self, path: &str, methods: MethodRouter) -> Self {
-        self.errors.extend(methods.errors);
         self.routes.push(RouteDecl {
             path: path.to_owned(),
             handlers: methods.handlers,
@@ -342,27 +307,18 @@ impl Router {
 
     /// Adds a [`Middleware`] value for this router's routes.
     pub fn add_middleware<M: Middleware>(mut self, middleware: M) -> Self {
-        self.stack.push(StackItem::Native(Arc::new(middleware)));
+        self.stack.push(StackItem::native(middleware));
         self
     }
 
     /// Adds a tower `Layer` for this router's routes, under the same
     /// ordering rule as native middleware.
-    pub fn add_layer<L, S, ResBody>(mut self, layer: L) -> Self
+    pub fn add_layer<L>(mut self, layer: L) -> Self
     where
-        L: tower_layer::Layer<NextService, Service = S> + Send + Sync + 'static,
-        S: tower_service::Service<http::Request<crate::Body>, Response = http::Response<ResBody>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Error: Into<crate::error::BoxError>,
-        S::Future: Send + 'static,
-        ResBody: http_body::Body + Send + 'static,
-        ResBody::Data: Into<bytes::Bytes>,
-        ResBody::Error: Into<crate::error::BoxError>,
+        L: tower_layer::Layer<NextService> + Send + Sync + 'static,
+        L::Service: HttpService,
     {
-        self.stack.push(crate::app::make_layer_item(layer));
+        self.stack.push(StackItem::layer(layer));
         self
     }
 
@@ -381,7 +337,7 @@ impl Router {
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if let Some(first) = self.errors.first() {
-            return Err(clone_config_error(first));
+            return Err(first.clone());
         }
         for route in &self.routes {
             for item in &route.stack {
@@ -437,14 +393,16 @@ impl Router {
                         path: route.path.clone(),
                     });
                 }
-                let node = build_stack(
-                    &route.stack,
-                    Node::Handler {
-                        handler,
-                        shared: shared.clone(),
-                    },
-                    shared,
-                );
+                let mut decl = Declaration::new(&method, &route.path, &entry.names);
+                handler.declare(&mut decl);
+                if let Some(problem) = decl.into_problems().into_iter().next() {
+                    return Err(ConfigError::Handler {
+                        method,
+                        path: route.path.clone(),
+                        reason: problem,
+                    });
+                }
+                let node = build_stack(&route.stack, handler.endpoint(shared), shared);
                 entry.methods.push((method, node));
             }
         }
@@ -452,27 +410,6 @@ impl Router {
             entry.allow = allow_header(&entry.methods);
         }
         Ok(table)
-    }
-}
-
-fn clone_config_error(error: &ConfigError) -> ConfigError {
-    match error {
-        ConfigError::DuplicateRoute { method, path } => ConfigError::DuplicateRoute {
-            method: method.clone(),
-            path: path.clone(),
-        },
-        ConfigError::InvalidPath { path, reason } => ConfigError::InvalidPath {
-            path: path.clone(),
-            reason: reason.clone(),
-        },
-        ConfigError::Middleware { middleware, reason } => ConfigError::Middleware {
-            middleware: middleware.clone(),
-            reason: reason.clone(),
-        },
-        ConfigError::Invalid { setting, reason } => ConfigError::Invalid {
-            setting,
-            reason: reason.clone(),
-        },
     }
 }
 
@@ -566,27 +503,19 @@ pub(crate) struct RouterTable {
     paths: Vec<PathEntry>,
 }
 
-/// Characters Starlette's `RedirectResponse` percent-encodes in a URL.
-const URL_UNSAFE: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'<')
-    .add(b'>')
-    .add(b'\\')
-    .add(b'^')
-    .add(b'`')
-    .add(b'{')
-    .add(b'|')
-    .add(b'}');
+impl Endpoint for RouterTable {
+    fn call(&self, req: Request) -> BoxFuture<'_, Response> {
+        self.dispatch(req)
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("router")
+    }
+}
 
 impl RouterTable {
-    pub(crate) fn dispatch(&self, mut req: Request) -> BoxFuture<'_, Response> {
-        let raw_path = req.path();
-        let decoded: Cow<'_, str> = if raw_path.contains('%') {
-            percent_decode_str(raw_path).decode_utf8_lossy()
-        } else {
-            Cow::Borrowed(raw_path)
-        };
+    fn dispatch(&self, mut req: Request) -> BoxFuture<'_, Response> {
+        let decoded = decode_path(req.path());
         let Ok(found) = self.matcher.at(&decoded) else {
             let response = self.not_found(&req, &decoded);
             return Box::pin(std::future::ready(response));
@@ -622,6 +551,9 @@ impl RouterTable {
                     .collect(),
             }),
         };
+        if let Some(locals) = req.locals_if_any() {
+            locals.set_route(route.clone());
+        }
         req.set_route(route);
         node.call(req)
     }
@@ -644,31 +576,24 @@ impl RouterTable {
 }
 
 /// The absolute URL Starlette builds for the slash redirect: scheme, the
-/// Host header (or the server's address), the decoded path and the raw
-/// query, then quoted.
+/// host the request was sent to (or the server's address), the decoded
+/// path with the slash toggled, and the raw query. A path alone when the
+/// request names no usable host and the server address is unknown.
 fn redirect_url(req: &Request, path: &str) -> String {
-    let scheme = req.scheme();
-    let mut url = match req.headers().get(HOST).map(HeaderValue::as_bytes) {
-        Some(host) => format!("{scheme}://{}{path}", String::from_utf8_lossy(host)),
-        None => match req.connection().local_addr {
-            Some(addr) => {
-                let default_port = if scheme == "https" { 443 } else { 80 };
-                if addr.port() == default_port {
-                    format!("{scheme}://{}{path}", addr.ip())
-                } else {
-                    format!("{scheme}://{addr}{path}")
-                }
-            }
-            None => path.to_owned(),
-        },
-    };
-    if let Some(query) = req.query() {
-        if !query.is_empty() {
-            url.push('?');
-            url.push_str(query);
+    let netloc = redirect_netloc(
+        req.headers(),
+        req.uri().authority(),
+        req.connection().local_addr,
+        false,
+    );
+    match netloc {
+        Some(netloc) => absolute_url(req.scheme(), false, &netloc, path, req.query()),
+        None => {
+            let mut url = String::new();
+            push_path_and_query(&mut url, path, req.query());
+            url
         }
     }
-    utf8_percent_encode(&url, URL_UNSAFE).to_string()
 }
 
 #[cfg(test)]

@@ -107,14 +107,10 @@
 //! [`location`]: https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Location
 //! [`Host`]: https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Host
 
-use std::borrow::Cow;
-
-use super::host::{
-    absolute_url, invalid_host_response, request_host, socket_netloc, HostPort, Port, RequestHost,
-};
 use super::{Middleware, Next};
 use crate::request::Request;
 use crate::response::{IntoResponse, Redirect, Response};
+use crate::url::{absolute_url, invalid_host_response, redirect_netloc};
 
 /// Redirects plain-`http` requests to `https`; see the [module docs](self).
 #[derive(Debug, Clone, Default)]
@@ -143,34 +139,21 @@ fn secure_scheme(scheme: &str) -> Option<&'static str> {
 }
 
 impl Middleware for HttpsRedirect {
-    async fn handle(&self, req: Request, next: Next) -> Response {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
         let Some(target) = secure_scheme(req.scheme()) else {
-            return next.run(req).await;
+            return Ok(next.run(req).await);
         };
-        let netloc = match request_host(req.headers(), req.uri().authority()) {
-            RequestHost::Valid(HostPort {
-                host,
-                port: Port::Number(80 | 443),
-                ..
-            }) => Cow::Borrowed(host),
-            RequestHost::Valid(HostPort {
-                authority,
-                port: Port::Absent | Port::Number(_),
-                ..
-            }) => Cow::Borrowed(authority),
-            RequestHost::Valid(HostPort {
-                port: Port::OutOfRange,
-                ..
-            })
-            | RequestHost::Missing
-            | RequestHost::Malformed => match req.connection().local_addr {
-                Some(addr) => Cow::Owned(socket_netloc(addr)),
-                None => return invalid_host_response(),
-            },
-            RequestHost::Conflicting => return invalid_host_response(),
+        let netloc = redirect_netloc(
+            req.headers(),
+            req.uri().authority(),
+            req.connection().local_addr,
+            true,
+        );
+        let Some(netloc) = netloc else {
+            return Ok(invalid_host_response());
         };
         let location = absolute_url(target, false, &netloc, req.path(), req.query());
-        Redirect::temporary(location).into_response()
+        Ok(Redirect::temporary(location).into_response())
     }
 }
 

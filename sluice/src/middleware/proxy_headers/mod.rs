@@ -467,7 +467,7 @@ fn latin1(bytes: &[u8]) -> Cow<'_, str> {
 }
 
 impl Middleware for ProxyHeaders {
-    async fn handle(&self, mut req: Request, next: Next) -> Response {
+    async fn handle(&self, mut req: Request, next: Next) -> crate::Result<Response> {
         if self.trusts_client(&req) {
             if self.forwarded {
                 self.apply_forwarded(&mut req);
@@ -475,7 +475,7 @@ impl Middleware for ProxyHeaders {
                 self.apply_x_forwarded(&mut req);
             }
         }
-        next.run(req).await
+        Ok(next.run(req).await)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

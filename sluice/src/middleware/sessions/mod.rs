@@ -101,7 +101,7 @@ use crate::error::{ConfigError, Error, HttpError};
 use crate::headers::append_vary;
 use crate::middleware::{Middleware, Next};
 use crate::request::Request;
-use crate::response::{IntoResponse, Response, ResponseExt};
+use crate::response::{Response, ResponseExt};
 
 mod codec;
 mod session;
@@ -572,47 +572,39 @@ impl Config {
         Ok(HeaderValue::from_str(&header).expect("base64, '.' and validated attributes"))
     }
 
-    /// Writes the outcome of the request's session into its response.
-    async fn finish(&self, cell: &Cell, response: &mut Response) {
+    /// Writes the outcome of the request's session into its response; an
+    /// error (logged here) replaces the response.
+    async fn finish(&self, cell: &Cell, response: &mut Response) -> Result<(), SessionError> {
         let state = std::mem::take(&mut *cell.state());
         if !state.accessed || is_unhandled_failure(response) {
-            return;
+            return Ok(());
         }
         append_vary(response.headers_mut(), &["Cookie"]);
         if !state.modified {
-            return;
+            return Ok(());
         }
         if !state.data.is_empty() {
-            match self.persist(&state).await {
-                Ok(cookie) => {
-                    response.headers_mut().append(SET_COOKIE, cookie);
-                }
-                Err(error) => {
-                    match &error {
-                        SessionError::TooLarge { size, limit } => tracing::error!(
-                            target: "sluice",
-                            size, limit,
-                            "session too large for a cookie: answering 500 instead of sending a cookie browsers drop"
-                        ),
-                        other => {
-                            tracing::error!(target: "sluice", error = %other, "session could not be saved")
-                        }
-                    }
-                    *response = Error::new(error).into_response();
-                }
-            }
+            let cookie = self.persist(&state).await.inspect_err(|error| match error {
+                SessionError::TooLarge { size, limit } => tracing::error!(
+                    target: "sluice",
+                    size, limit,
+                    "session too large for a cookie: answering 500 instead of sending a cookie browsers drop"
+                ),
+                other => tracing::error!(target: "sluice", error = %other, "session could not be saved"),
+            })?;
+            response.headers_mut().append(SET_COOKIE, cookie);
         } else if state.carried {
             if let (Some(store), Some(id)) = (&self.store, &state.id) {
-                if let Err(e) = store.delete(id).await {
+                store.delete(id).await.map_err(|e| {
                     tracing::error!(target: "sluice", error = %e, "session could not be deleted");
-                    *response = Error::new(SessionError::Store(e)).into_response();
-                    return;
-                }
+                    SessionError::Store(e)
+                })?;
             }
             response
                 .headers_mut()
                 .append(SET_COOKIE, self.clear.clone());
         }
+        Ok(())
     }
 }
 
@@ -695,13 +687,16 @@ fn unquote(value: &[u8]) -> Cow<'_, [u8]> {
 }
 
 impl Middleware for Sessions {
-    async fn handle(&self, mut req: Request, next: Next) -> Response {
+    async fn handle(&self, mut req: Request, next: Next) -> crate::Result<Response> {
         let config = self.config();
         let cell = Arc::new(Cell::new(config.clone()));
         req.extensions_mut().insert(Slot(cell.clone()));
         let mut response = next.run(req).await;
-        config.finish(&cell, &mut response).await;
-        response
+        config
+            .finish(&cell, &mut response)
+            .await
+            .map_err(Error::new)?;
+        Ok(response)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
