@@ -8,6 +8,8 @@ mod cors;
 mod gzip;
 mod hosts;
 mod observability;
+mod proxy;
+mod sessions;
 mod stack;
 
 /// Command-line options that some scenarios take.
@@ -34,6 +36,9 @@ pub(crate) const NAMES: &[&str] = &[
     "auth",
     "gzip",
     "observability",
+    "proxy-headers",
+    "proxy-headers-untrusted",
+    "sessions",
 ];
 
 /// The app of a scenario, `None` for an unknown name, or the reason the
@@ -60,6 +65,9 @@ pub(crate) fn app(name: &str, options: &Options) -> Option<Result<App, String>> 
         "auth" => auth::auth(),
         "gzip" => gzip::gzip(),
         "observability" => return Some(observability::observability(options.otlp.as_deref())),
+        "proxy-headers" => proxy::proxy_headers(),
+        "proxy-headers-untrusted" => proxy::proxy_headers_untrusted(),
+        "sessions" => sessions::sessions(),
         _ => return None,
     }))
 }

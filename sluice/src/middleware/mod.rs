@@ -59,6 +59,8 @@
 //! | [`GZip`], [`Compression`] | compress responses (`gzip`; `gzip`, `br`, `zstd`) for clients that accept it ([more](compression)) |
 //! | [`TrustedHost`] | refuses requests for hosts that are not yours (400), Starlette's `TrustedHostMiddleware` |
 //! | [`HttpsRedirect`] | redirects plain-`http` requests to `https` (307), Starlette's `HTTPSRedirectMiddleware` |
+//! | [`ProxyHeaders`] | the client address and scheme a trusted proxy reports (`X-Forwarded-For`/`-Proto`, RFC 7239 `Forwarded`), uvicorn's `ProxyHeadersMiddleware` |
+//! | [`Sessions`] ([`Session`]) | per-user data in a signed cookie or a server-side store, Starlette's `SessionMiddleware` |
 //! | [`ProcessTime`] | `X-Process-Time` (seconds) and optionally `Server-Timing` on every response |
 //! | [`RequestId`] | takes a valid `X-Request-ID` or makes one; request extensions ([`ReqId`]), tracing span, response |
 //! | [`AccessLog`] | one structured `tracing` event per request, nothing formatted when the level is off |
@@ -84,7 +86,9 @@ pub(crate) mod observe;
 #[cfg(feature = "otel")]
 pub mod otel;
 mod process_time;
+pub mod proxy_headers;
 mod request_id;
+pub mod sessions;
 mod timeout;
 pub mod trusted_host;
 
@@ -100,7 +104,9 @@ pub use metrics::Metrics;
 #[cfg(feature = "otel")]
 pub use otel::Tracing;
 pub use process_time::ProcessTime;
+pub use proxy_headers::ProxyHeaders;
 pub use request_id::{ReqId, RequestId, DEFAULT_MAX_REQUEST_ID_LEN};
+pub use sessions::{Session, Sessions};
 pub use timeout::{TimedOut, Timeout};
 pub use trusted_host::TrustedHost;
 
