@@ -235,7 +235,13 @@ impl Middleware for HttpsRedirect {
         let Some(netloc) = netloc else {
             return Ok(invalid_host_response());
         };
-        let location = absolute_url("https", false, &netloc, req.path(), req.query());
+        // A WebSocket handshake goes to `wss://`, as Starlette sends it.
+        let scheme = if crate::websocket::is_websocket_request(req.headers()) {
+            "wss"
+        } else {
+            "https"
+        };
+        let location = absolute_url(scheme, false, &netloc, req.path(), req.query());
         Ok(Redirect::temporary(location).into_response())
     }
 
