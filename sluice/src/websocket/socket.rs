@@ -714,6 +714,9 @@ impl WebSocket {
     async fn fail(&mut self, error: &tungstenite::Error) -> WebSocketError {
         use tungstenite::error::{CapacityError, Error as E};
         let code = match error {
+            E::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
+                return self.lost()
+            }
             E::Utf8(_) => 1007,
             E::Capacity(CapacityError::MessageTooLong { .. }) => 1009,
             E::Capacity(_) | E::Protocol(_) => 1002,
