@@ -16,8 +16,9 @@
 //! [`Server::with_shutdown_signal`]) the server stops accepting connections,
 //! lets requests in flight finish, closes idle keep-alive connections,
 //! closes open WebSockets with 1001 (going away) and waits for their
-//! handlers, runs the background tasks and cleanups still pending, and
-//! returns, all within [`Server::grace_period`].
+//! handlers, runs the background tasks and cleanups still pending, then the
+//! app's [`on_shutdown`](crate::App::on_shutdown) hooks, and returns, all
+//! within [`Server::grace_period`].
 //!
 //! HTTP/1.1 connections can be upgraded: a WebSocket handshake's `101`
 //! hands the connection to its [`WebSocket`](crate::websocket::WebSocket),
@@ -358,6 +359,12 @@ impl Server {
             .is_err()
         {
             tracing::warn!(target: "sluice", pending = tracker.len(), "grace period over: background tasks still running were abandoned");
+        }
+        if tokio::time::timeout_at(deadline, service.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(target: "sluice", "grace period over: shutdown hooks still running were abandoned");
         }
         Ok(())
     }

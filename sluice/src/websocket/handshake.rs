@@ -107,7 +107,7 @@ fn decode_key(key: &[u8]) -> Result<(), Option<&'static str>> {
             "Invalid base64-encoded string: number of data characters cannot be 1 more than a multiple of 4",
         ));
     }
-    match data_encoding::BASE64.decode(key) {
+    match base64::Engine::decode(&base64::engine::general_purpose::STANDARD, key) {
         Ok(raw) if raw.len() == 16 => Ok(()),
         Ok(_) => Err(None),
         Err(_) => Err(Some("Incorrect padding")),
