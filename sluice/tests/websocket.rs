@@ -580,3 +580,144 @@ async fn dependency_cleanup_runs_when_the_client_leaves() {
         ["dep:enter", "client gone", "dep:exit ok=true"]
     );
 }
+
+#[tokio::test]
+async fn authentication_refuses_a_handshake_and_hands_the_principal_to_the_handler() {
+    use sluice::extract::Extension;
+    use sluice::middleware::{Authentication, Rejection};
+
+    #[derive(Clone)]
+    struct User(String);
+
+    async fn verify(token: String) -> Result<User, Rejection> {
+        match token.as_str() {
+            "alice-token" => Ok(User("alice".into())),
+            _ => Err(Rejection::unauthorized()),
+        }
+    }
+    async fn whoami(Extension(user): Extension<User>, mut ws: WebSocket) -> sluice::Result<()> {
+        ws.accept().await?;
+        ws.send_text(user.0).await?;
+        Ok(())
+    }
+    // Browsers cannot set `Authorization` on a WebSocket: a query key.
+    let app = App::new()
+        .websocket("/ws", whoami)
+        .add_middleware(Authentication::api_key_query("token", verify));
+    let client = TestClient::new(app);
+    let refused = client.websocket("/ws").await.expect_err("no token");
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.text(), r#"{"detail":"Unauthorized"}"#);
+    let refused = client
+        .websocket("/ws?token=mallory")
+        .await
+        .expect_err("bad token");
+    assert_eq!(refused.status(), 401);
+    let mut ws = client
+        .websocket("/ws?token=alice-token")
+        .await
+        .expect("accepted");
+    assert_eq!(ws.recv_text().await, "alice");
+}
+
+#[tokio::test]
+async fn the_session_is_in_the_handler_and_a_change_before_accept_sets_the_cookie() {
+    use sluice::middleware::sessions::{Session, Sessions};
+
+    const SECRET: &str = "a secret of thirty-two bytes or more, for tests";
+
+    async fn login(session: Session) -> sluice::Result<&'static str> {
+        session.insert("user", "alice")?;
+        Ok("ok")
+    }
+    async fn chat(session: Session, mut ws: WebSocket) -> sluice::Result<()> {
+        let Some(user) = session.get::<String>("user") else {
+            // Refuses the handshake: 403.
+            return ws.close(1008, "").await.map_err(Into::into);
+        };
+        session.insert("visits", 1)?;
+        ws.accept().await?;
+        ws.send_text(format!("hello {user}")).await?;
+        Ok(())
+    }
+    let app = App::new()
+        .post("/login", login)
+        .websocket("/ws", chat)
+        .add_middleware(Sessions::new(SECRET));
+    let client = TestClient::new(app);
+
+    let refused = client.websocket("/ws").await.expect_err("no session");
+    assert_eq!(refused.status(), 403);
+
+    let res = client.post("/login").await;
+    let cookie = res
+        .header("set-cookie")
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_owned();
+    let mut ws = client
+        .websocket("/ws")
+        .header("cookie", &cookie)
+        .await
+        .expect("accepted");
+    assert_eq!(ws.recv_text().await, "hello alice");
+    // The change made before `accept` is saved on the 101.
+    let set_cookie = ws
+        .headers()
+        .get("set-cookie")
+        .expect("the changed session's cookie")
+        .to_str()
+        .expect("ascii");
+    assert!(set_cookie.starts_with("session="), "{set_cookie}");
+    assert_ne!(set_cookie.split(';').next(), Some(cookie.as_str()));
+    assert_eq!(
+        ws.headers().get("vary").map(|v| v.as_bytes()),
+        Some(&b"Cookie"[..])
+    );
+}
+
+#[tokio::test]
+async fn proxy_headers_and_request_id_act_on_the_handshake() {
+    use sluice::extract::Extension;
+    use sluice::middleware::{ProxyHeaders, ReqId, RequestId};
+    use sluice::ClientAddr;
+
+    #[derive(Clone)]
+    struct SchemeSeen(String);
+
+    async fn scheme(req: Request, next: Next) -> Result<Response, HttpError> {
+        req.locals().insert(SchemeSeen(req.scheme().to_owned()));
+        Ok(next.run(req).await)
+    }
+    async fn who(
+        client: ClientAddr,
+        Extension(id): Extension<ReqId>,
+        Local(scheme): Local<SchemeSeen>,
+        mut ws: WebSocket,
+    ) -> sluice::Result<()> {
+        ws.accept().await?;
+        ws.send_text(format!("{} {} {}", client.host(), scheme.0, id))
+            .await?;
+        Ok(())
+    }
+    let app = App::new()
+        .websocket("/ws", who)
+        .middleware(scheme)
+        .add_middleware(RequestId::new())
+        .add_middleware(ProxyHeaders::new().trusted(["127.0.0.1"]));
+    let client = TestClient::new(app).client_addr("127.0.0.1:5000".parse().expect("addr"));
+    let mut ws = client
+        .websocket("/ws")
+        .header("x-forwarded-for", "203.0.113.9")
+        .header("x-forwarded-proto", "wss")
+        .header("x-request-id", "abc-123")
+        .await
+        .expect("accepted");
+    assert_eq!(
+        ws.headers().get("x-request-id").map(|v| v.as_bytes()),
+        Some(&b"abc-123"[..])
+    );
+    assert_eq!(ws.recv_text().await, "203.0.113.9 wss abc-123");
+}

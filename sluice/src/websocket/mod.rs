@@ -77,7 +77,9 @@
 //! |---|---|
 //! | [`TrustedHost`](crate::middleware::TrustedHost) | refuses a host that is not allowed: `400 Invalid host header`, as Starlette does |
 //! | [`Authentication`](crate::middleware::Authentication) | refuses a missing or bad credential (`401`); the principal is in the handler's request |
-//! | [`HttpsRedirect`](crate::middleware::HttpsRedirect) | redirects a plain handshake (`307`), as Starlette does |
+//! | [`ProxyHeaders`](crate::middleware::ProxyHeaders) | as for any request: the handler's [`ClientAddr`](crate::ClientAddr) and the request's scheme are the ones the proxy reports |
+//! | [`Sessions`](crate::middleware::sessions::Sessions) | the handler reads the session from the handshake's cookie; a change made before `accept` is saved on the `101` (`Set-Cookie`), a change after it is lost, since the response has left |
+//! | [`HttpsRedirect`](crate::middleware::HttpsRedirect) | redirects a plain handshake to `wss://` (`307`), as Starlette does |
 //! | [`RequestId`](crate::middleware::RequestId), [`ProcessTime`](crate::middleware::ProcessTime) | act as for any request: their headers are on the `101` |
 //! | [`AccessLog`](crate::middleware::AccessLog) | logs the handshake with its status (`101`, `403`, ...) and the time to answer it |
 //! | [`Timeout`](crate::middleware::Timeout) | limits the time to answer the handshake, not the conversation |
@@ -111,6 +113,19 @@
 //! handler's cleanups see its error. When the server shuts down, open
 //! sockets waiting in `recv` or `send` are closed with 1001 (going away),
 //! and the server waits for their handlers within its grace period.
+//!
+//! # Why tokio-tungstenite
+//!
+//! The framing, masking, fragmentation, UTF-8 and close rules are
+//! [`tokio-tungstenite`](https://docs.rs/tokio-tungstenite)'s, used through
+//! its raw-socket API over hyper's upgraded connection, so sluice answers
+//! the handshake itself and the `101` passes through the middleware. It is
+//! what axum's `WebSocketUpgrade` is built on (a Rust user gets the same
+//! wire behaviour), it passes the Autobahn test suite, it enforces message
+//! and frame size limits while reading, and its read and write buffers are
+//! configurable, which keeps an idle socket small. `fastwebsockets` is
+//! lower level (frames, with fragment assembly as an opt-in wrapper);
+//! tungstenite's stream of whole messages is what this API hands out.
 //!
 //! # Testing
 //!
