@@ -323,3 +323,71 @@ async fn a_plain_get_to_the_websocket_path_is_the_json_404() {
     assert!(response.starts_with("HTTP/1.1 404"), "{response}");
     assert!(response.ends_with(r#"{"detail":"Not Found"}"#), "{response}");
 }
+
+/// Reports how each socket ended; pings after 100 ms of silence and gives
+/// up 100 ms after an unanswered ping.
+fn keepalive_app(ends: mpsc::UnboundedSender<u16>) -> App {
+    App::new().websocket("/ws", move |mut ws: WebSocket| {
+        let ends = ends.clone();
+        async move {
+            let accept = Accept::new()
+                .ping_interval(Some(Duration::from_millis(100)))
+                .ping_timeout(Duration::from_millis(100));
+            ws.accept_with(accept).await?;
+            loop {
+                match ws.recv().await {
+                    Ok(message) => ws.send(message).await?,
+                    Err(WebSocketError::Disconnected(frame)) => {
+                        let _ = ends.send(frame.code);
+                        return Ok::<(), sluice::Error>(());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_client_that_answers_no_ping_is_dropped() {
+    let (ends_tx, mut ends) = mpsc::unbounded_channel::<u16>();
+    let server = start(keepalive_app(ends_tx)).await;
+    // Connected, then silent and deaf: what a client behind a cut network
+    // looks like.
+    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+    let head = raw_handshake(&mut tcp, "sec-websocket-version: 13\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let code = tokio::time::timeout(Duration::from_secs(5), ends.recv())
+        .await
+        .expect("the handler noticed the dead client")
+        .expect("a code");
+    assert_eq!(code, 1006);
+    // On the wire: an empty ping, then the close frame (1011).
+    let mut wire = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(2), tcp.read_to_end(&mut wire)).await;
+    assert_eq!(&wire[..2], &[0x89, 0x00], "{wire:?}");
+    assert_eq!(&wire[2..6], &[0x88, 24, 0x03, 0xf3], "{wire:?}");
+}
+
+#[tokio::test]
+async fn a_client_that_answers_pings_stays_connected() {
+    let (ends_tx, mut ends) = mpsc::unbounded_channel::<u16>();
+    let server = start(keepalive_app(ends_tx)).await;
+    let mut client = connect(server.addr, "/ws").await;
+    // tungstenite answers each ping while it reads.
+    let mut pings = 0;
+    let until = tokio::time::Instant::now() + Duration::from_millis(800);
+    while let Ok(frame) = tokio::time::timeout_at(until, client.next()).await {
+        match frame.expect("open").expect("a valid frame") {
+            WsMessage::Ping(payload) => {
+                assert!(payload.is_empty());
+                pings += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(pings >= 2, "{pings} pings in 800 ms");
+    assert!(ends.try_recv().is_err(), "the socket was dropped");
+    client.send(WsMessage::text("alive")).await.expect("send");
+    assert_eq!(next(&mut client).await, WsMessage::text("alive"));
+}

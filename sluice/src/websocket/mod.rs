@@ -101,7 +101,11 @@
 //! opcode, 1007 for invalid UTF-8 in a text message, 1009 for a message
 //! over the size limit (16 MiB by default, see [`Accept::max_message_size`]).
 //! A client that disappears without a close frame ends the socket with
-//! 1006; it never takes the server down. [`WebSocket::send`] waits until
+//! 1006; it never takes the server down. One that vanishes without even
+//! closing its connection (a network cut) is noticed by keepalive pings,
+//! as uvicorn sends them: a client silent for 20 s is pinged, and one that
+//! answers nothing within another 20 s is dropped, so `recv` returns
+//! 1006 ([`Accept::ping_interval`], [`Accept::ping_timeout`]). [`WebSocket::send`] waits until
 //! the message has been written, so a client that does not read slows its
 //! handler down instead of filling the server's memory.
 //!
@@ -142,6 +146,7 @@ pub use handler::{SessionResult, WebSocketHandler};
 pub use handshake::is_websocket_request;
 pub use socket::{
     Accept, CloseFrame, Message, WebSocket, WebSocketError, DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_PING_INTERVAL, DEFAULT_PING_TIMEOUT,
 };
 
 pub(crate) use handler::WebSocketSpec;

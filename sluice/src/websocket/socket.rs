@@ -1,6 +1,7 @@
 //! [`WebSocket`]: one connection, as its handler sees it.
 
 use std::fmt;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -23,6 +24,14 @@ use crate::lifecycle::Held;
 /// The largest message a socket receives unless told otherwise (16 MiB,
 /// uvicorn's `--ws-max-size`). A larger one closes the socket with 1009.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
+
+/// How long a socket may be silent before the server pings it (uvicorn's
+/// `--ws-ping-interval`).
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(20);
+
+/// How long the server waits for an answer to its ping before it takes the
+/// client for gone (uvicorn's `--ws-ping-timeout`).
+pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// How long the server waits for the client's answer to its close frame
 /// before it drops the connection anyway.
@@ -235,6 +244,8 @@ pub struct Accept {
     pub(crate) subprotocol: Option<HeaderValue>,
     pub(crate) headers: HeaderMap,
     max_message_size: usize,
+    ping_interval: Option<Duration>,
+    ping_timeout: Duration,
 }
 
 impl Default for Accept {
@@ -250,6 +261,8 @@ impl Accept {
             subprotocol: None,
             headers: HeaderMap::new(),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            ping_interval: Some(DEFAULT_PING_INTERVAL),
+            ping_timeout: DEFAULT_PING_TIMEOUT,
         }
     }
 
@@ -281,6 +294,63 @@ impl Accept {
         self.max_message_size = bytes.max(1);
         self
     }
+
+    /// Pings a client that has been silent this long (default
+    /// [`DEFAULT_PING_INTERVAL`], 20 s, as uvicorn), so that a client that
+    /// vanished without closing (a network cut, a laptop lid) is noticed;
+    /// `None` never pings. Pings go out while the handler waits in
+    /// [`WebSocket::recv`].
+    pub fn ping_interval(mut self, interval: Option<Duration>) -> Self {
+        self.ping_interval = interval.map(|i| i.max(Duration::from_millis(1)));
+        self
+    }
+
+    /// How long to wait for any frame after a ping (default
+    /// [`DEFAULT_PING_TIMEOUT`], 20 s): then the connection is dropped and
+    /// `recv` returns [`WebSocketError::Disconnected`] with 1006.
+    pub fn ping_timeout(mut self, timeout: Duration) -> Self {
+        self.ping_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+}
+
+/// The keepalive pings of an open socket. The timer is re-armed once per
+/// interval, not per message: a message only sets `heard`.
+struct Keepalive {
+    interval: Duration,
+    timeout: Duration,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    /// A frame came since the timer was armed.
+    heard: bool,
+    /// A ping is out, unanswered.
+    pinged: bool,
+}
+
+impl Keepalive {
+    fn new(interval: Duration, timeout: Duration) -> Self {
+        Keepalive {
+            interval,
+            timeout,
+            timer: Box::pin(tokio::time::sleep(interval)),
+            heard: false,
+            pinged: false,
+        }
+    }
+}
+
+/// When the keepalive timer fires; never without one.
+async fn keepalive_tick(keepalive: &mut Option<Keepalive>) {
+    match keepalive {
+        Some(keepalive) => keepalive.timer.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What woke `recv` up.
+enum Woken {
+    ShuttingDown,
+    Frame(Option<Result<tungstenite::Message, tungstenite::Error>>),
+    Keepalive,
 }
 
 /// What the handler decided about the handshake, for the endpoint waiting
@@ -401,6 +471,7 @@ pub struct WebSocket {
     link: Arc<Link>,
     subprotocols: Vec<String>,
     closing: CancellationToken,
+    keepalive: Option<Keepalive>,
 }
 
 impl fmt::Debug for WebSocket {
@@ -429,6 +500,7 @@ impl WebSocket {
             link,
             subprotocols,
             closing,
+            keepalive: None,
         }
     }
 
@@ -471,6 +543,9 @@ impl WebSocket {
             return Err(WebSocketError::AlreadyDecided);
         };
         let max_message_size = accept.max_message_size;
+        let keepalive = accept
+            .ping_interval
+            .map(|interval| (interval, accept.ping_timeout));
         let (reply, upgrade) = oneshot::channel();
         let lost = || CloseFrame::code_only(1006);
         if decision.send(Decision::Accept { accept, reply }).is_err() {
@@ -497,12 +572,14 @@ impl WebSocket {
             .max_frame_size(Some(max_message_size));
         let stream = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
         self.state = State::Open(stream);
+        self.keepalive = keepalive.map(|(interval, timeout)| Keepalive::new(interval, timeout));
         Ok(())
     }
 
     /// Receives the next text or binary message. Pings are answered
-    /// meanwhile. Cancel-safe: use it in `tokio::select!` next to another
-    /// source of messages.
+    /// meanwhile, and a silent client is pinged (see
+    /// [`Accept::ping_interval`]). Cancel-safe: use it in `tokio::select!`
+    /// next to another source of messages.
     ///
     /// # Errors
     ///
@@ -512,17 +589,26 @@ impl WebSocket {
     pub async fn recv(&mut self) -> Result<Message, WebSocketError> {
         let closing = self.closing.clone();
         loop {
-            let item = {
-                let stream = self.open()?;
+            let woken = {
+                let (stream, keepalive) = self.open_parts()?;
                 tokio::select! {
                     biased;
-                    () = closing.cancelled() => None,
-                    item = stream.next() => Some(item),
+                    () = closing.cancelled() => Woken::ShuttingDown,
+                    item = stream.next() => Woken::Frame(item),
+                    () = keepalive_tick(keepalive) => Woken::Keepalive,
                 }
             };
-            let Some(item) = item else {
-                return Err(self.going_away().await);
+            let item = match woken {
+                Woken::ShuttingDown => return Err(self.going_away().await),
+                Woken::Keepalive => match self.keepalive_due().await {
+                    Ok(()) => continue,
+                    Err(e) => return Err(e),
+                },
+                Woken::Frame(item) => item,
             };
+            if let Some(keepalive) = &mut self.keepalive {
+                keepalive.heard = true;
+            }
             match item {
                 Some(Ok(tungstenite::Message::Text(text))) => {
                     return Ok(Message::Text(text.as_str().to_owned()))
@@ -690,6 +776,58 @@ impl WebSocket {
                 Err(WebSocketError::Disconnected(frame))
             }
         }
+    }
+
+    /// The open stream and its keepalive, or the error that says why there
+    /// is no stream.
+    fn open_parts(&mut self) -> Result<(&mut Stream, &mut Option<Keepalive>), WebSocketError> {
+        match &mut self.state {
+            State::Open(stream) => Ok((stream, &mut self.keepalive)),
+            State::Pending => Err(WebSocketError::NotAccepted),
+            State::ClosedByUs(_) | State::Closed => Err(WebSocketError::Closed),
+            State::Disconnected(frame) => Err(WebSocketError::Disconnected(frame.clone())),
+        }
+    }
+
+    /// The keepalive timer fired: re-arms it when the client was heard
+    /// from, pings a client that was silent for an interval, and drops one
+    /// that did not answer the ping in time.
+    async fn keepalive_due(&mut self) -> Result<(), WebSocketError> {
+        let Some(keepalive) = &mut self.keepalive else {
+            return Ok(());
+        };
+        let now = tokio::time::Instant::now();
+        if keepalive.heard {
+            keepalive.heard = false;
+            keepalive.pinged = false;
+            let next = now + keepalive.interval;
+            keepalive.timer.as_mut().reset(next);
+            return Ok(());
+        }
+        if !keepalive.pinged {
+            keepalive.pinged = true;
+            let next = now + keepalive.timeout;
+            keepalive.timer.as_mut().reset(next);
+            let State::Open(stream) = &mut self.state else {
+                return Ok(());
+            };
+            let ping = tungstenite::Message::Ping(Bytes::new());
+            return match tokio::time::timeout(CLOSE_TIMEOUT, stream.send(ping)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(error)) => Err(self.fail(&error).await),
+                Err(_) => Err(self.lost()),
+            };
+        }
+        tracing::debug!(target: "sluice", "websocket closed: no answer to a keepalive ping");
+        if let State::Open(stream) = &mut self.state {
+            let frame = CloseFrame::new(1011, "keepalive ping timeout").to_wire();
+            let _ = tokio::time::timeout(
+                Duration::from_secs(1),
+                stream.send(tungstenite::Message::Close(Some(frame))),
+            )
+            .await;
+        }
+        Err(self.lost())
     }
 
     /// The open stream, or the error that says why there is none.
