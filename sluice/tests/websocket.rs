@@ -119,7 +119,10 @@ async fn a_bad_path_parameter_refuses_with_an_empty_403() {
         .await
         .expect_err("refused");
     assert_eq!(refused.status(), 403);
-    assert_eq!(refused.header("content-type"), Some("text/plain"));
+    assert_eq!(
+        refused.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
     assert_eq!(refused.text(), "");
 }
 
@@ -189,7 +192,10 @@ async fn a_bad_key_or_version_gets_400() {
         .await
         .expect_err("bad key");
     assert_eq!(refused.status(), 400);
-    assert_eq!(refused.header("content-type"), Some("text/plain"));
+    assert_eq!(
+        refused.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
     assert!(refused
         .text()
         .starts_with("Failed to open a WebSocket connection: invalid Sec-WebSocket-Key header"));

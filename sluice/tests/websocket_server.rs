@@ -139,13 +139,57 @@ async fn invalid_utf8_in_a_text_message_closes_with_1007() {
     assert_eq!(close_code(&next(&mut client).await), Some(1007));
 }
 
+/// The close frame's code and reason.
+fn close_of(message: &WsMessage) -> Option<(u16, String)> {
+    match message {
+        WsMessage::Close(Some(CloseFrame { code, reason })) => {
+            Some((u16::from(*code), reason.as_str().to_owned()))
+        }
+        _ => None,
+    }
+}
+
 #[tokio::test]
 async fn a_reserved_opcode_closes_with_1002() {
     let server = start(app()).await;
     let mut client = connect(server.addr, "/ws").await;
     let frame = Frame::message(vec![1, 2, 3], OpCode::Data(Data::Reserved(3)), true);
     client.send(WsMessage::Frame(frame)).await.expect("send");
-    assert_eq!(close_code(&next(&mut client).await), Some(1002));
+    assert_eq!(
+        close_of(&next(&mut client).await),
+        Some((1002, "invalid opcode".to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn protocol_errors_close_with_uvicorns_reasons() {
+    let server = start(app()).await;
+    let cases: [(Frame, &str); 3] = [
+        (
+            Frame::message(vec![1], OpCode::Data(Data::Continue), true),
+            "unexpected continuation frame",
+        ),
+        (
+            Frame::message(vec![1], OpCode::Data(Data::Text), false),
+            "expected a continuation frame",
+        ),
+        (Frame::ping(vec![0u8; 126]), "control frame too long"),
+    ];
+    for (frame, reason) in cases {
+        let mut client = connect(server.addr, "/ws").await;
+        let mut frames = vec![frame];
+        if reason == "expected a continuation frame" {
+            frames.push(Frame::message(vec![2], OpCode::Data(Data::Text), true));
+        }
+        for frame in frames {
+            client.send(WsMessage::Frame(frame)).await.expect("send");
+        }
+        assert_eq!(
+            close_of(&next(&mut client).await),
+            Some((1002, reason.to_owned())),
+            "{reason}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -156,7 +200,14 @@ async fn an_oversize_message_closes_with_1009() {
         .send(WsMessage::binary(vec![0u8; 1024 * 1024 + 17]))
         .await
         .expect("send");
-    assert_eq!(close_code(&next(&mut client).await), Some(1009));
+    // uvicorn's reason.
+    assert_eq!(
+        close_of(&next(&mut client).await),
+        Some((
+            1009,
+            "frame with 1048593 bytes exceeds limit of 1048592 bytes".to_owned()
+        ))
+    );
 }
 
 /// A raw handshake on `tcp`; returns the response head.
@@ -188,8 +239,12 @@ async fn an_unmasked_frame_closes_with_1002() {
     let mut tcp = unmasked.into_inner();
     let mut answer = [0u8; 4];
     tcp.read_exact(&mut answer).await.expect("a close frame");
-    // FIN + close opcode, no mask, two bytes of payload: 1002.
-    assert_eq!(answer, [0x88, 0x02, 0x03, 0xea]);
+    // FIN + close opcode, no mask, 19 bytes of payload: 1002 and
+    // uvicorn's reason.
+    assert_eq!(answer, [0x88, 19, 0x03, 0xea]);
+    let mut reason = [0u8; 17];
+    tcp.read_exact(&mut reason).await.expect("the reason");
+    assert_eq!(&reason, b"incorrect masking");
 }
 
 #[tokio::test]
@@ -199,7 +254,10 @@ async fn a_wrong_version_gets_400_with_the_supported_version() {
     let head = raw_handshake(&mut tcp, "sec-websocket-version: 8\r\n").await;
     assert!(head.starts_with("HTTP/1.1 400"), "{head}");
     assert!(head.contains("sec-websocket-version: 13\r\n"), "{head}");
-    assert!(head.contains("content-type: text/plain\r\n"), "{head}");
+    assert!(
+        head.contains("content-type: text/plain; charset=utf-8\r\n"),
+        "{head}"
+    );
 }
 
 #[tokio::test]
@@ -213,7 +271,10 @@ async fn a_refused_handshake_gets_403_with_an_empty_body() {
     let head = raw_handshake(&mut tcp, "sec-websocket-version: 13\r\n").await;
     assert!(head.starts_with("HTTP/1.1 403"), "{head}");
     assert!(head.contains("content-length: 0\r\n"), "{head}");
-    assert!(head.contains("content-type: text/plain\r\n"), "{head}");
+    assert!(
+        head.contains("content-type: text/plain; charset=utf-8\r\n"),
+        "{head}"
+    );
 }
 
 #[tokio::test]
@@ -277,7 +338,10 @@ async fn a_client_that_does_not_read_slows_its_handler_down() {
     }
     // 256 MiB would be sent by now without backpressure; the socket
     // buffers hold a few MiB at most.
-    assert!(sent < 512, "{sent} messages of 64 KiB sent to a client that reads nothing");
+    assert!(
+        sent < 512,
+        "{sent} messages of 64 KiB sent to a client that reads nothing"
+    );
     drop(client);
 }
 
@@ -321,7 +385,10 @@ async fn a_plain_get_to_the_websocket_path_is_the_json_404() {
     let mut response = String::new();
     tcp.read_to_string(&mut response).await.expect("read");
     assert!(response.starts_with("HTTP/1.1 404"), "{response}");
-    assert!(response.ends_with(r#"{"detail":"Not Found"}"#), "{response}");
+    assert!(
+        response.ends_with(r#"{"detail":"Not Found"}"#),
+        "{response}"
+    );
 }
 
 /// Reports how each socket ended; pings after 100 ms of silence and gives
@@ -389,5 +456,10 @@ async fn a_client_that_answers_pings_stays_connected() {
     assert!(pings >= 2, "{pings} pings in 800 ms");
     assert!(ends.try_recv().is_err(), "the socket was dropped");
     client.send(WsMessage::text("alive")).await.expect("send");
-    assert_eq!(next(&mut client).await, WsMessage::text("alive"));
+    loop {
+        match next(&mut client).await {
+            WsMessage::Ping(_) => continue,
+            other => break assert_eq!(other, WsMessage::text("alive")),
+        }
+    }
 }

@@ -13,7 +13,7 @@ use crate::response::Response;
 /// `Upgrade` is `websocket` (both case-insensitive), as uvicorn decides.
 /// Any other request, `GET` to a WebSocket route included, is plain HTTP.
 pub fn is_websocket_request(headers: &HeaderMap) -> bool {
-    let Some(upgrade) = headers.get_all(UPGRADE).iter().last() else {
+    let Some(upgrade) = headers.get_all(UPGRADE).iter().next_back() else {
         return false;
     };
     upgrade.as_bytes().eq_ignore_ascii_case(b"websocket")
@@ -46,7 +46,7 @@ pub(crate) fn check(
     if method != Method::GET || version != Version::HTTP_11 {
         return Err(invalid("did not receive a valid HTTP request".to_owned()));
     }
-    let key = single(headers, SEC_WEBSOCKET_KEY, "Sec-WebSocket-Key").map_err(invalid)?;
+    let key = single(headers, &SEC_WEBSOCKET_KEY, "Sec-WebSocket-Key").map_err(invalid)?;
     if let Err(cause) = decode_key(key.as_bytes()) {
         let shown = String::from_utf8_lossy(key.as_bytes());
         let mut message = header_problem("Sec-WebSocket-Key", &shown);
@@ -57,7 +57,7 @@ pub(crate) fn check(
         return Err(invalid(message));
     }
     let version =
-        single(headers, SEC_WEBSOCKET_VERSION, "Sec-WebSocket-Version").map_err(invalid)?;
+        single(headers, &SEC_WEBSOCKET_VERSION, "Sec-WebSocket-Version").map_err(invalid)?;
     if version.as_bytes() != b"13" {
         return Err(Invalid {
             message: header_problem(
@@ -73,16 +73,14 @@ pub(crate) fn check(
 /// The one value of a header that must appear once.
 fn single<'a>(
     headers: &'a HeaderMap,
-    name: http::HeaderName,
+    name: &http::HeaderName,
     shown: &str,
 ) -> Result<&'a HeaderValue, String> {
-    let mut values = headers.get_all(&name).iter();
+    let mut values = headers.get_all(name).iter();
     match (values.next(), values.next()) {
         (Some(value), None) => Ok(value),
-        (None, _) => Err(format!("missing {shown} header; '{name}'")),
-        (Some(_), Some(_)) => Err(format!(
-            "invalid {shown} header: multiple values; '{shown}'"
-        )),
+        (None, _) => Err(format!("missing {shown} header")),
+        (Some(_), Some(_)) => Err(format!("invalid {shown} header: multiple values")),
     }
 }
 
@@ -140,7 +138,10 @@ fn plain(status: StatusCode, body: Bytes) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     headers.insert(CONNECTION, HeaderValue::from_static("close"));
     response
 }
@@ -230,7 +231,7 @@ mod tests {
             check(&Method::GET, Version::HTTP_11, &map)
                 .expect_err("missing")
                 .message,
-            "missing Sec-WebSocket-Key header; 'sec-websocket-key'"
+            "missing Sec-WebSocket-Key header"
         );
     }
 }

@@ -97,8 +97,9 @@
 //! client's close frame is answered with the same code, and `recv` returns
 //! [`WebSocketError::Disconnected`] with it; a handler that lets this error
 //! out with `?` ends quietly. A client that breaks the protocol is closed
-//! with the code RFC 6455 gives: 1002 for an unmasked frame or a reserved
-//! opcode, 1007 for invalid UTF-8 in a text message, 1009 for a message
+//! with the code RFC 6455 gives and the reason uvicorn gives: 1002 for an
+//! unmasked frame (`incorrect masking`) or a reserved opcode (`invalid
+//! opcode`), 1007 for invalid UTF-8 in a text message, 1009 for a message
 //! over the size limit (16 MiB by default, see [`Accept::max_message_size`]).
 //! A client that disappears without a close frame ends the socket with
 //! 1006; it never takes the server down. One that vanishes without even

@@ -848,28 +848,30 @@ impl WebSocket {
     }
 
     /// The client broke the protocol or the connection failed: closes with
-    /// the code RFC 6455 gives (and an empty reason, as uvicorn does).
+    /// the code RFC 6455 gives and the reason uvicorn gives (empty for
+    /// invalid UTF-8).
     async fn fail(&mut self, error: &tungstenite::Error) -> WebSocketError {
-        use tungstenite::error::{CapacityError, Error as E};
-        let code = match error {
-            E::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
-                return self.lost()
-            }
-            E::Utf8(_) => 1007,
-            E::Capacity(CapacityError::MessageTooLong { .. }) => 1009,
-            E::Capacity(_) | E::Protocol(_) => 1002,
+        use tungstenite::error::{CapacityError, Error as E, ProtocolError as P};
+        let (code, reason) = match error {
+            E::Protocol(P::ResetWithoutClosingHandshake) => return self.lost(),
+            E::Utf8(_) => (1007, String::new()),
+            E::Capacity(CapacityError::MessageTooLong { size, max_size }) => (
+                1009,
+                format!("frame with {size} bytes exceeds limit of {max_size} bytes"),
+            ),
+            E::Protocol(protocol) => (1002, protocol_reason(protocol).to_owned()),
+            E::Capacity(_) => (1002, String::new()),
             _ => return self.lost(),
         };
         tracing::debug!(target: "sluice", %error, code, "websocket closed: the client broke the protocol");
+        let frame = CloseFrame::new(code, reason);
         if let State::Open(stream) = &mut self.state {
-            let frame = CloseFrame::code_only(code).to_wire();
             let _ = tokio::time::timeout(
                 CLOSE_TIMEOUT,
-                stream.send(tungstenite::Message::Close(Some(frame))),
+                stream.send(tungstenite::Message::Close(Some(frame.to_wire()))),
             )
             .await;
         }
-        let frame = CloseFrame::code_only(code);
         self.state = State::Disconnected(frame.clone());
         WebSocketError::Disconnected(frame)
     }
@@ -901,6 +903,25 @@ impl Drop for WebSocket {
         if let Some(leftover) = leftover {
             *lock(&self.link.leftover) = Some(leftover);
         }
+    }
+}
+
+/// The close reason uvicorn (its `websockets` protocol) sends for a frame
+/// that breaks RFC 6455.
+fn protocol_reason(error: &tungstenite::error::ProtocolError) -> &'static str {
+    use tungstenite::error::ProtocolError as P;
+    match error {
+        P::InvalidOpcode(_) | P::UnknownControlFrameType(_) | P::UnknownDataFrameType(_) => {
+            "invalid opcode"
+        }
+        P::UnmaskedFrameFromClient => "incorrect masking",
+        P::NonZeroReservedBits => "reserved bits must be 0",
+        P::FragmentedControlFrame => "fragmented control frame",
+        P::ControlFrameTooBig => "control frame too long",
+        P::UnexpectedContinueFrame => "unexpected continuation frame",
+        P::ExpectedFragment(_) => "expected a continuation frame",
+        P::InvalidCloseSequence => "close frame too short",
+        _ => "",
     }
 }
 
