@@ -104,10 +104,12 @@ pub fn perf_stack() -> Router {
 /// settings, as an axum user writes it), behind the same trusted-host check
 /// as the `websocket` scenario of `conformance-app`.
 pub fn websocket() -> Router {
-    Router::new().route("/ws", get(ws_echo)).layer(from_fn_with_state(
-        Arc::new(TrustedHosts::new(&["127.0.0.1", "localhost"])),
-        trusted_host,
-    ))
+    Router::new()
+        .route("/ws", get(ws_echo))
+        .layer(from_fn_with_state(
+            Arc::new(TrustedHosts::new(&["127.0.0.1", "localhost"])),
+            trusted_host,
+        ))
 }
 
 async fn ws_echo(upgrade: WebSocketUpgrade) -> Response {

@@ -37,7 +37,9 @@ struct Args {
 
 fn parse() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
-    let mode = args.next().ok_or("usage: bench-ws echo|idle --port N ...")?;
+    let mode = args
+        .next()
+        .ok_or("usage: bench-ws echo|idle --port N ...")?;
     if mode != "echo" && mode != "idle" {
         return Err(format!("unknown mode {mode:?}: echo or idle"));
     }

@@ -38,7 +38,9 @@ struct Rooms(Arc<Mutex<HashMap<String, broadcast::Sender<String>>>>);
 impl Rooms {
     fn lock(&self) -> MutexGuard<'_, HashMap<String, broadcast::Sender<String>>> {
         // A panic while holding the lock leaves the map as it was.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Joins `room` (opening it if needed): where to say things, and where
@@ -69,7 +71,9 @@ impl Rooms {
 }
 
 fn valid_name(name: &str) -> bool {
-    !name.trim().is_empty() && name.chars().count() <= MAX_NAME && !name.chars().any(char::is_control)
+    !name.trim().is_empty()
+        && name.chars().count() <= MAX_NAME
+        && !name.chars().any(char::is_control)
 }
 
 #[derive(Deserialize)]
@@ -146,7 +150,10 @@ fn app_with(secret: &str, rooms: Rooms) -> App {
     App::new()
         .get("/", || async { Html(INDEX_HTML) })
         .get("/static/chat.js", || async {
-            ([("content-type", "text/javascript; charset=utf-8")], CHAT_JS)
+            (
+                [("content-type", "text/javascript; charset=utf-8")],
+                CHAT_JS,
+            )
         })
         .get("/static/chat.css", || async {
             ([("content-type", "text/css; charset=utf-8")], CHAT_CSS)
@@ -199,7 +206,10 @@ mod tests {
     async fn the_front_end_is_served() {
         let client = TestClient::new(app(SECRET));
         let page = client.get("/").await;
-        assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+        assert_eq!(
+            page.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
         assert!(page.text().contains(r#"<script src="/static/chat.js">"#));
         let js = client.get("/static/chat.js").await;
         assert_eq!(
