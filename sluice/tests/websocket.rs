@@ -508,10 +508,10 @@ struct Log(Arc<Mutex<Vec<String>>>);
 
 impl Log {
     fn push(&self, event: impl Into<String>) {
-        self.0.lock().unwrap().push(event.into());
+        self.0.lock().expect("not poisoned").push(event.into());
     }
     fn events(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
+        self.0.lock().expect("not poisoned").clone()
     }
 }
 
