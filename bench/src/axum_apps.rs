@@ -27,6 +27,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -43,7 +44,7 @@ use tower_http::cors::{AllowHeaders, AllowMethods, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 /// The scenarios `bench-axum` serves.
-pub const NAMES: &[&str] = &["perf-bare", "perf-stack", "gzip"];
+pub const NAMES: &[&str] = &["perf-bare", "perf-stack", "gzip", "websocket"];
 
 /// The app of a scenario, or `None` for an unknown name.
 pub fn app(name: &str) -> Option<Router> {
@@ -51,6 +52,7 @@ pub fn app(name: &str) -> Option<Router> {
         "perf-bare" => perf_bare(),
         "perf-stack" => perf_stack(),
         "gzip" => gzip(),
+        "websocket" => websocket(),
         _ => return None,
     })
 }
@@ -95,6 +97,35 @@ pub fn perf_stack() -> Router {
         ))
         .layer(cors())
         .layer(from_fn(catch_errors))
+}
+
+/// `websocket`, the part the WebSocket benchmark uses: `/ws` echoes text
+/// as text and binary as binary, with axum's `WebSocketUpgrade` (default
+/// settings, as an axum user writes it), behind the same trusted-host check
+/// as the `websocket` scenario of `conformance-app`.
+pub fn websocket() -> Router {
+    Router::new()
+        .route("/ws", get(ws_echo))
+        .layer(from_fn_with_state(
+            Arc::new(TrustedHosts::new(&["127.0.0.1", "localhost"])),
+            trusted_host,
+        ))
+}
+
+async fn ws_echo(upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(|mut socket: WebSocket| async move {
+        while let Some(Ok(message)) = socket.recv().await {
+            match message {
+                WsMessage::Text(_) | WsMessage::Binary(_) => {
+                    if socket.send(message).await.is_err() {
+                        return;
+                    }
+                }
+                WsMessage::Close(_) => return,
+                WsMessage::Ping(_) | WsMessage::Pong(_) => {}
+            }
+        }
+    })
 }
 
 /// Starlette's `GZipMiddleware(minimum_size=500)`: smaller bodies are sent

@@ -25,6 +25,7 @@ use crate::shared::{ErasedHandler, ExceptionHandler, Shared};
 use crate::stack::{
     build_stack, panic_response, settle, Middleware, MiddlewareFn, Node, StackItem, TowerLayer,
 };
+use crate::websocket::WebSocketHandler;
 
 type ShutdownHook = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
 
@@ -142,6 +143,30 @@ impl App {
     /// Adds an OPTIONS route.
     pub fn options<H: Handler<T>, T: 'static>(mut self, path: &str, handler: H) -> Self {
         self.router = self.router.options(path, handler);
+        self
+    }
+
+    /// Adds a WebSocket route, FastAPI's `@app.websocket(path)`: the
+    /// handler's last argument is the [`WebSocket`](crate::websocket::WebSocket),
+    /// the others are extractors, as for HTTP handlers. The handshake goes
+    /// through the whole middleware stack; see [`crate::websocket`].
+    ///
+    /// ```
+    /// use sluice::websocket::WebSocket;
+    /// use sluice::App;
+    ///
+    /// async fn echo(mut ws: WebSocket) -> sluice::Result<()> {
+    ///     ws.accept().await?;
+    ///     loop {
+    ///         let message = ws.recv().await?;
+    ///         ws.send(message).await?;
+    ///     }
+    /// }
+    ///
+    /// let app = App::new().websocket("/ws", echo);
+    /// ```
+    pub fn websocket<H: WebSocketHandler<T>, T: 'static>(mut self, path: &str, handler: H) -> Self {
+        self.router = self.router.websocket(path, handler);
         self
     }
 

@@ -64,6 +64,7 @@ mod stack;
 pub mod testing;
 mod url;
 mod watchdog;
+pub mod websocket;
 
 /// Routes and their methods: [`get`](routing::get), [`post`](routing::post),
 /// ... and [`MethodRouter`](routing::MethodRouter).

@@ -311,6 +311,46 @@ pub(crate) async fn finish(lifecycle: Arc<Lifecycle>, mut response: Response) ->
     response
 }
 
+/// The after-send work of a request whose handler outlives its response:
+/// a WebSocket session. Held back until both the response has been sent
+/// and the session has ended ([`release`]).
+pub(crate) struct Held {
+    _work: PendingWork,
+}
+
+/// Marks `response` as having work pending and holds that work back until
+/// [`release`]. `None` when the work has already started.
+pub(crate) fn hold(lifecycle: &Arc<Lifecycle>, response: &mut Response) -> Option<Held> {
+    lifecycle.mark_pending(response);
+    response
+        .extensions()
+        .get::<PendingWork>()
+        .cloned()
+        .map(|work| Held { _work: work })
+}
+
+/// Ends a session that held its request's work back: function-scope
+/// cleanups run now; on failure every cleanup runs now and the background
+/// tasks are dropped (as for a failed handler); otherwise the background
+/// tasks and request-scope cleanups start, once the response has also been
+/// sent. With nothing held (the response was never sent), they start now.
+pub(crate) async fn release(
+    lifecycle: Arc<Lifecycle>,
+    held: Option<Held>,
+    status: StatusCode,
+    error: Option<Error>,
+) {
+    let outcome = Arc::new(Outcome { status, error });
+    lifecycle.lock().outcome = Some(outcome.clone());
+    lifecycle.exit_function_scope(&outcome).await;
+    if outcome.error.is_some() {
+        lifecycle.abort(&outcome).await;
+    } else if held.is_none() {
+        lifecycle.schedule();
+    }
+    drop(held);
+}
+
 /// Starts its lifecycle's work when the last copy is dropped.
 struct Trigger(Arc<Lifecycle>);
 

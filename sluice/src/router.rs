@@ -33,6 +33,7 @@ use crate::response::{IntoResponse, Redirect, Response};
 use crate::shared::Shared;
 use crate::stack::{build_stack, Endpoint, Middleware, MiddlewareFn, Node, StackItem, TowerLayer};
 use crate::url::{absolute_url, decode_path, push_path_and_query, redirect_netloc};
+use crate::websocket::{self, WebSocketHandler, WebSocketSpec};
 
 /// The handlers of one path, by method, with the route's own middleware:
 /// what [`get`], [`post`] and friends build.
@@ -204,6 +205,8 @@ impl MethodRouter {
 struct RouteDecl {
     path: String,
     handlers: Vec<(Method, Arc<dyn RouteHandler>)>,
+    /// The WebSocket handler, for a WebSocket route.
+    websocket: Option<Arc<dyn RouteHandler>>,
     /// Middleware around these handlers, in the order added (route's own
     /// first, then each enclosing router's).
     stack: Vec<StackItem>,
@@ -301,7 +304,23 @@ impl Router {
         self.routes.push(RouteDecl {
             path: path.to_owned(),
             handlers: methods.handlers,
+            websocket: None,
             stack: methods.stack,
+        });
+        self
+    }
+
+    /// Adds a WebSocket route, FastAPI's `@router.websocket(path)`: the
+    /// handler's last argument is the [`WebSocket`](crate::websocket::WebSocket),
+    /// the others are extractors (see [`crate::websocket`]). A path may have
+    /// both HTTP routes and a WebSocket route: handshakes go to the latter,
+    /// everything else to the former.
+    pub fn websocket<H: WebSocketHandler<T>, T: 'static>(mut self, path: &str, handler: H) -> Self {
+        self.routes.push(RouteDecl {
+            path: path.to_owned(),
+            handlers: Vec::new(),
+            websocket: Some(Arc::new(WebSocketSpec::<H, T>::new(handler))),
+            stack: Vec::new(),
         });
         self
     }
@@ -347,7 +366,10 @@ impl Router {
     pub(crate) fn describe_routes(&self, out: &mut String) {
         use std::fmt::Write;
         for route in &self.routes {
-            let methods: Vec<&str> = route.handlers.iter().map(|(m, _)| m.as_str()).collect();
+            let mut methods: Vec<&str> = route.handlers.iter().map(|(m, _)| m.as_str()).collect();
+            if route.websocket.is_some() {
+                methods.push("WEBSOCKET");
+            }
             let _ = write!(out, "\n  {} {}", methods.join(","), route.path);
             if !route.stack.is_empty() {
                 let names: Vec<Cow<'static, str>> =
@@ -375,6 +397,7 @@ impl Router {
         let mut table = RouterTable {
             matcher: matchit::Router::new(),
             paths: Vec::new(),
+            websockets: false,
         };
         let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for route in self.routes {
@@ -402,12 +425,32 @@ impl Router {
                         template: template_arc,
                         names,
                         methods: Vec::new(),
+                        websocket: None,
                         allow: HeaderValue::from_static(""),
                     });
                     table.paths.len() - 1
                 }
             };
             let entry = &mut table.paths[index];
+            if let Some(handler) = route.websocket {
+                if entry.websocket.is_some() {
+                    return Err(ConfigError::InvalidPath {
+                        path: route.path.clone(),
+                        reason: "a WebSocket route is declared twice for this path".to_owned(),
+                    });
+                }
+                let mut decl = Declaration::new(&Method::GET, &route.path, &entry.names);
+                handler.declare(&mut decl);
+                if let Some(problem) = decl.into_problems().into_iter().next() {
+                    return Err(ConfigError::Handler {
+                        method: Method::GET,
+                        path: route.path.clone(),
+                        reason: problem,
+                    });
+                }
+                entry.websocket = Some(build_stack(&route.stack, handler.endpoint(shared), shared));
+                table.websockets = true;
+            }
             for (method, handler) in route.handlers {
                 if entry.methods.iter().any(|(m, _)| *m == method) {
                     return Err(ConfigError::DuplicateRoute {
@@ -516,6 +559,8 @@ struct PathEntry {
     /// Shared by every request to a route without parameters.
     static_match: Option<Arc<RouteMatch>>,
     methods: Vec<(Method, Arc<Node>)>,
+    /// The WebSocket route's stack, if the path has one.
+    websocket: Option<Arc<Node>>,
     allow: HeaderValue,
 }
 
@@ -523,6 +568,8 @@ struct PathEntry {
 pub(crate) struct RouterTable {
     matcher: matchit::Router<usize>,
     paths: Vec<PathEntry>,
+    /// Some route is a WebSocket route: handshakes are told apart.
+    websockets: bool,
 }
 
 impl Endpoint for RouterTable {
@@ -536,11 +583,18 @@ impl Endpoint for RouterTable {
 }
 
 impl RouterTable {
-    fn dispatch(&self, mut req: Request) -> BoxFuture<'_, Response> {
+    fn dispatch(&self, req: Request) -> BoxFuture<'_, Response> {
+        if self.websockets && websocket::is_websocket_request(req.headers()) {
+            return self.dispatch_websocket(req);
+        }
         let decoded = decode_path(req.path());
-        let Ok(found) = self.matcher.at(&decoded) else {
-            let response = self.not_found(&req, &decoded);
-            return Box::pin(std::future::ready(response));
+        let found = match self.matcher.at(&decoded) {
+            Ok(found) if !self.paths[*found.value].methods.is_empty() => found,
+            // No route, or WebSocket routes only.
+            _ => {
+                let response = self.not_found(&req, &decoded);
+                return Box::pin(std::future::ready(response));
+            }
         };
         let entry = &self.paths[*found.value];
         let method = req.method();
@@ -561,7 +615,32 @@ impl RouterTable {
             response.headers_mut().insert(ALLOW, entry.allow.clone());
             return Box::pin(std::future::ready(response));
         };
-        let route = match &entry.static_match {
+        let route = Self::route_match(entry, &found.params);
+        node.call(Self::with_route(req, route))
+    }
+
+    /// A WebSocket handshake: to the WebSocket route of its path, if it
+    /// is a valid handshake and there is one.
+    fn dispatch_websocket(&self, req: Request) -> BoxFuture<'_, Response> {
+        if let Err(invalid) = websocket::check_handshake(req.method(), req.version(), req.headers())
+        {
+            return Box::pin(std::future::ready(invalid.into_response()));
+        }
+        let decoded = decode_path(req.path());
+        let Ok(found) = self.matcher.at(&decoded) else {
+            return Box::pin(std::future::ready(websocket::refusal()));
+        };
+        let entry = &self.paths[*found.value];
+        let Some(node) = &entry.websocket else {
+            return Box::pin(std::future::ready(websocket::refusal()));
+        };
+        let route = Self::route_match(entry, &found.params);
+        node.call(Self::with_route(req, route))
+    }
+
+    /// The route a request matched, with its parameters.
+    fn route_match(entry: &PathEntry, params: &matchit::Params<'_, '_>) -> Arc<RouteMatch> {
+        match &entry.static_match {
             Some(shared) => shared.clone(),
             None => Arc::new(RouteMatch {
                 template: entry.template.clone(),
@@ -569,15 +648,19 @@ impl RouterTable {
                     .names
                     .iter()
                     .cloned()
-                    .zip(found.params.iter().map(|(_, v)| v.to_owned()))
+                    .zip(params.iter().map(|(_, v)| v.to_owned()))
                     .collect(),
             }),
-        };
+        }
+    }
+
+    /// The request, told the route it matched.
+    fn with_route(mut req: Request, route: Arc<RouteMatch>) -> Request {
         if let Some(locals) = req.locals_if_any() {
             locals.set_route(route.clone());
         }
         req.set_route(route);
-        node.call(req)
+        req
     }
 
     /// 404, or Starlette's 307 to the same path with the trailing slash
@@ -588,7 +671,11 @@ impl RouterTable {
                 Some(without) => Cow::Borrowed(without),
                 None => Cow::Owned(format!("{decoded}/")),
             };
-            if self.matcher.at(&toggled).is_ok() {
+            let exists = self
+                .matcher
+                .at(&toggled)
+                .is_ok_and(|found| !self.paths[*found.value].methods.is_empty());
+            if exists {
                 let url = redirect_url(req, &toggled);
                 return Redirect::temporary(url).into_response();
             }

@@ -14,10 +14,15 @@
 //!
 //! On SIGINT or SIGTERM (or the future given to
 //! [`Server::with_shutdown_signal`]) the server stops accepting connections,
-//! lets requests in flight finish, closes idle keep-alive connections, runs
-//! the background tasks and cleanups still pending, then the app's
-//! [`on_shutdown`](crate::App::on_shutdown) hooks, and returns, all within
-//! [`Server::grace_period`].
+//! lets requests in flight finish, closes idle keep-alive connections,
+//! closes open WebSockets with 1001 (going away) and waits for their
+//! handlers, runs the background tasks and cleanups still pending, then the
+//! app's [`on_shutdown`](crate::App::on_shutdown) hooks, and returns, all
+//! within [`Server::grace_period`].
+//!
+//! HTTP/1.1 connections can be upgraded: a WebSocket handshake's `101`
+//! hands the connection to its [`WebSocket`](crate::websocket::WebSocket),
+//! and the header-read timeout no longer applies to it.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -289,9 +294,16 @@ impl Server {
                     let hyper_service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
                         let app = app.clone();
                         let in_flight = conn_watch.as_ref().map(|w| w.request_started());
+                        let watch_upgrades = conn_watch.clone();
                         async move {
                             let req = app.request_from_hyper(req, conn_info, body_idle_timeout);
                             let response = app.handle(req).await;
+                            if response.status() == http::StatusCode::SWITCHING_PROTOCOLS {
+                                // A WebSocket from now on: never idle HTTP.
+                                if let Some(watch) = &watch_upgrades {
+                                    watch.upgraded();
+                                }
+                            }
                             Ok::<_, Infallible>(match in_flight {
                                 // Busy until the response has been sent. A
                                 // small whole body goes out with the head,
@@ -323,11 +335,22 @@ impl Server {
         drop(self.listener);
         tracing::info!(target: "sluice", "shutting down: finishing requests in flight");
         let deadline = tokio::time::Instant::now() + self.grace_period;
+        // Open WebSockets close with 1001 (going away); their handlers
+        // finish within the grace period too.
+        let sockets = service.shared().sockets();
+        sockets.closing.cancel();
+        sockets.tracker.close();
         if tokio::time::timeout_at(deadline, graceful.shutdown())
             .await
             .is_err()
         {
             tracing::warn!(target: "sluice", "grace period over: connections still open were dropped");
+        }
+        if tokio::time::timeout_at(deadline, sockets.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(target: "sluice", open = sockets.tracker.len(), "grace period over: websocket handlers still running were abandoned");
         }
         let tracker = service.tracker();
         tracker.close();

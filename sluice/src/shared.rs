@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use futures_util::future::BoxFuture;
 use http::{Extensions, StatusCode};
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::error::{Error, HttpError, Panic};
@@ -276,6 +277,8 @@ pub(crate) struct Shared {
     states: Extensions,
     exception_handlers: Vec<ErasedHandler>,
     tracker: TaskTracker,
+    /// Open WebSocket sessions.
+    sockets: Sockets,
     /// Some exception handler reads the request: requests carry a copy of
     /// their head.
     needs_head: bool,
@@ -292,6 +295,7 @@ impl Shared {
             states,
             exception_handlers,
             tracker: TaskTracker::new(),
+            sockets: Sockets::default(),
             needs_head,
             failures: Mutex::new(None),
         }
@@ -305,6 +309,11 @@ impl Shared {
     /// The tracker of background tasks and cleanups.
     pub(crate) fn tracker(&self) -> &TaskTracker {
         &self.tracker
+    }
+
+    /// The app's open WebSocket sessions.
+    pub(crate) fn sockets(&self) -> &Sockets {
+        &self.sockets
     }
 
     /// Whether requests must carry a copy of their head.
@@ -387,6 +396,18 @@ impl Shared {
             }
         }
     }
+}
+
+/// The WebSocket sessions of an app: tracked apart from background tasks
+/// (a test client waits for those after every request, while a session
+/// may stay open across requests), and told when the server shuts down.
+#[derive(Default)]
+pub(crate) struct Sockets {
+    /// The session tasks.
+    pub(crate) tracker: TaskTracker,
+    /// Cancelled when the server starts shutting down: open sockets close
+    /// with 1001 (going away).
+    pub(crate) closing: CancellationToken,
 }
 
 impl fmt::Debug for Shared {

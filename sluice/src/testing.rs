@@ -52,6 +52,10 @@ use crate::body::Body;
 use crate::error::{ConfigError, Error};
 use crate::request::ConnectionInfo;
 
+mod websocket;
+
+pub use websocket::{TestWebSocket, WebSocketRequest};
+
 /// An in-process client for an [`App`].
 #[derive(Clone)]
 pub struct TestClient {

@@ -53,6 +53,8 @@ pub(crate) struct Watch {
     in_flight: AtomicUsize,
     /// Its last read found nothing: the connection waits on the client.
     reading: AtomicBool,
+    /// Upgraded (a WebSocket): no longer HTTP, never waits for a head.
+    upgraded: AtomicBool,
     expired: AtomicBool,
     waker: AtomicWaker,
 }
@@ -90,6 +92,7 @@ impl Watchdog {
             waiting_since: AtomicU64::new(self.now_ms()),
             in_flight: AtomicUsize::new(0),
             reading: AtomicBool::new(false),
+            upgraded: AtomicBool::new(false),
             expired: AtomicBool::new(false),
             waker: AtomicWaker::new(),
         });
@@ -125,6 +128,12 @@ impl Watch {
         }
     }
 
+    /// The connection was upgraded (`101 Switching Protocols`): whatever
+    /// it waits for now is not a request head, so it is never closed.
+    pub(crate) fn upgraded(&self) {
+        self.upgraded.store(true, Ordering::Release);
+    }
+
     fn read_found_nothing(&self, cx: &Context<'_>) {
         self.waker.register(cx.waker());
         self.reading.store(true, Ordering::Release);
@@ -144,6 +153,7 @@ impl Watch {
         let since = self.waiting_since.load(Ordering::Acquire);
         since != BUSY
             && since != START_AT_NEXT_READ
+            && !self.upgraded.load(Ordering::Acquire)
             && self.in_flight.load(Ordering::Acquire) == 0
             && self.reading.load(Ordering::Acquire)
             && now.saturating_sub(since) > timeout

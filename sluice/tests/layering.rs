@@ -33,6 +33,8 @@ const LAYERS: &[&str] = &[
     // extractors and handlers
     "extract",
     "handler",
+    // WebSocket routes: handlers, the handshake, the socket
+    "websocket",
     // the router, an endpoint
     "router",
     "app",

@@ -11,6 +11,7 @@ mod observability;
 mod proxy;
 mod sessions;
 mod stack;
+mod websocket;
 
 /// Command-line options that some scenarios take.
 #[derive(Debug, Default)]
@@ -39,6 +40,7 @@ pub(crate) const NAMES: &[&str] = &[
     "proxy-headers",
     "proxy-headers-untrusted",
     "sessions",
+    "websocket",
 ];
 
 /// The app of a scenario, `None` for an unknown name, or the reason the
@@ -68,6 +70,7 @@ pub(crate) fn app(name: &str, options: &Options) -> Option<Result<App, String>> 
         "proxy-headers" => proxy::proxy_headers(),
         "proxy-headers-untrusted" => proxy::proxy_headers_untrusted(),
         "sessions" => sessions::sessions(),
+        "websocket" => websocket::websocket(),
         _ => return None,
     }))
 }

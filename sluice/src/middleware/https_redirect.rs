@@ -152,6 +152,12 @@ impl Middleware for HttpsRedirect {
         let Some(netloc) = netloc else {
             return Ok(invalid_host_response());
         };
+        // A WebSocket handshake goes to `wss://`, as Starlette sends it.
+        let target = if target == "https" && crate::websocket::is_websocket_request(req.headers()) {
+            "wss"
+        } else {
+            target
+        };
         let location = absolute_url(target, false, &netloc, req.path(), req.query());
         Ok(Redirect::temporary(location).into_response())
     }

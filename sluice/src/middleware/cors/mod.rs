@@ -620,6 +620,11 @@ impl Cors {
 
 impl Middleware for Cors {
     async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        if crate::websocket::is_websocket_request(req.headers()) {
+            // Browsers do not apply CORS to WebSockets; Starlette's
+            // middleware passes them through untouched too.
+            return Ok(next.run(req).await);
+        }
         let Some(origin) = req.headers().get(ORIGIN) else {
             // Not a CORS request, but the answer depends on `Origin` all
             // the same: a cache must not serve it to one that has it.

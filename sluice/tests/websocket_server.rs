@@ -1,0 +1,465 @@
+//! WebSockets over the real server and real sockets, with tungstenite's
+//! client: the wire-level rules (masking, opcodes, UTF-8, pings, sizes),
+//! clients that vanish or do not read, the watchdog and graceful shutdown.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use sluice::websocket::{Accept, Message, WebSocket, WebSocketError};
+use sluice::{App, ServeError, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::{client_async, WebSocketStream};
+
+async fn echo(mut ws: WebSocket) -> sluice::Result<()> {
+    ws.accept_with(Accept::new().max_message_size(1024 * 1024 + 16))
+        .await?;
+    loop {
+        let message = ws.recv().await?;
+        ws.send(message).await?;
+    }
+}
+
+fn app() -> App {
+    App::new()
+        .websocket("/ws", echo)
+        .get("/", || async { "hello" })
+}
+
+struct Running {
+    addr: std::net::SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), ServeError>>,
+}
+
+async fn start_with(app: App, configure: impl FnOnce(Server) -> Server) -> Running {
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = Server::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port")
+        .with_shutdown_signal(async {
+            let _ = rx.await;
+        })
+        .grace_period(Duration::from_secs(5));
+    let server = configure(server);
+    let addr = server.local_addr();
+    let task = tokio::spawn(server.serve(app));
+    Running {
+        addr,
+        shutdown: Some(tx),
+        task,
+    }
+}
+
+async fn start(app: App) -> Running {
+    start_with(app, |server| server).await
+}
+
+type Client = WebSocketStream<TcpStream>;
+
+async fn connect(addr: std::net::SocketAddr, path: &str) -> Client {
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let (client, response) = client_async(format!("ws://{addr}{path}"), tcp)
+        .await
+        .expect("handshake");
+    assert_eq!(response.status(), 101);
+    client
+}
+
+/// The next frame the server sends: a message, or its close frame.
+async fn next(client: &mut Client) -> WsMessage {
+    tokio::time::timeout(Duration::from_secs(5), client.next())
+        .await
+        .expect("an answer in time")
+        .expect("a frame")
+        .expect("a valid frame")
+}
+
+fn close_code(message: &WsMessage) -> Option<u16> {
+    match message {
+        WsMessage::Close(Some(CloseFrame { code, .. })) => Some(u16::from(*code)),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn echoes_text_and_binary_over_a_real_socket() {
+    let server = start(app()).await;
+    let mut client = connect(server.addr, "/ws").await;
+    client.send(WsMessage::text("hello")).await.expect("send");
+    assert_eq!(next(&mut client).await, WsMessage::text("hello"));
+    let big = vec![7u8; 1024 * 1024];
+    client
+        .send(WsMessage::binary(big.clone()))
+        .await
+        .expect("send");
+    assert_eq!(next(&mut client).await, WsMessage::binary(big));
+}
+
+#[tokio::test]
+async fn a_client_close_is_answered_with_its_code_and_reason() {
+    let server = start(app()).await;
+    let mut client = connect(server.addr, "/ws").await;
+    client
+        .send(WsMessage::Close(Some(CloseFrame {
+            code: 4000.into(),
+            reason: "done".into(),
+        })))
+        .await
+        .expect("send");
+    let answer = next(&mut client).await;
+    assert_eq!(close_code(&answer), Some(4000));
+}
+
+#[tokio::test]
+async fn a_ping_is_answered_with_a_pong_carrying_its_payload() {
+    let server = start(app()).await;
+    let mut client = connect(server.addr, "/ws").await;
+    client
+        .send(WsMessage::Ping(b"payload-123"[..].into()))
+        .await
+        .expect("send");
+    assert_eq!(
+        next(&mut client).await,
+        WsMessage::Pong(b"payload-123"[..].into())
+    );
+}
+
+#[tokio::test]
+async fn invalid_utf8_in_a_text_message_closes_with_1007() {
+    let server = start(app()).await;
+    let mut client = connect(server.addr, "/ws").await;
+    let frame = Frame::message(vec![0xff, 0xfe, 0x41], OpCode::Data(Data::Text), true);
+    client.send(WsMessage::Frame(frame)).await.expect("send");
+    assert_eq!(close_code(&next(&mut client).await), Some(1007));
+}
+
+/// The close frame's code and reason.
+fn close_of(message: &WsMessage) -> Option<(u16, String)> {
+    match message {
+        WsMessage::Close(Some(CloseFrame { code, reason })) => {
+            Some((u16::from(*code), reason.as_str().to_owned()))
+        }
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_reserved_opcode_closes_with_1002() {
+    let server = start(app()).await;
+    let mut client = connect(server.addr, "/ws").await;
+    let frame = Frame::message(vec![1, 2, 3], OpCode::Data(Data::Reserved(3)), true);
+    client.send(WsMessage::Frame(frame)).await.expect("send");
+    assert_eq!(
+        close_of(&next(&mut client).await),
+        Some((1002, "invalid opcode".to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn protocol_errors_close_with_uvicorns_reasons() {
+    let server = start(app()).await;
+    let cases: [(Frame, &str); 3] = [
+        (
+            Frame::message(vec![1], OpCode::Data(Data::Continue), true),
+            "unexpected continuation frame",
+        ),
+        (
+            Frame::message(vec![1], OpCode::Data(Data::Text), false),
+            "expected a continuation frame",
+        ),
+        (Frame::ping(vec![0u8; 126]), "control frame too long"),
+    ];
+    for (frame, reason) in cases {
+        let mut client = connect(server.addr, "/ws").await;
+        let mut frames = vec![frame];
+        if reason == "expected a continuation frame" {
+            frames.push(Frame::message(vec![2], OpCode::Data(Data::Text), true));
+        }
+        for frame in frames {
+            client.send(WsMessage::Frame(frame)).await.expect("send");
+        }
+        assert_eq!(
+            close_of(&next(&mut client).await),
+            Some((1002, reason.to_owned())),
+            "{reason}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_oversize_message_closes_with_1009() {
+    let server = start(app()).await;
+    let mut client = connect(server.addr, "/ws").await;
+    client
+        .send(WsMessage::binary(vec![0u8; 1024 * 1024 + 17]))
+        .await
+        .expect("send");
+    // uvicorn's reason.
+    assert_eq!(
+        close_of(&next(&mut client).await),
+        Some((
+            1009,
+            "frame with 1048593 bytes exceeds limit of 1048592 bytes".to_owned()
+        ))
+    );
+}
+
+/// A raw handshake on `tcp`; returns the response head.
+async fn raw_handshake(tcp: &mut TcpStream, extra: &str) -> String {
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: websocket\r\n\
+         sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n{extra}\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.expect("write");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = tcp.read(&mut byte).await.expect("read");
+        assert!(n > 0, "closed: {:?}", String::from_utf8_lossy(&head));
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+#[tokio::test]
+async fn an_unmasked_frame_closes_with_1002() {
+    let server = start(app()).await;
+    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+    let head = raw_handshake(&mut tcp, "sec-websocket-version: 13\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    // Speaking as a server is how tungstenite sends frames unmasked.
+    let mut unmasked = WebSocketStream::from_raw_socket(tcp, Role::Server, None).await;
+    unmasked.send(WsMessage::text("hi")).await.expect("send");
+    let mut tcp = unmasked.into_inner();
+    let mut answer = [0u8; 4];
+    tcp.read_exact(&mut answer).await.expect("a close frame");
+    // FIN + close opcode, no mask, 19 bytes of payload: 1002 and
+    // uvicorn's reason.
+    assert_eq!(answer, [0x88, 19, 0x03, 0xea]);
+    let mut reason = [0u8; 17];
+    tcp.read_exact(&mut reason).await.expect("the reason");
+    assert_eq!(&reason, b"incorrect masking");
+}
+
+#[tokio::test]
+async fn a_wrong_version_gets_400_with_the_supported_version() {
+    let server = start(app()).await;
+    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+    let head = raw_handshake(&mut tcp, "sec-websocket-version: 8\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+    assert!(head.contains("sec-websocket-version: 13\r\n"), "{head}");
+    assert!(
+        head.contains("content-type: text/plain; charset=utf-8\r\n"),
+        "{head}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_handshake_gets_403_with_an_empty_body() {
+    async fn refuse(mut ws: WebSocket) -> sluice::Result<()> {
+        ws.close(1008, "").await?;
+        Ok(())
+    }
+    let server = start(App::new().websocket("/ws", refuse)).await;
+    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+    let head = raw_handshake(&mut tcp, "sec-websocket-version: 13\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+    assert!(head.contains("content-length: 0\r\n"), "{head}");
+    assert!(
+        head.contains("content-type: text/plain; charset=utf-8\r\n"),
+        "{head}"
+    );
+}
+
+#[tokio::test]
+async fn a_vanishing_client_ends_its_handler_and_the_server_keeps_serving() {
+    let (seen, mut ends) = mpsc::unbounded_channel::<u16>();
+    let app = App::new().websocket("/ws", move |mut ws: WebSocket| {
+        let seen = seen.clone();
+        async move {
+            ws.accept().await?;
+            loop {
+                match ws.recv().await {
+                    Ok(message) => ws.send(message).await?,
+                    Err(WebSocketError::Disconnected(frame)) => {
+                        let _ = seen.send(frame.code);
+                        return Ok::<(), sluice::Error>(());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    });
+    let server = start(app).await;
+    for _ in 0..20 {
+        let mut client = connect(server.addr, "/ws").await;
+        client.send(WsMessage::text("x")).await.expect("send");
+        assert_eq!(next(&mut client).await, WsMessage::text("x"));
+        // Gone without a close frame.
+        drop(client);
+        let code = tokio::time::timeout(Duration::from_secs(5), ends.recv())
+            .await
+            .expect("the handler noticed")
+            .expect("a code");
+        assert_eq!(code, 1006);
+    }
+    let mut client = connect(server.addr, "/ws").await;
+    client.send(WsMessage::text("still")).await.expect("send");
+    assert!(matches!(next(&mut client).await, WsMessage::Text(t) if t == "still"));
+}
+
+#[tokio::test]
+async fn a_client_that_does_not_read_slows_its_handler_down() {
+    let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<usize>();
+    let app = App::new().websocket("/ws", move |mut ws: WebSocket| {
+        let sent_tx = sent_tx.clone();
+        async move {
+            ws.accept().await?;
+            let chunk = bytes::Bytes::from(vec![0u8; 64 * 1024]);
+            for i in 1..=4096 {
+                ws.send(Message::Binary(chunk.clone())).await?;
+                let _ = sent_tx.send(i);
+            }
+            Ok::<(), sluice::Error>(())
+        }
+    });
+    let server = start(app).await;
+    let client = connect(server.addr, "/ws").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut sent = 0;
+    while let Ok(i) = sent_rx.try_recv() {
+        sent = i;
+    }
+    // 256 MiB would be sent by now without backpressure; the socket
+    // buffers hold a few MiB at most.
+    assert!(
+        sent < 512,
+        "{sent} messages of 64 KiB sent to a client that reads nothing"
+    );
+    drop(client);
+}
+
+#[tokio::test]
+async fn an_idle_socket_outlives_the_header_read_timeout() {
+    let server = start_with(app(), |server| {
+        server.header_read_timeout(Some(Duration::from_millis(100)))
+    })
+    .await;
+    let mut client = connect(server.addr, "/ws").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    client.send(WsMessage::text("awake")).await.expect("send");
+    assert_eq!(next(&mut client).await, WsMessage::text("awake"));
+}
+
+#[tokio::test]
+async fn shutdown_closes_open_sockets_with_1001() {
+    let mut server = start(app()).await;
+    let mut client = connect(server.addr, "/ws").await;
+    client.send(WsMessage::text("a")).await.expect("send");
+    assert_eq!(next(&mut client).await, WsMessage::text("a"));
+    let _ = server.shutdown.take().expect("running").send(());
+    assert_eq!(close_code(&next(&mut client).await), Some(1001));
+    // The client answers the close (tungstenite sends the queued answer on
+    // flush); the server is done within the grace period.
+    let _ = client.flush().await;
+    let stopped = tokio::time::timeout(Duration::from_secs(5), server.task)
+        .await
+        .expect("stopped in time")
+        .expect("not panicked");
+    assert!(stopped.is_ok());
+}
+
+#[tokio::test]
+async fn a_plain_get_to_the_websocket_path_is_the_json_404() {
+    let server = start(app()).await;
+    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+    tcp.write_all(b"GET /ws HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut response = String::new();
+    tcp.read_to_string(&mut response).await.expect("read");
+    assert!(response.starts_with("HTTP/1.1 404"), "{response}");
+    assert!(
+        response.ends_with(r#"{"detail":"Not Found"}"#),
+        "{response}"
+    );
+}
+
+/// Reports how each socket ended; pings after 100 ms of silence and gives
+/// up 100 ms after an unanswered ping.
+fn keepalive_app(ends: mpsc::UnboundedSender<u16>) -> App {
+    App::new().websocket("/ws", move |mut ws: WebSocket| {
+        let ends = ends.clone();
+        async move {
+            let accept = Accept::new()
+                .ping_interval(Some(Duration::from_millis(100)))
+                .ping_timeout(Duration::from_millis(100));
+            ws.accept_with(accept).await?;
+            loop {
+                match ws.recv().await {
+                    Ok(message) => ws.send(message).await?,
+                    Err(WebSocketError::Disconnected(frame)) => {
+                        let _ = ends.send(frame.code);
+                        return Ok::<(), sluice::Error>(());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_client_that_answers_no_ping_is_dropped() {
+    let (ends_tx, mut ends) = mpsc::unbounded_channel::<u16>();
+    let server = start(keepalive_app(ends_tx)).await;
+    // Connected, then silent and deaf: what a client behind a cut network
+    // looks like.
+    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+    let head = raw_handshake(&mut tcp, "sec-websocket-version: 13\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let code = tokio::time::timeout(Duration::from_secs(5), ends.recv())
+        .await
+        .expect("the handler noticed the dead client")
+        .expect("a code");
+    assert_eq!(code, 1006);
+    // On the wire: an empty ping, then the close frame (1011).
+    let mut wire = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(2), tcp.read_to_end(&mut wire)).await;
+    assert_eq!(&wire[..2], &[0x89, 0x00], "{wire:?}");
+    assert_eq!(&wire[2..6], &[0x88, 24, 0x03, 0xf3], "{wire:?}");
+}
+
+#[tokio::test]
+async fn a_client_that_answers_pings_stays_connected() {
+    let (ends_tx, mut ends) = mpsc::unbounded_channel::<u16>();
+    let server = start(keepalive_app(ends_tx)).await;
+    let mut client = connect(server.addr, "/ws").await;
+    // tungstenite answers each ping while it reads.
+    let mut pings = 0;
+    let until = tokio::time::Instant::now() + Duration::from_millis(800);
+    while let Ok(frame) = tokio::time::timeout_at(until, client.next()).await {
+        match frame.expect("open").expect("a valid frame") {
+            WsMessage::Ping(payload) => {
+                assert!(payload.is_empty());
+                pings += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(pings >= 2, "{pings} pings in 800 ms");
+    assert!(ends.try_recv().is_err(), "the socket was dropped");
+    client.send(WsMessage::text("alive")).await.expect("send");
+    loop {
+        match next(&mut client).await {
+            WsMessage::Ping(_) => continue,
+            other => break assert_eq!(other, WsMessage::text("alive")),
+        }
+    }
+}
