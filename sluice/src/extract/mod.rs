@@ -18,6 +18,7 @@
 //! | [`Extension<T>`] | a value in the request's extensions | 500 if missing |
 //! | [`BackgroundTasks`] | tasks that run after the response is sent | |
 //! | [`Dep<T>`] | a [`Dependency`], with cleanup | its error |
+//! | [`ClientAddr`] | the client (as [`ProxyHeaders`](crate::middleware::ProxyHeaders) says, else the peer) | 500 if unknown; use `Option<ClientAddr>` |
 //! | `HeaderMap`, `Method`, `Uri` | those parts of the request | |
 //! | `Option<T>` | `None` instead of rejecting | |
 //!
@@ -34,14 +35,16 @@ use http::{HeaderMap, Method, Uri};
 use crate::background::BackgroundTasks;
 use crate::error::Error;
 use crate::lifecycle::Lifecycle;
-use crate::request::{ConnectionInfo, Locals, Request, RouteMatch};
+use crate::request::{client_of, ClientAddr, ConnectionInfo, Locals, Request, RouteMatch};
 use crate::response::IntoResponse;
 use crate::shared::Shared;
 
 mod body;
+mod check;
 mod de;
 mod dependency;
 mod params;
+mod shape;
 
 pub use dependency::{Dep, Dependency};
 pub use params::{Headers, Path, Query};
@@ -96,7 +99,9 @@ impl RequestContext {
         &self.conn
     }
 
-    /// The client's address, when known.
+    /// The socket address of the connection's peer, when known. Behind a
+    /// reverse proxy that is the proxy: extract [`ClientAddr`] for the
+    /// client.
     pub fn client_addr(&self) -> Option<SocketAddr> {
         self.conn.remote_addr
     }
@@ -213,7 +218,7 @@ impl<'a> Declaration<'a> {
 /// ```
 /// use sluice::extract::{FromRequestParts, RequestContext};
 /// use sluice::HttpError;
-/// use http::request::Parts;
+/// use sluice::http::request::Parts;
 ///
 /// /// The caller's API key, from the `x-api-key` header.
 /// struct ApiKey(String);
@@ -230,9 +235,10 @@ impl<'a> Declaration<'a> {
 /// }
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be extracted from the request head",
-    label = "this handler argument is not an extractor",
-    note = "handler arguments must implement `FromRequestParts` (or `FromRequest`, for the last one); see `sluice::extract`"
+    message = "`{Self}` is not an extractor, so it cannot be a handler argument",
+    label = "not an extractor",
+    note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
+    note = "or make it an extractor: implement `FromRequestParts` for it (`FromRequest` if it reads the body); see `sluice::extract`"
 )]
 pub trait FromRequestParts: Sized + Send {
     /// What the client gets when extraction fails.
@@ -255,9 +261,10 @@ pub trait FromRequestParts: Sized + Send {
 /// An extractor that may consume the request body. It must be the last
 /// argument of a handler. Every [`FromRequestParts`] type is also one.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be extracted from the request",
-    label = "this handler argument is not an extractor",
-    note = "handler arguments must implement `FromRequestParts`; only the last one may implement `FromRequest` (a body extractor)"
+    message = "`{Self}` is not an extractor, so it cannot be a handler argument",
+    label = "not an extractor",
+    note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
+    note = "or make it an extractor: implement `FromRequestParts` for it (`FromRequest` if it reads the body); see `sluice::extract`"
 )]
 pub trait FromRequest<M = private::ViaRequest>: Sized + Send {
     /// What the client gets when extraction fails.
@@ -277,7 +284,7 @@ pub trait FromRequest<M = private::ViaRequest>: Sized + Send {
 }
 
 #[allow(unreachable_pub)]
-mod private {
+pub(crate) mod private {
     /// Marks a [`super::FromRequest`] impl that reads the body.
     #[derive(Debug, Clone, Copy)]
     pub enum ViaRequest {}
@@ -381,6 +388,17 @@ impl FromRequestParts for ConnectionInfo {
         cx: &RequestContext,
     ) -> Result<Self, Self::Rejection> {
         Ok(cx.conn)
+    }
+}
+
+/// The client, as [`Request::client`] says: what a middleware such as
+/// [`ProxyHeaders`](crate::middleware::ProxyHeaders) set, else the peer.
+impl FromRequestParts for ClientAddr {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, cx: &RequestContext) -> Result<Self, Error> {
+        client_of(&parts.extensions, &cx.conn)
+            .ok_or_else(|| Error::msg("ClientAddr was asked for, but the client is not known"))
     }
 }
 
