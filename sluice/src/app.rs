@@ -431,14 +431,19 @@ impl AppService {
             req.set_locals(Locals::with_head(Some(head)));
         }
         let locals = req.locals_if_any().cloned();
-        let response = match AssertUnwindSafe(inner.root.call(req)).catch_unwind().await {
-            Ok(response) => response,
-            Err(payload) => panic_response(&*payload, "router", "router"),
+        let unsettled = {
+            let response = match AssertUnwindSafe(inner.root.call(req)).catch_unwind().await {
+                Ok(response) => response,
+                Err(payload) => panic_response(&*payload, "router", "router"),
+            };
+            // Nothing to settle, report or move onto the body: every
+            // marker this would act on is an extension.
+            if locals.is_none() && response.extensions().is_empty() {
+                return response;
+            }
+            response
         };
-        let mut response = settle(&inner.shared, response, locals.as_ref()).await;
-        inner.shared.report_unhandled(&mut response);
-        lifecycle::into_body(&mut response);
-        response
+        Box::pin(finish(&inner.shared, unsettled, locals)).await
     }
 
     pub(crate) fn request_from_hyper(
@@ -489,6 +494,17 @@ impl AppService {
             hook().await;
         }
     }
+}
+
+/// What the app's outermost layer does with a response that has
+/// something to settle: offers its error to the exception handlers, marks
+/// the background work, reports a failure nothing handled, and moves the
+/// pending work onto the body.
+async fn finish(shared: &Shared, response: Response, locals: Option<Locals>) -> Response {
+    let mut response = settle(shared, response, locals).await;
+    shared.report_unhandled(&mut response);
+    lifecycle::into_body(&mut response);
+    response
 }
 
 impl<B> tower_service::Service<http::Request<B>> for AppService

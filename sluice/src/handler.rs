@@ -183,30 +183,46 @@ where
 {
     fn call(&self, req: Request) -> BoxFuture<'_, Response> {
         Box::pin(async move {
-            let mut cx = RequestContext::new(&req, &self.shared);
-            let handler = self.handler.clone();
-            let response = match AssertUnwindSafe(handler.call(req, &cx))
-                .catch_unwind()
-                .await
-            {
-                Ok(response) => response,
-                Err(payload) => panic_response(&*payload, "handler", self.name),
+            let cx = RequestContext::new(&req, &self.shared);
+            // In a block, so that the response is not kept in this future's
+            // state across the rare await below.
+            let unfinished = {
+                let handler = self.handler.clone();
+                let response = match AssertUnwindSafe(handler.call(req, &cx))
+                    .catch_unwind()
+                    .await
+                {
+                    Ok(response) => response,
+                    Err(payload) => panic_response(&*payload, "handler", self.name),
+                };
+                if !cx.has_lifecycle() && !Shared::is_unresolved(&response) {
+                    return response;
+                }
+                response
             };
-            let mut response = match cx.take_lifecycle() {
-                // Boxed: most requests have no lifecycle, and this future
-                // would otherwise make every handler's future larger.
-                Some(lifecycle) => Box::pin(lifecycle::finish(lifecycle, response)).await,
-                None => response,
-            };
-            if Shared::is_unresolved(&response) {
-                let head = cx.locals().and_then(Locals::head);
-                Box::pin(self.shared.resolve(&mut response, head)).await;
-            }
-            response
+            // Boxed: most requests have no lifecycle and no error, and this
+            // future would otherwise make every handler's future larger.
+            Box::pin(self.finish(cx, unfinished)).await
         })
     }
 
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed(self.name)
+    }
+}
+
+impl<H, T> HandlerEndpoint<H, T> {
+    /// Runs the request's lifecycle and offers a fresh error to the
+    /// exception handlers, once the handler has answered.
+    async fn finish(&self, mut cx: RequestContext, response: Response) -> Response {
+        let mut response = match cx.take_lifecycle() {
+            Some(lifecycle) => lifecycle::finish(lifecycle, response).await,
+            None => response,
+        };
+        if Shared::is_unresolved(&response) {
+            let head = cx.locals().and_then(Locals::head);
+            self.shared.resolve(&mut response, head).await;
+        }
+        response
     }
 }

@@ -19,6 +19,7 @@
 //! | `Result<T, E>` | as `T` or `E` | | |
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::convert::Infallible;
 
 use bytes::Bytes;
@@ -408,10 +409,47 @@ pub struct Json<T>(pub T);
 
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
-        let mut buf = Vec::with_capacity(128);
-        match serde_json::to_writer(&mut buf, &self.0) {
-            Ok(()) => with_content_type(Body::from(buf), &APPLICATION_JSON),
+        match json_bytes(&self.0) {
+            Ok(bytes) => with_content_type(Body::from(bytes), &APPLICATION_JSON),
             Err(e) => Error::new(e).into_response(),
+        }
+    }
+}
+
+/// JSON bodies up to this size are written into a buffer kept by each
+/// thread and copied out at their exact size; larger ones take the buffer.
+const JSON_SCRATCH_KEEP: usize = 16 * 1024;
+
+thread_local! {
+    static JSON_SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `value` as compact JSON, in one allocation of the exact size: a `Vec`
+/// handed to `Bytes` with spare capacity costs a second allocation.
+fn json_bytes<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Bytes> {
+    let from_scratch = JSON_SCRATCH.try_with(|cell| {
+        let mut buf = cell.try_borrow_mut().ok()?;
+        buf.clear();
+        let bytes = serde_json::to_writer(&mut *buf, value).map(|()| {
+            if buf.len() <= JSON_SCRATCH_KEEP {
+                Bytes::copy_from_slice(&buf)
+            } else {
+                Bytes::from(std::mem::take(&mut *buf))
+            }
+        });
+        if buf.capacity() > JSON_SCRATCH_KEEP {
+            *buf = Vec::new();
+        }
+        Some(bytes)
+    });
+    match from_scratch {
+        Ok(Some(bytes)) => bytes,
+        // The buffer is in use further up this thread's stack (a
+        // `Serialize` impl that builds a `Json` response), or the thread is
+        // exiting.
+        _ => {
+            let mut buf = Vec::with_capacity(128);
+            serde_json::to_writer(&mut buf, value).map(|()| Bytes::from(buf))
         }
     }
 }
@@ -502,6 +540,44 @@ mod tests {
             response.body().as_bytes().map(|b| &b[..]),
             Some(&br#"{"Hello":"World"}"#[..])
         );
+    }
+
+    fn body_of(response: &Response) -> Vec<u8> {
+        response
+            .body()
+            .as_bytes()
+            .map(|b| b.to_vec())
+            .expect("a JSON body is whole")
+    }
+
+    #[test]
+    fn json_bodies_of_every_size_come_out_whole_and_alone() {
+        // Small, larger than the kept buffer, then small again: nothing of
+        // one body may show up in the next.
+        let big = "x".repeat(JSON_SCRATCH_KEEP + 10);
+        let first = Json(serde_json::json!({"a": "bc"})).into_response();
+        let large = Json(serde_json::json!({ "big": big })).into_response();
+        let last = Json(serde_json::json!([1])).into_response();
+        assert_eq!(body_of(&first), br#"{"a":"bc"}"#);
+        assert_eq!(
+            body_of(&large),
+            format!(r#"{{"big":"{big}"}}"#).into_bytes()
+        );
+        assert_eq!(body_of(&last), b"[1]");
+    }
+
+    #[test]
+    fn json_of_a_value_that_serialises_json_inside_its_own_serialisation() {
+        struct Nested;
+        impl Serialize for Nested {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let inner = Json(serde_json::json!({"inner": true})).into_response();
+                let text = String::from_utf8(body_of(&inner)).expect("JSON is UTF-8");
+                serializer.serialize_str(&text)
+            }
+        }
+        let response = Json(vec![Nested]).into_response();
+        assert_eq!(body_of(&response), br#"["{\"inner\":true}"]"#);
     }
 
     #[test]

@@ -112,8 +112,17 @@ impl Next {
     /// Passes the request on and waits for the response.
     pub async fn run(self, req: Request) -> Response {
         let locals = req.locals_if_any().cloned();
-        let response = self.node.call(req).await;
-        settle(&self.node.shared, response, locals.as_ref()).await
+        // In a block, so that the response is not kept in this future's
+        // state across the rare await below (every middleware's future
+        // holds this one).
+        let unsettled = {
+            let response = self.node.call(req).await;
+            if !needs_settling(&response, locals.as_ref()) {
+                return response;
+            }
+            response
+        };
+        Box::pin(settle(&self.node.shared, unsettled, locals)).await
     }
 }
 
@@ -125,23 +134,29 @@ impl fmt::Debug for Next {
     }
 }
 
+/// Whether [`settle`] has anything to do: the request has a lifecycle (a
+/// middleware or the handler scheduled work) or the response carries an
+/// error not yet offered to the exception handlers. Most responses need
+/// neither, and skip the call.
+#[inline]
+pub(crate) fn needs_settling(response: &Response, locals: Option<&Locals>) -> bool {
+    locals.is_some_and(|locals| locals.lifecycle().is_some()) || Shared::is_unresolved(response)
+}
+
 /// What the caller of a node does with its response: marks the background
 /// work of the request's lifecycle, if a middleware made one, and offers a
 /// fresh error to the exception handlers.
-#[inline]
 pub(crate) async fn settle(
     shared: &Shared,
     mut response: Response,
-    locals: Option<&Locals>,
+    locals: Option<Locals>,
 ) -> Response {
-    if let Some(locals) = locals {
-        if let Some(lifecycle) = locals.lifecycle() {
-            lifecycle.mark_pending(&mut response);
-        }
+    if let Some(lifecycle) = locals.as_ref().and_then(Locals::lifecycle) {
+        lifecycle.mark_pending(&mut response);
     }
     if Shared::is_unresolved(&response) {
         shared
-            .resolve(&mut response, locals.and_then(Locals::head))
+            .resolve(&mut response, locals.as_ref().and_then(Locals::head))
             .await;
     }
     response

@@ -118,6 +118,11 @@ impl RequestContext {
             .get_or_init(|| Arc::new(Lifecycle::new(self.shared.clone())))
     }
 
+    /// Whether the request's lifecycle has been created.
+    pub(crate) fn has_lifecycle(&self) -> bool {
+        self.lifecycle.get().is_some()
+    }
+
     pub(crate) fn take_lifecycle(&mut self) -> Option<Arc<Lifecycle>> {
         self.lifecycle.take()
     }
