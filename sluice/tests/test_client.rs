@@ -3,6 +3,8 @@
 //! to check the response; it follows redirects, decodes compressed bodies
 //! and reports a body that broke off, when the test asks.
 
+mod support;
+
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -91,14 +93,7 @@ async fn opting_out_returns_the_500_the_client_gets() {
 
 #[tokio::test]
 async fn client_errors_and_handled_errors_do_not_fail_the_test() {
-    #[derive(Debug)]
-    struct Teapot;
-    impl std::fmt::Display for Teapot {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("teapot")
-        }
-    }
-    impl std::error::Error for Teapot {}
+    support::errors::error_type!(Teapot: "teapot");
     let app = App::new()
         .get(
             "/item/{id}",
@@ -127,14 +122,7 @@ async fn an_error_handler_mapping_handles_the_error() {
     let client = TestClient::new(app).raise_server_exceptions(false);
     assert_eq!(client.get("/").await.status(), 500);
 
-    #[derive(Debug)]
-    struct Gone;
-    impl std::fmt::Display for Gone {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("gone")
-        }
-    }
-    impl std::error::Error for Gone {}
+    support::errors::error_type!(Gone: "gone");
     let app = App::new()
         .get("/", || async { Err::<(), _>(sluice::Error::new(Gone)) })
         .add_middleware(ErrorHandler::new().map(|_: &Gone| StatusCode::SERVICE_UNAVAILABLE));
@@ -636,16 +624,7 @@ async fn a_coding_the_client_cannot_undo_fails_the_test() {
 
 // ------------------------------------------------------- bodies that fail
 
-#[derive(Debug)]
-struct FeedGone;
-
-impl std::fmt::Display for FeedGone {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the feed went away")
-    }
-}
-
-impl std::error::Error for FeedGone {}
+support::errors::error_type!(FeedGone: "the feed went away");
 
 /// Two lines, then the stream fails.
 async fn failing_feed() -> Body {
