@@ -729,3 +729,288 @@ async fn a_body_that_failed_is_not_decompressed() {
     assert_eq!(res.text(), "line 1\nline 2\n");
     assert!(res.body_error().is_some());
 }
+
+// ------------------------------------------------------------------- cookies
+
+/// Sets the cookie given as `?set=` (`set-cookie` as is) and shows the
+/// `cookie` header it was sent with.
+async fn cookie_echo(req: Request) -> Response {
+    let sent = req.header("cookie").unwrap_or("").to_owned();
+    let set: Vec<String> = req
+        .uri()
+        .query()
+        .map(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .filter(|(k, _)| k == "set")
+                .map(|(_, v)| v.into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut response = sent.into_response();
+    for value in set {
+        response.headers_mut().append(
+            "set-cookie",
+            sluice::HeaderValue::from_str(&value).expect("a header value"),
+        );
+    }
+    response
+}
+
+fn cookie_app() -> App {
+    App::new()
+        .route("/", every_method(cookie_echo))
+        .route("/admin", every_method(cookie_echo))
+        .route("/admin/users", every_method(cookie_echo))
+        .route("/public", every_method(cookie_echo))
+        .route("/redirect/{status}", every_method(redirect_to))
+}
+
+/// `?set=<value>`, percent-encoded.
+fn setting(path: &str, cookie: &str) -> String {
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("set", cookie)
+        .finish();
+    format!("{path}?{query}")
+}
+
+#[tokio::test]
+async fn cookies_a_response_set_are_sent_with_later_requests() {
+    let client = TestClient::new(cookie_app());
+    assert_eq!(client.get("/").await.text(), "");
+    client
+        .post(&setting("/", "user=alice; Path=/; HttpOnly"))
+        .await;
+    client.post(&setting("/", "theme=dark")).await;
+    let sent = client.get("/").await.text();
+    let mut pairs: Vec<&str> = sent.split("; ").collect();
+    pairs.sort_unstable();
+    assert_eq!(pairs, ["theme=dark", "user=alice"]);
+    assert_eq!(client.cookie("user").as_deref(), Some("alice"));
+    assert_eq!(client.cookie("nope"), None);
+    // A clone shares the jar.
+    assert_eq!(client.clone().cookie("theme").as_deref(), Some("dark"));
+}
+
+#[tokio::test]
+async fn a_cookie_replaced_or_expired_by_the_server_changes_what_is_sent() {
+    let client = TestClient::new(cookie_app());
+    client.get(&setting("/", "user=alice")).await;
+    client.get(&setting("/", "user=bob")).await;
+    assert_eq!(client.get("/").await.text(), "user=bob");
+    // Starlette's delete_cookie: an empty value that expires now.
+    client
+        .get(&setting(
+            "/",
+            "user=\"\"; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/",
+        ))
+        .await;
+    assert_eq!(client.get("/").await.text(), "");
+    assert_eq!(client.cookie("user"), None);
+}
+
+#[tokio::test]
+async fn a_cookie_is_sent_only_to_its_host_and_path() {
+    let client = TestClient::new(cookie_app());
+    client.get(&setting("/admin", "admin=1; Path=/admin")).await;
+    assert_eq!(client.get("/admin").await.text(), "admin=1");
+    assert_eq!(client.get("/admin/users").await.text(), "admin=1");
+    assert_eq!(client.get("/public").await.text(), "");
+    assert_eq!(client.get("/").await.text(), "");
+    // Set by testserver, not sent to another host.
+    let other = client.get("/admin").header("host", "other.test").await;
+    assert_eq!(other.text(), "");
+}
+
+#[tokio::test]
+async fn a_secure_cookie_is_sent_only_over_https() {
+    let client = TestClient::new(cookie_app());
+    let secure = client.clone().base_url("https://testserver");
+    secure.get(&setting("/", "token=t; Secure; Path=/")).await;
+    assert_eq!(secure.get("/").await.text(), "token=t");
+    assert_eq!(client.get("/").await.text(), "");
+}
+
+#[tokio::test]
+async fn a_request_that_sets_its_own_cookie_header_sends_only_that() {
+    let client = TestClient::new(cookie_app());
+    client.get(&setting("/", "user=alice")).await;
+    let res = client.get("/").header("cookie", "user=mallory").await;
+    assert_eq!(res.text(), "user=mallory");
+    // And the jar is unchanged by it.
+    assert_eq!(client.get("/").await.text(), "user=alice");
+}
+
+#[tokio::test]
+async fn a_cookie_set_by_a_redirect_is_sent_to_where_it_points() {
+    // A login form: POST, then 303 to the page, with the session cookie.
+    async fn login() -> Response {
+        let mut res = Redirect::see_other("/").into_response();
+        res.headers_mut().insert(
+            "set-cookie",
+            sluice::HeaderValue::from_static("session=s1; Path=/"),
+        );
+        res
+    }
+    let client = TestClient::new(cookie_app().post("/login", login)).follow_redirects(true);
+    let res = client.post("/login").await;
+    assert_eq!(res.history()[0].status(), 303);
+    assert_eq!(res.text(), "session=s1");
+}
+
+#[tokio::test]
+async fn on_a_redirect_the_jar_decides_the_cookie_header_again() {
+    // httpx drops the request's own `cookie` header on a redirect.
+    let client = TestClient::new(cookie_app()).follow_redirects(true);
+    client.get(&setting("/", "user=alice")).await;
+    let res = client
+        .get("/redirect/307?to=/")
+        .header("cookie", "user=mallory")
+        .await;
+    assert_eq!(res.text(), "user=alice");
+}
+
+#[tokio::test]
+async fn keep_cookies_false_sends_only_what_the_request_sets() {
+    let client = TestClient::new(cookie_app()).keep_cookies(false);
+    client.get(&setting("/", "user=alice")).await;
+    assert_eq!(client.get("/").await.text(), "");
+    assert_eq!(client.cookie("user"), None);
+    let res = client.get("/").header("cookie", "a=1").await;
+    assert_eq!(res.text(), "a=1");
+    // Without a jar a redirect sends the request's header on.
+    let res = client
+        .get("/redirect/307?to=/")
+        .header("cookie", "a=1")
+        .follow_redirects(true)
+        .await;
+    assert_eq!(res.text(), "a=1");
+}
+
+#[tokio::test]
+async fn set_cookie_and_clear_cookies_change_what_is_sent() {
+    let client = TestClient::new(cookie_app());
+    client.set_cookie("session", "abc");
+    assert_eq!(client.get("/admin/users").await.text(), "session=abc");
+    client.clear_cookies();
+    assert_eq!(client.get("/").await.text(), "");
+}
+
+#[tokio::test]
+#[should_panic(expected = "is not a cookie value")]
+async fn set_cookie_with_a_value_that_cannot_be_sent_fails_the_test() {
+    TestClient::new(cookie_app()).set_cookie("session", "a; admin=1");
+}
+
+#[tokio::test]
+async fn a_session_lives_across_requests_as_in_a_browser() {
+    use sluice::middleware::{Session, Sessions};
+    async fn visit(session: Session) -> sluice::Result<String> {
+        let visits = session.get::<u32>("visits").unwrap_or(0) + 1;
+        session.insert("visits", visits)?;
+        Ok(format!("visit {visits}"))
+    }
+    let app = App::new()
+        .get("/", visit)
+        .add_middleware(Sessions::new("a secret of at least thirty-two bytes!"));
+    let client = TestClient::new(app);
+    assert_eq!(client.get("/").await.text(), "visit 1");
+    assert_eq!(client.get("/").await.text(), "visit 2");
+    client.clear_cookies();
+    assert_eq!(client.get("/").await.text(), "visit 1");
+}
+
+// --------------------------------------------- base URL, headers, lifespan
+
+async fn target(req: Request) -> Json<Value> {
+    Json(json!({
+        "target": req.uri().to_string(),
+        "host": req.header("host"),
+        "scheme": req.scheme(),
+        "user-agent": req.header("user-agent"),
+        "x-token": req.header("x-token"),
+    }))
+}
+
+fn target_app() -> App {
+    App::new()
+        .get("/", target)
+        .get("/items", target)
+        .get("/api/", target)
+        .get("/api/items", target)
+}
+
+#[tokio::test]
+async fn a_base_url_path_goes_before_every_request_path() {
+    let client = TestClient::new(target_app()).base_url("https://example.com:8443/api");
+    let res = client.get("/items?page=2").await;
+    let body: Value = res.json();
+    assert_eq!(body["target"], "/api/items?page=2");
+    assert_eq!(body["host"], "example.com:8443");
+    assert_eq!(body["scheme"], "https");
+    assert_eq!(res.url(), "https://example.com:8443/api/items?page=2");
+    // As httpx: a trailing `/` on the base, none on the path, both alike.
+    let client = TestClient::new(target_app()).base_url("http://testserver/api/");
+    assert_eq!(
+        client.get("items").await.json::<Value>()["target"],
+        "/api/items"
+    );
+    assert_eq!(client.get("").await.json::<Value>()["target"], "/api/");
+}
+
+#[tokio::test]
+async fn a_base_url_default_port_is_no_part_of_the_host() {
+    let client = TestClient::new(target_app()).base_url("https://example.com:443/");
+    let body: Value = client.get("/items").await.json();
+    assert_eq!(body["host"], "example.com");
+    assert_eq!(body["target"], "/items");
+}
+
+#[tokio::test]
+#[should_panic(expected = "base_url needs an http or https URL with a host")]
+async fn a_base_url_without_a_host_fails_the_test() {
+    let _ = TestClient::new(target_app()).base_url("testserver/api");
+}
+
+#[tokio::test]
+async fn requests_say_user_agent_testclient_as_starlettes() {
+    let client = TestClient::new(target_app());
+    assert_eq!(
+        client.get("/").await.json::<Value>()["user-agent"],
+        "testclient"
+    );
+    let res = client.get("/").header("user-agent", "curl/8").await;
+    assert_eq!(res.json::<Value>()["user-agent"], "curl/8");
+    let client = client.without_header("user-agent");
+    assert_eq!(
+        client.get("/").await.json::<Value>()["user-agent"],
+        Value::Null
+    );
+}
+
+#[tokio::test]
+async fn client_headers_go_with_every_request_that_sets_none_of_its_own() {
+    let client = TestClient::new(target_app()).header("x-token", "secret");
+    assert_eq!(client.get("/").await.json::<Value>()["x-token"], "secret");
+    let res = client.get("/").header("x-token", "mine").await;
+    assert_eq!(res.json::<Value>()["x-token"], "mine");
+    // A client `host` is the default host, as httpx's.
+    let client = client.header("host", "api.test");
+    let res = client.get("/").await;
+    assert_eq!(res.json::<Value>()["host"], "api.test");
+    assert_eq!(res.url(), "http://api.test/");
+}
+
+#[tokio::test]
+async fn shutdown_runs_the_apps_shutdown_hooks_once() {
+    let log = support::Log::default();
+    let hook = log.clone();
+    let app = App::new()
+        .get("/", || async { "ok" })
+        .on_shutdown(move || async move { hook.push("shutdown") });
+    let client = TestClient::new(app);
+    assert_eq!(client.get("/").await.text(), "ok");
+    assert!(log.events().is_empty());
+    client.shutdown().await;
+    client.shutdown().await;
+    assert_eq!(log.take(), ["shutdown"]);
+}

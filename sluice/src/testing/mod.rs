@@ -28,9 +28,12 @@
 //! or what a client received before the body broke off, turns this off
 //! with [`TestClient::raise_server_exceptions`].
 //!
-//! Requests carry `host: testserver` unless they set a host, and come from
-//! `127.0.0.1:50000` over `http` (see [`TestClient::base_url`] and
-//! [`TestClient::client_addr`]). The response is what the server would
+//! Requests carry `host: testserver` and `user-agent: testclient` unless
+//! they set their own, and come from `127.0.0.1:50000` over `http` (see
+//! [`TestClient::base_url`], [`TestClient::header`] and
+//! [`TestClient::client_addr`]). As with Starlette's, the client keeps the
+//! cookies responses set and sends them with later requests
+//! ([`TestClient::keep_cookies`]). The response is what the server would
 //! send: for HEAD no body, and a `content-length` when the body's size is
 //! known.
 //!
@@ -48,6 +51,7 @@
 //! with nothing to turn off; a test ported from Starlette that relies on
 //! its defaults turns them on once, on the client.
 
+mod cookies;
 mod decode;
 mod redirect;
 
@@ -60,7 +64,8 @@ use std::pin::Pin;
 use bytes::Bytes;
 use futures_util::FutureExt as _;
 use http::header::{
-    HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING,
+    HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST,
+    TRANSFER_ENCODING, USER_AGENT,
 };
 use http::{Extensions, Method, StatusCode, Uri, Version};
 use http_body::Body as _;
@@ -72,6 +77,7 @@ use crate::app::{App, AppService};
 use crate::body::Body;
 use crate::error::{ConfigError, Error, Panic};
 use crate::request::ConnectionInfo;
+use cookies::Jar;
 use decode::decode;
 use redirect::{redirect, split_port, too_many_redirects, Hop, Url};
 
@@ -85,7 +91,13 @@ pub struct TestClient {
     app: AppService,
     scheme: String,
     host: String,
+    /// The path of the base URL, without its last `/`; empty for none.
+    prefix: String,
     conn: ConnectionInfo,
+    /// Sent with every request that does not set them itself.
+    headers: HeaderMap,
+    /// `None` when the client keeps no cookies.
+    jar: Option<Jar>,
     raise_server_exceptions: bool,
     follow_redirects: bool,
     max_redirects: usize,
@@ -97,7 +109,10 @@ impl fmt::Debug for TestClient {
         f.debug_struct("TestClient")
             .field("scheme", &self.scheme)
             .field("host", &self.host)
+            .field("prefix", &self.prefix)
             .field("conn", &self.conn)
+            .field("headers", &self.headers)
+            .field("keep_cookies", &self.jar.is_some())
             .field("raise_server_exceptions", &self.raise_server_exceptions)
             .field("follow_redirects", &self.follow_redirects)
             .field("max_redirects", &self.max_redirects)
@@ -142,6 +157,9 @@ impl TestClient {
             app,
             scheme: "http".to_owned(),
             host: "testserver".to_owned(),
+            prefix: String::new(),
+            headers: HeaderMap::from_iter([(USER_AGENT, HeaderValue::from_static("testclient"))]),
+            jar: Some(Jar::default()),
             conn: ConnectionInfo {
                 remote_addr: Some(SocketAddr::from(([127, 0, 0, 1], 50000))),
                 local_addr: Some(SocketAddr::from(([127, 0, 0, 1], 80))),
@@ -150,23 +168,229 @@ impl TestClient {
         }
     }
 
-    /// Sends requests as if to `url` (`"https://example.com:8443"`): the
-    /// scheme decides whether the connection counts as secure, the rest is
-    /// the default `host` header.
+    /// Sends requests as if to `url` (`http://testserver` by default), as
+    /// httpx's `base_url`: the scheme decides whether the connection counts
+    /// as secure, the host and port are the default `host` header, and a
+    /// path goes before the path of every request.
+    ///
+    /// ```
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Request};
+    ///
+    /// async fn whoami(req: Request) -> String {
+    ///     format!("{} {} {}", req.scheme(), req.header("host").unwrap_or("-"), req.uri())
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let client = TestClient::new(App::new().get("/api/items", whoami))
+    ///     .base_url("https://example.com:8443/api/");
+    /// let response = client.get("/items?page=2").await;
+    /// assert_eq!(response.text(), "https example.com:8443 /api/items?page=2");
+    /// assert_eq!(response.url(), "https://example.com:8443/api/items?page=2");
+    /// # }
+    /// ```
+    ///
+    /// A request for an absolute URL (`client.get("https://other.test/x")`)
+    /// goes there instead, with that URL's host.
     ///
     /// # Panics
     ///
-    /// When `url` has no scheme or host.
+    /// When `url` is not an `http` or `https` URL with a host.
     #[must_use]
     #[track_caller]
     pub fn base_url(mut self, url: &str) -> Self {
-        let (scheme, host) = url
-            .split_once("://")
-            .unwrap_or_else(|| panic!("base_url needs a scheme and a host: {url:?}"));
-        self.scheme = scheme.to_owned();
-        self.host = host.trim_end_matches('/').to_owned();
-        self.conn = connection_to(self.conn, scheme, &self.host);
+        let parsed = match url::Url::parse(url) {
+            Ok(parsed) if parsed.has_host() && matches!(parsed.scheme(), "http" | "https") => {
+                parsed
+            }
+            _ => panic!(
+                "base_url needs an http or https URL with a host, \
+                 like \"https://example.com\": {url:?}"
+            ),
+        };
+        let host = parsed.host_str().unwrap_or_default();
+        self.host = match parsed.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        self.scheme = parsed.scheme().to_owned();
+        self.prefix = parsed.path().trim_end_matches('/').to_owned();
+        self.conn = connection_to(self.conn, &self.scheme, &self.host);
         self
+    }
+
+    /// Sends a header with every request that does not set one of that
+    /// name itself, as httpx's client `headers`; a second call with the
+    /// same name replaces the value.
+    ///
+    /// As Starlette's `TestClient`, the client sends `user-agent:
+    /// testclient` unless told otherwise.
+    ///
+    /// ```
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Request};
+    ///
+    /// async fn token(req: Request) -> String {
+    ///     format!("{} {}", req.header("x-token").unwrap_or("-"), req.header("user-agent").unwrap_or("-"))
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let client = TestClient::new(App::new().get("/", token)).header("x-token", "secret");
+    /// assert_eq!(client.get("/").await.text(), "secret testclient");
+    /// let response = client.get("/").header("x-token", "other").await;
+    /// assert_eq!(response.text(), "other testclient");
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the name or value is invalid.
+    #[must_use]
+    #[track_caller]
+    pub fn header<K, V>(mut self, name: K, value: V) -> Self
+    where
+        K: TryInto<HeaderName>,
+        K::Error: fmt::Debug,
+        V: TryInto<HeaderValue>,
+        V::Error: fmt::Debug,
+    {
+        let name = name.try_into().expect("a valid header name");
+        let value = value.try_into().expect("a valid header value");
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Sends no header called `name` unless a request sets it (e.g.
+    /// `user-agent`, which the client sends by default).
+    #[must_use]
+    pub fn without_header(mut self, name: impl AsRef<str>) -> Self {
+        self.headers.remove(name.as_ref());
+        self
+    }
+
+    /// Whether the client keeps the cookies responses set and sends them
+    /// with later requests (`true` by default, as Starlette's `TestClient`
+    /// and httpx's client). A clone of the client shares its cookies.
+    ///
+    /// Cookies are kept and sent by the rules browsers follow (RFC 6265):
+    /// by host and path, until they expire (`Max-Age`, `Expires`), and
+    /// those marked `Secure` only over `https` (or to `localhost`). A
+    /// request that sets its own `cookie` header is sent with that one
+    /// alone; on a redirect the jar decides again, as in httpx. With
+    /// `false`, a request carries the cookies it sets and no others.
+    ///
+    /// ```
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, IntoResponse, Request};
+    ///
+    /// async fn login() -> impl IntoResponse {
+    ///     ([("set-cookie", "user=alice; Path=/; HttpOnly")], "welcome")
+    /// }
+    /// async fn me(req: Request) -> String {
+    ///     req.header("cookie").unwrap_or("nobody").to_owned()
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new().post("/login", login).get("/me", me);
+    /// let client = TestClient::new(app);
+    /// client.post("/login").await;
+    /// assert_eq!(client.get("/me").await.text(), "user=alice");
+    /// assert_eq!(client.cookie("user").as_deref(), Some("alice"));
+    ///
+    /// client.clear_cookies();
+    /// assert_eq!(client.get("/me").await.text(), "nobody");
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn keep_cookies(mut self, keep: bool) -> Self {
+        self.jar = match (keep, self.jar) {
+            (true, Some(jar)) => Some(jar),
+            (true, None) => Some(Jar::default()),
+            (false, _) => None,
+        };
+        self
+    }
+
+    /// The value of the cookie called `name` that the client keeps, as
+    /// httpx's `client.cookies.get(name)`; `None` when it has none, or
+    /// keeps no cookies.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.jar.as_ref().and_then(|jar| jar.get(name))
+    }
+
+    /// Puts a cookie in the client's jar, as if the base URL's host had set
+    /// it with `Path=/` (httpx's `client.cookies.set(name, value)`): it is
+    /// sent with every request to that host that does not set its own
+    /// `cookie` header.
+    ///
+    /// ```
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Request};
+    ///
+    /// async fn me(req: Request) -> String {
+    ///     req.header("cookie").unwrap_or("nobody").to_owned()
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let client = TestClient::new(App::new().get("/me", me));
+    /// client.set_cookie("session", "abc");
+    /// client.set_cookie("theme", "dark");
+    /// assert_eq!(client.get("/me").await.text(), "session=abc; theme=dark");
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the client keeps no cookies ([`TestClient::keep_cookies`]), or
+    /// `name` or `value` cannot be sent in a `cookie` header.
+    #[track_caller]
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        let Some(jar) = &self.jar else {
+            panic!(
+                "set_cookie on a client that keeps no cookies (TestClient::keep_cookies(false))"
+            );
+        };
+        let url = match url::Url::parse(&format!("{}://{}/", self.scheme, self.host)) {
+            Ok(url) => url,
+            Err(e) => panic!("the client's base URL is not a URL: {e}"),
+        };
+        if let Err(e) = jar.set(name, value, &url) {
+            panic!("cannot set the cookie {name}: {e}");
+        }
+    }
+
+    /// Forgets every cookie the client keeps.
+    pub fn clear_cookies(&self) {
+        if let Some(jar) = &self.jar {
+            jar.clear();
+        }
+    }
+
+    /// Runs the app's [`App::on_shutdown`] hooks, as leaving Starlette's
+    /// `with TestClient(app):` block runs its lifespan's shutdown; a second
+    /// call runs none.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use sluice::testing::TestClient;
+    /// use sluice::App;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let closed = Arc::new(AtomicBool::new(false));
+    /// let done = closed.clone();
+    /// let app = App::new()
+    ///     .get("/", || async { "ok" })
+    ///     .on_shutdown(move || async move { done.store(true, Ordering::SeqCst) });
+    /// let client = TestClient::new(app);
+    /// assert_eq!(client.get("/").await.text(), "ok");
+    /// assert!(!closed.load(Ordering::SeqCst));
+    /// client.shutdown().await;
+    /// assert!(closed.load(Ordering::SeqCst));
+    /// # }
+    /// ```
+    pub async fn shutdown(&self) {
+        self.app.shutdown().await;
     }
 
     /// Whether a request during which the app failed panics with the
@@ -228,11 +452,12 @@ impl TestClient {
     ///   alone: that response is the one returned, and the test can check
     ///   where it points. (httpx sends such a request to the test app as
     ///   well, where it usually meets a 404.)
-    /// - Other headers are sent again, as they were. When the origin
-    ///   changes, `host` becomes the new one and `authorization` is dropped,
-    ///   unless the change is from `http` to `https` on the default ports,
-    ///   as httpx does. The client keeps no cookies: a `set-cookie` on a
-    ///   redirect is not sent on.
+    /// - Other headers are sent again, as they were, but for `cookie`:
+    ///   the client's jar ([`TestClient::keep_cookies`]) decides it anew
+    ///   for each request, so a `set-cookie` on a redirect is sent on, as
+    ///   in httpx. When the origin changes, `host` becomes the new one and
+    ///   `authorization` is dropped, unless the change is from `http` to
+    ///   `https` on the default ports, as httpx does.
     ///
     /// The response returned is the last one;
     /// [`TestResponse::history`] holds the redirects on the way, oldest
@@ -602,6 +827,19 @@ impl RequestBuilder {
             Ok(body) => body,
             Err(e) => panic!("the request body could not be serialised: {e}"),
         };
+        let mut headers = headers;
+        for name in client.headers.keys() {
+            if !headers.contains_key(name) {
+                for value in client.headers.get_all(name) {
+                    headers.append(name.clone(), value.clone());
+                }
+            }
+        }
+        let path = if client.prefix.is_empty() || path.contains("://") {
+            path
+        } else {
+            format!("{}/{}", client.prefix, path.trim_start_matches('/'))
+        };
         let uri: Uri = match path.parse() {
             Ok(uri) => uri,
             Err(e) => panic!("invalid request path {path:?}: {e}"),
@@ -643,6 +881,10 @@ impl RequestBuilder {
                 );
             }
             hop = next;
+            if client.jar.is_some() {
+                // The jar decides which cookies go on, as in httpx.
+                hop.headers.remove(COOKIE);
+            }
         }
     }
 }
@@ -681,6 +923,17 @@ impl TestClient {
                 }
             }
         }
+        let jar_url = match &self.jar {
+            Some(_) => url::Url::parse(&url.to_string()).ok(),
+            None => None,
+        };
+        if let (Some(jar), Some(jar_url)) = (&self.jar, &jar_url) {
+            if !headers.contains_key(COOKIE) {
+                if let Some(cookie) = jar.header_for(jar_url) {
+                    headers.insert(COOKIE, cookie);
+                }
+            }
+        }
         let mut request = http::Request::new(body);
         *request.method_mut() = method.clone();
         *request.uri_mut() = uri;
@@ -690,6 +943,9 @@ impl TestClient {
         let request = app.request_from_body(request, conn);
         let response = app.handle(request).await;
         let (mut parts, body) = response.into_parts();
+        if let (Some(jar), Some(jar_url)) = (&self.jar, &jar_url) {
+            jar.store(&parts.headers, jar_url);
+        }
         let known_len = body.size_hint().exact();
         let (bytes, body_error) = read_body(body).await;
         // The body is gone: background tasks and cleanups start now. Wait
@@ -874,9 +1130,9 @@ impl TestResponse {
     /// default), as with Starlette's, the failure fails the test.
     ///
     /// ```
+    /// use futures::stream;
     /// use sluice::testing::TestClient;
     /// use sluice::{App, Body};
-    /// use futures_util::stream;
     ///
     /// async fn feed() -> Body {
     ///     Body::from_stream(stream::iter([
