@@ -1014,3 +1014,15 @@ async fn shutdown_runs_the_apps_shutdown_hooks_once() {
     client.shutdown().await;
     assert_eq!(log.take(), ["shutdown"]);
 }
+
+#[tokio::test]
+async fn cookies_go_longer_path_first_then_oldest_first() {
+    let client = TestClient::new(cookie_app());
+    for cookie in ["b=1", "a=2", "c=3; Path=/admin", "z=4"] {
+        client.get(&setting("/admin", cookie)).await;
+    }
+    // Replacing a cookie keeps its place.
+    client.get(&setting("/admin", "b=5")).await;
+    let sent = client.get("/admin/users").await.text();
+    assert_eq!(sent, "c=3; b=5; a=2; z=4");
+}

@@ -21,11 +21,15 @@ impl Jar {
     }
 
     /// The `cookie` header a request to `url` carries; `None` when no
-    /// cookie in the jar is for it.
+    /// cookie in the jar is for it. Cookies with longer paths come first,
+    /// then the older first (RFC 6265 §5.4, as Python's cookie jar).
     pub(super) fn header_for(&self, url: &url::Url) -> Option<HeaderValue> {
         let jar = self.lock();
+        let mut cookies = jar.matches(url);
+        // The jar keeps the order cookies were set in (`preserve_order`).
+        cookies.sort_by_key(|cookie| std::cmp::Reverse(cookie.path.len()));
         let mut header = String::new();
-        for (name, value) in jar.get_request_values(url) {
+        for (name, value) in cookies.iter().map(|cookie| cookie.name_value()) {
             if !header.is_empty() {
                 header.push_str("; ");
             }
