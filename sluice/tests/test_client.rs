@@ -1026,3 +1026,13 @@ async fn cookies_go_longer_path_first_then_oldest_first() {
     let sent = client.get("/admin/users").await.text();
     assert_eq!(sent, "c=3; b=5; a=2; z=4");
 }
+
+#[tokio::test]
+async fn an_absolute_form_target_carries_its_own_host_and_no_base_path() {
+    let client = TestClient::new(target_app()).base_url("http://testserver/api");
+    let res = client.get("http://other.test:8080/items").await;
+    let body: Value = res.json();
+    assert_eq!(body["target"], "http://other.test:8080/items");
+    assert_eq!(body["host"], "other.test:8080");
+    assert_eq!(res.url(), "http://other.test:8080/items");
+}

@@ -190,8 +190,9 @@ impl TestClient {
     /// # }
     /// ```
     ///
-    /// A request for an absolute URL (`client.get("https://other.test/x")`)
-    /// goes there instead, with that URL's host.
+    /// A request for an absolute URL (`client.get("http://other.test/x")`)
+    /// is sent in absolute form, as to a proxy: that target as it is,
+    /// without the base path, and by default that URL's `host`.
     ///
     /// # Panics
     ///
@@ -911,8 +912,10 @@ impl TestClient {
             no_host,
             conn,
         } = hop;
+        // The URL's authority: the base URL's, or an absolute-form
+        // target's, as a client must send (RFC 9112 §3.2.2).
         if !no_host && !headers.contains_key(HOST) {
-            if let Ok(host) = HeaderValue::from_str(&self.host) {
+            if let Ok(host) = HeaderValue::from_str(url.authority()) {
                 headers.insert(HOST, host);
             }
         }

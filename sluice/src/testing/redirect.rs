@@ -82,6 +82,12 @@ impl Url {
         }
     }
 
+    /// The authority (`host[:port]`); empty for a request sent without
+    /// a host.
+    pub(super) fn authority(&self) -> &str {
+        &self.authority
+    }
+
     fn host(&self) -> &str {
         split_port(&self.authority).0
     }
