@@ -108,77 +108,27 @@ impl Url {
             && self.port() == other.port()
     }
 
-    /// Resolves a `location` against this URL (RFC 3986 §5.2.2, for the
-    /// references HTTP uses); `None` when it is not a URL.
+    /// Resolves a `location` against this URL, as the `url` crate (and a
+    /// browser) resolves a reference (RFC 3986 §5.2; WHATWG URL); `None`
+    /// when it is not a URL. A URL with no host (`mailto:`) comes back
+    /// with an empty authority.
     fn join(&self, location: &str) -> Option<Url> {
-        let location = location.split('#').next().unwrap_or_default();
-        if let Some(colon) = location.find(':') {
-            let scheme = &location[..colon];
-            let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-            if is_scheme {
-                let rest = &location[colon + 1..];
-                return match rest.strip_prefix("//") {
-                    Some(_) => Url::absolute(scheme, rest),
-                    // `http:/path` (no host): httpx takes the request's.
-                    None => Some(Url {
-                        scheme: scheme.to_ascii_lowercase(),
-                        authority: self.authority.clone(),
-                        path_and_query: self.resolve_path(rest),
-                    }),
-                };
-            }
-        }
-        if location.starts_with("//") {
-            return Url::absolute(&self.scheme, location);
-        }
-        Some(Url {
-            scheme: self.scheme.clone(),
-            authority: self.authority.clone(),
-            path_and_query: self.resolve_path(location),
-        })
-    }
-
-    /// `//authority/path?query` under `scheme`.
-    fn absolute(scheme: &str, rest: &str) -> Option<Url> {
-        let uri: Uri = format!("{scheme}:{rest}").parse().ok()?;
-        let authority = uri.authority()?.as_str().to_owned();
-        let path_and_query = uri
-            .path_and_query()
-            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-        Some(Url {
-            scheme: scheme.to_ascii_lowercase(),
-            authority,
-            path_and_query: if path_and_query.is_empty() {
-                "/".to_owned()
-            } else {
-                path_and_query
-            },
-        })
-    }
-
-    /// The path and query a relative reference (a path, `?query`, or
-    /// nothing) points to from this URL.
-    fn resolve_path(&self, reference: &str) -> String {
-        let (base_path, base_query) = split_query(&self.path_and_query);
-        let (path, query) = split_query(reference);
-        let (path, query) = if path.is_empty() {
-            (base_path.to_owned(), query.or(base_query))
-        } else if path.starts_with('/') {
-            (remove_dot_segments(path), query)
-        } else {
-            let dir = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
-            (
-                remove_dot_segments(&format!("/{}{path}", dir.trim_start_matches('/'))),
-                query,
-            )
+        let base = url::Url::parse(&self.to_string()).ok()?;
+        let joined = base.join(location).ok()?;
+        let authority = match (joined.host_str(), joined.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => String::new(),
         };
-        match query {
-            Some(query) => format!("{path}?{query}"),
-            None => path,
-        }
+        let path_and_query = match joined.query() {
+            Some(query) => format!("{}?{query}", joined.path()),
+            None => joined.path().to_owned(),
+        };
+        Some(Url {
+            scheme: joined.scheme().to_owned(),
+            authority,
+            path_and_query,
+        })
     }
 }
 
@@ -204,37 +154,6 @@ pub(super) fn split_port(authority: &str) -> (&str, Option<&str>) {
         }
         _ => (authority, None),
     }
-}
-
-fn split_query(s: &str) -> (&str, Option<&str>) {
-    match s.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (s, None),
-    }
-}
-
-/// RFC 3986 §5.2.4 for a path that starts with `/`: `.` and `..` segments
-/// resolved, never above the root.
-fn remove_dot_segments(path: &str) -> String {
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
-    let mut out: Vec<&str> = Vec::with_capacity(segments.len());
-    for (i, segment) in segments.iter().enumerate() {
-        let last = i + 1 == segments.len();
-        match *segment {
-            "." => {}
-            ".." => {
-                out.pop();
-            }
-            other => {
-                out.push(other);
-                continue;
-            }
-        }
-        if last {
-            out.push("");
-        }
-    }
-    format!("/{}", out.join("/"))
 }
 
 /// The request that follows `response`, the answer to `prior`; `None` when
@@ -410,8 +329,17 @@ mod tests {
     #[test]
     fn user_info_is_part_of_no_host_name() {
         let url = |s: &str| base().join(s).expect("a URL");
-        assert_eq!(url("http://a@evil/").host(), "a@evil");
-        assert_eq!(url("http://user@a/").host(), "user@a");
+        // `a@evil` is the host `evil`, not `a`: not followed.
+        assert_eq!(url("http://a@evil/").host(), "evil");
+        assert_eq!(url("http://user@a/").host(), "a");
+    }
+
+    #[test]
+    fn a_location_without_a_host_is_no_http_url() {
+        let url = base().join("mailto:a@example.com").expect("a URL");
+        assert_eq!(url.scheme, "mailto");
+        assert_eq!(url.authority, "");
+        assert!(base().join("http://[::1").is_none());
     }
 
     #[test]
