@@ -1,6 +1,8 @@
 //! `middleware::Authentication`: bearer tokens and API keys checked by a
 //! user-supplied verifier.
 
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -15,16 +17,7 @@ struct User {
     name: String,
 }
 
-#[derive(Debug)]
-struct DatabaseDown;
-
-impl std::fmt::Display for DatabaseDown {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the user database is down")
-    }
-}
-
-impl std::error::Error for DatabaseDown {}
+support::errors::error_type!(DatabaseDown: "the user database is down");
 
 /// Knows two tokens; counts its calls.
 #[derive(Clone, Default)]

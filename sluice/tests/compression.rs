@@ -2,46 +2,18 @@
 //! client's weights, with the server preferring zstd, then br, then gzip.
 #![cfg(all(feature = "br", feature = "zstd"))]
 
+mod support;
+
 use std::convert::Infallible;
-use std::io::Read;
 
 use futures_util::stream;
 use sluice::http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use sluice::middleware::Compression;
 use sluice::testing::{TestClient, TestResponse};
 use sluice::{App, Body, Bytes};
+use support::bodies::{chunks, decode, four_mib};
 
 const LARGE: usize = 4000;
-
-/// Decodes a body by its `Content-Encoding`.
-fn decode(res: &TestResponse) -> Vec<u8> {
-    let data = &res.bytes()[..];
-    let mut out = Vec::new();
-    match res.header("content-encoding") {
-        None => out.extend_from_slice(data),
-        Some("gzip") => {
-            flate2::read::GzDecoder::new(data)
-                .read_to_end(&mut out)
-                .expect("valid gzip");
-        }
-        Some("br") => {
-            brotli::Decompressor::new(data, 4096)
-                .read_to_end(&mut out)
-                .expect("valid brotli");
-        }
-        Some("zstd") => {
-            out = zstd::decode_all(data).expect("valid zstd");
-        }
-        Some(other) => panic!("unexpected content-encoding {other}"),
-    }
-    out
-}
-
-fn chunks(size: usize, count: usize) -> Body {
-    Body::from_stream(stream::iter(
-        (0..count).map(move |_| Ok::<_, Infallible>(Bytes::from(vec![b'x'; size]))),
-    ))
-}
 
 fn app(compression: Compression) -> App {
     App::new()
@@ -288,20 +260,6 @@ async fn invalid_settings_are_reported_when_the_app_is_built() {
             .expect_err("an invalid setting");
         assert!(err.to_string().contains(needle), "{err}");
     }
-}
-
-/// Text of 4 MiB that does not compress to nothing.
-fn four_mib() -> Vec<u8> {
-    let mut data = Vec::with_capacity(4 << 20);
-    let mut i: u64 = 0;
-    while data.len() < 4 << 20 {
-        data.extend_from_slice(
-            format!("line {i}: {}\n", i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).as_bytes(),
-        );
-        i += 1;
-    }
-    data.truncate(4 << 20);
-    data
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 //! `TestClient`, plus what sluice does better (CORS headers on every
 //! response, configuration errors at build time).
 
+mod support;
+
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use sluice::middleware::Cors;
@@ -881,13 +883,7 @@ fn case_strategy() -> impl Strategy<Value = (Config, String)> {
 }
 
 proptest! {
-    // Integration tests have no lib.rs for proptest to persist failures
-    // next to; a failure prints its minimal input instead.
-    #![proptest_config(ProptestConfig {
-        cases: 256,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(support::cases(256))]
 
     #[test]
     fn cors_never_echoes_an_origin_it_was_not_configured_to_allow((config, origin) in case_strategy()) {
@@ -906,11 +902,7 @@ proptest! {
             || config.origins.contains(&origin)
             || config.regex.is_some_and(|i| (REGEXES[i].1)(&origin));
 
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        let (simple, pre) = runtime.block_on(async {
+        let (simple, pre) = support::runtime().block_on(async {
             let client = client(cors);
             let simple = client.get("/").header("origin", origin.as_str()).await;
             let pre = preflight(&client, "/", &origin, "GET").await;

@@ -1,22 +1,15 @@
 //! `middleware::ErrorHandler` (alias `CatchPanic`): the responses of panics
 //! and unhandled errors.
 
+mod support;
+
 use serde_json::{json, Value};
 use sluice::error::Panic;
 use sluice::middleware::{CatchPanic, ErrorHandler};
 use sluice::testing::TestClient;
 use sluice::{App, Error, HttpError, Json, Next, Path, Request, Response, ResponseExt, StatusCode};
 
-#[derive(Debug)]
-struct DatabaseDown;
-
-impl std::fmt::Display for DatabaseDown {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the database is down")
-    }
-}
-
-impl std::error::Error for DatabaseDown {}
+support::errors::error_type!(DatabaseDown: "the database is down");
 
 #[derive(Debug)]
 struct QueryFailed(DatabaseDown);

@@ -1,9 +1,10 @@
 //! `GZip`: Starlette 1.10's `GZipMiddleware` behaviour, and where sluice
 //! does better (RFC 9110 negotiation, `no-transform`, weak ETags).
 
+mod support;
+
 use std::convert::Infallible;
-use std::io::{Read, Write};
-use std::time::Duration;
+use std::io::Write;
 
 use futures_util::stream::{self, StreamExt};
 use http_body_util::BodyExt;
@@ -11,24 +12,10 @@ use sluice::http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use sluice::middleware::GZip;
 use sluice::testing::{TestClient, TestResponse};
 use sluice::{App, AppService, Body, Bytes, Response, StatusCode};
+use support::bodies::{chunks, four_mib, gunzip};
 use tower::ServiceExt;
 
 const LARGE: usize = 4000;
-
-fn gunzip(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(data)
-        .read_to_end(&mut out)
-        .expect("a valid gzip body");
-    out
-}
-
-/// A stream of `count` chunks of `size` bytes of `x`.
-fn chunks(size: usize, count: usize) -> Body {
-    Body::from_stream(stream::iter(
-        (0..count).map(move |_| Ok::<_, Infallible>(Bytes::from(vec![b'x'; size]))),
-    ))
-}
 
 /// The gzip scenario's routes (SCENARIOS.md).
 fn app(gzip: GZip) -> App {
@@ -447,9 +434,10 @@ async fn send(app: &AppService, path: &str, accept_encoding: &str) -> Response {
     app.clone().oneshot(req).await.expect("infallible")
 }
 
-/// The next data frame, or a panic if none comes within a second.
+/// The next data frame, or a panic if none comes: a stream that buffers
+/// would keep it back forever.
 async fn next_data(body: &mut Body) -> Bytes {
-    let frame = tokio::time::timeout(Duration::from_secs(1), body.frame())
+    let frame = tokio::time::timeout(support::wire::DEADLINE, body.frame())
         .await
         .expect("a frame arrives while the stream is still open")
         .expect("the body is not over")
@@ -502,20 +490,6 @@ async fn each_chunk_of_a_compressed_stream_is_flushed_at_once() {
         .expect("valid gzip");
     decoder.flush().expect("flushes");
     assert_eq!(decoder.get_ref(), b"step 1 of 3\n");
-}
-
-/// 4 MiB of text that does not compress to nothing.
-fn four_mib() -> Vec<u8> {
-    let mut data = Vec::with_capacity(4 << 20);
-    let mut i: u64 = 0;
-    while data.len() < 4 << 20 {
-        data.extend_from_slice(
-            format!("line {i}: {}\n", i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).as_bytes(),
-        );
-        i += 1;
-    }
-    data.truncate(4 << 20);
-    data
 }
 
 #[tokio::test]

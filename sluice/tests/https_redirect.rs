@@ -2,6 +2,8 @@
 //! exactly as sent, refusing duplicate `Host` headers, and deciding on the
 //! scheme `ProxyHeaders` reports from a trusted proxy.
 
+mod support;
+
 use std::sync::OnceLock;
 
 use percent_encoding::percent_decode_str;
@@ -348,16 +350,6 @@ async fn star_trusts_every_peer() {
 
 // ---------------------------------------------------------------- properties
 
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime")
-    })
-}
-
 fn shared_client() -> &'static TestClient {
     static CLIENT: OnceLock<TestClient> = OnceLock::new();
     CLIENT.get_or_init(client)
@@ -391,11 +383,7 @@ fn is_url_byte(b: u8) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 512,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(support::cases(512))]
 
     /// Whatever the path, query and `Host`, the redirect goes to https, to
     /// the host that was sent (when it is well-formed) or to the server's
@@ -411,7 +399,7 @@ proptest! {
             Some(q) => format!("{path}?{q}"),
             None => path.clone(),
         };
-        let res = runtime().block_on(async {
+        let res = support::runtime().block_on(async {
             shared_client().get(&target).raw_header("host", &host).await
         });
         prop_assert_eq!(res.status(), 307);

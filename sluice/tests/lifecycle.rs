@@ -1,6 +1,6 @@
 //! Dependencies with cleanup and background tasks, in FastAPI's order.
 
-use std::sync::{Arc, Mutex};
+mod support;
 
 use http::request::Parts;
 use serde_json::{json, Value};
@@ -9,18 +9,7 @@ use sluice::{
     App, BackgroundTasks, Dep, Dependency, Error, HttpError, Json, Next, Outcome, Request,
     RequestContext, Scope, State,
 };
-
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<String>>>);
-
-impl Log {
-    fn push(&self, event: impl Into<String>) {
-        self.0.lock().expect("not poisoned").push(event.into());
-    }
-    fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().expect("not poisoned"))
-    }
-}
+use support::Log;
 
 fn log_of(cx: &RequestContext) -> Log {
     cx.state::<Log>().expect("the app has a Log").clone()
@@ -325,7 +314,9 @@ async fn blocking_background_work_runs_on_the_blocking_pool() {
     assert_eq!(log.take(), ["mw:before", "mw:after", "blocking"]);
 }
 
-#[tokio::test]
+// Paused time: the timeout fires when the handler waits, however loaded
+// the machine is.
+#[tokio::test(start_paused = true)]
 async fn a_cancelled_handler_still_cleans_up_its_dependencies() {
     use std::time::Duration;
     async fn slow(_db: Dep<Db>, tasks: BackgroundTasks, State(log): State<Log>) -> &'static str {

@@ -2,11 +2,15 @@
 //! (visible after `next` returns), the app's state, the matched route, and
 //! the request's background tasks.
 
-use std::sync::{Arc, Mutex};
+mod support;
+
+use std::sync::Arc;
 
 use sluice::extract::Local;
 use sluice::testing::TestClient;
 use sluice::{App, BackgroundTasks, HeaderValue, Next, Request, Response, State};
+use support::Log;
+use tokio::sync::Notify;
 
 #[derive(Clone)]
 struct User(&'static str);
@@ -164,41 +168,35 @@ async fn app_state_is_not_request_state() {
     assert_eq!(res.header("x-seen"), Some("none"));
 }
 
-type Events = Arc<Mutex<Vec<String>>>;
-
-fn record(events: &Events, event: &str) {
-    events.lock().expect("not poisoned").push(event.to_owned());
-}
-
 #[tokio::test]
 async fn middleware_tasks_run_after_the_handlers_in_the_order_added() {
-    let events: Events = Arc::default();
-    let (for_mw, for_handler) = (events.clone(), events.clone());
+    let log = Log::default();
+    let (for_mw, for_handler) = (log.clone(), log.clone());
     let app = App::new()
         .get("/", move |tasks: BackgroundTasks| {
-            let events = for_handler.clone();
+            let log = for_handler.clone();
             async move {
-                record(&events, "handler");
-                let e = events.clone();
-                tasks.add(async move { record(&e, "handler task") });
+                log.push("handler");
+                let l = log.clone();
+                tasks.add(async move { l.push("handler task") });
                 "ok"
             }
         })
         .middleware(move |req: Request, next: Next| {
-            let events = for_mw.clone();
+            let log = for_mw.clone();
             async move {
                 let tasks = req.background_tasks();
                 let response = next.run(req).await;
-                let e = events.clone();
-                tasks.add(async move { record(&e, "middleware task") });
-                record(&events, "middleware after next");
+                let l = log.clone();
+                tasks.add(async move { l.push("middleware task") });
+                log.push("middleware after next");
                 response
             }
         });
     let res = TestClient::new(app).get("/").await;
     assert_eq!(res.text(), "ok");
     assert_eq!(
-        *events.lock().expect("not poisoned"),
+        log.take(),
         [
             "handler",
             "middleware after next",
@@ -210,35 +208,39 @@ async fn middleware_tasks_run_after_the_handlers_in_the_order_added() {
 
 #[tokio::test]
 async fn middleware_tasks_run_when_no_handler_ran() {
-    let events: Events = Arc::default();
-    let for_mw = events.clone();
+    let log = Log::default();
+    let for_mw = log.clone();
     let app = App::new().middleware(move |req: Request, next: Next| {
-        let events = for_mw.clone();
+        let log = for_mw.clone();
         async move {
             let tasks = req.background_tasks();
             let response = next.run(req).await;
             let status = response.status();
-            tasks.add(async move { record(&events, &format!("saw {}", status.as_u16())) });
+            tasks.add(async move { log.push(format!("saw {}", status.as_u16())) });
             response
         }
     });
     let res = TestClient::new(app).get("/missing").await;
     assert_eq!(res.status(), 404);
-    assert_eq!(*events.lock().expect("not poisoned"), ["saw 404"]);
+    assert_eq!(log.take(), ["saw 404"]);
 }
 
 #[tokio::test]
 async fn middleware_tasks_start_only_after_the_body_is_sent() {
-    let events: Events = Arc::default();
-    let for_mw = events.clone();
+    let log = Log::default();
+    let ran = Arc::new(Notify::new());
+    let (for_mw, signal) = (log.clone(), ran.clone());
     let app = App::new()
         .get("/", || async { "body" })
         .middleware(move |req: Request, next: Next| {
-            let events = for_mw.clone();
+            let (log, signal) = (for_mw.clone(), signal.clone());
             async move {
                 let tasks = req.background_tasks();
                 let response = next.run(req).await;
-                tasks.add(async move { record(&events, "task") });
+                tasks.add(async move {
+                    log.push("task");
+                    signal.notify_one();
+                });
                 response
             }
         })
@@ -250,18 +252,11 @@ async fn middleware_tasks_start_only_after_the_body_is_sent() {
     let response = tower::ServiceExt::oneshot(app, req)
         .await
         .expect("infallible");
+    // A task started too early would run here.
     tokio::task::yield_now().await;
-    assert!(
-        events.lock().expect("not poisoned").is_empty(),
-        "no task before the body is sent"
-    );
+    assert!(log.events().is_empty(), "no task before the body is sent");
     let body = response.into_body().collect().await.expect("a body");
     assert_eq!(body, "body");
-    for _ in 0..100 {
-        if !events.lock().expect("not poisoned").is_empty() {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
-    assert_eq!(*events.lock().expect("not poisoned"), ["task"]);
+    support::wire::within("the task runs once the body is sent", ran.notified()).await;
+    assert_eq!(log.take(), ["task"]);
 }

@@ -1,26 +1,12 @@
 //! `middleware::RequestId`: an id per request, from the client when it is
 //! safe, generated otherwise.
 
-use sluice::extract::Extension;
-use sluice::middleware::{ReqId, RequestId};
+mod support;
+
+use sluice::middleware::RequestId;
 use sluice::testing::TestClient;
 use sluice::{App, ConfigError, Next, Request, Response};
-
-async fn show(Extension(id): Extension<ReqId>) -> String {
-    id.to_string()
-}
-
-async fn log_something() -> &'static str {
-    tracing::info!(target: "handler", "inside the handler");
-    "logged"
-}
-
-fn app(middleware: RequestId) -> App {
-    App::new()
-        .get("/", show)
-        .get("/log", log_something)
-        .add_middleware(middleware)
-}
+use support::request_id::{app, show};
 
 fn is_uuid_v4(id: &str) -> bool {
     let bytes = id.as_bytes();

@@ -5,27 +5,11 @@
 
 mod support;
 
-use sluice::extract::Extension;
-use sluice::middleware::{AccessLog, ReqId, RequestId};
+use sluice::middleware::{AccessLog, RequestId};
 use sluice::testing::TestClient;
 use sluice::App;
+use support::request_id::{app, show};
 use tracing::Level;
-
-async fn show(Extension(id): Extension<ReqId>) -> String {
-    id.to_string()
-}
-
-async fn log_something() -> &'static str {
-    tracing::info!(target: "handler", "inside the handler");
-    "logged"
-}
-
-fn app(middleware: RequestId) -> App {
-    App::new()
-        .get("/", show)
-        .get("/log", log_something)
-        .add_middleware(middleware)
-}
 
 #[tokio::test]
 async fn events_further_in_are_in_the_request_span() {

@@ -1,6 +1,8 @@
 //! `TrustedHost`: Starlette's `TrustedHostMiddleware`, plus the refusal of
 //! duplicate `Host` headers (RFC 9112) and build-time pattern checks.
 
+mod support;
+
 use std::net::Ipv6Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -423,17 +425,6 @@ fn patterns_that_can_never_match_fail_the_build() {
 
 // ---------------------------------------------------------------- properties
 
-/// A tokio runtime shared by the property tests' cases.
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime")
-    })
-}
-
 /// Starlette's algorithm, written as plainly as possible: the host grammar
 /// of its `parse_host_header` as a regular expression (plus a real IPv6
 /// check), then `==` or `endswith` on lower-case text.
@@ -531,11 +522,7 @@ fn host_header() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 256,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(support::cases(256))]
 
     /// The middleware agrees with the model on every host: it never lets a
     /// host through that the model refuses, and it redirects only where the
@@ -547,7 +534,7 @@ proptest! {
         www in any::<bool>(),
     ) {
         let client = client_for(TrustedHost::new().allowed_hosts(&patterns).www_redirect(www));
-        let res = runtime().block_on(get_with_host(&client, &host));
+        let res = support::runtime().block_on(get_with_host(&client, &host));
         let expected = match model(&patterns, &host) {
             Expected::WwwRedirect if !www => Expected::Refused,
             other => other,
@@ -578,7 +565,7 @@ proptest! {
     ) {
         prop_assume!(!patterns.iter().any(|p| p == "*"));
         let client = client_for(TrustedHost::new().allowed_hosts(&patterns));
-        let res = runtime().block_on(async {
+        let res = support::runtime().block_on(async {
             client
                 .get("/")
                 .raw_header("host", first.as_bytes())

@@ -8,8 +8,9 @@ use std::pin::Pin;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http::header::{
-    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, HOST, SEC_WEBSOCKET_ACCEPT,
-    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
+    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, COOKIE, HOST,
+    SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION,
+    UPGRADE,
 };
 use http::{Method, StatusCode, Uri};
 use http_body::Body as _;
@@ -118,7 +119,8 @@ impl WebSocketRequest {
     }
 
     async fn connect(self) -> Result<TestWebSocket, TestResponse> {
-        let uri: Uri = match self.path.parse() {
+        let target = format!("{}{}", self.client.prefix, self.path);
+        let uri: Uri = match target.parse() {
             Ok(uri) => uri,
             Err(e) => panic!("invalid WebSocket path {:?}: {e}", self.path),
         };
@@ -131,6 +133,11 @@ impl WebSocketRequest {
         headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
         headers.insert(SEC_WEBSOCKET_KEY, key.clone());
         headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        for (name, value) in &self.client.headers {
+            if !headers.contains_key(name) {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
         let mut replaced = Vec::new();
         for (name, value) in &self.headers {
             if !replaced.contains(name) {
@@ -138,6 +145,23 @@ impl WebSocketRequest {
                 replaced.push(name.clone());
             }
             headers.append(name.clone(), value.clone());
+        }
+        // The handshake carries the jar's cookies and keeps the ones the
+        // app sets on it, as any other request of the client does.
+        let jar_url = match &self.client.jar {
+            Some(_) => url::Url::parse(&format!(
+                "{}://{}{}",
+                self.client.scheme, self.client.host, target
+            ))
+            .ok(),
+            None => None,
+        };
+        if let (Some(jar), Some(jar_url)) = (&self.client.jar, &jar_url) {
+            if !headers.contains_key(COOKIE) {
+                if let Some(cookie) = jar.header_for(jar_url) {
+                    headers.insert(COOKIE, cookie);
+                }
+            }
         }
         let (client_end, server_end) = tokio::io::duplex(PIPE_SIZE);
         let (give_pipe, pipe) = oneshot::channel::<DuplexStream>();
@@ -153,6 +177,9 @@ impl WebSocketRequest {
         let request = app.request_from_body(request, self.client.conn);
         let response = app.handle(request).await;
         let (mut parts, body) = response.into_parts();
+        if let (Some(jar), Some(jar_url)) = (&self.client.jar, &jar_url) {
+            jar.store(&parts.headers, jar_url);
+        }
         if parts.status == StatusCode::SWITCHING_PROTOCOLS {
             let expected = tungstenite::handshake::derive_accept_key(key.as_bytes());
             let accept = parts.headers.get(SEC_WEBSOCKET_ACCEPT);
@@ -187,10 +214,14 @@ impl WebSocketRequest {
             }
         }
         Err(TestResponse {
+            method: Method::GET,
+            url: format!("{}://{}{}", self.client.scheme, self.client.host, target),
             status: parts.status,
             headers: parts.headers,
             extensions: parts.extensions,
             body: bytes,
+            body_error: None,
+            history: Vec::new(),
         })
     }
 }

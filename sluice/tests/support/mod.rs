@@ -1,193 +1,77 @@
-//! Helpers shared by the integration tests: a `tracing` layer that records
-//! events with their fields and the fields of their spans.
+//! Helpers shared by the integration tests. A test file that uses them
+//! declares `mod support;`.
+//!
+//! - [`trace`]: records `tracing` events (`support::record`, `record_text`);
+//! - [`wire`]: the real server on a loopback port, raw HTTP/1.1 requests,
+//!   and waiting on the server with a deadline instead of a sleep;
+//! - [`bodies`]: streamed and large bodies, and decoding compressed ones;
+//! - [`errors`]: `error_type!`, an error type of the test's own;
+//! - [`request_id`]: the app of the two `RequestId` test files;
+//! - [`Log`]: the order in which things happened;
+//! - [`runtime`] and [`cases`]: one tokio runtime for the cases of a
+//!   property test, and its configuration.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, unused_imports, unused_macros)]
 
-use std::collections::BTreeMap;
-use std::fmt;
-use std::sync::{Arc, Mutex};
+pub mod bodies;
+pub mod errors;
+pub mod request_id;
+pub mod trace;
+pub mod wire;
 
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id};
-use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::Layer;
+use std::sync::{Arc, Mutex, OnceLock};
 
-/// One recorded event.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    pub target: String,
-    pub level: Level,
-    pub fields: BTreeMap<String, String>,
-    /// The fields of the spans the event was in, outermost first.
-    pub spans: Vec<(String, BTreeMap<String, String>)>,
-}
+pub use trace::{record, record_text, Events, Recorded, Text};
 
-impl Recorded {
-    pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields.get(name).map(String::as_str)
+/// The order in which things happened, from wherever they happen (a
+/// handler, a middleware, a background task, a cleanup): clone it into
+/// each of them, then check [`Log::take`].
+#[derive(Clone, Default, Debug)]
+pub struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    /// Records that `event` happened.
+    pub fn push(&self, event: impl Into<String>) {
+        self.lock().push(event.into());
     }
 
-    pub fn span_field(&self, span: &str, name: &str) -> Option<&str> {
-        self.spans
-            .iter()
-            .find(|(n, _)| n == span)
-            .and_then(|(_, fields)| fields.get(name))
-            .map(String::as_str)
-    }
-}
-
-/// The events recorded so far.
-#[derive(Clone, Default)]
-pub struct Events(Arc<Mutex<Vec<Recorded>>>);
-
-impl Events {
-    pub fn all(&self) -> Vec<Recorded> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    /// The events so far, oldest first, leaving the log empty.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.lock())
     }
 
-    pub fn with_target(&self, target: &str) -> Vec<Recorded> {
-        self.all()
-            .into_iter()
-            .filter(|e| e.target == target)
-            .collect()
-    }
-}
-
-struct SpanFields(BTreeMap<String, String>);
-
-#[derive(Default)]
-struct Fields(BTreeMap<String, String>);
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.insert(field.name().to_owned(), value.to_string());
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.insert(field.name().to_owned(), value.to_string());
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.insert(field.name().to_owned(), value.to_string());
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.insert(field.name().to_owned(), value.to_string());
-    }
-}
-
-struct Recorder {
-    events: Events,
-}
-
-impl<S> Layer<S> for Recorder
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let mut fields = Fields::default();
-        attrs.record(&mut fields);
-        if let Some(span) = ctx.span(id) {
-            span.extensions_mut().insert(SpanFields(fields.0));
-        }
+    /// The events so far, oldest first.
+    pub fn events(&self) -> Vec<String> {
+        self.lock().clone()
     }
 
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let mut spans = Vec::new();
-        if let Some(scope) = ctx.event_scope(event) {
-            for span in scope.from_root() {
-                let ext = span.extensions();
-                let fields = ext
-                    .get::<SpanFields>()
-                    .map(|f| f.0.clone())
-                    .unwrap_or_default();
-                spans.push((span.name().to_owned(), fields));
-            }
-        }
-        self.events
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Recorded {
-                target: event.metadata().target().to_owned(),
-                level: *event.metadata().level(),
-                fields: fields.0,
-                spans,
-            });
-    }
-}
-
-/// Records every event at `max_level` or above while the guard lives (on
-/// this thread: use a current-thread runtime).
-pub fn record(max_level: Level) -> (Events, tracing::subscriber::DefaultGuard) {
-    let events = Events::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_subscriber::filter::LevelFilter::from_level(
-            max_level,
-        ))
-        .with(Recorder {
-            events: events.clone(),
-        });
-    let guard = tracing::subscriber::set_default(subscriber);
-    // Tests run in parallel, some with no subscriber: make sure no callsite
-    // stays cached as "never enabled" from one of those.
-    tracing::callsite::rebuild_interest_cache();
-    (events, guard)
-}
-
-/// Like [`record`], and also writes what tracing-subscriber's `fmt` layer
-/// would print, for checks on the text a log file would hold.
-pub fn record_text(max_level: Level) -> (Text, tracing::subscriber::DefaultGuard) {
-    let text = Text::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_subscriber::filter::LevelFilter::from_level(
-            max_level,
-        ))
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_ansi(false)
-                .with_writer(text.clone()),
-        );
-    let guard = tracing::subscriber::set_default(subscriber);
-    // Tests run in parallel, some with no subscriber: make sure no callsite
-    // stays cached as "never enabled" from one of those.
-    tracing::callsite::rebuild_interest_cache();
-    (text, guard)
-}
-
-/// The text written by the `fmt` layer of [`record_text`].
-#[derive(Clone, Default)]
-pub struct Text(Arc<Mutex<Vec<u8>>>);
-
-impl Text {
-    pub fn get(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-    }
-}
-
-impl std::io::Write for Text {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        // A test that panicked while pushing left consistent data.
         self.0
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Text {
-    type Writer = Text;
-    fn make_writer(&'a self) -> Text {
-        self.clone()
+/// A current-thread tokio runtime shared by the cases of a property test
+/// (proptest runs each case synchronously).
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+    })
+}
+
+/// A proptest configuration running `n` cases. Integration tests have no
+/// `lib.rs` for proptest to persist failures next to; a failure prints its
+/// minimal input instead.
+pub fn cases(n: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases: n,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
     }
 }
