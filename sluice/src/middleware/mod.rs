@@ -66,6 +66,7 @@
 //! | [`ErrorHandler`] ([`CatchPanic`]) | rewrites the responses of panics and unhandled errors; maps error types to responses |
 //! | [`Timeout`] | cancels requests that take too long: 504 |
 //! | [`BodyLimit`] | refuses request bodies over a size: 413 `Content Too Large`, without reading them |
+//! | [`RateLimit`] | a quota of requests per client (GCRA), in memory or in Redis across instances: 429 ([more](rate_limit)) |
 //! | [`App::add_layer`](crate::App::add_layer) | any tower `Layer` (e.g. tower-http's) in the same stack |
 
 use std::borrow::Cow;
@@ -94,6 +95,7 @@ mod error_handler;
 mod host;
 pub mod https_redirect;
 mod process_time;
+pub mod rate_limit;
 mod request_id;
 mod timeout;
 pub mod trusted_host;
@@ -106,6 +108,7 @@ pub use cors::Cors;
 pub use error_handler::{CatchPanic, ErrorHandler};
 pub use https_redirect::HttpsRedirect;
 pub use process_time::ProcessTime;
+pub use rate_limit::RateLimit;
 pub use request_id::{ReqId, RequestId, DEFAULT_MAX_REQUEST_ID_LEN};
 pub use timeout::{TimedOut, Timeout};
 pub use trusted_host::TrustedHost;
