@@ -43,6 +43,8 @@ mod handler;
 mod headers;
 mod lifecycle;
 pub mod middleware;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod request;
 mod response;
 mod router;

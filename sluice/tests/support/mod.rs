@@ -1,7 +1,10 @@
 //! Helpers shared by the integration tests: a `tracing` layer that records
-//! events with their fields and the fields of their spans.
+//! events with their fields and the fields of their spans, and a real
+//! `redis-server` ([`redis`]).
 
 #![allow(dead_code, unreachable_pub)]
+
+pub mod redis;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -175,7 +175,7 @@ impl<S: RateLimitStore> RateLimit<S> {
     }
 
     /// Where the counts live: [`MemoryStore`] (the default, this process
-    /// only) or [`RedisStore`](super::RedisStore) (shared by every instance).
+    /// only) or `RedisStore` (feature `redis`: shared by every instance).
     pub fn store<T: RateLimitStore>(self, store: T) -> RateLimit<T> {
         RateLimit {
             policies: self.policies,

@@ -83,7 +83,7 @@
 //! | store | counts live | when it fails |
 //! |---|---|---|
 //! | [`MemoryStore`] (default) | in this process: sharded, at most 100,000 entries by default, expired entries dropped | never |
-//! | [`RedisStore`] (feature `redis`) | in Redis, shared by every instance with the same URL and prefix | after its timeout (50 ms): let through ([`RateLimit::fail_open`], default) or 503 ([`RateLimit::fail_closed`]), with a warning in the log |
+//! | `RedisStore` (feature `redis`) | in Redis, shared by every instance with the same URL and prefix | after its timeout (50 ms): let through ([`RateLimit::fail_open`], default) or 503 ([`RateLimit::fail_closed`]), with a warning in the log |
 //!
 //! Any other store implements [`RateLimitStore`].
 
@@ -92,6 +92,8 @@ mod key;
 mod limiter;
 mod memory;
 mod policy;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod store;
 
 pub use headers::Headers;
@@ -99,4 +101,6 @@ pub use key::{Key, MissingKey};
 pub use limiter::{RateLimit, Refusal};
 pub use memory::{MemoryStore, DEFAULT_CAPACITY};
 pub use policy::{Policy, MAX_POLICIES};
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisStore, DEFAULT_PREFIX};
 pub use store::{Decision, RateKey, RateLimitStore, StoreError, StoreErrorKind};

@@ -11,7 +11,7 @@ use crate::error::ConfigError;
 
 /// Where a [`RateLimit`](super::RateLimit) keeps its counts:
 /// [`MemoryStore`](super::MemoryStore) (the default, one process) or
-/// [`RedisStore`](super::RedisStore) (shared by every instance).
+/// `RedisStore` (feature `redis`: shared by every instance).
 ///
 /// One method, one decision: for `key`, apply every policy of `policies`
 /// at once with GCRA. The request is admitted only if every policy admits
