@@ -7,6 +7,7 @@ mod core;
 mod cors;
 mod gzip;
 mod hosts;
+mod rate_limit;
 mod stack;
 
 /// Every scenario this binary serves.
@@ -25,11 +26,29 @@ pub(crate) const NAMES: &[&str] = &[
     "https-redirect",
     "auth",
     "gzip",
+    "rate-limit",
 ];
 
-/// The app of a scenario, or `None` for an unknown name.
-pub(crate) fn app(name: &str) -> Option<App> {
-    Some(match name {
+/// Scenario options given on the command line.
+#[derive(Debug, Default)]
+pub(crate) struct Options {
+    /// `--redis URL`: where scenarios that can keep state in Redis keep it.
+    pub(crate) redis: Option<String>,
+}
+
+/// The scenarios that take `--redis`.
+pub(crate) const WITH_REDIS: &[&str] = &["rate-limit"];
+
+/// The app of a scenario, `None` for an unknown name, or `Some(Err(reason))`
+/// when the options do not fit it.
+pub(crate) fn app(name: &str, options: &Options) -> Option<Result<App, String>> {
+    if options.redis.is_some() && !WITH_REDIS.contains(&name) {
+        return Some(Err(format!(
+            "--redis is for the scenarios {}, not {name:?}",
+            WITH_REDIS.join(", ")
+        )));
+    }
+    Some(Ok(match name {
         "tutorial" => core::tutorial(),
         "order" => core::order(),
         "cors" => cors::cors(),
@@ -44,6 +63,7 @@ pub(crate) fn app(name: &str) -> Option<App> {
         "https-redirect" => hosts::https_redirect(),
         "auth" => auth::auth(),
         "gzip" => gzip::gzip(),
+        "rate-limit" => return Some(rate_limit::rate_limit(options.redis.as_deref())),
         _ => return None,
-    })
+    }))
 }

@@ -1,0 +1,214 @@
+//! The `rate-limit` scenario as SCENARIOS.md checks it: `conformance-app`
+//! processes on free ports, alone and as two instances sharing one real
+//! Redis (started by `sluice/tests/support/redis.rs`), with Redis killed
+//! and restarted mid-run.
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../sluice/tests/support/redis.rs"]
+mod redis;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use redis::RedisServer;
+
+/// A running `conformance-app`; stopped (SIGTERM by PID) when dropped.
+struct App {
+    child: Child,
+    addr: SocketAddr,
+    stderr: std::path::PathBuf,
+}
+
+impl App {
+    fn start(args: &[&str]) -> App {
+        let stderr = std::env::temp_dir().join(format!(
+            "conformance-rate-limit-{}-{}.stderr",
+            std::process::id(),
+            args.join("_").replace(['/', ':'], "_")
+        ));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_conformance-app"))
+            .args(args)
+            .args(["--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+            .spawn()
+            .expect("start conformance-app");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the ready line");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .parse()
+            .expect("an address");
+        App {
+            child,
+            addr,
+            stderr,
+        }
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.stderr);
+    }
+}
+
+/// One response: status, headers (lower-case names) and body.
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn request(addr: SocketAddr, method: &str, path: &str) -> Response {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).expect("read");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a head");
+    let mut lines = head.lines();
+    let status = lines.next().expect("status line")[9..12]
+        .parse()
+        .expect("a status");
+    let headers = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.to_owned()))
+        .collect();
+    Response {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+fn get(addr: SocketAddr, path: &str) -> Response {
+    request(addr, "GET", path)
+}
+
+fn check_quota(instances: &[SocketAddr]) {
+    for (i, remaining) in (0..5).rev().enumerate() {
+        let res = get(instances[i % instances.len()], "/limited");
+        assert_eq!(res.status, 200);
+        assert_eq!(res.body, r#"{"ok":true}"#);
+        assert_eq!(
+            res.header("ratelimit-policy"),
+            Some(r#""default";q=5;w=60"#)
+        );
+        let field = res.header("ratelimit").expect("ratelimit");
+        assert!(
+            field.starts_with(&format!(r#""default";r={remaining};t="#)),
+            "{field}"
+        );
+        let t: u64 = field
+            .rsplit("t=")
+            .next()
+            .and_then(|t| t.parse().ok())
+            .expect("t");
+        assert!(t <= 60);
+    }
+    let res = get(instances[5 % instances.len()], "/limited");
+    assert_eq!(res.status, 429);
+    assert_eq!(res.body, r#"{"detail":"Too Many Requests"}"#);
+    assert_eq!(res.header("retry-after"), Some("12"));
+    assert_eq!(res.header("ratelimit"), Some(r#""default";r=0;t=60"#));
+    // /health is never limited and carries no fields; a POST to it is.
+    for addr in instances {
+        let res = get(*addr, "/health");
+        assert_eq!(res.status, 200);
+        assert_eq!(res.body, r#"{"status":"ok"}"#);
+        assert_eq!(res.header("ratelimit"), None);
+        let res = request(*addr, "HEAD", "/health");
+        assert_eq!(res.status, 200);
+        assert_eq!(res.header("ratelimit"), None);
+        assert_eq!(request(*addr, "POST", "/health").status, 429);
+        assert_eq!(get(*addr, "/nowhere").status, 429);
+    }
+}
+
+#[test]
+fn in_memory() {
+    let app = App::start(&["rate-limit"]);
+    check_quota(&[app.addr]);
+}
+
+#[test]
+fn two_instances_share_one_redis_and_survive_its_outage() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    let url = redis.url();
+    let one = App::start(&["rate-limit", "--redis", &url]);
+    let two = App::start(&["rate-limit", "--redis", &url]);
+    check_quota(&[one.addr, two.addr]);
+
+    redis.kill();
+    for addr in [one.addr, two.addr, one.addr, two.addr] {
+        let started = Instant::now();
+        let res = get(addr, "/limited");
+        let took = started.elapsed();
+        assert_eq!(res.status, 200, "fail open");
+        assert_eq!(res.header("ratelimit"), None);
+        assert!(took < Duration::from_millis(50 + 250), "took {took:?}");
+    }
+    for app in [&one, &two] {
+        let stderr = app.stderr();
+        assert!(
+            stderr.contains("WARN") && stderr.contains("redis call failed"),
+            "no warning in the log: {stderr}"
+        );
+    }
+
+    redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    for addr in [one.addr, two.addr] {
+        while get(addr, "/limited").header("ratelimit").is_none() {
+            assert!(Instant::now() < deadline, "limiting did not resume");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn redis_is_only_for_the_scenarios_that_use_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_conformance-app"))
+        .args(["tutorial", "--redis", "redis://127.0.0.1:6379/0"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_conformance-app"))
+        .args(["rate-limit", "--redis", "http://nope"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a Redis URL"));
+}
