@@ -123,20 +123,20 @@ impl Headers {
         let reset_after = decision.reset_after_us();
         if self.ietf {
             headers.append(RATELIMIT_POLICY.clone(), policy_field.clone());
-            let mut value = Vec::with_capacity(24 * policies.len());
+            let mut value = Field::new();
             let mut numbers = itoa::Buffer::new();
             for (i, (policy, &reset)) in policies.iter().zip(reset_after).enumerate() {
                 if i > 0 {
-                    value.extend_from_slice(b", ");
+                    value.push(b", ");
                 }
-                value.push(b'"');
-                value.extend_from_slice(policy.name().as_bytes());
-                value.extend_from_slice(b"\";r=");
-                value.extend_from_slice(numbers.format(policy.remaining(reset)).as_bytes());
-                value.extend_from_slice(b";t=");
-                value.extend_from_slice(numbers.format(ceil_secs(reset)).as_bytes());
+                value.push(b"\"");
+                value.push(policy.name().as_bytes());
+                value.push(b"\";r=");
+                value.push(numbers.format(policy.remaining(reset)).as_bytes());
+                value.push(b";t=");
+                value.push(numbers.format(ceil_secs(reset)).as_bytes());
             }
-            if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(value)) {
+            if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
                 headers.append(RATELIMIT.clone(), value);
             }
         }
@@ -161,6 +161,48 @@ impl Headers {
     pub(crate) fn write_retry_after(&self, headers: &mut HeaderMap, retry_after_secs: u64) {
         if self.retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+    }
+}
+
+/// A field value written on the stack, then copied once into the
+/// `HeaderValue` (one allocation of the exact size); the heap only for
+/// values too long for the stack (several long policy names).
+struct Field {
+    stack: [u8; 128],
+    len: usize,
+    heap: Vec<u8>,
+}
+
+impl Field {
+    #[inline]
+    fn new() -> Self {
+        Field {
+            stack: [0; 128],
+            len: 0,
+            heap: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, bytes: &[u8]) {
+        if self.heap.is_empty() && self.len + bytes.len() <= self.stack.len() {
+            self.stack[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+            self.len += bytes.len();
+        } else {
+            if self.heap.is_empty() {
+                self.heap.extend_from_slice(&self.stack[..self.len]);
+            }
+            self.heap.extend_from_slice(bytes);
+        }
+    }
+
+    #[inline]
+    fn as_bytes(&self) -> &[u8] {
+        if self.heap.is_empty() {
+            &self.stack[..self.len]
+        } else {
+            &self.heap
         }
     }
 }

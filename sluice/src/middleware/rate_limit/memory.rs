@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+
+use foldhash::quality::RandomState;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::time::Instant;
@@ -27,9 +29,11 @@ const SWEEP_EVERY_US: u64 = 1_000_000;
 /// The rate-limit counts of this process: the default store of
 /// [`RateLimit`](super::RateLimit).
 ///
-/// - **Lock-light.** The keys are spread over 64 shards by a keyed hash, each
-///   behind its own short-held mutex; two requests contend only when their
-///   keys fall in the same shard.
+/// - **Lock-light.** The keys are spread over 64 shards by a hash seeded at
+///   random per store (foldhash), each behind its own short-held mutex; two
+///   requests contend only when their keys fall in the same shard. A shard
+///   never holds more than its share of the capacity, so even keys made to
+///   collide cost a bounded amount of work.
 /// - **Small.** An entry is two 64-bit integers: a keyed hash of the key and
 ///   policy (the key itself is not kept), and the time at which its quota is
 ///   full again (see [`RateLimitStore`]).
@@ -113,7 +117,7 @@ impl MemoryStore {
         MemoryStore {
             inner: Arc::new(Inner {
                 shards,
-                hasher: RandomState::new(),
+                hasher: RandomState::default(),
                 epoch: Instant::now(),
                 capacity: per_shard * SHARDS,
                 per_shard,

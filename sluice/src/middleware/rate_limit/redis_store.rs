@@ -37,7 +37,9 @@ const READABLE_KEY_LEN: usize = 64;
 ///   default); see [`RedisConnection`] for reconnection and logging. When
 ///   Redis cannot decide in time, [`RateLimit`](super::RateLimit) lets the
 ///   request through, or refuses it with
-///   [`fail_closed`](super::RateLimit::fail_closed).
+///   [`fail_closed`](super::RateLimit::fail_closed). A call that timed out
+///   may still reach Redis later and be counted, although its request did
+///   not wait for the answer.
 ///
 /// ```no_run
 /// use sluice::middleware::rate_limit::{RateLimit, RedisStore};

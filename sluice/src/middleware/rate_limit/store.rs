@@ -74,13 +74,10 @@ pub enum RateKey<'a> {
 
 impl Hash for RateKey<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        // Cheaper than the derived hash (an IPv4 address is one integer);
-        // the first byte keeps the kinds apart.
+        // Cheaper than the derived hash (an IPv4 address and its tag are one
+        // integer); the tags keep the kinds apart.
         match self {
-            RateKey::Ip(IpAddr::V4(ip)) => {
-                state.write_u8(4);
-                state.write_u32(ip.to_bits());
-            }
+            RateKey::Ip(IpAddr::V4(ip)) => state.write_u64((4 << 32) | u64::from(ip.to_bits())),
             RateKey::Ip(IpAddr::V6(ip)) => {
                 state.write_u8(6);
                 state.write_u128(ip.to_bits());
