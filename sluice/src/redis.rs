@@ -118,11 +118,13 @@ impl RedisConnection {
     /// ```
     pub fn open(url: &str) -> Result<Self, ConfigError> {
         let display = redact(url);
-        let client = Client::open(url).map_err(|e| ConfigError::Invalid {
-            setting: "Redis URL",
-            reason: format!(
-                "{display:?} is not a Redis URL ({e}); expected redis://[[user]:password@]host[:port][/db]"
-            ),
+        let client = Client::open(url).map_err(|e| {
+            ConfigError::middleware(
+                "RedisConnection",
+                format!(
+                    "{display:?} is not a Redis URL ({e}); expected redis://[[user]:password@]host[:port][/db]"
+                ),
+            )
         })?;
         Ok(RedisConnection {
             shared: Arc::new(Shared {

@@ -1,15 +1,20 @@
 //! The [`Request`] a middleware or handler receives.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bytes::Bytes;
 use http::header::{AsHeaderName, HeaderMap};
 use http::{Extensions, Method, Uri, Version};
 
+use crate::background::BackgroundTasks;
 use crate::body::Body;
 use crate::error::BodyError;
+use crate::head::RequestHead;
+use crate::lifecycle::Lifecycle;
+use crate::shared::Shared;
 
 /// The default for [`App::max_body_size`](crate::App::max_body_size): 16 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
@@ -18,22 +23,40 @@ pub const DEFAULT_MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
 ///
 /// It wraps an [`http::Request`] and adds what a web framework knows about
 /// it: the client's address, the scheme, the matched route and its path
-/// parameters (inside the router), per-request state, and a body that can be
-/// read more than once.
+/// parameters (inside the router), the app's state, the request's
+/// [`Locals`], and a body that can be read more than once.
+///
+/// Three kinds of state, one word each:
+///
+/// | | set with | read with |
+/// |---|---|---|
+/// | app state, one per app | [`App::state`](crate::App::state) | [`Request::state`], the [`State`](crate::State) extractor |
+/// | locals, one set per request, shared by every layer | [`Request::locals`] | [`Request::locals`], the [`Local`](crate::extract::Local) extractor |
+/// | extensions, travel with this request value | [`Request::extensions_mut`] | [`Request::extensions`], the [`Extension`](crate::Extension) extractor |
+///
+/// Locals are FastAPI's `request.state`: a value a handler puts there is
+/// still there for the middleware that called `next`, once `next.run`
+/// returns. Extensions move with the request into `next.run` and are gone
+/// from the middleware's point of view; tower layers use them.
 ///
 /// ```
+/// use sluice::extract::Local;
 /// use sluice::{App, Next, Request, Response};
 ///
 /// #[derive(Clone)]
 /// struct User(String);
 ///
-/// async fn load_user(mut req: Request, next: Next) -> Response {
+/// async fn load_user(req: Request, next: Next) -> Response {
 ///     let name = req.header("x-user").unwrap_or("anonymous").to_owned();
-///     req.insert_state(User(name));
+///     req.locals().insert(User(name));
 ///     next.run(req).await
 /// }
 ///
-/// let app = App::new().middleware(load_user);
+/// async fn whoami(Local(user): Local<User>) -> String {
+///     user.0
+/// }
+///
+/// let app = App::new().get("/whoami", whoami).middleware(load_user);
 /// ```
 pub struct Request {
     // Boxed: a request is moved through every layer of the stack, and a
@@ -46,6 +69,10 @@ struct Inner {
     conn: ConnectionInfo,
     route: Option<Arc<RouteMatch>>,
     body_limit: usize,
+    /// The app handling it; `None` for a request made by hand.
+    app: Option<Arc<Shared>>,
+    /// Created on first use.
+    locals: OnceLock<Locals>,
 }
 
 /// What the server knows about the connection a request came on.
@@ -101,20 +128,25 @@ impl Request {
     {
         let mut inner = req.map(Body::new);
         let ext = inner.extensions_mut();
-        let (conn, route, body_limit) = match ext.remove::<Carried>() {
-            Some(carried) => (carried.conn, carried.route, carried.body_limit),
-            None => (
-                ext.remove::<ConnectionInfo>().unwrap_or_default(),
-                None,
-                DEFAULT_MAX_BODY_SIZE,
-            ),
-        };
+        let carried = ext.remove::<Carried>().unwrap_or_else(|| Carried {
+            conn: ext.remove::<ConnectionInfo>().unwrap_or_default(),
+            route: None,
+            body_limit: DEFAULT_MAX_BODY_SIZE,
+            app: None,
+            locals: None,
+        });
+        let locals = OnceLock::new();
+        if let Some(carried_locals) = carried.locals {
+            let _ = locals.set(carried_locals);
+        }
         Request {
             inner: Box::new(Inner {
                 http: inner,
-                conn,
-                route,
-                body_limit,
+                conn: carried.conn,
+                route: carried.route,
+                body_limit: carried.body_limit,
+                app: carried.app,
+                locals,
             }),
         }
     }
@@ -123,6 +155,7 @@ impl Request {
         inner: http::Request<Body>,
         conn: ConnectionInfo,
         body_limit: usize,
+        app: Option<Arc<Shared>>,
     ) -> Self {
         Request {
             inner: Box::new(Inner {
@@ -130,6 +163,8 @@ impl Request {
                 conn,
                 route: None,
                 body_limit,
+                app,
+                locals: OnceLock::new(),
             }),
         }
     }
@@ -142,11 +177,15 @@ impl Request {
             conn,
             route,
             body_limit,
+            app,
+            locals,
         } = *self.inner;
         http.extensions_mut().insert(Carried {
             conn,
             route,
             body_limit,
+            app,
+            locals: locals.into_inner(),
         });
         http
     }
@@ -217,21 +256,130 @@ impl Request {
         self.inner.http.extensions_mut()
     }
 
-    /// A value put in this request's state by a middleware (FastAPI's
-    /// `request.state`). Handlers read it with the
-    /// [`Extension`](crate::extract::Extension) extractor.
+    /// A value given to [`App::state`](crate::App::state): the app's
+    /// state, as the [`State`](crate::State) extractor reads it (FastAPI's
+    /// `request.app.state`). `None` when the app has no value of that type.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sluice::{App, Next, Request, Response};
+    ///
+    /// struct Config { banner: &'static str }
+    ///
+    /// async fn banner(req: Request, next: Next) -> Response {
+    ///     let banner = req.state::<Arc<Config>>().map(|c| c.banner);
+    ///     let mut response = next.run(req).await;
+    ///     if let Some(banner) = banner {
+    ///         response.headers_mut().insert("x-banner", banner.parse().unwrap());
+    ///     }
+    ///     response
+    /// }
+    ///
+    /// let app = App::new()
+    ///     .state(Arc::new(Config { banner: "hello" }))
+    ///     .middleware(banner);
+    /// ```
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.inner.http.extensions().get::<T>()
+        self.inner.app.as_deref()?.state::<T>()
     }
 
-    /// Mutable access to a value in this request's state.
-    pub fn state_mut<T: Send + Sync + 'static>(&mut self) -> Option<&mut T> {
-        self.inner.http.extensions_mut().get_mut::<T>()
+    /// This request's [`Locals`]: values shared by every middleware, the
+    /// extractors and the handler of this request, FastAPI's
+    /// `request.state`. Created on first use.
+    ///
+    /// A value put there further in is visible to a middleware after
+    /// `next.run(req)` returns, as long as it took the locals before
+    /// handing the request on:
+    ///
+    /// ```
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Next, Request, Response};
+    ///
+    /// #[derive(Clone)]
+    /// struct User(&'static str);
+    ///
+    /// async fn log_user(req: Request, next: Next) -> Response {
+    ///     let locals = req.locals().clone();
+    ///     let mut response = next.run(req).await;
+    ///     if let Some(User(name)) = locals.get::<User>() {
+    ///         response.headers_mut().insert("x-user", name.parse().unwrap());
+    ///     }
+    ///     response
+    /// }
+    ///
+    /// async fn handler(req: Request) -> &'static str {
+    ///     req.locals().insert(User("alice"));
+    ///     "hi"
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new().get("/", handler).middleware(log_user);
+    /// let response = TestClient::new(app).get("/").await;
+    /// assert_eq!(response.header("x-user"), Some("alice"));
+    /// # }
+    /// ```
+    pub fn locals(&self) -> &Locals {
+        self.inner.locals.get_or_init(Locals::new)
     }
 
-    /// Puts a value in this request's state, returning the one it replaces.
-    pub fn insert_state<T: Clone + Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
-        self.inner.http.extensions_mut().insert(value)
+    /// The locals, if anything created them.
+    pub(crate) fn locals_if_any(&self) -> Option<&Locals> {
+        self.inner.locals.get()
+    }
+
+    /// Uses `locals` as this request's locals (shared with another
+    /// request value of the same request).
+    pub(crate) fn set_locals(&mut self, locals: Locals) {
+        self.inner.locals = OnceLock::from(locals);
+    }
+
+    /// This request's [`BackgroundTasks`], the same the handler gets: tasks
+    /// a middleware adds run after the response has been sent, after the
+    /// ones added before them (Starlette's `response.background`). Take
+    /// them before calling `next` to add tasks on the way out.
+    ///
+    /// ```
+    /// use sluice::{App, Next, Request, Response};
+    ///
+    /// async fn audit(req: Request, next: Next) -> Response {
+    ///     let tasks = req.background_tasks();
+    ///     let response = next.run(req).await;
+    ///     let status = response.status();
+    ///     tasks.add(async move {
+    ///         // write the audit record, after the response has been sent
+    ///         let _ = status;
+    ///     });
+    ///     response
+    /// }
+    ///
+    /// let app = App::new().middleware(audit);
+    /// ```
+    pub fn background_tasks(&self) -> BackgroundTasks {
+        BackgroundTasks::new(self.lifecycle().clone())
+    }
+
+    /// The request's lifecycle, created on first use.
+    pub(crate) fn lifecycle(&self) -> &Arc<Lifecycle> {
+        self.locals().lifecycle_or_init(|| {
+            let app = self
+                .inner
+                .app
+                .clone()
+                .unwrap_or_else(|| Arc::new(Shared::new(Extensions::new(), Vec::new())));
+            Arc::new(Lifecycle::new(app))
+        })
+    }
+
+    /// The path as the router matches it: percent-decoded, invalid UTF-8
+    /// replaced (Starlette's `request.url.path`). Borrowed when there is
+    /// nothing to decode. Use it to compare paths the way routing does.
+    ///
+    /// ```
+    /// # let req = sluice::Request::from_http(sluice::http::Request::get("/a%20b/c%2Fd").body(sluice::Body::empty()).unwrap());
+    /// assert_eq!(req.decoded_path(), "/a b/c/d");
+    /// ```
+    pub fn decoded_path(&self) -> Cow<'_, str> {
+        crate::url::decode_path(self.path())
     }
 
     /// The connection this request came on.
@@ -329,19 +477,171 @@ impl Request {
         Ok(String::from_utf8(bytes.to_vec())?)
     }
 
-    pub(crate) fn into_inner(self) -> (http::Request<Body>, Option<Arc<RouteMatch>>) {
-        let Inner { http, route, .. } = *self.inner;
-        (http, route)
+    pub(crate) fn into_http_request(self) -> http::Request<Body> {
+        self.inner.http
     }
 }
 
 /// What sluice knows about a request beyond `http::Request`, carried
-/// through tower layers in one extension (one insertion, not three).
-#[derive(Debug, Clone)]
+/// through tower layers in one extension (one insertion, not several).
+#[derive(Clone)]
 struct Carried {
     conn: ConnectionInfo,
     route: Option<Arc<RouteMatch>>,
     body_limit: usize,
+    app: Option<Arc<Shared>>,
+    locals: Option<Locals>,
+}
+
+/// Values shared by every layer of one request: FastAPI's `request.state`.
+///
+/// One set per request, typed (one value per type, like
+/// [`Extensions`]), cheap to clone (clones share the values). Middleware,
+/// extractors and the handler see the same set; take a clone before
+/// calling `next` to read, after it returns, what was put there further
+/// in. See [`Request::locals`].
+///
+/// It also records the route the router matched, for middleware that run
+/// before routing: [`Locals::route`].
+#[derive(Clone)]
+pub struct Locals {
+    inner: Arc<LocalsInner>,
+}
+
+struct LocalsInner {
+    values: Mutex<LocalValues>,
+    lifecycle: OnceLock<Arc<Lifecycle>>,
+    head: Option<RequestHead>,
+}
+
+#[derive(Default)]
+struct LocalValues {
+    map: Extensions,
+    route: Option<Arc<RouteMatch>>,
+}
+
+impl Locals {
+    fn new() -> Self {
+        Locals::with_head(None)
+    }
+
+    pub(crate) fn with_head(head: Option<RequestHead>) -> Self {
+        Locals {
+            inner: Arc::new(LocalsInner {
+                values: Mutex::new(LocalValues::default()),
+                lifecycle: OnceLock::new(),
+                head,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, LocalValues> {
+        // No code that can panic runs under this lock (user closures run
+        // on a value taken out of it), so a poisoned lock is consistent.
+        self.inner
+            .values
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Puts a value in, returning the one of the same type it replaces.
+    pub fn insert<T: Clone + Send + Sync + 'static>(&self, value: T) -> Option<T> {
+        self.lock().map.insert(value)
+    }
+
+    /// A copy of the value of type `T`, if there is one.
+    pub fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.lock().map.get::<T>().cloned()
+    }
+
+    /// Whether there is a value of type `T`.
+    pub fn contains<T: Send + Sync + 'static>(&self) -> bool {
+        self.lock().map.get::<T>().is_some()
+    }
+
+    /// Takes the value of type `T` out.
+    pub fn remove<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.lock().map.remove::<T>()
+    }
+
+    /// Changes the value of type `T` in place with `f`, inserting
+    /// `T::default()` first when there is none, and returns what `f`
+    /// returns.
+    ///
+    /// ```
+    /// # #[derive(Clone, Default)] struct Trail(Vec<&'static str>);
+    /// # let req = sluice::Request::from_http(sluice::http::Request::new(sluice::Body::empty()));
+    /// req.locals().update(|trail: &mut Trail| trail.0.push("auth"));
+    /// req.locals().update(|trail: &mut Trail| trail.0.push("handler"));
+    /// assert_eq!(req.locals().get::<Trail>().unwrap().0, ["auth", "handler"]);
+    /// ```
+    pub fn update<T, R>(&self, f: impl FnOnce(&mut T) -> R) -> R
+    where
+        T: Clone + Default + Send + Sync + 'static,
+    {
+        // `f` runs outside the lock, so it may use the locals itself.
+        let mut value = self.remove::<T>().unwrap_or_default();
+        let out = f(&mut value);
+        self.insert(value);
+        out
+    }
+
+    /// The route the router matched for this request (its template, e.g.
+    /// `/items/{item_id}`, and parameters), once routing has happened;
+    /// `None` before, and when no route matched (a 404). A middleware that
+    /// runs before routing reads it after `next.run` returns:
+    ///
+    /// ```
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Next, Request, Response};
+    ///
+    /// async fn route_header(req: Request, next: Next) -> Response {
+    ///     let locals = req.locals().clone();
+    ///     let mut response = next.run(req).await;
+    ///     let route = locals.route().map_or("none".to_owned(), |r| r.template().to_owned());
+    ///     response.headers_mut().insert("x-route", route.parse().unwrap());
+    ///     response
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new()
+    ///     .get("/items/{item_id}", || async { "item" })
+    ///     .middleware(route_header);
+    /// let client = TestClient::new(app);
+    /// assert_eq!(client.get("/items/7").await.header("x-route"), Some("/items/{item_id}"));
+    /// assert_eq!(client.get("/nope").await.header("x-route"), Some("none"));
+    /// # }
+    /// ```
+    pub fn route(&self) -> Option<Arc<RouteMatch>> {
+        self.lock().route.clone()
+    }
+
+    pub(crate) fn set_route(&self, route: Arc<RouteMatch>) {
+        self.lock().route = Some(route);
+    }
+
+    pub(crate) fn lifecycle(&self) -> Option<&Arc<Lifecycle>> {
+        self.inner.lifecycle.get()
+    }
+
+    fn lifecycle_or_init(&self, make: impl FnOnce() -> Arc<Lifecycle>) -> &Arc<Lifecycle> {
+        self.inner.lifecycle.get_or_init(make)
+    }
+
+    /// The copy of the request head taken for exception handlers.
+    pub(crate) fn head(&self) -> Option<&RequestHead> {
+        self.inner.head.as_ref()
+    }
+}
+
+impl fmt::Debug for Locals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let values = self.lock();
+        f.debug_struct("Locals")
+            .field("values", &values.map.len())
+            .field("route", &values.route)
+            .finish_non_exhaustive()
+    }
 }
 
 impl fmt::Debug for Request {

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use sluice::extract::{Extension, Path};
+use sluice::extract::{Local, Path};
 use sluice::http::header::CONTENT_TYPE;
 use sluice::middleware::Middleware;
 use sluice::{
@@ -48,17 +48,13 @@ pub(crate) fn tutorial() -> App {
         .middleware(add_process_time_header)
 }
 
-/// The trail of middleware names a request passed on its way in.
+/// The trail of middleware names a request passed on its way in, kept in
+/// the request's locals (FastAPI's `request.state`).
 #[derive(Clone, Default)]
 struct Trail(Vec<&'static str>);
 
-fn mark_in(req: &mut Request, name: &'static str) {
-    match req.state_mut::<Trail>() {
-        Some(trail) => trail.0.push(name),
-        None => {
-            req.insert_state(Trail(vec![name]));
-        }
-    }
+fn mark_in(req: &Request, name: &'static str) {
+    req.locals().update(|trail: &mut Trail| trail.0.push(name));
 }
 
 fn mark_out(response: &mut Response, name: &str) {
@@ -79,11 +75,11 @@ fn mark_out(response: &mut Response, name: &str) {
 struct Mark(&'static str);
 
 impl Middleware for Mark {
-    async fn handle(&self, mut req: Request, next: Next) -> Response {
-        mark_in(&mut req, self.0);
+    async fn handle(&self, req: Request, next: Next) -> sluice::Result<Response> {
+        mark_in(&req, self.0);
         let mut response = next.run(req).await;
         mark_out(&mut response, self.0);
-        response
+        Ok(response)
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -91,14 +87,14 @@ impl Middleware for Mark {
     }
 }
 
-async fn c(mut req: Request, next: Next) -> Response {
-    mark_in(&mut req, "C");
+async fn c(req: Request, next: Next) -> Response {
+    mark_in(&req, "C");
     let mut response = next.run(req).await;
     mark_out(&mut response, "C");
     response
 }
 
-async fn trail(Extension(trail): Extension<Trail>) -> Json<Value> {
+async fn trail(Local(trail): Local<Trail>) -> Json<Value> {
     Json(json!({ "trail": trail.0 }))
 }
 

@@ -56,7 +56,7 @@ pub const ACCESS_LOG_TARGET: &str = "sluice::access";
 /// | `status` | the response status |
 /// | `latency_ms` | milliseconds until the response head came back; for a streamed body, until its last byte was produced |
 /// | `bytes` | body bytes sent (0 for HEAD) |
-/// | `request_id` | the [`ReqId`] put in the request's state by [`RequestId`](super::RequestId), when present |
+/// | `request_id` | the [`ReqId`] put in the request's extensions by [`RequestId`](super::RequestId), when present |
 /// | `client` | the client's socket address, when known |
 ///
 /// The level is [`Level::INFO`] unless set with [`AccessLog::level`]. The
@@ -96,9 +96,9 @@ impl AccessLog {
 }
 
 impl Middleware for AccessLog {
-    async fn handle(&self, req: Request, next: Next) -> Response {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
         if !level_enabled(self.level) {
-            return next.run(req).await;
+            return Ok(next.run(req).await);
         }
         let start = Instant::now();
         let mut record = Record {
@@ -107,7 +107,7 @@ impl Middleware for AccessLog {
             uri: req.uri().clone(),
             status: StatusCode::OK,
             start,
-            request_id: req.state::<ReqId>().cloned(),
+            request_id: req.extensions().get::<ReqId>().cloned(),
             client: req.client_addr(),
         };
         let head = req.method() == Method::HEAD;
@@ -129,7 +129,7 @@ impl Middleware for AccessLog {
                 });
             }
         }
-        response
+        Ok(response)
     }
 
     fn name(&self) -> Cow<'static, str> {

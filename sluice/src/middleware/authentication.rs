@@ -5,7 +5,7 @@
 //! is read from the `Authorization: Bearer <token>` header, from an API-key
 //! header or from a query parameter, and handed to an async verifier that
 //! returns the principal (your user type) or a [`Rejection`]. The principal
-//! is put in the request's state, where handlers read it with
+//! is put in the request's extensions, where handlers read it with
 //! [`Extension<P>`](crate::extract::Extension). A request without a valid
 //! credential gets `401 {"detail":"Unauthorized"}` with a
 //! [`WWW-Authenticate`](https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/WWW-Authenticate)
@@ -60,7 +60,6 @@ use std::sync::Arc;
 
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use http::StatusCode;
-use percent_encoding::percent_decode_str;
 use subtle::ConstantTimeEq;
 
 use crate::error::{ConfigError, Error, HttpError};
@@ -82,7 +81,7 @@ use crate::response::{IntoResponse, Response};
     note = "e.g. `async fn verify(token: String) -> Result<User, Rejection>`, or `StaticToken::new(\"secret\")`"
 )]
 pub trait Verify: Send + Sync + 'static {
-    /// What a valid credential identifies; put in the request's state.
+    /// What a valid credential identifies; put in the request's extensions.
     type Principal: Clone + Send + Sync + 'static;
 
     /// Checks `credential` (the bearer token, or the API key).
@@ -230,7 +229,7 @@ impl Exemptions {
 /// 3. No credential: `401 {"detail":"Unauthorized"}` with
 ///    `www-authenticate: <challenge>`, without calling the verifier.
 /// 4. Otherwise the verifier runs. `Ok(principal)` puts the principal in
-///    the request's state and passes the request on; a [`Rejection`] gives
+///    the request's extensions and passes the request on; a [`Rejection`] gives
 ///    its response.
 ///
 /// The 401 and 403 are [`HttpError`]s, so an exception handler registered
@@ -431,19 +430,10 @@ fn is_token68(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
-/// The path as the router matches it: percent-decoded.
-fn decoded_path(path: &str) -> Cow<'_, str> {
-    if path.contains('%') {
-        percent_decode_str(path).decode_utf8_lossy()
-    } else {
-        Cow::Borrowed(path)
-    }
-}
-
 impl<V: Verify> Middleware for Authentication<V> {
-    async fn handle(&self, mut req: Request, next: Next) -> Response {
-        if !self.exempt.is_empty() && self.exempt.matches(&decoded_path(req.path())) {
-            return next.run(req).await;
+    async fn handle(&self, mut req: Request, next: Next) -> crate::Result<Response> {
+        if !self.exempt.is_empty() && self.exempt.matches(&req.decoded_path()) {
+            return Ok(next.run(req).await);
         }
         let checked = match self.credential(&req) {
             Some(credential) => self
@@ -452,7 +442,7 @@ impl<V: Verify> Middleware for Authentication<V> {
                 .ok_or_else(|| credential.into_owned()),
             None => {
                 tracing::debug!(target: "sluice::auth", "no well-formed credential; 401");
-                return self.unauthorized();
+                return Ok(self.unauthorized());
             }
         };
         let verdict = match checked {
@@ -461,18 +451,18 @@ impl<V: Verify> Middleware for Authentication<V> {
         };
         match verdict {
             Ok(principal) => {
-                req.insert_state(principal);
-                next.run(req).await
+                req.extensions_mut().insert(principal);
+                Ok(next.run(req).await)
             }
             Err(rejection) => match rejection.kind {
                 RejectionKind::Unauthorized => {
                     tracing::debug!(target: "sluice::auth", "credential rejected; 401");
-                    self.unauthorized()
+                    Ok(self.unauthorized())
                 }
                 RejectionKind::Forbidden => {
-                    HttpError::new(StatusCode::FORBIDDEN, "Forbidden").into_response()
+                    Err(HttpError::new(StatusCode::FORBIDDEN, "Forbidden").into())
                 }
-                RejectionKind::Failed(error) => error.into_response(),
+                RejectionKind::Failed(error) => Err(error),
             },
         }
     }

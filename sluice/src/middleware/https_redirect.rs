@@ -110,19 +110,16 @@
 //! [`location`]: https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Location
 //! [`Host`]: https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Host
 
-use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
 use http::header::{HeaderMap, HeaderName};
 use ipnet::IpNet;
 
-use super::host::{
-    absolute_url, invalid_host_response, request_host, socket_netloc, HostPort, Port, RequestHost,
-};
 use super::{Middleware, Next};
 use crate::error::ConfigError;
 use crate::request::Request;
 use crate::response::{IntoResponse, Redirect, Response};
+use crate::url::{absolute_url, invalid_host_response, redirect_netloc};
 
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
@@ -225,34 +222,21 @@ fn forwarded_proto(headers: &HeaderMap) -> Option<bool> {
 }
 
 impl Middleware for HttpsRedirect {
-    async fn handle(&self, req: Request, next: Next) -> Response {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
         if self.is_secure(&req) {
-            return next.run(req).await;
+            return Ok(next.run(req).await);
         }
-        let netloc = match request_host(req.headers(), req.uri().authority()) {
-            RequestHost::Valid(HostPort {
-                host,
-                port: Port::Number(80 | 443),
-                ..
-            }) => Cow::Borrowed(host),
-            RequestHost::Valid(HostPort {
-                authority,
-                port: Port::Absent | Port::Number(_),
-                ..
-            }) => Cow::Borrowed(authority),
-            RequestHost::Valid(HostPort {
-                port: Port::OutOfRange,
-                ..
-            })
-            | RequestHost::Missing
-            | RequestHost::Malformed => match req.connection().local_addr {
-                Some(addr) => Cow::Owned(socket_netloc(addr)),
-                None => return invalid_host_response(),
-            },
-            RequestHost::Conflicting => return invalid_host_response(),
+        let netloc = redirect_netloc(
+            req.headers(),
+            req.uri().authority(),
+            req.connection().local_addr,
+            true,
+        );
+        let Some(netloc) = netloc else {
+            return Ok(invalid_host_response());
         };
         let location = absolute_url("https", false, &netloc, req.path(), req.query());
-        Redirect::temporary(location).into_response()
+        Ok(Redirect::temporary(location).into_response())
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

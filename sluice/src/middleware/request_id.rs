@@ -1,4 +1,4 @@
-//! [`RequestId`]: one id per request, in the request's state, the tracing
+//! [`RequestId`]: one id per request, in the request's extensions, the tracing
 //! span and the response.
 //!
 //! The id comes from the client's `X-Request-ID` when it is a safe,
@@ -60,7 +60,7 @@ pub const DEFAULT_MAX_REQUEST_ID_LEN: usize = 128;
 /// value, two headers) is replaced by a generated id, so a client can never
 /// put text of its choosing into logs or responses through it.
 ///
-/// The id is put in the request's state as a [`ReqId`] (read it in a
+/// The id is put in the request's extensions as a [`ReqId`] (read it in a
 /// handler with `Extension<ReqId>`), recorded as `request_id` on a
 /// `request` span (at `INFO` level, target `sluice::request`) around the
 /// rest of the stack, and set on the response unless an inner layer already
@@ -150,18 +150,18 @@ pub(crate) fn is_valid_id(id: &[u8], max_len: usize) -> bool {
 }
 
 impl Middleware for RequestId {
-    async fn handle(&self, mut req: Request, next: Next) -> Response {
+    async fn handle(&self, mut req: Request, next: Next) -> crate::Result<Response> {
         let id = match self.incoming(&req) {
             Some(id) => id,
             None => ReqId::generate(),
         };
-        req.insert_state(id.clone());
+        req.extensions_mut().insert(id.clone());
         let span = tracing::info_span!(target: "sluice::request", "request", request_id = %id);
         let mut response = next.run(req).instrument(span).await;
         if !response.headers().contains_key(&self.header) {
             response.headers_mut().insert(self.header.clone(), id.0);
         }
-        response
+        Ok(response)
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -176,10 +176,10 @@ impl Middleware for RequestId {
     }
 }
 
-/// The id of the request being handled, put in the request's state by
+/// The id of the request being handled, put in the request's extensions by
 /// [`RequestId`]. Read it in a handler with
-/// [`Extension<ReqId>`](crate::extract::Extension), or in a middleware with
-/// `req.state::<ReqId>()`.
+/// [`Extension<ReqId>`](crate::extract::Extension), or in a middleware
+/// further in with `req.extensions().get::<ReqId>()`.
 ///
 /// It is always 1 to 128 (or the configured maximum) characters of
 /// `A-Z a-z 0-9 - _ . : ; = + / @`, safe to log and to put in headers.

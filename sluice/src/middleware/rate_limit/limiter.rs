@@ -357,23 +357,26 @@ enum Verdict {
 }
 
 impl<S: RateLimitStore> Middleware for RateLimit<S> {
-    async fn handle(&self, req: Request, next: Next) -> Response {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
         let decision = match self.decide(&req).await {
             Verdict::Decided(decision) => decision,
-            Verdict::Pass => return next.run(req).await,
+            Verdict::Pass => return Ok(next.run(req).await),
             Verdict::Failed(error) => {
                 // The store logs its own failures (rate-limited); this is
                 // the per-request detail.
                 tracing::debug!(target: "sluice::rate_limit", %error, fail_closed = self.fail_closed, "the store could not decide");
                 if self.fail_closed {
-                    return HttpError::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")
-                        .into_response();
+                    return Ok(HttpError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Service Unavailable",
+                    )
+                    .into_response());
                 }
-                return next.run(req).await;
+                return Ok(next.run(req).await);
             }
         };
         if !decision.is_admitted() {
-            return self.refuse(&decision);
+            return Ok(self.refuse(&decision));
         }
         let mut response = next.run(req).await;
         if self.headers.on_admitted() {
@@ -384,7 +387,7 @@ impl<S: RateLimitStore> Middleware for RateLimit<S> {
                 &decision,
             );
         }
-        response
+        Ok(response)
     }
 
     fn name(&self) -> Cow<'static, str> {
