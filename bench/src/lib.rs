@@ -10,6 +10,9 @@
 //!   `benches/chain.rs`; instruction counts with the `bench-chain` binary);
 //! - [`rate_limit`]: `perf-bare` bare and behind `RateLimit`, in memory and
 //!   on Redis, for the `rate-limit` part (served by `bench-ratelimit`);
+//! - [`observe`]: `perf-bare` with metrics and traces, in sluice and in
+//!   axum (axum-prometheus, `TraceLayer`, tracing-opentelemetry), served by
+//!   `bench-sluice` and `bench-axum`, with the OTLP sink they export to;
 //! - [`cli`]: the command-line contract every benchmark server shares with
 //!   `conformance-app` (`<scenario> [--host H] [--port N]`, the
 //!   `listening on` line, exit on SIGINT/SIGTERM, exit 2 on bad arguments).
@@ -33,3 +36,4 @@ pub mod chain;
 pub mod cli;
 pub mod hyper_app;
 pub mod rate_limit;
+pub mod observe;

@@ -3,11 +3,13 @@
 //! public API only.
 //!
 //! ```text
-//! conformance-app <scenario> [--host 127.0.0.1] [--port 8000] [--redis URL]
+//! conformance-app <scenario> [--host 127.0.0.1] [--port 8000] [--redis URL] [--otlp URL]
 //! ```
 //!
-//! `--redis URL` (for `rate-limit`) keeps the scenario's state in that Redis,
-//! shared by every instance started with the same URL.
+//! `--redis URL` (for `rate-limit`) keeps the scenario's state
+//! in that Redis, shared by every instance started with the same URL.
+//! `--otlp URL` (the `observability` scenario) exports spans to that
+//! OTLP/HTTP collector.
 //!
 //! Prints `listening on http://HOST:PORT` when ready, serves until SIGINT or
 //! SIGTERM, then shuts down gracefully and exits 0. An unknown scenario or a
@@ -40,6 +42,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 })?;
             }
             "--redis" => options.redis = Some(args.next().ok_or("--redis needs a URL")?),
+            "--otlp" => options.otlp = Some(args.next().ok_or("--otlp needs a URL")?),
             flag if flag.starts_with('-') => return Err(format!("unknown flag {flag:?}")),
             name if scenario.is_none() => scenario = Some(name.to_owned()),
             extra => return Err(format!("unexpected argument {extra:?}")),
@@ -47,7 +50,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     }
     let scenario = scenario.ok_or_else(|| {
         format!(
-            "usage: conformance-app <scenario> [--host HOST] [--port PORT] [--redis URL]; scenarios: {}",
+            "usage: conformance-app <scenario> [--host HOST] [--port PORT] [--redis URL] [--otlp URL]; scenarios: {}",
             scenarios::NAMES.join(", ")
         )
     })?;
@@ -67,21 +70,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let app = match scenarios::app(&args.scenario, &args.options) {
-        Some(Ok(app)) => app,
-        Some(Err(message)) => {
-            eprintln!("conformance-app: {message}");
-            return ExitCode::from(2);
-        }
-        None => {
-            eprintln!(
-                "conformance-app: unknown scenario {:?}; known: {}",
-                args.scenario,
-                scenarios::NAMES.join(", ")
-            );
-            return ExitCode::from(2);
-        }
-    };
+    if !scenarios::NAMES.contains(&args.scenario.as_str()) {
+        eprintln!(
+            "conformance-app: unknown scenario {:?}; known: {}",
+            args.scenario,
+            scenarios::NAMES.join(", ")
+        );
+        return ExitCode::from(2);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -97,6 +93,17 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
+        let app = match scenarios::app(&args.scenario, &args.options) {
+            Some(Ok(app)) => app,
+            Some(Err(message)) => {
+                eprintln!("conformance-app: {message}");
+                return ExitCode::from(2);
+            }
+            None => {
+                eprintln!("conformance-app: unknown scenario {:?}", args.scenario);
+                return ExitCode::from(2);
+            }
+        };
         let server = match sluice::Server::bind((args.host.as_str(), args.port)).await {
             // Handle SIGTERM from now on, before saying we are ready.
             Ok(server) => server.with_shutdown_signal(sluice::termination_signal()),

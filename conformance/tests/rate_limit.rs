@@ -84,13 +84,18 @@ impl Response {
 }
 
 fn request(addr: SocketAddr, method: &str, path: &str) -> Response {
+    request_with(addr, method, path, "")
+}
+
+/// A request with extra header lines (each ending in `\r\n`).
+fn request_with(addr: SocketAddr, method: &str, path: &str, extra: &str) -> Response {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nhost: test\r\n{extra}connection: close\r\n\r\n"
     )
     .expect("write");
     let mut raw = String::new();
@@ -159,6 +164,29 @@ fn check_quota(instances: &[SocketAddr]) {
 fn in_memory() {
     let app = App::start(&["rate-limit"]);
     check_quota(&[app.addr]);
+}
+
+#[test]
+fn clients_behind_the_trusted_proxy_are_told_apart() {
+    // The test client is 127.0.0.1, the trusted proxy of ProxyHeaders.
+    let app = App::start(&["rate-limit"]);
+    let from = |client: &str| {
+        request_with(
+            app.addr,
+            "GET",
+            "/limited",
+            &format!("x-forwarded-for: {client}\r\n"),
+        )
+    };
+    for _ in 0..5 {
+        assert_eq!(from("203.0.113.1").status, 200);
+    }
+    assert_eq!(from("203.0.113.1").status, 429);
+    let other = from("203.0.113.2");
+    assert_eq!(other.status, 200, "another client has its own quota");
+    assert_eq!(other.header("ratelimit").map(|f| &f[..14]), Some(r#""default";r=4;"#));
+    // The proxy's own requests are a client of their own.
+    assert_eq!(get(app.addr, "/limited").status, 200);
 }
 
 #[test]

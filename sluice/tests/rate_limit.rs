@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use sluice::middleware::rate_limit::{
     Headers, Key, MemoryStore, MissingKey, Policy, RateKey, RateLimit, RateLimitStore,
 };
-use sluice::middleware::{Authentication, Rejection};
+use sluice::middleware::{Authentication, ProxyHeaders, Rejection};
 use sluice::routing::get;
 use sluice::testing::{TestClient, TestResponse};
 use sluice::{App, ConfigError, HttpError, Json, Method, Router, StatusCode};
@@ -165,6 +165,40 @@ async fn clients_are_counted_apart_by_address() {
         .clone()
         .client_addr("[::ffff:203.0.113.1]:9".parse().unwrap());
     assert_eq!(mapped.get("/limited").await.status(), 429);
+}
+
+#[tokio::test(start_paused = true)]
+async fn behind_proxy_headers_each_forwarded_client_has_its_own_quota() {
+    let app = App::new()
+        .get("/limited", ok)
+        .add_middleware(RateLimit::per_minute(1))
+        .add_middleware(ProxyHeaders::new().trusted(["10.0.0.1"]));
+    let proxy = TestClient::new(app).client_addr(from([10, 0, 0, 1]));
+    let forwarded = |client: &'static str| proxy.get("/limited").header("x-forwarded-for", client);
+    assert_eq!(forwarded("203.0.113.1").await.status(), 200);
+    assert_eq!(forwarded("203.0.113.1").await.status(), 429);
+    // Another client behind the same proxy has a quota of its own.
+    assert_eq!(forwarded("203.0.113.2").await.status(), 200);
+    // The same client through a chain of proxies: ProxyHeaders picks it.
+    assert_eq!(
+        forwarded("203.0.113.2, 10.0.0.1").await.status(),
+        429,
+        "the rightmost untrusted entry is the client"
+    );
+    // A port in the header is not part of the client.
+    assert_eq!(forwarded("203.0.113.1:5555").await.status(), 429);
+    // A client named by text that is no address is counted by that text.
+    assert_eq!(forwarded("unknown").await.status(), 200);
+    assert_eq!(forwarded("unknown").await.status(), 429);
+    // The proxy itself, sending no header, is a client like any other.
+    assert_eq!(proxy.get("/limited").await.status(), 200);
+
+    // From an untrusted peer, X-Forwarded-For changes nothing: it cannot
+    // buy a fresh quota by naming another client.
+    let untrusted = proxy.clone().client_addr(from([198, 51, 100, 9]));
+    let spoof = |client: &'static str| untrusted.get("/limited").header("x-forwarded-for", client);
+    assert_eq!(spoof("192.0.2.1").await.status(), 200);
+    assert_eq!(spoof("192.0.2.2").await.status(), 429);
 }
 
 #[tokio::test(start_paused = true)]

@@ -7,8 +7,20 @@ mod core;
 mod cors;
 mod gzip;
 mod hosts;
+mod observability;
+mod proxy;
 mod rate_limit;
+mod sessions;
 mod stack;
+
+/// Command-line options that some scenarios take.
+#[derive(Debug, Default)]
+pub(crate) struct Options {
+    /// `--otlp URL`: where `observability` exports its spans.
+    pub(crate) otlp: Option<String>,
+    /// `--redis URL`: where scenarios that can keep state in Redis keep it.
+    pub(crate) redis: Option<String>,
+}
 
 /// Every scenario this binary serves.
 pub(crate) const NAMES: &[&str] = &[
@@ -26,27 +38,29 @@ pub(crate) const NAMES: &[&str] = &[
     "https-redirect",
     "auth",
     "gzip",
+    "observability",
+    "proxy-headers",
+    "proxy-headers-untrusted",
+    "sessions",
     "rate-limit",
 ];
-
-/// Scenario options given on the command line.
-#[derive(Debug, Default)]
-pub(crate) struct Options {
-    /// `--redis URL`: where scenarios that can keep state in Redis keep it.
-    pub(crate) redis: Option<String>,
-}
 
 /// The scenarios that take `--redis`.
 pub(crate) const WITH_REDIS: &[&str] = &["rate-limit"];
 
-/// The app of a scenario, `None` for an unknown name, or `Some(Err(reason))`
-/// when the options do not fit it.
+/// The app of a scenario, `None` for an unknown name, or the reason the
+/// options cannot work. Called inside the runtime that serves the app.
 pub(crate) fn app(name: &str, options: &Options) -> Option<Result<App, String>> {
     if options.redis.is_some() && !WITH_REDIS.contains(&name) {
         return Some(Err(format!(
             "--redis is for the scenarios {}, not {name:?}",
             WITH_REDIS.join(", ")
         )));
+    }
+    if options.otlp.is_some() && name != "observability" {
+        return Some(Err(
+            "--otlp applies to the observability scenario only".to_owned()
+        ));
     }
     Some(Ok(match name {
         "tutorial" => core::tutorial(),
@@ -63,6 +77,10 @@ pub(crate) fn app(name: &str, options: &Options) -> Option<Result<App, String>> 
         "https-redirect" => hosts::https_redirect(),
         "auth" => auth::auth(),
         "gzip" => gzip::gzip(),
+        "observability" => return Some(observability::observability(options.otlp.as_deref())),
+        "proxy-headers" => proxy::proxy_headers(),
+        "proxy-headers-untrusted" => proxy::proxy_headers_untrusted(),
+        "sessions" => sessions::sessions(),
         "rate-limit" => return Some(rate_limit::rate_limit(options.redis.as_deref())),
         _ => return None,
     }))

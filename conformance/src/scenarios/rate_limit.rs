@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 use sluice::middleware::rate_limit::{RateLimit, RedisStore};
+use sluice::middleware::ProxyHeaders;
 use sluice::{App, Json, Method};
 
 async fn limited() -> Json<Value> {
@@ -29,9 +30,9 @@ pub(crate) fn rate_limit(redis: Option<&str>) -> Result<App, String> {
         }
         None => app.add_middleware(limit),
     };
-    // TODO(proxy-headers): add the `proxy-headers` scenario's ProxyHeaders
-    // (trusted 127.0.0.1, without the HTTPS redirect) here, outermost, once
-    // it is on main, so that clients are told apart by X-Forwarded-For.
-    // Until then every client behind the same peer shares one quota.
+    // Outermost: the `proxy-headers` scenario's ProxyHeaders (trusted
+    // 127.0.0.1, without the HTTPS redirect), so that clients behind the
+    // proxy are told apart by X-Forwarded-For.
+    let app = app.add_middleware(ProxyHeaders::new().trusted(["127.0.0.1"]));
     Ok(app)
 }

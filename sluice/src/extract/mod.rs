@@ -18,6 +18,7 @@
 //! | [`Extension<T>`] | a value in the request's extensions | 500 if missing |
 //! | [`BackgroundTasks`] | tasks that run after the response is sent | |
 //! | [`Dep<T>`] | a [`Dependency`], with cleanup | its error |
+//! | [`ClientAddr`] | the client (as [`ProxyHeaders`](crate::middleware::ProxyHeaders) says, else the peer) | 500 if unknown; use `Option<ClientAddr>` |
 //! | `HeaderMap`, `Method`, `Uri` | those parts of the request | |
 //! | `Option<T>` | `None` instead of rejecting | |
 //!
@@ -34,7 +35,7 @@ use http::{HeaderMap, Method, Uri};
 use crate::background::BackgroundTasks;
 use crate::error::Error;
 use crate::lifecycle::Lifecycle;
-use crate::request::{ConnectionInfo, Locals, Request, RouteMatch};
+use crate::request::{client_of, ClientAddr, ConnectionInfo, Locals, Request, RouteMatch};
 use crate::response::IntoResponse;
 use crate::shared::Shared;
 
@@ -98,7 +99,9 @@ impl RequestContext {
         &self.conn
     }
 
-    /// The client's address, when known.
+    /// The socket address of the connection's peer, when known. Behind a
+    /// reverse proxy that is the proxy: extract [`ClientAddr`] for the
+    /// client.
     pub fn client_addr(&self) -> Option<SocketAddr> {
         self.conn.remote_addr
     }
@@ -380,6 +383,17 @@ impl FromRequestParts for ConnectionInfo {
         cx: &RequestContext,
     ) -> Result<Self, Self::Rejection> {
         Ok(cx.conn)
+    }
+}
+
+/// The client, as [`Request::client`] says: what a middleware such as
+/// [`ProxyHeaders`](crate::middleware::ProxyHeaders) set, else the peer.
+impl FromRequestParts for ClientAddr {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, cx: &RequestContext) -> Result<Self, Error> {
+        client_of(&parts.extensions, &cx.conn)
+            .ok_or_else(|| Error::msg("ClientAddr was asked for, but the client is not known"))
     }
 }
 

@@ -13,7 +13,7 @@ use crate::request::Request;
 ///
 /// | key | counts by | missing when |
 /// |---|---|---|
-/// | [`Key::client_addr`] (the default) | the client's IP address | the server does not know the client |
+/// | [`Key::client_addr`] (the default) | the client's IP address, as [`ProxyHeaders`](crate::middleware::ProxyHeaders) or the server set it | the server does not know the client |
 /// | [`Key::principal`] | the principal that [`Authentication`](crate::middleware::Authentication) put in the request | no principal of that type (add `Authentication` after `RateLimit`, so that it runs first) |
 /// | [`Key::header`] | a header's value (an API key) | the header is absent, empty or not visible ASCII |
 /// | [`Key::from_fn`] | what your function returns | it returns `None` |
@@ -53,10 +53,14 @@ impl Default for Key {
 }
 
 impl Key {
-    /// The client's IP address (the port is left out; an IPv4 address
-    /// mapped into IPv6 counts as the IPv4 address), as the server saw it.
-    /// Behind a proxy, add [`ProxyHeaders`](crate::middleware) outside the
-    /// rate limit so that this is the real client's address.
+    /// The client's IP address as [`Request::client`] says (the port is
+    /// left out; an IPv4 address mapped into IPv6 counts as the IPv4
+    /// address): the connection's peer, or, behind a reverse proxy, the
+    /// address that [`ProxyHeaders`](crate::middleware::ProxyHeaders) took
+    /// from a trusted proxy's `X-Forwarded-For`. Add `ProxyHeaders` after
+    /// `RateLimit` (so that it runs first); without it, every client behind
+    /// one proxy shares the proxy's quota. A client the proxy names by text
+    /// that is no address (`unknown`) is counted by that text.
     pub fn client_addr() -> Self {
         Key {
             kind: Kind::ClientAddr,
@@ -115,12 +119,17 @@ impl Key {
 
     pub(crate) fn extract<'r>(&self, req: &'r Request) -> Option<Found<'r>> {
         match &self.kind {
-            // TODO(proxy-headers): read the client through `ProxyHeaders`'
-            // accessor once it is on main; nothing here parses forwarded
-            // headers.
-            Kind::ClientAddr => req
-                .client_addr()
-                .map(|addr| Found::Ip(addr.ip().to_canonical())),
+            // The client as `ProxyHeaders` (or the server) set it: the one
+            // source of truth, nothing here reads forwarded headers.
+            Kind::ClientAddr => {
+                let client = req.client()?;
+                Some(match client.ip() {
+                    Some(ip) => Found::Ip(ip.to_canonical()),
+                    // A proxy may name the client by text that is no
+                    // address (`unknown`, `_hidden`): count by that text.
+                    None => Found::Owned(client.host().into_owned()),
+                })
+            }
             Kind::Header(Ok(name)) => {
                 let value = req.headers().get(name)?.to_str().ok()?.trim();
                 (!value.is_empty()).then_some(Found::Borrowed(value))

@@ -1,10 +1,11 @@
 //! [`RedisStore`]: the counts in Redis, shared by every instance.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::Duration;
 
 use ::redis::Script;
+use sha1::{Digest, Sha1};
 
 use super::policy::Policy;
 use super::store::{Decision, RateKey, RateLimitStore, StoreError};
@@ -131,7 +132,9 @@ impl RedisStore {
             }
             RateKey::Text(text) => {
                 out.push_str("h:");
-                out.push_str(&sha1_smol::Sha1::from(text.as_bytes()).digest().to_string());
+                for byte in Sha1::digest(text.as_bytes()) {
+                    let _ = write!(out, "{byte:02x}");
+                }
             }
             RateKey::Shared => out.push_str("shared"),
         }
