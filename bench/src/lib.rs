@@ -35,5 +35,5 @@ pub mod axum_apps;
 pub mod chain;
 pub mod cli;
 pub mod hyper_app;
-pub mod rate_limit;
 pub mod observe;
+pub mod rate_limit;
