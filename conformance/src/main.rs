@@ -6,7 +6,7 @@
 //! conformance-app <scenario> [--host 127.0.0.1] [--port 8000] [--redis URL] [--otlp URL]
 //! ```
 //!
-//! `--redis URL` (for `rate-limit`) keeps the scenario's state
+//! `--redis URL` (for `rate-limit` and `sessions`) keeps the scenario's state
 //! in that Redis, shared by every instance started with the same URL.
 //! `--otlp URL` (the `observability` scenario) exports spans to that
 //! OTLP/HTTP collector.

@@ -3,118 +3,14 @@
 //! Redis (started by `sluice/tests/support/redis.rs`), with Redis killed
 //! and restarted mid-run.
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../sluice/tests/support/redis.rs"]
-mod redis;
+mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use redis::RedisServer;
-
-/// A running `conformance-app`; stopped (SIGTERM by PID) when dropped.
-struct App {
-    child: Child,
-    addr: SocketAddr,
-    stderr: std::path::PathBuf,
-}
-
-impl App {
-    fn start(args: &[&str]) -> App {
-        let stderr = std::env::temp_dir().join(format!(
-            "conformance-rate-limit-{}-{}.stderr",
-            std::process::id(),
-            args.join("_").replace(['/', ':'], "_")
-        ));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_conformance-app"))
-            .args(args)
-            .args(["--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
-            .spawn()
-            .expect("start conformance-app");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the ready line");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .expect("an address");
-        App {
-            child,
-            addr,
-            stderr,
-        }
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.stderr);
-    }
-}
-
-/// One response: status, headers (lower-case names) and body.
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn request(addr: SocketAddr, method: &str, path: &str) -> Response {
-    request_with(addr, method, path, "")
-}
-
-/// A request with extra header lines (each ending in `\r\n`).
-fn request_with(addr: SocketAddr, method: &str, path: &str, extra: &str) -> Response {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nhost: test\r\n{extra}connection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).expect("read");
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a head");
-    let mut lines = head.lines();
-    let status = lines.next().expect("status line")[9..12]
-        .parse()
-        .expect("a status");
-    let headers = lines
-        .filter_map(|l| l.split_once(": "))
-        .map(|(n, v)| (n.to_ascii_lowercase(), v.to_owned()))
-        .collect();
-    Response {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
-}
+use support::redis::RedisServer;
+use support::{request, request_with, App, Response};
 
 fn get(addr: SocketAddr, path: &str) -> Response {
     request(addr, "GET", path)
@@ -184,7 +80,10 @@ fn clients_behind_the_trusted_proxy_are_told_apart() {
     assert_eq!(from("203.0.113.1").status, 429);
     let other = from("203.0.113.2");
     assert_eq!(other.status, 200, "another client has its own quota");
-    assert_eq!(other.header("ratelimit").map(|f| &f[..14]), Some(r#""default";r=4;"#));
+    assert_eq!(
+        other.header("ratelimit").map(|f| &f[..14]),
+        Some(r#""default";r=4;"#)
+    );
     // The proxy's own requests are a client of their own.
     assert_eq!(get(app.addr, "/limited").status, 200);
 }
@@ -233,10 +132,12 @@ fn redis_is_only_for_the_scenarios_that_use_it() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(env!("CARGO_BIN_EXE_conformance-app"))
-        .args(["rate-limit", "--redis", "http://nope"])
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a Redis URL"));
+    for scenario in ["rate-limit", "sessions"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_conformance-app"))
+            .args([scenario, "--redis", "http://nope"])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not a Redis URL"));
+    }
 }

@@ -46,7 +46,7 @@ pub(crate) const NAMES: &[&str] = &[
 ];
 
 /// The scenarios that take `--redis`.
-pub(crate) const WITH_REDIS: &[&str] = &["rate-limit"];
+pub(crate) const WITH_REDIS: &[&str] = &["rate-limit", "sessions"];
 
 /// The app of a scenario, `None` for an unknown name, or the reason the
 /// options cannot work. Called inside the runtime that serves the app.
@@ -80,7 +80,7 @@ pub(crate) fn app(name: &str, options: &Options) -> Option<Result<App, String>> 
         "observability" => return Some(observability::observability(options.otlp.as_deref())),
         "proxy-headers" => proxy::proxy_headers(),
         "proxy-headers-untrusted" => proxy::proxy_headers_untrusted(),
-        "sessions" => sessions::sessions(),
+        "sessions" => return Some(sessions::sessions(options.redis.as_deref())),
         "rate-limit" => return Some(rate_limit::rate_limit(options.redis.as_deref())),
         _ => return None,
     }))
