@@ -8,6 +8,8 @@
 //! - [`chain`]: chains of N no-op middlewares, sluice's and axum's and a
 //!   hand-written tower layer's, for the chain benchmarks (criterion in
 //!   `benches/chain.rs`; instruction counts with the `bench-chain` binary);
+//! - [`rate_limit`]: `perf-bare` bare and behind `RateLimit`, in memory and
+//!   on Redis, for the `rate-limit` part (served by `bench-ratelimit`);
 //! - [`observe`]: `perf-bare` with metrics and traces, in sluice and in
 //!   axum (axum-prometheus, `TraceLayer`, tracing-opentelemetry), served by
 //!   `bench-sluice` and `bench-axum`, with the OTLP sink they export to;
@@ -34,3 +36,4 @@ pub mod chain;
 pub mod cli;
 pub mod hyper_app;
 pub mod observe;
+pub mod rate_limit;

@@ -3,9 +3,11 @@
 //! public API only.
 //!
 //! ```text
-//! conformance-app <scenario> [--host 127.0.0.1] [--port 8000] [--otlp URL]
+//! conformance-app <scenario> [--host 127.0.0.1] [--port 8000] [--redis URL] [--otlp URL]
 //! ```
 //!
+//! `--redis URL` (for `rate-limit` and `sessions`) keeps the scenario's state
+//! in that Redis, shared by every instance started with the same URL.
 //! `--otlp URL` (the `observability` scenario) exports spans to that
 //! OTLP/HTTP collector.
 //!
@@ -39,6 +41,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                     format!("--port must be a number from 0 to 65535, got {value:?}")
                 })?;
             }
+            "--redis" => options.redis = Some(args.next().ok_or("--redis needs a URL")?),
             "--otlp" => options.otlp = Some(args.next().ok_or("--otlp needs a URL")?),
             flag if flag.starts_with('-') => return Err(format!("unknown flag {flag:?}")),
             name if scenario.is_none() => scenario = Some(name.to_owned()),
@@ -47,7 +50,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     }
     let scenario = scenario.ok_or_else(|| {
         format!(
-            "usage: conformance-app <scenario> [--host HOST] [--port PORT] [--otlp URL]; scenarios: {}",
+            "usage: conformance-app <scenario> [--host HOST] [--port PORT] [--redis URL] [--otlp URL]; scenarios: {}",
             scenarios::NAMES.join(", ")
         )
     })?;

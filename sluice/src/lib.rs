@@ -55,6 +55,8 @@ mod head;
 mod headers;
 mod lifecycle;
 pub mod middleware;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod request;
 mod response;
 mod router;

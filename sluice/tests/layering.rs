@@ -42,6 +42,8 @@ const LAYERS: &[&str] = &[
     "watchdog",
     "server",
     "testing",
+    // the connection Redis-backed stores share
+    "redis",
     // the built-ins, leaves on the public API
     "middleware",
     // what `#[debug_handler]` expands to

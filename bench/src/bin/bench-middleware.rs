@@ -20,11 +20,13 @@
 //! | `sessions-write` | a handler that reads and increments `n` | a valid session cookie; a new cookie is set |
 //! | `proxy-none` | `bare` behind `ProxyHeaders` | from the trusted peer, no forwarded headers |
 //! | `proxy` | `bare` behind `ProxyHeaders` | from the trusted peer, `X-Forwarded-For` (two entries) and `X-Forwarded-Proto` |
+//! | `rate-limit` | `bare` behind `RateLimit` (memory store, a million per second: every request admitted and counted) | no headers; the `RateLimit` fields are checked on the response |
 
 use std::process::ExitCode;
 
 use serde_json::{json, Value};
 use sluice::middleware::sessions::{Session, Sessions};
+use sluice::middleware::rate_limit::{Policy, RateLimit};
 use sluice::middleware::ProxyHeaders;
 use sluice::{App, AppService, Body, ConnectionInfo, Json, Request};
 
@@ -36,6 +38,7 @@ const CASES: &[&str] = &[
     "sessions-write",
     "proxy-none",
     "proxy",
+    "rate-limit",
 ];
 
 async fn hello() -> Json<Value> {
@@ -62,6 +65,9 @@ fn app(case: &str) -> Option<AppService> {
             .get("/login", write)
             .add_middleware(sessions()),
         "sessions-write" => App::new().get("/hello", write).add_middleware(sessions()),
+        "rate-limit" => App::new()
+            .get("/hello", hello)
+            .add_middleware(RateLimit::new(Policy::per_second(1_000_000))),
         "proxy-none" | "proxy" => App::new()
             .get("/hello", hello)
             .add_middleware(ProxyHeaders::new().trusted(["127.0.0.1", "10.0.0.0/8"])),
@@ -137,7 +143,8 @@ fn main() -> ExitCode {
         for _ in 0..requests {
             let res = service.handle(request(case, cookie.as_deref())).await;
             let fine = res.status() == 200
-                && (case != "sessions-write" || res.headers().contains_key("set-cookie"));
+                && (case != "sessions-write" || res.headers().contains_key("set-cookie"))
+                && (case != "rate-limit" || res.headers().contains_key("ratelimit"));
             ok += u64::from(fine);
         }
         ok

@@ -9,6 +9,7 @@ mod gzip;
 mod hosts;
 mod observability;
 mod proxy;
+mod rate_limit;
 mod sessions;
 mod stack;
 mod websocket;
@@ -18,6 +19,8 @@ mod websocket;
 pub(crate) struct Options {
     /// `--otlp URL`: where `observability` exports its spans.
     pub(crate) otlp: Option<String>,
+    /// `--redis URL`: where scenarios that can keep state in Redis keep it.
+    pub(crate) redis: Option<String>,
 }
 
 /// Every scenario this binary serves.
@@ -41,11 +44,21 @@ pub(crate) const NAMES: &[&str] = &[
     "proxy-headers-untrusted",
     "sessions",
     "websocket",
+    "rate-limit",
 ];
+
+/// The scenarios that take `--redis`.
+pub(crate) const WITH_REDIS: &[&str] = &["rate-limit", "sessions"];
 
 /// The app of a scenario, `None` for an unknown name, or the reason the
 /// options cannot work. Called inside the runtime that serves the app.
 pub(crate) fn app(name: &str, options: &Options) -> Option<Result<App, String>> {
+    if options.redis.is_some() && !WITH_REDIS.contains(&name) {
+        return Some(Err(format!(
+            "--redis is for the scenarios {}, not {name:?}",
+            WITH_REDIS.join(", ")
+        )));
+    }
     if options.otlp.is_some() && name != "observability" {
         return Some(Err(
             "--otlp applies to the observability scenario only".to_owned()
@@ -69,8 +82,9 @@ pub(crate) fn app(name: &str, options: &Options) -> Option<Result<App, String>> 
         "observability" => return Some(observability::observability(options.otlp.as_deref())),
         "proxy-headers" => proxy::proxy_headers(),
         "proxy-headers-untrusted" => proxy::proxy_headers_untrusted(),
-        "sessions" => sessions::sessions(),
         "websocket" => websocket::websocket(),
+        "sessions" => return Some(sessions::sessions(options.redis.as_deref())),
+        "rate-limit" => return Some(rate_limit::rate_limit(options.redis.as_deref())),
         _ => return None,
     }))
 }

@@ -1,9 +1,11 @@
 //! The `sessions` scenario: Starlette's `SessionMiddleware` with its
-//! defaults, and four routes that read, change and clear the session.
+//! defaults, and four routes that read, change and clear the session. With
+//! `--redis URL` the data lives in that Redis (shared by every instance
+//! started with the same URL) and the cookie holds only a signed id.
 
 use serde_json::{json, Value};
 use sluice::extract::Path;
-use sluice::middleware::sessions::{Session, Sessions};
+use sluice::middleware::sessions::{RedisSessionStore, Session, Sessions};
 use sluice::{App, Json};
 
 /// The scenario's own secret (SCENARIOS.md: nothing depends on the
@@ -36,11 +38,18 @@ async fn public() -> Json<Value> {
     Json(json!({ "ok": true }))
 }
 
-pub(crate) fn sessions() -> App {
-    App::new()
+/// The app; `Err` with a one-line reason when `--redis` is not a Redis URL.
+pub(crate) fn sessions(redis: Option<&str>) -> Result<App, String> {
+    let sessions = match redis {
+        Some(url) => {
+            Sessions::new(SECRET).store(RedisSessionStore::open(url).map_err(|e| e.to_string())?)
+        }
+        None => Sessions::new(SECRET),
+    };
+    Ok(App::new()
         .get("/session", get_session)
         .put("/session/{key}", put_session)
         .delete("/session", delete_session)
         .get("/public", public)
-        .add_middleware(Sessions::new(SECRET))
+        .add_middleware(sessions))
 }

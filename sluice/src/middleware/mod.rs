@@ -70,6 +70,7 @@
 //! | [`BodyLimit`] | refuses request bodies over a size: 413 `Content Too Large`, without reading them |
 //! | `Metrics` (feature `metrics`) | OpenTelemetry's HTTP server metrics, served to Prometheus in its text format or OpenMetrics ([more](metrics)) |
 //! | `Tracing` (feature `otel`) | one OpenTelemetry `SERVER` span per request, W3C trace context in and out, OTLP export ([more](otel)) |
+//! | [`RateLimit`] | a quota of requests per client (GCRA), in memory or in Redis across instances: 429 ([more](rate_limit)) |
 //! | [`App::add_layer`](crate::App::add_layer) | any tower `Layer` (e.g. tower-http's) in the same stack |
 
 mod access_log;
@@ -87,6 +88,7 @@ pub(crate) mod observe;
 pub mod otel;
 mod process_time;
 pub mod proxy_headers;
+pub mod rate_limit;
 mod request_id;
 pub mod sessions;
 mod timeout;
@@ -105,6 +107,7 @@ pub use metrics::Metrics;
 pub use otel::Tracing;
 pub use process_time::ProcessTime;
 pub use proxy_headers::ProxyHeaders;
+pub use rate_limit::RateLimit;
 pub use request_id::{ReqId, RequestId, DEFAULT_MAX_REQUEST_ID_LEN};
 pub use sessions::{Session, Sessions};
 pub use timeout::{TimedOut, Timeout};

@@ -7,6 +7,7 @@
 //! - [`bodies`]: streamed and large bodies, and decoding compressed ones;
 //! - [`errors`]: `error_type!`, an error type of the test's own;
 //! - [`request_id`]: the app of the two `RequestId` test files;
+//! - [`redis`]: a real `redis-server` on a free port, stopped by PID;
 //! - [`Log`]: the order in which things happened;
 //! - [`runtime`] and [`cases`]: one tokio runtime for the cases of a
 //!   property test, and its configuration.
@@ -15,6 +16,7 @@
 
 pub mod bodies;
 pub mod errors;
+pub mod redis;
 pub mod request_id;
 pub mod trace;
 pub mod wire;

@@ -76,9 +76,12 @@
 //!   `openssl rand -base64 32`). [`Sessions::fallback_secrets`] rotates
 //!   keys: the first secret signs, every one verifies.
 //! - **Server-side sessions:** [`Sessions::store`] keeps the data in a
-//!   [`SessionStore`] ([`MemoryStore`] in process); the cookie holds only a
-//!   signed random id of 256 bits, so an older cookie no longer brings back
-//!   older data, and [`Session::regenerate`] moves the data to a new id.
+//!   [`SessionStore`] ([`MemoryStore`] in process, `RedisSessionStore` in
+//!   Redis across instances with the `redis` feature); the cookie holds
+//!   only a signed random id of 256 bits, so an older cookie no longer
+//!   brings back older data, and [`Session::regenerate`] moves the data to
+//!   a new id. A store that fails answers `503 {"detail":"Service Unavailable"}`
+//!   (see [`SessionStore`]).
 //! - **Sharing sessions with a FastAPI service:**
 //!   [`Sessions::starlette_compatible`] reads and writes Starlette's own
 //!   cookie (itsdangerous `TimestampSigner`, base64 JSON), so both services
@@ -104,6 +107,8 @@ use crate::request::Request;
 use crate::response::{Response, ResponseExt};
 
 mod codec;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod session;
 mod signer;
 mod store;
@@ -115,6 +120,8 @@ use session::{Cell, Loaded, Slot, State};
 use signer::{Purpose, Signer};
 use store::DynStore;
 
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisSessionStore, DEFAULT_REDIS_PREFIX};
 pub use session::Session;
 pub use store::{MemoryStore, SessionStore, StoreError};
 
@@ -167,7 +174,8 @@ pub enum SessionError {
     },
     /// A value could not be written as, or read from, JSON.
     Serialize(serde_json::Error),
-    /// The [`SessionStore`] failed.
+    /// The [`SessionStore`] failed (the middleware answers 503 and logs
+    /// this).
     Store(StoreError),
 }
 
@@ -469,37 +477,41 @@ impl Config {
         }
     }
 
-    /// Verifies the cookie value and loads the session it names.
-    async fn load(&self, raw: Option<&[u8]>) -> Loaded {
+    /// Verifies the cookie value and loads the session it names; `Err`
+    /// when the store failed (the request must not go on with an empty
+    /// session that would hide, or once saved replace, the real one).
+    async fn load(&self, raw: Option<&[u8]>) -> Result<Loaded, StoreError> {
         let empty = Loaded {
             data: Map::new(),
             carried: false,
             id: None,
         };
-        let Some(raw) = raw else { return empty };
+        let Some(raw) = raw else { return Ok(empty) };
         match &self.store {
-            None => match self
-                .signer
-                .unsign(raw, self.max_age)
-                .and_then(|payload| codec::decode(payload, self.format))
-            {
-                Some(data) => Loaded {
-                    data,
-                    carried: true,
-                    id: None,
+            None => Ok(
+                match self
+                    .signer
+                    .unsign(raw, self.max_age)
+                    .and_then(|payload| codec::decode(payload, self.format))
+                {
+                    Some(data) => Loaded {
+                        data,
+                        carried: true,
+                        id: None,
+                    },
+                    None => empty,
                 },
-                None => empty,
-            },
+            ),
             Some(store) => {
                 let Some(id) = self
                     .id_signer
                     .unsign(raw, self.max_age)
                     .and_then(|id| std::str::from_utf8(id).ok())
                 else {
-                    return empty;
+                    return Ok(empty);
                 };
-                match store.load(id).await {
-                    Ok(Some(bytes)) => match serde_json::from_slice::<Value>(&bytes) {
+                Ok(match store.load(id).await? {
+                    Some(bytes) => match serde_json::from_slice::<Value>(&bytes) {
                         Ok(Value::Object(data)) => Loaded {
                             data,
                             carried: true,
@@ -507,12 +519,8 @@ impl Config {
                         },
                         _ => empty,
                     },
-                    Ok(None) => empty,
-                    Err(e) => {
-                        tracing::warn!(target: "sluice", error = %e, "session store failed to load a session: treated as none");
-                        empty
-                    }
-                }
+                    None => empty,
+                })
             }
         }
     }
@@ -608,6 +616,16 @@ impl Config {
     }
 }
 
+/// The answer when the session store failed (down, or slower than its
+/// timeout): `503 {"detail":"Service Unavailable"}`, so clients may retry;
+/// the cause is in the log.
+pub(super) fn store_unavailable() -> Error {
+    Error::from(HttpError::new(
+        http::StatusCode::SERVICE_UNAVAILABLE,
+        "Service Unavailable",
+    ))
+}
+
 /// A 5xx from an unhandled error or a panic: Starlette answers those from
 /// its outermost layer, and its session middleware never sees them.
 fn is_unhandled_failure(response: &Response) -> bool {
@@ -695,7 +713,10 @@ impl Middleware for Sessions {
         config
             .finish(&cell, &mut response)
             .await
-            .map_err(Error::new)?;
+            .map_err(|error| match error {
+                SessionError::Store(_) => store_unavailable(),
+                other => Error::new(other),
+            })?;
         Ok(response)
     }
 

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use http::HeaderMap;
 
-use super::{find_cookie, Config, SessionError};
+use super::{find_cookie, store_unavailable, Config, SessionError};
 use crate::error::Error;
 use crate::extract::{FromRequestParts, RequestContext};
 use crate::request::Request;
@@ -61,12 +61,17 @@ impl Cell {
 
     /// Finds and verifies the cookie and loads the data, once: a request
     /// whose handler never asks for its session costs no cookie parsing.
-    async fn ensure_loaded(&self, headers: &HeaderMap) {
+    /// A store that fails is a 503 for this request (and tried again by
+    /// the next one that asks).
+    async fn ensure_loaded(&self, headers: &HeaderMap) -> Result<(), Error> {
         if self.state().loaded {
-            return;
+            return Ok(());
         }
         let raw = find_cookie(headers, &self.config.cookie_name);
-        let loaded = self.config.load(raw.as_deref()).await;
+        let loaded = self.config.load(raw.as_deref()).await.map_err(|error| {
+            tracing::error!(target: "sluice", %error, "session store failed to load a session: answering 503");
+            store_unavailable()
+        })?;
         let mut state = self.state();
         if !state.loaded {
             state.loaded = true;
@@ -74,6 +79,7 @@ impl Cell {
             state.carried = loaded.carried;
             state.id = loaded.id;
         }
+        Ok(())
     }
 }
 
@@ -123,14 +129,15 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// When `Sessions` does not run outside the caller.
+    /// When `Sessions` does not run outside the caller, or its store failed
+    /// to load the session (a 503, `Service Unavailable`).
     pub async fn load(req: &Request) -> Result<Session, Error> {
         let slot = req
             .extensions()
             .get::<Slot>()
             .cloned()
             .ok_or_else(missing)?;
-        slot.0.ensure_loaded(req.headers()).await;
+        slot.0.ensure_loaded(req.headers()).await?;
         Ok(Session { cell: slot.0 })
     }
 
@@ -249,7 +256,8 @@ fn missing() -> Error {
 }
 
 /// A handler argument: the request's session (a 500 when
-/// [`Sessions`](super::Sessions) is not in the stack).
+/// [`Sessions`](super::Sessions) is not in the stack, a 503 when its store
+/// cannot load the session).
 impl FromRequestParts for Session {
     type Rejection = Error;
 
@@ -259,7 +267,7 @@ impl FromRequestParts for Session {
             .get::<Slot>()
             .cloned()
             .ok_or_else(missing)?;
-        slot.0.ensure_loaded(&parts.headers).await;
+        slot.0.ensure_loaded(&parts.headers).await?;
         Ok(Session { cell: slot.0 })
     }
 }

@@ -19,10 +19,14 @@ use crate::error::BoxError;
 /// JSON. Every entry has a time to live: the session's `max_age`, renewed
 /// on every write. A store must never return an entry after its TTL.
 ///
-/// Errors are reported, never hidden: a `load` that fails counts as no
-/// session for that request (logged as a warning), a `save`, `delete` or
-/// `regenerate` that fails turns the response into a 500 carrying a
-/// [`SessionError::Store`](super::SessionError::Store).
+/// Errors are reported, never hidden: when a call fails (the store is
+/// down or slower than its timeout), the request is answered
+/// `503 {"detail":"Service Unavailable"}` and the cause is logged. A failed
+/// `load` stops the request before its handler runs, so no handler sees an
+/// empty session in place of the real one (and no save replaces it); a
+/// failed `save`, `delete` or `regenerate` replaces the handler's response.
+/// Implementations bound every call with a timeout: a store that hangs
+/// hangs the request.
 ///
 /// ```
 /// use std::time::Duration;
@@ -146,7 +150,8 @@ impl<S: SessionStore> DynStore for S {
 
 /// Session data in this process's memory: the default server-side store,
 /// for one instance (a laptop, tests). Behind a load balancer, use a store
-/// that every instance shares.
+/// that every instance shares, such as
+/// `RedisSessionStore` (feature `redis`).
 ///
 /// Entries expire after their TTL; expired entries are swept as the store
 /// grows, so memory stays bounded by the sessions alive within one TTL.
