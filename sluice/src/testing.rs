@@ -331,6 +331,7 @@ impl RequestBuilder {
         if !parts.headers.contains_key(CONTENT_LENGTH)
             && !parts.headers.contains_key(TRANSFER_ENCODING)
             && parts.status != StatusCode::NO_CONTENT
+            && parts.status != StatusCode::NOT_MODIFIED
             && !parts.status.is_informational()
         {
             if let Some(len) = known_len {
