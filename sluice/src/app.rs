@@ -18,7 +18,8 @@ use crate::body::Body;
 use crate::error::{BoxError, ConfigError, Error};
 use crate::handler::Handler;
 use crate::middleware::{
-    from_fn, panic_response, short_type_name, Middleware, Next, NextService, Node,
+    from_fn, panic_response, short_type_name, BoxedLayerService, Middleware, Next, NextService,
+    Node,
 };
 use crate::request::{ConnectionInfo, Request, DEFAULT_MAX_BODY_SIZE};
 use crate::response::{IntoResponse, Response, Unresolved};
@@ -137,6 +138,50 @@ impl App {
     /// Includes a [`Router`] under `prefix` (`""` for none).
     pub fn include_router(mut self, prefix: &str, router: Router) -> Self {
         self.router = self.router.include_router(prefix, router);
+        self
+    }
+
+    /// Mounts a tower service at `prefix`: it answers `prefix` and every
+    /// path under it, whatever the method, as Starlette's `app.mount`
+    /// does. Any
+    /// `Service<http::Request<Body>>` works (a sub-application, another
+    /// framework's router, a proxy). See [`Router::mount`] for the details.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Body, Response};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// // Any tower service: this one answers with the path it sees.
+    /// let legacy = tower::service_fn(|req: http::Request<Body>| async move {
+    ///     Ok::<_, Infallible>(Response::new(Body::from(req.uri().to_string())))
+    /// });
+    /// let app = App::new().mount("/legacy", legacy);
+    /// let client = TestClient::new(app);
+    ///
+    /// // The service sees the path without the prefix.
+    /// assert_eq!(client.get("/legacy/users?page=2").await.text(), "/users?page=2");
+    /// // The prefix alone is redirected to the prefix with a slash.
+    /// let res = client.get("/legacy").await;
+    /// assert_eq!(res.status(), 307);
+    /// assert_eq!(res.header("location"), Some("http://testserver/legacy/"));
+    /// # }
+    /// ```
+    pub fn mount<S, ResBody>(mut self, prefix: &str, service: S) -> Self
+    where
+        S: tower_service::Service<http::Request<Body>, Response = http::Response<ResBody>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send + 'static,
+        ResBody: http_body::Body + Send + 'static,
+        ResBody::Data: Into<Bytes>,
+        ResBody::Error: Into<BoxError>,
+    {
+        self.router = self.router.mount(prefix, service);
         self
     }
 
@@ -325,15 +370,31 @@ where
 {
     let name = Cow::Borrowed(short_type_name(std::any::type_name::<L>()));
     StackItem::Layer {
-        build: Arc::new(move |next: NextService| {
-            let service = LayerAdapter {
-                inner: layer.layer(next),
-                failed: None,
-            };
-            tower::util::BoxCloneSyncService::new(service)
-        }),
+        build: Arc::new(move |next: NextService| adapt_service(layer.layer(next))),
         name,
     }
+}
+
+/// A tower service made infallible and boxed for the stack: its errors
+/// become error responses (see [`LayerAdapter`]). Layers and mounted
+/// services go through here.
+pub(crate) fn adapt_service<S, ResBody>(service: S) -> BoxedLayerService
+where
+    S: tower_service::Service<http::Request<Body>, Response = http::Response<ResBody>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    ResBody: http_body::Body + Send + 'static,
+    ResBody::Data: Into<Bytes>,
+    ResBody::Error: Into<BoxError>,
+{
+    tower::util::BoxCloneSyncService::new(LayerAdapter {
+        inner: service,
+        failed: None,
+    })
 }
 
 /// A tower service from a layer, made infallible: its errors (from

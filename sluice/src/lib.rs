@@ -43,6 +43,7 @@ mod handler;
 mod headers;
 mod lifecycle;
 pub mod middleware;
+mod mount;
 mod request;
 mod response;
 mod router;

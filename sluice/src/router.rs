@@ -13,6 +13,8 @@
 //! - Every GET route also answers HEAD.
 //! - A path that differs from a route only by a trailing slash is
 //!   redirected (307) to the route's path, query kept, as Starlette does.
+//! - A mount ([`Router::mount`]) is a tower service that answers every
+//!   path under its prefix, whatever the method, as Starlette's `Mount`.
 //!
 //! All of these responses pass out through the app's middleware like any
 //! other.
@@ -28,8 +30,10 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTRO
 
 use crate::app::Shared;
 use crate::error::{ConfigError, HttpError};
+use crate::extract::OriginalUri;
 use crate::handler::{ErasedHandler, Handler, HandlerEndpoint};
 use crate::middleware::{from_fn, DynMiddleware, Middleware, Next, NextService, Node};
+use crate::mount::MountDecl;
 use crate::request::{Request, RouteMatch};
 use crate::response::{IntoResponse, Redirect, Response};
 
@@ -240,6 +244,7 @@ struct RouteDecl {
 #[derive(Default)]
 pub struct Router {
     routes: Vec<RouteDecl>,
+    mounts: Vec<MountDecl>,
     stack: Vec<StackItem>,
     pub(crate) errors: Vec<ConfigError>,
 }
@@ -250,6 +255,10 @@ impl fmt::Debug for Router {
             .field(
                 "routes",
                 &self.routes.iter().map(|r| &r.path).collect::<Vec<_>>(),
+            )
+            .field(
+                "mounts",
+                &self.mounts.iter().map(|m| &m.prefix).collect::<Vec<_>>(),
             )
             .field(
                 "middleware",
@@ -327,6 +336,72 @@ impl Router {
             route.stack.extend(router.stack.iter().cloned());
             self.routes.push(route);
         }
+        for mut mount in router.mounts {
+            mount.prefix = format!("{prefix}{}", mount.prefix);
+            mount.stack.extend(router.stack.iter().cloned());
+            self.mounts.push(mount);
+        }
+        self
+    }
+
+    /// Mounts a tower service at `prefix`, Starlette's `Mount`: it answers
+    /// `prefix` and every path under it, whatever the method.
+    ///
+    /// - The service sees the request with the prefix taken off its path
+    ///   (`/static/css/a.css` arrives as `/css/a.css`: always starting with
+    ///   `/`, still percent-encoded as sent, query kept). The whole URL is in
+    ///   the request's [`OriginalUri`](crate::extract::OriginalUri) extension.
+    /// - The prefix alone (`/static`) is redirected (307) to `/static/`, as
+    ///   for any path that differs from a route by a trailing slash.
+    /// - It runs inside the app's middleware and this router's, like any
+    ///   route; errors the service returns become error responses, as for
+    ///   [`App::add_layer`](crate::App::add_layer).
+    /// - `prefix` starts with `/` and does not end with one. `"/"` mounts at
+    ///   the root: the service answers every path that no route and no
+    ///   other mount matches.
+    /// - A route at or under the prefix, or a mount inside another, is an
+    ///   error when the app is built (the prefix itself may also be a
+    ///   route).
+    ///
+    /// The service is any `tower::Service<http::Request<sluice::Body>>`
+    /// returning an `http::Response` whose body is an [`http_body::Body`].
+    pub fn mount<S, ResBody>(mut self, prefix: &str, service: S) -> Self
+    where
+        S: tower_service::Service<http::Request<crate::Body>, Response = http::Response<ResBody>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Error: Into<crate::error::BoxError>,
+        S::Future: Send + 'static,
+        ResBody: http_body::Body + Send + 'static,
+        ResBody::Data: Into<bytes::Bytes>,
+        ResBody::Error: Into<crate::error::BoxError>,
+    {
+        let prefix = match crate::mount::normalize_prefix(prefix) {
+            Ok(prefix) => prefix,
+            Err(reason) => {
+                self.errors.push(ConfigError::InvalidPath {
+                    path: prefix.to_owned(),
+                    reason,
+                });
+                return self;
+            }
+        };
+        let name = Cow::Borrowed(crate::middleware::short_type_name(
+            std::any::type_name::<S>(),
+        ));
+        self.mounts.push(MountDecl {
+            build: Box::new(move |prefix| {
+                crate::app::adapt_service(crate::mount::Mounted {
+                    prefix,
+                    inner: service,
+                })
+            }),
+            prefix,
+            name,
+            stack: Vec::new(),
+        });
         self
     }
 
@@ -377,6 +452,19 @@ impl Router {
                 let _ = write!(out, "  [{}]", names.join(" -> "));
             }
         }
+        for mount in &self.mounts {
+            let prefix = if mount.prefix.is_empty() {
+                "/"
+            } else {
+                &mount.prefix
+            };
+            let _ = write!(out, "\n  MOUNT {prefix} -> {}", mount.name);
+            if !mount.stack.is_empty() {
+                let names: Vec<Cow<'static, str>> =
+                    mount.stack.iter().rev().map(StackItem::name).collect();
+                let _ = write!(out, "  [{}]", names.join(" -> "));
+            }
+        }
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
@@ -385,6 +473,11 @@ impl Router {
         }
         for route in &self.routes {
             for item in &route.stack {
+                item.validate()?;
+            }
+        }
+        for mount in &self.mounts {
+            for item in &mount.stack {
                 item.validate()?;
             }
         }
@@ -399,6 +492,7 @@ impl Router {
             paths: Vec::new(),
         };
         let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let route_paths: Vec<String> = self.routes.iter().map(|r| r.path.clone()).collect();
         for route in self.routes {
             let template = to_matchit_syntax(&route.path)?;
             let index = match seen.get(&template) {
@@ -425,6 +519,7 @@ impl Router {
                         names,
                         methods: Vec::new(),
                         allow: HeaderValue::from_static(""),
+                        mount: None,
                     });
                     table.paths.len() - 1
                 }
@@ -450,6 +545,46 @@ impl Router {
         }
         for entry in &mut table.paths {
             entry.allow = allow_header(&entry.methods);
+        }
+        crate::mount::check_conflicts(&route_paths, &self.mounts)?;
+        for mount in self.mounts {
+            let node = build_stack(
+                &mount.stack,
+                Node::Layer {
+                    service: (mount.build)(Arc::from(mount.prefix.as_str())),
+                    name: mount.name,
+                },
+                shared,
+            );
+            let template: Arc<str> = if mount.prefix.is_empty() {
+                Arc::from("/")
+            } else {
+                Arc::from(mount.prefix.as_str())
+            };
+            let index = table.paths.len();
+            let mut templates = vec![format!("{}/{{*sluice_mount_path}}", mount.prefix)];
+            if !(mount.prefix.is_empty() && seen.contains_key("/")) {
+                templates.push(format!("{}/", mount.prefix));
+            }
+            for matchit_template in templates {
+                table.matcher.insert(matchit_template, index).map_err(|e| {
+                    ConfigError::InvalidPath {
+                        path: template.to_string(),
+                        reason: format!("the mount conflicts with a route: {e}"),
+                    }
+                })?;
+            }
+            table.paths.push(PathEntry {
+                static_match: Some(Arc::new(RouteMatch {
+                    template: template.clone(),
+                    params: Vec::new(),
+                })),
+                template,
+                names: Box::new([]),
+                methods: Vec::new(),
+                allow: HeaderValue::from_static(""),
+                mount: Some(node),
+            });
         }
         Ok(table)
     }
@@ -558,6 +693,8 @@ struct PathEntry {
     static_match: Option<Arc<RouteMatch>>,
     methods: Vec<(Method, Arc<Node>)>,
     allow: HeaderValue,
+    /// For a mount: its service inside its middleware, for every method.
+    mount: Option<Arc<Node>>,
 }
 
 /// The built router: what the app's stack ends in.
@@ -567,7 +704,7 @@ pub(crate) struct RouterTable {
 }
 
 /// Characters Starlette's `RedirectResponse` percent-encodes in a URL.
-const URL_UNSAFE: &AsciiSet = &CONTROLS
+pub(crate) const URL_UNSAFE: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'<')
@@ -592,6 +729,17 @@ impl RouterTable {
             return Box::pin(std::future::ready(response));
         };
         let entry = &self.paths[*found.value];
+        if let Some(node) = &entry.mount {
+            if req.extensions().get::<OriginalUri>().is_none() {
+                let original =
+                    OriginalUri::of(req.scheme(), req.uri(), req.headers(), req.connection());
+                req.extensions_mut().insert(original);
+            }
+            if let Some(route) = &entry.static_match {
+                req.set_route(route.clone());
+            }
+            return node.call(req);
+        }
         let method = req.method();
         let node = entry
             .methods

@@ -18,6 +18,7 @@
 //! | [`BackgroundTasks`](crate::BackgroundTasks) | tasks that run after the response is sent | |
 //! | [`Dep<T>`](crate::Dep) | a [`Dependency`](crate::Dependency), with cleanup | its error |
 //! | `HeaderMap`, `Method`, `Uri` | those parts of the request | |
+//! | [`OriginalUri`] | the absolute URL asked for, before any mount took its prefix off | |
 //! | `Option<T>` | `None` instead of rejecting | |
 //!
 //! Implement [`FromRequestParts`] (or [`FromRequest`] for body readers) to
@@ -38,8 +39,10 @@ use crate::response::IntoResponse;
 
 mod body;
 mod de;
+mod original_uri;
 mod params;
 
+pub use original_uri::OriginalUri;
 pub use params::{Headers, Path, Query};
 
 /// What sluice knows about the request beyond its head: the app's state,
