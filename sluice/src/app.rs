@@ -143,7 +143,7 @@ impl App {
 
     /// Mounts a tower service at `prefix`: it answers `prefix` and every
     /// path under it, whatever the method, as Starlette's `app.mount`
-    /// does. Any
+    /// does. The usual case is [`StaticFiles`](crate::StaticFiles); any
     /// `Service<http::Request<Body>>` works (a sub-application, another
     /// framework's router, a proxy). See [`Router::mount`] for the details.
     ///

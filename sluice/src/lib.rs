@@ -48,6 +48,7 @@ mod request;
 mod response;
 mod router;
 mod server;
+pub mod static_files;
 pub mod testing;
 mod watchdog;
 
@@ -70,6 +71,7 @@ pub use request::{ConnectionInfo, Request, RouteMatch, DEFAULT_MAX_BODY_SIZE};
 pub use response::{Html, IntoResponse, Json, Redirect, Response, ResponseExt};
 pub use router::Router;
 pub use server::{serve, termination_signal, ServeError, Server};
+pub use static_files::StaticFiles;
 
 /// `Result<T, sluice::Error>`: what a handler, middleware or dependency
 /// returns when it can fail with any error.

@@ -361,7 +361,8 @@ impl Router {
     ///   other mount matches.
     /// - A route at or under the prefix, or a mount inside another, is an
     ///   error when the app is built (the prefix itself may also be a
-    ///   route).
+    ///   route). A [`StaticFiles`](crate::StaticFiles) whose directory is
+    ///   missing is one too.
     ///
     /// The service is any `tower::Service<http::Request<sluice::Body>>`
     /// returning an `http::Response` whose body is an [`http_body::Body`].
@@ -388,6 +389,11 @@ impl Router {
                 return self;
             }
         };
+        if let Some(files) = (&service as &dyn std::any::Any).downcast_ref::<crate::StaticFiles>() {
+            if let Err(error) = files.check() {
+                self.errors.push(error);
+            }
+        }
         let name = Cow::Borrowed(crate::middleware::short_type_name(
             std::any::type_name::<S>(),
         ));
