@@ -8,6 +8,7 @@ mod cors;
 mod gzip;
 mod hosts;
 mod stack;
+mod static_files;
 
 /// Every scenario this binary serves.
 pub(crate) const NAMES: &[&str] = &[
@@ -25,6 +26,7 @@ pub(crate) const NAMES: &[&str] = &[
     "https-redirect",
     "auth",
     "gzip",
+    "static",
 ];
 
 /// The app of a scenario, or `None` for an unknown name.
@@ -44,6 +46,7 @@ pub(crate) fn app(name: &str) -> Option<App> {
         "https-redirect" => hosts::https_redirect(),
         "auth" => auth::auth(),
         "gzip" => gzip::gzip(),
+        "static" => static_files::static_files(),
         _ => return None,
     })
 }
