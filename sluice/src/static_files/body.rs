@@ -1,7 +1,8 @@
 //! The body of a file response: bytes already read, then the rest of the
-//! file read chunk by chunk on tokio's blocking pool, each chunk only when
-//! the server asks for the next one. A large file never sits in memory,
-//! and no read blocks the runtime's threads.
+//! file read chunk by chunk on tokio's blocking pool, one chunk ahead of
+//! the connection: while one chunk is being sent, the next is read. A
+//! large file never sits in memory (two chunks at most), and no read
+//! blocks the runtime's threads.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -44,15 +45,26 @@ impl OpenFile {
     /// response announced its length, and no less (a file that shrank
     /// since it was looked up is an error, and the connection is closed).
     pub(super) fn read(&mut self, offset: u64, len: u64) -> io::Result<Bytes> {
+        let capacity = usize::try_from(len).map_err(io::Error::other)?;
+        self.read_into(offset, Vec::with_capacity(capacity))
+    }
+
+    /// [`OpenFile::read`] into `buf`, whose spare capacity is the length.
+    /// The buffer comes from the caller so that the thread that frees it
+    /// (the one sending the response) also allocated it: a buffer
+    /// allocated on a blocking thread and freed on a runtime thread costs
+    /// the allocator a lock between them on every chunk.
+    pub(super) fn read_into(&mut self, offset: u64, mut buf: Vec<u8>) -> io::Result<Bytes> {
+        let len = buf.capacity() - buf.len();
         if self.position != offset {
             self.file.seek(SeekFrom::Start(offset))?;
             self.position = offset;
         }
-        let capacity = usize::try_from(len).map_err(io::Error::other)?;
-        let mut buf = Vec::with_capacity(capacity);
-        (&mut self.file).take(len).read_to_end(&mut buf)?;
-        self.position += buf.len() as u64;
-        if buf.len() != capacity {
+        let start = buf.len();
+        (&mut self.file).take(len as u64).read_to_end(&mut buf)?;
+        let read = buf.len() - start;
+        self.position += read as u64;
+        if read != len {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "the file is shorter than when it was looked up",
@@ -92,6 +104,35 @@ impl FileBody {
     }
 }
 
+impl FileBody {
+    /// Starts reading the next chunk of the front segment on the blocking
+    /// pool, if it is a part of the file and no read is under way. Called
+    /// as a chunk is handed over, so that the next one is read while the
+    /// connection sends this one: at most two chunks of a response are in
+    /// memory at a time.
+    fn read_ahead(&mut self) {
+        if self.reading.is_some() {
+            return;
+        }
+        let Some(&Segment::File { offset, len }) = self.segments.front() else {
+            return;
+        };
+        if len == 0 {
+            return;
+        }
+        // The file is only missing while a read holds it.
+        let Some(mut file) = self.file.take() else {
+            return;
+        };
+        // At most CHUNK_SIZE, so it fits a usize.
+        let buf = Vec::with_capacity(len.min(CHUNK_SIZE) as usize);
+        self.reading = Some(tokio::task::spawn_blocking(move || {
+            let read = file.read_into(offset, buf);
+            (file, read)
+        }));
+    }
+}
+
 impl http_body::Body for FileBody {
     type Data = Bytes;
     type Error = io::Error;
@@ -113,6 +154,7 @@ impl http_body::Body for FileBody {
                     *len -= bytes.len() as u64;
                 }
                 this.remaining -= bytes.len() as u64;
+                this.read_ahead();
                 return Poll::Ready(Some(Ok(Frame::data(bytes))));
             }
             match this.segments.front() {
@@ -122,6 +164,7 @@ impl http_body::Body for FileBody {
                         unreachable!("the front segment was just seen to be bytes")
                     };
                     this.remaining -= bytes.len() as u64;
+                    this.read_ahead();
                     if !bytes.is_empty() {
                         return Poll::Ready(Some(Ok(Frame::data(bytes))));
                     }
@@ -129,17 +172,13 @@ impl http_body::Body for FileBody {
                 Some(Segment::File { len: 0, .. }) => {
                     this.segments.pop_front();
                 }
-                Some(&Segment::File { offset, len }) => {
-                    let Some(mut file) = this.file.take() else {
+                Some(Segment::File { .. }) => {
+                    this.read_ahead();
+                    if this.reading.is_none() {
                         return Poll::Ready(Some(Err(io::Error::other(
                             "the file was lost after a failed read",
                         ))));
-                    };
-                    let len = len.min(CHUNK_SIZE);
-                    this.reading = Some(tokio::task::spawn_blocking(move || {
-                        let read = file.read(offset, len);
-                        (file, read)
-                    }));
+                    }
                 }
             }
         }

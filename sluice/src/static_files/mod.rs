@@ -99,9 +99,10 @@
 //!
 //! Every look-up and read runs on tokio's blocking pool, never on the
 //! threads that serve requests: one trip per request for the look-up (and
-//! the file itself when it is smaller than 64 KiB), then one per 64 KiB
-//! chunk, read only when the connection is ready for it. A response never
-//! holds more than one chunk of the file in memory, whatever its size.
+//! the file itself when it is smaller than 64 KiB, or its first 64 KiB),
+//! then one per 64 KiB chunk, each read while the connection sends the
+//! chunk before it. A response never holds more than two chunks of the
+//! file in memory, whatever its size, and a slow client holds no thread.
 //!
 //! A file smaller than 64 KiB is sent as one whole body, a larger one as a
 //! stream, which is how Starlette's `FileResponse` sends them; so

@@ -214,17 +214,28 @@ struct Resolver {
 
 impl Resolver {
     fn walk<'a>(&mut self, segments: impl Iterator<Item = &'a OsStr>) -> Result<(), Loop> {
+        // Once a segment cannot be looked at, nothing below it can: the
+        // rest is joined without asking the file system (a hostile path of
+        // thousands of segments costs one failed lstat, not thousands).
+        let mut unreachable = false;
         for name in segments {
             if name.is_empty() || name == "." {
                 continue;
             }
             if name == ".." {
                 self.path.pop();
+                unreachable = false;
                 continue;
             }
             let candidate = self.path.join(name);
-            let is_link = std::fs::symlink_metadata(&candidate)
-                .is_ok_and(|metadata| metadata.file_type().is_symlink());
+            let is_link = !unreachable
+                && match std::fs::symlink_metadata(&candidate) {
+                    Ok(metadata) => metadata.file_type().is_symlink(),
+                    Err(_) => {
+                        unreachable = true;
+                        false
+                    }
+                };
             if !is_link {
                 self.path = candidate;
                 continue;
