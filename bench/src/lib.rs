@@ -8,6 +8,8 @@
 //! - [`chain`]: chains of N no-op middlewares, sluice's and axum's and a
 //!   hand-written tower layer's, for the chain benchmarks (criterion in
 //!   `benches/chain.rs`; instruction counts with the `bench-chain` binary);
+//! - [`static_files`]: the static-file workloads, sluice's `StaticFiles`
+//!   (served by `bench-sluice`) against tower-http's `ServeDir` in axum;
 //! - [`cli`]: the command-line contract every benchmark server shares with
 //!   `conformance-app` (`<scenario> [--host H] [--port N]`, the
 //!   `listening on` line, exit on SIGINT/SIGTERM, exit 2 on bad arguments).
@@ -30,3 +32,4 @@ pub mod axum_apps;
 pub mod chain;
 pub mod cli;
 pub mod hyper_app;
+pub mod static_files;

@@ -1,5 +1,5 @@
 //! `bench-axum <scenario> [--host H] [--port N]`: the benchmark scenarios
-//! (`perf-bare`, `perf-stack`, `gzip`) served by axum 0.8 with tower-http
+//! (`perf-bare`, `perf-stack`, `gzip`, `static-4k`, `static-1m`) served by axum 0.8 with tower-http
 //! 0.7, the way an axum user serves an app (`axum::serve`, which speaks
 //! HTTP/1.1 and HTTP/2 as sluice's server does; `TCP_NODELAY` on, as
 //! sluice sets it).
@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         "bench-axum",
         axum_apps::NAMES,
         |scenario, listener| async move {
-            let app = axum_apps::app(&scenario).expect("cli::run checked the scenario name");
+            let app = axum_apps::app(&scenario)?.expect("cli::run checked the scenario name");
             let listener = listener.tap_io(|tcp| {
                 let _ = tcp.set_nodelay(true);
             });
