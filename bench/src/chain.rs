@@ -143,8 +143,8 @@ mod sluice_side {
     struct Noop;
 
     impl Middleware for Noop {
-        async fn handle(&self, req: Request, next: Next) -> Response {
-            next.run(req).await
+        async fn handle(&self, req: Request, next: Next) -> sluice::Result<Response> {
+            Ok(next.run(req).await)
         }
     }
 

@@ -8,6 +8,9 @@
 //! - [`chain`]: chains of N no-op middlewares, sluice's and axum's and a
 //!   hand-written tower layer's, for the chain benchmarks (criterion in
 //!   `benches/chain.rs`; instruction counts with the `bench-chain` binary);
+//! - [`observe`]: `perf-bare` with metrics and traces, in sluice and in
+//!   axum (axum-prometheus, `TraceLayer`, tracing-opentelemetry), served by
+//!   `bench-sluice` and `bench-axum`, with the OTLP sink they export to;
 //! - [`static_files`]: the static-file workloads, sluice's `StaticFiles`
 //!   (served by `bench-sluice`) against tower-http's `ServeDir` in axum;
 //! - [`cli`]: the command-line contract every benchmark server shares with
@@ -32,4 +35,5 @@ pub mod axum_apps;
 pub mod chain;
 pub mod cli;
 pub mod hyper_app;
+pub mod observe;
 pub mod static_files;

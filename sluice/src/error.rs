@@ -479,7 +479,7 @@ impl std::error::Error for BodyError {
 /// let err = app.build().unwrap_err();
 /// assert!(matches!(err, ConfigError::DuplicateRoute { .. }));
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// Two routes claim the same method and path.
@@ -504,11 +504,15 @@ pub enum ConfigError {
         /// The offending setting or input.
         reason: String,
     },
-    /// Some other invalid setting.
-    Invalid {
-        /// The setting.
-        setting: &'static str,
-        /// Why it was refused.
+    /// A handler whose arguments cannot work on its route (e.g. a
+    /// `Query<T>` whose `T` does not read named parameters, or a `Path<T>`
+    /// that names a parameter the route lacks).
+    Handler {
+        /// The route's method.
+        method: http::Method,
+        /// The route's path.
+        path: String,
+        /// What is wrong and how to fix it.
         reason: String,
     },
 }
@@ -535,7 +539,11 @@ impl fmt::Display for ConfigError {
             ConfigError::Middleware { middleware, reason } => {
                 write!(f, "invalid {middleware} configuration: {reason}")
             }
-            ConfigError::Invalid { setting, reason } => write!(f, "invalid {setting}: {reason}"),
+            ConfigError::Handler {
+                method,
+                path,
+                reason,
+            } => write!(f, "the handler of {method} {path} cannot work: {reason}"),
         }
     }
 }

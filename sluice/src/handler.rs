@@ -1,5 +1,7 @@
-//! Handlers: async functions whose arguments are extractors.
+//! Handlers: async functions whose arguments are extractors. Each route's
+//! handler is an [`Endpoint`] at the end of the route's stack.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
@@ -8,12 +10,12 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 
-use crate::app::Shared;
-use crate::extract::{FromRequest, FromRequestParts, RequestContext};
+use crate::extract::{Declaration, FromRequest, FromRequestParts, RequestContext};
 use crate::lifecycle;
-use crate::middleware::panic_response;
-use crate::request::Request;
+use crate::request::{Locals, Request};
 use crate::response::{IntoResponse, Response};
+use crate::shared::Shared;
+use crate::stack::{panic_response, short_type_name, Endpoint};
 
 /// An async function that can handle requests: up to 16 arguments that are
 /// extractors (the last one may read the body), returning anything that
@@ -21,16 +23,33 @@ use crate::response::{IntoResponse, Response};
 ///
 /// You never implement this trait; plain `async fn`s and closures returning
 /// futures get it automatically.
+///
+/// When a function is not a handler, the error is reported where it is
+/// registered (`App::get(...)`), and the trait system cannot say which
+/// argument is at fault. Put [`#[debug_handler]`](crate::debug_handler) on
+/// the function to have each argument, the return type and the future's
+/// `Send`-ness checked on their own, each error pointing at its cause.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a valid sluice handler",
     label = "not a handler",
-    note = "a handler is an `async fn` whose arguments are extractors (only the last may read the body) and whose return type implements `IntoResponse`",
-    note = "the future it returns must be `Send`: do not hold a `!Send` value (such as a `std::sync::MutexGuard` or an `Rc`) across an `.await`"
+    note = "a handler is an `async fn` whose arguments are extractors and whose return type implements `IntoResponse`; one of these is wrong:",
+    note = "- an argument that reads the body (`Json<T>`, `String`, `Bytes`, `Body`, `Request`) must be the last one: move it to the end",
+    note = "- a struct argument needs a wrapper that says where it comes from: `Json<T>` for the body, `Query<T>`, `Path<T>` or `Headers<T>`",
+    note = "- the return type must implement `IntoResponse`: wrap a struct in `Json(..)`; return `sluice::Result<T>` to use `?` on any error",
+    note = "- its future must be `Send`: drop a `std::sync::MutexGuard`, `Rc` or `RefCell` borrow before the next `.await` (or use `tokio::sync::Mutex`, `Arc`)",
+    note = "put `#[sluice::debug_handler]` on the handler to see which argument or type is at fault"
 )]
 pub trait Handler<T>: Clone + Send + Sync + Sized + 'static {
     /// Runs the handler on a request.
     #[doc(hidden)]
     fn call(self, req: Request, cx: &RequestContext) -> impl Future<Output = Response> + Send + '_;
+
+    /// Lets each argument check, when the app is built, that it can work
+    /// on the route.
+    #[doc(hidden)]
+    fn declare(decl: &mut Declaration<'_>) {
+        let _ = decl;
+    }
 }
 
 impl<F, Fut, R> Handler<((),)> for F
@@ -57,8 +76,7 @@ macro_rules! impl_handler {
             $last: FromRequest<M> + 'static,
         {
             async fn call(self, req: Request, cx: &RequestContext) -> Response {
-                let (inner, _route) = req.into_inner();
-                let (mut parts, body) = inner.into_parts();
+                let (mut parts, body) = req.into_http_request().into_parts();
                 $(
                     let $ty = match $ty::from_request_parts(&mut parts, cx).await {
                         Ok(value) => value,
@@ -71,6 +89,11 @@ macro_rules! impl_handler {
                     Err(rejection) => return rejection.into_response(),
                 };
                 self($($ty,)* $last,).await.into_response()
+            }
+
+            fn declare(decl: &mut Declaration<'_>) {
+                $( $ty::declare(decl); )*
+                $last::declare(decl);
             }
         }
     };
@@ -102,40 +125,65 @@ impl_handler!(
     T16
 );
 
-/// A handler with its type erased, at the end of a route's stack.
-pub(crate) trait ErasedHandler: Send + Sync + 'static {
-    fn call<'a>(&'a self, req: Request, shared: &'a Arc<Shared>) -> BoxFuture<'a, Response>;
+/// A handler as a route holds it before the app is built.
+pub(crate) trait RouteHandler: Send + Sync + 'static {
+    /// The endpoint that runs it in the built app.
+    fn endpoint(&self, shared: &Arc<Shared>) -> Arc<dyn Endpoint>;
+
+    /// Lets its arguments check the route.
+    fn declare(&self, decl: &mut Declaration<'_>);
 }
 
-pub(crate) struct HandlerEndpoint<H, T> {
+/// A [`Handler`] with its argument types fixed.
+pub(crate) struct HandlerSpec<H, T> {
     handler: H,
-    name: &'static str,
     _marker: PhantomData<fn() -> T>,
 }
 
-impl<H, T> HandlerEndpoint<H, T> {
+impl<H, T> HandlerSpec<H, T> {
     pub(crate) fn new(handler: H) -> Self {
-        HandlerEndpoint {
+        HandlerSpec {
             handler,
-            name: crate::middleware::short_type_name(std::any::type_name::<H>()),
             _marker: PhantomData,
         }
     }
 }
 
-impl<H, T> ErasedHandler for HandlerEndpoint<H, T>
+impl<H, T> RouteHandler for HandlerSpec<H, T>
 where
     H: Handler<T>,
     T: 'static,
 {
-    fn call<'a>(&'a self, req: Request, shared: &'a Arc<Shared>) -> BoxFuture<'a, Response> {
+    fn endpoint(&self, shared: &Arc<Shared>) -> Arc<dyn Endpoint> {
+        Arc::new(HandlerEndpoint::<H, T> {
+            handler: self.handler.clone(),
+            shared: shared.clone(),
+            name: short_type_name(std::any::type_name::<H>()),
+            _marker: PhantomData,
+        })
+    }
+
+    fn declare(&self, decl: &mut Declaration<'_>) {
+        H::declare(decl);
+    }
+}
+
+/// A handler in the built app.
+struct HandlerEndpoint<H, T> {
+    handler: H,
+    shared: Arc<Shared>,
+    name: &'static str,
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<H, T> Endpoint for HandlerEndpoint<H, T>
+where
+    H: Handler<T>,
+    T: 'static,
+{
+    fn call(&self, req: Request) -> BoxFuture<'_, Response> {
         Box::pin(async move {
-            let mut cx = RequestContext::new(
-                shared.clone(),
-                req.route_arc().cloned(),
-                *req.connection(),
-                req.body_limit(),
-            );
+            let mut cx = RequestContext::new(&req, &self.shared);
             let handler = self.handler.clone();
             let response = match AssertUnwindSafe(handler.call(req, &cx))
                 .catch_unwind()
@@ -150,8 +198,15 @@ where
                 Some(lifecycle) => Box::pin(lifecycle::finish(lifecycle, response)).await,
                 None => response,
             };
-            shared.resolve(&mut response);
+            if Shared::is_unresolved(&response) {
+                let head = cx.locals().and_then(Locals::head);
+                Box::pin(self.shared.resolve(&mut response, head)).await;
+            }
             response
         })
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(self.name)
     }
 }

@@ -35,11 +35,23 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+// The modules are layered bottom-up (see "Inside the crate" in the docs):
+// plain types (error, body, headers, response, url, head), the app's
+// shared context (shared), the lifecycle engine (lifecycle, background),
+// the request (request), the stack (stack), extractors and handlers
+// (extract, handler), the router (router), the app (app), the server
+// (watchdog, server), the test client (testing), and the built-in
+// middleware (middleware). Each uses only the layers before it;
+// `tests/layering.rs` holds the order and checks it.
+#[doc(hidden)]
+pub mod __private;
 mod app;
+mod background;
 mod body;
 pub mod error;
 pub mod extract;
 mod handler;
+mod head;
 mod headers;
 mod lifecycle;
 pub mod middleware;
@@ -48,8 +60,11 @@ mod request;
 mod response;
 mod router;
 mod server;
+mod shared;
+mod stack;
 pub mod static_files;
 pub mod testing;
+mod url;
 mod watchdog;
 
 /// Routes and their methods: [`get`](routing::get), [`post`](routing::post),
@@ -59,18 +74,26 @@ pub mod routing {
 }
 
 pub use app::{App, AppService};
+pub use background::{BackgroundTasks, TaskOutput};
 pub use body::Body;
 pub use bytes::Bytes;
 pub use error::{ConfigError, Error, HttpError, ValidationError};
-pub use extract::{Extension, Path, Query, RequestContext, State};
+pub use extract::{Dep, Dependency, Extension, Path, Query, RequestContext, State};
 pub use handler::Handler;
+pub use head::RequestHead;
 pub use http::{self, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-pub use lifecycle::{BackgroundTasks, Cancelled, Dep, Dependency, Outcome, Scope, TaskOutput};
+pub use lifecycle::{Cancelled, Outcome, Scope};
 pub use middleware::{Middleware, Next};
-pub use request::{ConnectionInfo, Request, RouteMatch, DEFAULT_MAX_BODY_SIZE};
+pub use request::{
+    ClientAddr, ConnectionInfo, Locals, Request, RouteMatch, Scheme, UnknownScheme,
+    DEFAULT_MAX_BODY_SIZE,
+};
 pub use response::{Html, IntoResponse, Json, Redirect, Response, ResponseExt};
 pub use router::Router;
 pub use server::{serve, termination_signal, ServeError, Server};
+pub use shared::{Caught, ExceptionHandler};
+#[cfg(feature = "macros")]
+pub use sluice_macros::debug_handler;
 pub use static_files::StaticFiles;
 
 /// `Result<T, sluice::Error>`: what a handler, middleware or dependency
@@ -79,9 +102,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The names most apps use, for `use sluice::prelude::*`.
 pub mod prelude {
-    pub use crate::extract::{Extension, Path, Query, State};
+    pub use crate::extract::{Extension, Local, Path, Query, State};
     pub use crate::{
         App, BackgroundTasks, Dep, Dependency, HttpError, IntoResponse, Json, Next, Request,
         Response, ResponseExt, Router, StatusCode,
     };
 }
+
+/// The README's examples, run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

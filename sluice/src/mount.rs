@@ -7,12 +7,14 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use futures_util::future::BoxFuture;
 use http::uri::{PathAndQuery, Uri};
 
 use crate::body::Body;
 use crate::error::ConfigError;
-use crate::middleware::BoxedLayerService;
-use crate::router::StackItem;
+use crate::request::Request;
+use crate::response::Response;
+use crate::stack::{BoxedService, Endpoint, StackItem};
 
 /// One mount of a router, before building.
 pub(crate) struct MountDecl {
@@ -20,11 +22,34 @@ pub(crate) struct MountDecl {
     pub(crate) prefix: String,
     /// Builds the service, once the whole prefix is known (a router's
     /// mount gets the prefixes it is included under).
-    pub(crate) build: Box<dyn FnOnce(Arc<str>) -> BoxedLayerService + Send + Sync>,
+    pub(crate) build: Box<dyn FnOnce(Arc<str>) -> BoxedService + Send + Sync>,
     pub(crate) name: Cow<'static, str>,
     /// Middleware around the service, in the order added (each enclosing
     /// router's).
     pub(crate) stack: Vec<StackItem>,
+}
+
+/// The end of a mount's stack: its boxed service (which takes the prefix
+/// off, then calls the user's).
+pub(crate) struct MountEndpoint {
+    pub(crate) service: BoxedService,
+    pub(crate) name: Cow<'static, str>,
+}
+
+impl Endpoint for MountEndpoint {
+    fn call(&self, req: Request) -> BoxFuture<'_, Response> {
+        let service = self.service.clone();
+        Box::pin(async move {
+            match tower::ServiceExt::oneshot(service, req.into_http()).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        })
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        self.name.clone()
+    }
 }
 
 /// A mount prefix as the user wrote it, in the form the router keeps: `/`

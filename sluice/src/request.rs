@@ -1,15 +1,21 @@
 //! The [`Request`] a middleware or handler receives.
 
+use std::borrow::Cow;
 use std::fmt;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bytes::Bytes;
 use http::header::{AsHeaderName, HeaderMap};
 use http::{Extensions, Method, Uri, Version};
 
+use crate::background::BackgroundTasks;
 use crate::body::Body;
 use crate::error::BodyError;
+use crate::head::RequestHead;
+use crate::lifecycle::Lifecycle;
+use crate::shared::Shared;
 
 /// The default for [`App::max_body_size`](crate::App::max_body_size): 16 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
@@ -18,22 +24,40 @@ pub const DEFAULT_MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
 ///
 /// It wraps an [`http::Request`] and adds what a web framework knows about
 /// it: the client's address, the scheme, the matched route and its path
-/// parameters (inside the router), per-request state, and a body that can be
-/// read more than once.
+/// parameters (inside the router), the app's state, the request's
+/// [`Locals`], and a body that can be read more than once.
+///
+/// Three kinds of state, one word each:
+///
+/// | | set with | read with |
+/// |---|---|---|
+/// | app state, one per app | [`App::state`](crate::App::state) | [`Request::state`], the [`State`](crate::State) extractor |
+/// | locals, one set per request, shared by every layer | [`Request::locals`] | [`Request::locals`], the [`Local`](crate::extract::Local) extractor |
+/// | extensions, travel with this request value | [`Request::extensions_mut`] | [`Request::extensions`], the [`Extension`](crate::Extension) extractor |
+///
+/// Locals are FastAPI's `request.state`: a value a handler puts there is
+/// still there for the middleware that called `next`, once `next.run`
+/// returns. Extensions move with the request into `next.run` and are gone
+/// from the middleware's point of view; tower layers use them.
 ///
 /// ```
+/// use sluice::extract::Local;
 /// use sluice::{App, Next, Request, Response};
 ///
 /// #[derive(Clone)]
 /// struct User(String);
 ///
-/// async fn load_user(mut req: Request, next: Next) -> Response {
+/// async fn load_user(req: Request, next: Next) -> Response {
 ///     let name = req.header("x-user").unwrap_or("anonymous").to_owned();
-///     req.insert_state(User(name));
+///     req.locals().insert(User(name));
 ///     next.run(req).await
 /// }
 ///
-/// let app = App::new().middleware(load_user);
+/// async fn whoami(Local(user): Local<User>) -> String {
+///     user.0
+/// }
+///
+/// let app = App::new().get("/whoami", whoami).middleware(load_user);
 /// ```
 pub struct Request {
     // Boxed: a request is moved through every layer of the stack, and a
@@ -46,12 +70,22 @@ struct Inner {
     conn: ConnectionInfo,
     route: Option<Arc<RouteMatch>>,
     body_limit: usize,
+    /// The app handling it; `None` for a request made by hand.
+    app: Option<Arc<Shared>>,
+    /// Created on first use.
+    locals: OnceLock<Locals>,
 }
 
 /// What the server knows about the connection a request came on.
 ///
 /// The server fills it in. When you run the app under another server, insert
 /// it into the `http::Request`'s extensions before calling the app service.
+///
+/// These are facts about the socket. Behind a reverse proxy the peer is
+/// the proxy: the client and scheme the app should believe are
+/// [`Request::client`] and [`Request::scheme`], which
+/// [`ProxyHeaders`](crate::middleware::ProxyHeaders) sets from the proxy's
+/// headers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ConnectionInfo {
     /// The peer's address.
@@ -101,20 +135,25 @@ impl Request {
     {
         let mut inner = req.map(Body::new);
         let ext = inner.extensions_mut();
-        let (conn, route, body_limit) = match ext.remove::<Carried>() {
-            Some(carried) => (carried.conn, carried.route, carried.body_limit),
-            None => (
-                ext.remove::<ConnectionInfo>().unwrap_or_default(),
-                None,
-                DEFAULT_MAX_BODY_SIZE,
-            ),
-        };
+        let carried = ext.remove::<Carried>().unwrap_or_else(|| Carried {
+            conn: ext.remove::<ConnectionInfo>().unwrap_or_default(),
+            route: None,
+            body_limit: DEFAULT_MAX_BODY_SIZE,
+            app: None,
+            locals: None,
+        });
+        let locals = OnceLock::new();
+        if let Some(carried_locals) = carried.locals {
+            let _ = locals.set(carried_locals);
+        }
         Request {
             inner: Box::new(Inner {
                 http: inner,
-                conn,
-                route,
-                body_limit,
+                conn: carried.conn,
+                route: carried.route,
+                body_limit: carried.body_limit,
+                app: carried.app,
+                locals,
             }),
         }
     }
@@ -123,6 +162,7 @@ impl Request {
         inner: http::Request<Body>,
         conn: ConnectionInfo,
         body_limit: usize,
+        app: Option<Arc<Shared>>,
     ) -> Self {
         Request {
             inner: Box::new(Inner {
@@ -130,6 +170,8 @@ impl Request {
                 conn,
                 route: None,
                 body_limit,
+                app,
+                locals: OnceLock::new(),
             }),
         }
     }
@@ -142,11 +184,15 @@ impl Request {
             conn,
             route,
             body_limit,
+            app,
+            locals,
         } = *self.inner;
         http.extensions_mut().insert(Carried {
             conn,
             route,
             body_limit,
+            app,
+            locals: locals.into_inner(),
         });
         http
     }
@@ -181,14 +227,76 @@ impl Request {
         self.inner.http.version()
     }
 
-    /// `https` on an encrypted connection or when the request target says
-    /// so (HTTP/2 `:scheme`, absolute-form targets), `http` otherwise.
+    /// The scheme the client used: the one a middleware set with
+    /// [`Request::set_scheme`] (e.g. [`ProxyHeaders`](crate::middleware::ProxyHeaders)
+    /// from a trusted proxy's `X-Forwarded-Proto`); else `https` on an
+    /// encrypted connection or when the request target says so (HTTP/2
+    /// `:scheme`, absolute-form targets); else `http`.
+    ///
+    /// Everything that builds a URL for the client (the HTTPS redirect, the
+    /// trailing-slash and `www` redirects) reads it here.
     pub fn scheme(&self) -> &str {
+        if let Some(scheme) = self.seen().and_then(|seen| seen.scheme) {
+            return scheme.as_str();
+        }
         match self.inner.http.uri().scheme_str() {
             Some(scheme) => scheme,
             None if self.inner.conn.secure => "https",
             None => "http",
         }
+    }
+
+    /// Sets the scheme the client used, for every later reader of
+    /// [`Request::scheme`] (inner middleware, the router, handlers).
+    pub fn set_scheme(&mut self, scheme: Scheme) {
+        self.seen_mut().scheme = Some(scheme);
+    }
+
+    /// The client as the app should see it: the one a middleware set with
+    /// [`Request::set_client`] (e.g. [`ProxyHeaders`](crate::middleware::ProxyHeaders)
+    /// from a trusted proxy's `X-Forwarded-For`), else the connection's
+    /// peer. `None` when neither is known.
+    ///
+    /// Handlers read the same with the [`ClientAddr`] extractor; the access
+    /// log and anything keyed by client (rate limits) read it here.
+    ///
+    /// ```
+    /// use sluice::{App, ClientAddr, Next, Request, Response};
+    ///
+    /// async fn whoami(client: Option<ClientAddr>) -> String {
+    ///     client.map(|c| c.host().into_owned()).unwrap_or_default()
+    /// }
+    ///
+    /// async fn pretend(mut req: Request, next: Next) -> Response {
+    ///     req.set_client(ClientAddr::new("203.0.113.7", None));
+    ///     next.run(req).await
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new().get("/", whoami).middleware(pretend);
+    /// let res = sluice::testing::TestClient::new(app).get("/").await;
+    /// assert_eq!(res.text(), "203.0.113.7");
+    /// # }
+    /// ```
+    pub fn client(&self) -> Option<ClientAddr> {
+        client_of(self.extensions(), &self.inner.conn)
+    }
+
+    /// Sets the client, for every later reader of [`Request::client`] and
+    /// of the [`ClientAddr`] extractor.
+    pub fn set_client(&mut self, client: ClientAddr) {
+        self.seen_mut().client = Some(client);
+    }
+
+    fn seen(&self) -> Option<&Seen> {
+        self.inner.http.extensions().get::<Seen>()
+    }
+
+    fn seen_mut(&mut self) -> &mut Seen {
+        self.inner
+            .http
+            .extensions_mut()
+            .get_or_insert_with(Seen::default)
     }
 
     /// The headers.
@@ -217,21 +325,130 @@ impl Request {
         self.inner.http.extensions_mut()
     }
 
-    /// A value put in this request's state by a middleware (FastAPI's
-    /// `request.state`). Handlers read it with the
-    /// [`Extension`](crate::extract::Extension) extractor.
+    /// A value given to [`App::state`](crate::App::state): the app's
+    /// state, as the [`State`](crate::State) extractor reads it (FastAPI's
+    /// `request.app.state`). `None` when the app has no value of that type.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sluice::{App, Next, Request, Response};
+    ///
+    /// struct Config { banner: &'static str }
+    ///
+    /// async fn banner(req: Request, next: Next) -> Response {
+    ///     let banner = req.state::<Arc<Config>>().map(|c| c.banner);
+    ///     let mut response = next.run(req).await;
+    ///     if let Some(banner) = banner {
+    ///         response.headers_mut().insert("x-banner", banner.parse().unwrap());
+    ///     }
+    ///     response
+    /// }
+    ///
+    /// let app = App::new()
+    ///     .state(Arc::new(Config { banner: "hello" }))
+    ///     .middleware(banner);
+    /// ```
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.inner.http.extensions().get::<T>()
+        self.inner.app.as_deref()?.state::<T>()
     }
 
-    /// Mutable access to a value in this request's state.
-    pub fn state_mut<T: Send + Sync + 'static>(&mut self) -> Option<&mut T> {
-        self.inner.http.extensions_mut().get_mut::<T>()
+    /// This request's [`Locals`]: values shared by every middleware, the
+    /// extractors and the handler of this request, FastAPI's
+    /// `request.state`. Created on first use.
+    ///
+    /// A value put there further in is visible to a middleware after
+    /// `next.run(req)` returns, as long as it took the locals before
+    /// handing the request on:
+    ///
+    /// ```
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Next, Request, Response};
+    ///
+    /// #[derive(Clone)]
+    /// struct User(&'static str);
+    ///
+    /// async fn log_user(req: Request, next: Next) -> Response {
+    ///     let locals = req.locals().clone();
+    ///     let mut response = next.run(req).await;
+    ///     if let Some(User(name)) = locals.get::<User>() {
+    ///         response.headers_mut().insert("x-user", name.parse().unwrap());
+    ///     }
+    ///     response
+    /// }
+    ///
+    /// async fn handler(req: Request) -> &'static str {
+    ///     req.locals().insert(User("alice"));
+    ///     "hi"
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new().get("/", handler).middleware(log_user);
+    /// let response = TestClient::new(app).get("/").await;
+    /// assert_eq!(response.header("x-user"), Some("alice"));
+    /// # }
+    /// ```
+    pub fn locals(&self) -> &Locals {
+        self.inner.locals.get_or_init(Locals::new)
     }
 
-    /// Puts a value in this request's state, returning the one it replaces.
-    pub fn insert_state<T: Clone + Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
-        self.inner.http.extensions_mut().insert(value)
+    /// The locals, if anything created them.
+    pub(crate) fn locals_if_any(&self) -> Option<&Locals> {
+        self.inner.locals.get()
+    }
+
+    /// Uses `locals` as this request's locals (shared with another
+    /// request value of the same request).
+    pub(crate) fn set_locals(&mut self, locals: Locals) {
+        self.inner.locals = OnceLock::from(locals);
+    }
+
+    /// This request's [`BackgroundTasks`], the same the handler gets: tasks
+    /// a middleware adds run after the response has been sent, after the
+    /// ones added before them (Starlette's `response.background`). Take
+    /// them before calling `next` to add tasks on the way out.
+    ///
+    /// ```
+    /// use sluice::{App, Next, Request, Response};
+    ///
+    /// async fn audit(req: Request, next: Next) -> Response {
+    ///     let tasks = req.background_tasks();
+    ///     let response = next.run(req).await;
+    ///     let status = response.status();
+    ///     tasks.add(async move {
+    ///         // write the audit record, after the response has been sent
+    ///         let _ = status;
+    ///     });
+    ///     response
+    /// }
+    ///
+    /// let app = App::new().middleware(audit);
+    /// ```
+    pub fn background_tasks(&self) -> BackgroundTasks {
+        BackgroundTasks::new(self.lifecycle().clone())
+    }
+
+    /// The request's lifecycle, created on first use.
+    pub(crate) fn lifecycle(&self) -> &Arc<Lifecycle> {
+        self.locals().lifecycle_or_init(|| {
+            let app = self
+                .inner
+                .app
+                .clone()
+                .unwrap_or_else(|| Arc::new(Shared::new(Extensions::new(), Vec::new())));
+            Arc::new(Lifecycle::new(app))
+        })
+    }
+
+    /// The path as the router matches it: percent-decoded, invalid UTF-8
+    /// replaced (Starlette's `request.url.path`). Borrowed when there is
+    /// nothing to decode. Use it to compare paths the way routing does.
+    ///
+    /// ```
+    /// # let req = sluice::Request::from_http(sluice::http::Request::get("/a%20b/c%2Fd").body(sluice::Body::empty()).unwrap());
+    /// assert_eq!(req.decoded_path(), "/a b/c/d");
+    /// ```
+    pub fn decoded_path(&self) -> Cow<'_, str> {
+        crate::url::decode_path(self.path())
     }
 
     /// The connection this request came on.
@@ -239,7 +456,9 @@ impl Request {
         &self.inner.conn
     }
 
-    /// The client's address, when the server knows it.
+    /// The socket address of the connection's peer, when the server knows
+    /// it. Behind a reverse proxy that is the proxy: use
+    /// [`Request::client`] for the client.
     pub fn client_addr(&self) -> Option<SocketAddr> {
         self.inner.conn.remote_addr
     }
@@ -329,19 +548,397 @@ impl Request {
         Ok(String::from_utf8(bytes.to_vec())?)
     }
 
-    pub(crate) fn into_inner(self) -> (http::Request<Body>, Option<Arc<RouteMatch>>) {
-        let Inner { http, route, .. } = *self.inner;
-        (http, route)
+    pub(crate) fn into_http_request(self) -> http::Request<Body> {
+        self.inner.http
+    }
+}
+
+/// What a middleware said about the client and scheme, kept in the
+/// request's extensions (absent, and free, until someone sets it).
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    client: Option<ClientAddr>,
+    scheme: Option<Scheme>,
+}
+
+/// The client of a request: what a middleware set, else the peer.
+pub(crate) fn client_of(extensions: &Extensions, conn: &ConnectionInfo) -> Option<ClientAddr> {
+    if let Some(client) = extensions
+        .get::<Seen>()
+        .and_then(|seen| seen.client.as_ref())
+    {
+        return Some(client.clone());
+    }
+    conn.remote_addr.map(ClientAddr::from)
+}
+
+/// The scheme of a request: `http`, `https`, `ws` or `wss`.
+///
+/// What [`Request::set_scheme`] takes; [`Request::scheme`] returns its
+/// text. Parsing ignores ASCII case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Scheme {
+    /// `http`
+    Http,
+    /// `https`
+    Https,
+    /// `ws` (WebSocket)
+    Ws,
+    /// `wss` (WebSocket over TLS)
+    Wss,
+}
+
+impl Scheme {
+    /// The scheme as URLs write it, lower case.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+            Scheme::Ws => "ws",
+            Scheme::Wss => "wss",
+        }
+    }
+
+    /// `https` or `wss`.
+    pub fn is_secure(self) -> bool {
+        matches!(self, Scheme::Https | Scheme::Wss)
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error of parsing a [`Scheme`] other than `http`, `https`, `ws` or `wss`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownScheme;
+
+impl fmt::Display for UnknownScheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("scheme is not http, https, ws or wss")
+    }
+}
+
+impl std::error::Error for UnknownScheme {}
+
+impl FromStr for Scheme {
+    type Err = UnknownScheme;
+
+    fn from_str(s: &str) -> Result<Self, UnknownScheme> {
+        [Scheme::Http, Scheme::Https, Scheme::Ws, Scheme::Wss]
+            .into_iter()
+            .find(|scheme| scheme.as_str().eq_ignore_ascii_case(s))
+            .ok_or(UnknownScheme)
+    }
+}
+
+/// Who sent a request, as far as the app can tell: a host and, when known,
+/// a port.
+///
+/// Usually the connection's peer address. Behind a reverse proxy,
+/// [`ProxyHeaders`](crate::middleware::ProxyHeaders) replaces it with the
+/// address the proxy reports, which is text as the proxy sent it: most
+/// often an IP address, but possibly anything (`unknown`, an obfuscated
+/// `_hidden` identifier, a unix socket path), as uvicorn keeps it.
+/// [`ClientAddr::ip`] is the address when the host is one.
+///
+/// It is also an extractor (any number of times, never rejecting when
+/// wrapped in `Option`): `None` when neither a middleware nor the server
+/// knows the client.
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use sluice::ClientAddr;
+///
+/// let peer = ClientAddr::from("192.0.2.1:5000".parse::<SocketAddr>().unwrap());
+/// assert_eq!(peer.host(), "192.0.2.1");
+/// assert_eq!(peer.port(), Some(5000));
+/// assert_eq!(peer.to_string(), "192.0.2.1:5000");
+///
+/// let forwarded = ClientAddr::new("2001:DB8::1", Some(443));
+/// assert_eq!(forwarded.host(), "2001:DB8::1"); // the text as sent
+/// assert_eq!(forwarded.ip(), "2001:db8::1".parse().ok());
+/// assert_eq!(forwarded.to_string(), "[2001:DB8::1]:443");
+///
+/// let hidden = ClientAddr::new("_hidden", None);
+/// assert_eq!(hidden.ip(), None);
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ClientAddr {
+    host: ClientHost,
+    port: Option<u16>,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum ClientHost {
+    /// From a socket address: no text until someone asks for it.
+    Ip(IpAddr),
+    /// As a proxy (or a middleware) wrote it.
+    Text { text: Arc<str>, ip: Option<IpAddr> },
+}
+
+impl ClientAddr {
+    /// A client named by text (kept as given) and an optional port. When
+    /// the text is an IP address (IPv6 with or without brackets), it is
+    /// also [`ClientAddr::ip`].
+    pub fn new(host: impl Into<Arc<str>>, port: Option<u16>) -> Self {
+        let text: Arc<str> = host.into();
+        let bare = text
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .unwrap_or(&text);
+        let ip = bare.parse::<IpAddr>().ok();
+        ClientAddr {
+            host: ClientHost::Text { text, ip },
+            port,
+        }
+    }
+
+    /// The IP address, when the host is one.
+    pub fn ip(&self) -> Option<IpAddr> {
+        match &self.host {
+            ClientHost::Ip(ip) => Some(*ip),
+            ClientHost::Text { ip, .. } => *ip,
+        }
+    }
+
+    /// The host as text: the address for a socket peer, the text as the
+    /// proxy sent it otherwise.
+    pub fn host(&self) -> Cow<'_, str> {
+        match &self.host {
+            ClientHost::Ip(ip) => Cow::Owned(ip.to_string()),
+            ClientHost::Text { text, .. } => Cow::Borrowed(text),
+        }
+    }
+
+    /// The port, when known.
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+
+    /// The host text, when it came as text rather than from a socket.
+    pub(crate) fn text(&self) -> Option<&str> {
+        match &self.host {
+            ClientHost::Ip(_) => None,
+            ClientHost::Text { text, .. } => Some(text),
+        }
+    }
+
+    /// The IP address and port as a socket address, when both are known.
+    pub fn socket_addr(&self) -> Option<SocketAddr> {
+        Some(SocketAddr::new(self.ip()?, self.port?))
+    }
+}
+
+impl From<SocketAddr> for ClientAddr {
+    fn from(addr: SocketAddr) -> Self {
+        ClientAddr {
+            host: ClientHost::Ip(addr.ip()),
+            port: Some(addr.port()),
+        }
+    }
+}
+
+impl From<IpAddr> for ClientAddr {
+    fn from(ip: IpAddr) -> Self {
+        ClientAddr {
+            host: ClientHost::Ip(ip),
+            port: None,
+        }
+    }
+}
+
+/// `host`, or `host:port` (`[host]:port` when the host has a `:`, as IPv6
+/// addresses do).
+impl fmt::Display for ClientAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.host, self.port) {
+            (ClientHost::Ip(ip), Some(port)) => SocketAddr::new(*ip, port).fmt(f),
+            (ClientHost::Ip(ip), None) => ip.fmt(f),
+            (ClientHost::Text { text, .. }, None) => f.write_str(text),
+            (ClientHost::Text { text, .. }, Some(port)) => {
+                if text.contains(':') && !text.starts_with('[') {
+                    write!(f, "[{text}]:{port}")
+                } else {
+                    write!(f, "{text}:{port}")
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for ClientAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddr")
+            .field("host", &self.host())
+            .field("port", &self.port)
+            .finish()
     }
 }
 
 /// What sluice knows about a request beyond `http::Request`, carried
-/// through tower layers in one extension (one insertion, not three).
-#[derive(Debug, Clone)]
+/// through tower layers in one extension (one insertion, not several).
+#[derive(Clone)]
 struct Carried {
     conn: ConnectionInfo,
     route: Option<Arc<RouteMatch>>,
     body_limit: usize,
+    app: Option<Arc<Shared>>,
+    locals: Option<Locals>,
+}
+
+/// Values shared by every layer of one request: FastAPI's `request.state`.
+///
+/// One set per request, typed (one value per type, like
+/// [`Extensions`]), cheap to clone (clones share the values). Middleware,
+/// extractors and the handler see the same set; take a clone before
+/// calling `next` to read, after it returns, what was put there further
+/// in. See [`Request::locals`].
+///
+/// It also records the route the router matched, for middleware that run
+/// before routing: [`Locals::route`].
+#[derive(Clone)]
+pub struct Locals {
+    inner: Arc<LocalsInner>,
+}
+
+struct LocalsInner {
+    values: Mutex<LocalValues>,
+    lifecycle: OnceLock<Arc<Lifecycle>>,
+    head: Option<RequestHead>,
+}
+
+#[derive(Default)]
+struct LocalValues {
+    map: Extensions,
+    route: Option<Arc<RouteMatch>>,
+}
+
+impl Locals {
+    fn new() -> Self {
+        Locals::with_head(None)
+    }
+
+    pub(crate) fn with_head(head: Option<RequestHead>) -> Self {
+        Locals {
+            inner: Arc::new(LocalsInner {
+                values: Mutex::new(LocalValues::default()),
+                lifecycle: OnceLock::new(),
+                head,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, LocalValues> {
+        // No code that can panic runs under this lock (user closures run
+        // on a value taken out of it), so a poisoned lock is consistent.
+        self.inner
+            .values
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Puts a value in, returning the one of the same type it replaces.
+    pub fn insert<T: Clone + Send + Sync + 'static>(&self, value: T) -> Option<T> {
+        self.lock().map.insert(value)
+    }
+
+    /// A copy of the value of type `T`, if there is one.
+    pub fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.lock().map.get::<T>().cloned()
+    }
+
+    /// Whether there is a value of type `T`.
+    pub fn contains<T: Send + Sync + 'static>(&self) -> bool {
+        self.lock().map.get::<T>().is_some()
+    }
+
+    /// Takes the value of type `T` out.
+    pub fn remove<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.lock().map.remove::<T>()
+    }
+
+    /// Changes the value of type `T` in place with `f`, inserting
+    /// `T::default()` first when there is none, and returns what `f`
+    /// returns.
+    ///
+    /// ```
+    /// # #[derive(Clone, Default)] struct Trail(Vec<&'static str>);
+    /// # let req = sluice::Request::from_http(sluice::http::Request::new(sluice::Body::empty()));
+    /// req.locals().update(|trail: &mut Trail| trail.0.push("auth"));
+    /// req.locals().update(|trail: &mut Trail| trail.0.push("handler"));
+    /// assert_eq!(req.locals().get::<Trail>().unwrap().0, ["auth", "handler"]);
+    /// ```
+    pub fn update<T, R>(&self, f: impl FnOnce(&mut T) -> R) -> R
+    where
+        T: Clone + Default + Send + Sync + 'static,
+    {
+        // `f` runs outside the lock, so it may use the locals itself.
+        let mut value = self.remove::<T>().unwrap_or_default();
+        let out = f(&mut value);
+        self.insert(value);
+        out
+    }
+
+    /// The route the router matched for this request (its template, e.g.
+    /// `/items/{item_id}`, and parameters), once routing has happened;
+    /// `None` before, and when no route matched (a 404). A middleware that
+    /// runs before routing reads it after `next.run` returns:
+    ///
+    /// ```
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Next, Request, Response};
+    ///
+    /// async fn route_header(req: Request, next: Next) -> Response {
+    ///     let locals = req.locals().clone();
+    ///     let mut response = next.run(req).await;
+    ///     let route = locals.route().map_or("none".to_owned(), |r| r.template().to_owned());
+    ///     response.headers_mut().insert("x-route", route.parse().unwrap());
+    ///     response
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new()
+    ///     .get("/items/{item_id}", || async { "item" })
+    ///     .middleware(route_header);
+    /// let client = TestClient::new(app);
+    /// assert_eq!(client.get("/items/7").await.header("x-route"), Some("/items/{item_id}"));
+    /// assert_eq!(client.get("/nope").await.header("x-route"), Some("none"));
+    /// # }
+    /// ```
+    pub fn route(&self) -> Option<Arc<RouteMatch>> {
+        self.lock().route.clone()
+    }
+
+    pub(crate) fn set_route(&self, route: Arc<RouteMatch>) {
+        self.lock().route = Some(route);
+    }
+
+    pub(crate) fn lifecycle(&self) -> Option<&Arc<Lifecycle>> {
+        self.inner.lifecycle.get()
+    }
+
+    fn lifecycle_or_init(&self, make: impl FnOnce() -> Arc<Lifecycle>) -> &Arc<Lifecycle> {
+        self.inner.lifecycle.get_or_init(make)
+    }
+
+    /// The copy of the request head taken for exception handlers.
+    pub(crate) fn head(&self) -> Option<&RequestHead> {
+        self.inner.head.as_ref()
+    }
+}
+
+impl fmt::Debug for Locals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let values = self.lock();
+        f.debug_struct("Locals")
+            .field("values", &values.map.len())
+            .field("route", &values.route)
+            .finish_non_exhaustive()
+    }
 }
 
 impl fmt::Debug for Request {

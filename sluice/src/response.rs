@@ -61,8 +61,9 @@ static OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-s
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be turned into a response",
-    label = "this type does not implement `IntoResponse`",
-    note = "return a `Response`, `Json<T>`, `String`, `&'static str`, `StatusCode`, `(StatusCode, T)`, `HttpError`, or a `Result` of those"
+    label = "does not implement `IntoResponse`",
+    note = "for a struct, return `Json(value)` (it needs `#[derive(Serialize)]`); or a `String`, `&'static str`, `StatusCode`, `(StatusCode, T)`, `HttpError` or `Response`",
+    note = "in a `Result<T, E>` both `T` and `E` must be responses: return `sluice::Result<T>` to use `?` on any error (it becomes a 500), or map the error to an `HttpError`"
 )]
 pub trait IntoResponse {
     /// Builds the response.
@@ -103,6 +104,13 @@ impl<B> ResponseExt for http::Response<B> {
 /// exception handlers (see `App::exception_handler`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Unresolved;
+
+/// Marks a response made from an error that no exception handler handled
+/// and that became a 500: unless a middleware handles it on the way out
+/// (replacing the response, or an [`ErrorHandler`](crate::middleware::ErrorHandler)
+/// mapping), the test client reports it as a failure.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Unhandled;
 
 /// Attaches `error` to `response` so that outer middleware can see it.
 pub(crate) fn attach_error(response: &mut Response, error: Error) {

@@ -20,6 +20,13 @@
 //! # }
 //! ```
 //!
+//! As Starlette's `TestClient` does by default (`raise_server_exceptions`),
+//! a request during which the app failed (a panic, or an error nothing
+//! handled, in a handler, a middleware, a background task or a dependency
+//! cleanup) panics with that failure, so the test fails with it. A test
+//! that checks the 500 response turns this off with
+//! [`TestClient::raise_server_exceptions`].
+//!
 //! Requests carry `host: testserver` unless they set a host, and come from
 //! `127.0.0.1:50000` over `http` (see [`TestClient::base_url`] and
 //! [`TestClient::client_addr`]). The response is what the server would
@@ -52,6 +59,7 @@ pub struct TestClient {
     scheme: String,
     host: String,
     conn: ConnectionInfo,
+    raise_server_exceptions: bool,
 }
 
 impl fmt::Debug for TestClient {
@@ -91,7 +99,9 @@ impl TestClient {
 
     /// Wraps an already built app.
     pub fn from_service(app: AppService) -> Self {
+        app.shared().collect_failures();
         TestClient {
+            raise_server_exceptions: true,
             app,
             scheme: "http".to_owned(),
             host: "testserver".to_owned(),
@@ -125,6 +135,32 @@ impl TestClient {
             None => 80,
         };
         self.conn.local_addr = Some(SocketAddr::from(([127, 0, 0, 1], port)));
+        self
+    }
+
+    /// Whether a request during which the app failed panics with the
+    /// failure (`true`, the default, as Starlette's `TestClient`), or
+    /// returns the response the client would get (usually a 500), so that
+    /// the test can check it.
+    ///
+    /// ```
+    /// use sluice::testing::TestClient;
+    /// use sluice::App;
+    ///
+    /// async fn boom() -> sluice::Result<&'static str> {
+    ///     Err(sluice::Error::msg("database is gone"))
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let client = TestClient::new(App::new().get("/", boom)).raise_server_exceptions(false);
+    /// let response = client.get("/").await;
+    /// assert_eq!(response.status(), 500);
+    /// assert_eq!(response.text(), r#"{"detail":"Internal Server Error"}"#);
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn raise_server_exceptions(mut self, raise: bool) -> Self {
+        self.raise_server_exceptions = raise;
         self
     }
 
@@ -324,6 +360,17 @@ impl RequestBuilder {
         tracker.close();
         tracker.wait().await;
         tracker.reopen();
+        let failures = app.shared().take_failures();
+        if self.client.raise_server_exceptions {
+            if let Some(failure) = failures.first() {
+                panic!(
+                    "the app failed while handling {} {}: {failure}\n\
+                     (to check the response the client gets instead, use \
+                     TestClient::raise_server_exceptions(false))",
+                    self.method, self.path
+                );
+            }
+        }
         let bodyless = self.method == Method::HEAD
             || parts.status.is_informational()
             || parts.status == StatusCode::NO_CONTENT

@@ -59,7 +59,7 @@ async fn logs_one_event_per_request_with_its_fields() {
 #[tokio::test]
 async fn errors_and_not_found_are_logged_with_their_status() {
     let (events, _guard) = support::record(Level::INFO);
-    let client = TestClient::new(app(AccessLog::new()));
+    let client = TestClient::new(app(AccessLog::new())).raise_server_exceptions(false);
     client.get("/boom").await;
     client.get("/nope").await;
     let statuses: Vec<_> = events

@@ -84,6 +84,7 @@ fn app(handler: ErrorHandler) -> App {
 #[tokio::test]
 async fn a_panic_becomes_the_json_500_without_its_message() {
     let res = TestClient::new(app(ErrorHandler::new()))
+        .raise_server_exceptions(false)
         .get("/panic")
         .await;
     assert_eq!(res.status(), 500);
@@ -95,6 +96,7 @@ async fn a_panic_becomes_the_json_500_without_its_message() {
 #[tokio::test]
 async fn an_ordinary_error_becomes_the_json_500() {
     let res = TestClient::new(app(ErrorHandler::new()))
+        .raise_server_exceptions(false)
         .get("/error")
         .await;
     assert_eq!(res.status(), 500);
@@ -106,7 +108,7 @@ async fn an_ordinary_error_becomes_the_json_500() {
 
 #[tokio::test]
 async fn the_server_keeps_serving_after_a_panic() {
-    let client = TestClient::new(app(ErrorHandler::new()));
+    let client = TestClient::new(app(ErrorHandler::new())).raise_server_exceptions(false);
     assert_eq!(client.get("/panic").await.status(), 500);
     assert_eq!(
         client.get("/").await.json::<Value>(),
@@ -154,7 +156,7 @@ async fn map_answers_one_error_type() {
             Json(json!({"detail": "Try again later"})),
         )
     });
-    let client = TestClient::new(app(handler));
+    let client = TestClient::new(app(handler)).raise_server_exceptions(false);
     let res = client.get("/db").await;
     assert_eq!(res.status(), 503);
     assert_eq!(res.json::<Value>(), json!({"detail": "Try again later"}));
@@ -171,7 +173,10 @@ async fn map_answers_one_error_type() {
 async fn map_sees_panics_as_the_panic_type() {
     let handler =
         ErrorHandler::new().map(|_: &Panic| (StatusCode::INTERNAL_SERVER_ERROR, "it broke"));
-    let res = TestClient::new(app(handler)).get("/panic").await;
+    let res = TestClient::new(app(handler))
+        .raise_server_exceptions(false)
+        .get("/panic")
+        .await;
     assert_eq!(res.status(), 500);
     assert_eq!(
         res.header("content-type"),
@@ -197,7 +202,7 @@ async fn fallback_builds_the_500() {
             Json(json!({"error": "oops"})),
         )
     });
-    let client = TestClient::new(app(handler));
+    let client = TestClient::new(app(handler)).raise_server_exceptions(false);
     for path in ["/panic", "/error"] {
         let res = client.get(path).await;
         assert_eq!(res.status(), 500);
@@ -207,7 +212,8 @@ async fn fallback_builds_the_500() {
 
 #[tokio::test]
 async fn debug_shows_the_error_and_its_causes() {
-    let client = TestClient::new(app(ErrorHandler::new().debug(true)));
+    let client =
+        TestClient::new(app(ErrorHandler::new().debug(true))).raise_server_exceptions(false);
     let res = client.get("/error").await;
     assert_eq!(res.status(), 500);
     assert_eq!(res.header("content-type"), Some("application/json"));
@@ -229,6 +235,7 @@ async fn debug_shows_the_error_and_its_causes() {
 #[tokio::test]
 async fn headers_added_further_in_are_kept() {
     let res = TestClient::new(app(ErrorHandler::new().map(|_: &Panic| "replaced")))
+        .raise_server_exceptions(false)
         .get("/panic")
         .await;
     assert_eq!(res.header("x-inner"), Some("kept"));
@@ -253,7 +260,10 @@ async fn outer_middleware_still_sees_the_original_error() {
         res
     }
     let app = app(ErrorHandler::new()).middleware(report);
-    let res = TestClient::new(app).get("/panic").await;
+    let res = TestClient::new(app)
+        .raise_server_exceptions(false)
+        .get("/panic")
+        .await;
     assert_eq!(res.status(), 500);
     assert_eq!(res.header("x-error"), Some("panic"));
 }
@@ -267,7 +277,10 @@ async fn a_panicking_middleware_further_in_is_handled_too() {
         .get("/", hello)
         .middleware(broken)
         .add_middleware(ErrorHandler::new().fallback(|_: &Error| "fallback"));
-    let res = TestClient::new(app).get("/").await;
+    let res = TestClient::new(app)
+        .raise_server_exceptions(false)
+        .get("/")
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.text(), "fallback");
 }
@@ -277,7 +290,10 @@ async fn catch_panic_is_the_same_middleware() {
     let app = App::new()
         .get("/panic", panics)
         .add_middleware(CatchPanic::new());
-    let res = TestClient::new(app).get("/panic").await;
+    let res = TestClient::new(app)
+        .raise_server_exceptions(false)
+        .get("/panic")
+        .await;
     assert_eq!(res.status(), 500);
     assert_eq!(res.text(), r#"{"detail":"Internal Server Error"}"#);
 }

@@ -69,7 +69,10 @@ async fn http_error_with_a_bodiless_status_has_no_body() {
 
 #[tokio::test]
 async fn an_ordinary_handler_error_is_a_500_that_keeps_the_error() {
-    let res = TestClient::new(App::new().get("/", unicorn)).get("/").await;
+    let res = TestClient::new(App::new().get("/", unicorn))
+        .raise_server_exceptions(false)
+        .get("/")
+        .await;
     assert_eq!(res.status(), 500);
     assert_eq!(
         res.json::<Value>(),
@@ -91,7 +94,10 @@ async fn question_mark_works_on_any_std_error() {
         let n: i32 = "not a number".parse()?;
         Ok(n.to_string())
     }
-    let res = TestClient::new(App::new().get("/", parse)).get("/").await;
+    let res = TestClient::new(App::new().get("/", parse))
+        .raise_server_exceptions(false)
+        .get("/")
+        .await;
     assert_eq!(res.status(), 500);
     assert!(res
         .error()
@@ -103,7 +109,8 @@ async fn a_panicking_handler_is_a_500_and_the_app_keeps_serving() {
     async fn boom() -> &'static str {
         panic!("secret detail")
     }
-    let client = TestClient::new(App::new().get("/boom", boom).get("/", || async { "fine" }));
+    let client = TestClient::new(App::new().get("/boom", boom).get("/", || async { "fine" }))
+        .raise_server_exceptions(false);
     let res = client.get("/boom").await;
     assert_eq!(res.status(), 500);
     assert_eq!(
@@ -218,4 +225,132 @@ async fn handlers_registered_first_win() {
         .exception_handler(|_: &UnicornError| "first")
         .exception_handler(|_: &UnicornError| "second");
     assert_eq!(TestClient::new(app).get("/").await.text(), "first");
+}
+
+#[tokio::test]
+async fn an_async_exception_handler_sees_the_request() {
+    async fn handle_unicorn(
+        err: sluice::Caught<UnicornError>,
+        req: sluice::RequestHead,
+    ) -> (StatusCode, Json<Value>) {
+        tokio::task::yield_now().await;
+        let message = format!(
+            "Oops! {} did something, on {} {} for {}",
+            err.name,
+            req.method(),
+            req.path(),
+            req.header("x-client").unwrap_or("?")
+        );
+        (StatusCode::IM_A_TEAPOT, Json(json!({ "message": message })))
+    }
+    let app = App::new()
+        .get("/unicorns/yolo", unicorn)
+        .exception_handler(handle_unicorn);
+    let res = TestClient::new(app)
+        .get("/unicorns/yolo")
+        .header("x-client", "tests")
+        .await;
+    assert_eq!(res.status(), 418);
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"message": "Oops! yolo did something, on GET /unicorns/yolo for tests"})
+    );
+    assert!(res.error().is_some_and(|e| e.is::<UnicornError>()));
+}
+
+#[tokio::test]
+async fn exception_handlers_may_be_async_or_see_the_request_synchronously() {
+    async fn async_only(err: sluice::Caught<UnicornError>) -> String {
+        format!("async: {err}")
+    }
+    let app = App::new()
+        .get("/unicorn", unicorn)
+        .get("/teapot", || async {
+            Err::<(), _>(HttpError::new(418, "teapot"))
+        })
+        .exception_handler(async_only)
+        .exception_handler(|err: &HttpError, req: &sluice::RequestHead| {
+            (err.status(), format!("{} at {}", err.detail(), req.path()))
+        });
+    let client = TestClient::new(app);
+    assert_eq!(
+        client.get("/unicorn").await.text(),
+        "async: yolo did something"
+    );
+    let res = client.get("/teapot").await;
+    assert_eq!(res.status(), 418);
+    assert_eq!(res.text(), "\"teapot\" at /teapot");
+    assert_eq!(client.get("/nope").await.text(), "\"Not Found\" at /nope");
+}
+
+#[tokio::test]
+async fn the_request_an_exception_handler_sees_is_the_one_that_arrived() {
+    async fn rewrite(mut req: Request, next: Next) -> Response {
+        req.headers_mut()
+            .insert("x-client", "rewritten".parse().expect("a value"));
+        next.run(req).await
+    }
+    let app = App::new()
+        .get("/", unicorn)
+        .middleware(rewrite)
+        .exception_handler(|_: &UnicornError, req: &sluice::RequestHead| {
+            req.header("x-client").unwrap_or("none").to_owned()
+        });
+    let res = TestClient::new(app)
+        .get("/")
+        .header("x-client", "original")
+        .await;
+    assert_eq!(res.text(), "original");
+}
+
+mod struct_middleware {
+    use super::*;
+    use sluice::middleware::Middleware;
+
+    /// Refuses requests without a key, with `?`.
+    struct RequireKey;
+
+    impl Middleware for RequireKey {
+        async fn handle(&self, req: Request, next: Next) -> sluice::Result<Response> {
+            let key = req
+                .header("x-key")
+                .ok_or_else(|| HttpError::new(401, "Unauthorized"))?;
+            if key == "unicorn" {
+                Err(UnicornError {
+                    name: "the key".into(),
+                })?;
+            }
+            Ok(next.run(req).await)
+        }
+    }
+
+    fn app() -> App {
+        App::new()
+            .get("/", || async { "in" })
+            .add_middleware(RequireKey)
+            .exception_handler(|err: &UnicornError| (StatusCode::IM_A_TEAPOT, err.to_string()))
+    }
+
+    #[tokio::test]
+    async fn an_http_error_raised_with_question_mark_keeps_its_status() {
+        let res = TestClient::new(app()).get("/").await;
+        assert_eq!(res.status(), 401);
+        assert_eq!(res.json::<Value>(), json!({"detail": "Unauthorized"}));
+    }
+
+    #[tokio::test]
+    async fn another_error_raised_with_question_mark_reaches_the_exception_handlers() {
+        let res = TestClient::new(app())
+            .get("/")
+            .header("x-key", "unicorn")
+            .await;
+        assert_eq!(res.status(), 418);
+        assert_eq!(res.text(), "the key did something");
+    }
+
+    #[tokio::test]
+    async fn the_happy_path_passes_through() {
+        let res = TestClient::new(app()).get("/").header("x-key", "k").await;
+        assert_eq!(res.text(), "in");
+    }
 }

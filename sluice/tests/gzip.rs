@@ -612,3 +612,106 @@ async fn a_large_stream_chunk_does_not_block_the_runtime_while_it_is_compressed(
     assert_eq!(res.header("content-encoding"), Some("gzip"));
     assert!(ticks > 1000, "the runtime was blocked: {ticks} ticks");
 }
+
+/// A dependency with a cleanup, as most real routes have (a DB session).
+struct Session;
+
+impl sluice::Dependency for Session {
+    async fn enter(
+        _parts: &mut sluice::http::request::Parts,
+        _cx: &sluice::RequestContext,
+    ) -> sluice::Result<Self> {
+        Ok(Session)
+    }
+
+    async fn exit(&self, _outcome: &sluice::Outcome) {}
+}
+
+fn lifecycle_app() -> App {
+    App::new()
+        .get("/tasks", |tasks: sluice::BackgroundTasks| async move {
+            tasks.add(async {});
+            sluice::Json(serde_json::json!({}))
+        })
+        .get("/dep", |_session: sluice::Dep<Session>| async {
+            sluice::Json(serde_json::json!({}))
+        })
+        .get(
+            "/large-tasks",
+            |tasks: sluice::BackgroundTasks| async move {
+                tasks.add(async {});
+                "x".repeat(LARGE)
+            },
+        )
+        .add_middleware(GZip::new())
+}
+
+#[tokio::test]
+async fn small_body_of_a_route_with_background_tasks_is_left_alone() {
+    let res = get(&TestClient::new(lifecycle_app()), "/tasks", "gzip").await;
+    assert_eq!(res.header("content-encoding"), None);
+    assert_eq!(res.header("content-length"), Some("2"));
+    assert_untouched(&res, b"{}");
+}
+
+#[tokio::test]
+async fn small_body_of_a_route_with_a_dependency_is_left_alone() {
+    let res = get(&TestClient::new(lifecycle_app()), "/dep", "gzip").await;
+    assert_eq!(res.header("content-encoding"), None);
+    assert_eq!(res.header("content-length"), Some("2"));
+    assert_untouched(&res, b"{}");
+}
+
+#[tokio::test]
+async fn large_body_of_a_route_with_background_tasks_is_gzipped_whole() {
+    let res = get(&TestClient::new(lifecycle_app()), "/large-tasks", "gzip").await;
+    assert_gzipped(&res, &[b'x'; LARGE]);
+    let length: usize = res
+        .header("content-length")
+        .expect("a whole body keeps its length")
+        .parse()
+        .expect("a number");
+    assert_eq!(length, res.bytes().len());
+}
+
+pin_project_lite::pin_project! {
+    /// A body wrapper that changes nothing, as a user's middleware might
+    /// write one (to count bytes, say).
+    struct PassThrough {
+        #[pin]
+        inner: Body,
+    }
+}
+
+impl http_body::Body for PassThrough {
+    type Data = Bytes;
+    type Error = sluice::error::BoxError;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[tokio::test]
+async fn small_body_wrapped_by_a_middleware_further_in_is_left_alone() {
+    async fn wrap(req: sluice::Request, next: sluice::Next) -> Response {
+        next.run(req)
+            .await
+            .map(|inner| Body::new(PassThrough { inner }))
+    }
+    let app = App::new()
+        .get("/", || async { sluice::Json(serde_json::json!({})) })
+        .middleware(wrap)
+        .add_middleware(GZip::new());
+    let res = get(&TestClient::new(app), "/", "gzip").await;
+    assert_eq!(res.header("content-encoding"), None);
+    assert_eq!(res.header("content-length"), Some("2"));
+    assert_untouched(&res, b"{}");
+}

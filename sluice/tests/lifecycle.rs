@@ -188,6 +188,7 @@ async fn a_panicking_handler_still_cleans_up() {
     }
     let log = Log::default();
     let res = TestClient::new(app_with(&log).get("/", boom))
+        .raise_server_exceptions(false)
         .get("/")
         .await;
     assert_eq!(res.status(), 500);
@@ -230,7 +231,7 @@ async fn a_failing_task_or_cleanup_harms_nothing_else() {
         "ok"
     }
     let log = Log::default();
-    let client = TestClient::new(app_with(&log).get("/", handler));
+    let client = TestClient::new(app_with(&log).get("/", handler)).raise_server_exceptions(false);
     let res = client.get("/").await;
     assert_eq!(res.status(), 200);
     assert_eq!(
@@ -283,6 +284,7 @@ async fn a_request_scope_dependency_cannot_use_a_function_scope_one() {
     }
     let log = Log::default();
     let res = TestClient::new(app_with(&log).get("/", handler))
+        .raise_server_exceptions(false)
         .get("/")
         .await;
     assert_eq!(res.status(), 500);

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use serde_json::{json, Value};
-use sluice::extract::Extension;
+use sluice::extract::{Extension, Local};
 use sluice::middleware::{from_fn, Middleware};
 use sluice::routing::get;
 use sluice::testing::TestClient;
@@ -16,13 +16,8 @@ use sluice::{
 #[derive(Clone, Default)]
 struct Trail(Vec<&'static str>);
 
-fn enter(req: &mut Request, name: &'static str) {
-    match req.state_mut::<Trail>() {
-        Some(trail) => trail.0.push(name),
-        None => {
-            req.insert_state(Trail(vec![name]));
-        }
-    }
+fn enter(req: &Request, name: &'static str) {
+    req.locals().update(|trail: &mut Trail| trail.0.push(name));
 }
 
 fn leave(response: &mut Response, name: &'static str) {
@@ -34,11 +29,11 @@ fn leave(response: &mut Response, name: &'static str) {
 struct Named(&'static str);
 
 impl Middleware for Named {
-    async fn handle(&self, mut req: Request, next: Next) -> Response {
-        enter(&mut req, self.0);
+    async fn handle(&self, req: Request, next: Next) -> sluice::Result<Response> {
+        enter(&req, self.0);
         let mut response = next.run(req).await;
         leave(&mut response, self.0);
-        response
+        Ok(response)
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -46,14 +41,14 @@ impl Middleware for Named {
     }
 }
 
-async fn fn_c(mut req: Request, next: Next) -> Response {
-    enter(&mut req, "C");
+async fn fn_c(req: Request, next: Next) -> Response {
+    enter(&req, "C");
     let mut response = next.run(req).await;
     leave(&mut response, "C");
     response
 }
 
-async fn trail(Extension(trail): Extension<Trail>) -> Json<Value> {
+async fn trail(Local(trail): Local<Trail>) -> Json<Value> {
     Json(json!({ "trail": trail.0 }))
 }
 
@@ -163,7 +158,10 @@ async fn an_error_returned_by_a_middleware_reaches_outer_middleware_as_a_respons
             Err::<Response, _>(Error::msg("inner middleware failed"))
         })
         .middleware(observe);
-    let res = TestClient::new(app).get("/").await;
+    let res = TestClient::new(app)
+        .raise_server_exceptions(false)
+        .get("/")
+        .await;
     assert_eq!(res.status(), 500);
     assert_eq!(
         res.json::<Value>(),
@@ -182,7 +180,10 @@ async fn a_panicking_middleware_becomes_a_500_that_outer_middleware_decorates() 
         .get("/", || async { "never" })
         .middleware(explode)
         .middleware(observe);
-    let res = TestClient::new(app).get("/").await;
+    let res = TestClient::new(app)
+        .raise_server_exceptions(false)
+        .get("/")
+        .await;
     assert_eq!(res.status(), 500);
     assert_eq!(res.header("x-inner-status"), Some("500"));
     assert_eq!(
@@ -207,7 +208,7 @@ async fn handler_errors_and_panics_pass_out_through_every_middleware() {
         .get("/fails", fails)
         .get("/panics", panics)
         .middleware(observe);
-    let client = TestClient::new(app);
+    let client = TestClient::new(app).raise_server_exceptions(false);
     let res = client.get("/fails").await;
     assert_eq!(res.status(), 500);
     assert_eq!(res.header("x-inner-error"), Some("handler failed"));
@@ -325,7 +326,7 @@ async fn route_middleware_sees_the_path_parameters() {
 }
 
 #[tokio::test]
-async fn state_set_in_middleware_is_visible_to_the_handler() {
+async fn extension_set_in_middleware_is_visible_to_the_handler() {
     #[derive(Clone)]
     struct User(&'static str);
     async fn who(Extension(user): Extension<User>) -> &'static str {
@@ -334,7 +335,7 @@ async fn state_set_in_middleware_is_visible_to_the_handler() {
     let app = App::new()
         .get("/", who)
         .middleware(|mut req: Request, next: Next| async move {
-            req.insert_state(User("alice"));
+            req.extensions_mut().insert(User("alice"));
             next.run(req).await
         });
     assert_eq!(TestClient::new(app).get("/").await.text(), "alice");
@@ -347,7 +348,10 @@ async fn missing_state_is_a_server_error_not_a_crash() {
     async fn who(Extension(_user): Extension<User>) -> &'static str {
         "never"
     }
-    let res = TestClient::new(App::new().get("/", who)).get("/").await;
+    let res = TestClient::new(App::new().get("/", who))
+        .raise_server_exceptions(false)
+        .get("/")
+        .await;
     assert_eq!(res.status(), 500);
     assert!(res
         .error()

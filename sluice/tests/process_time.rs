@@ -60,7 +60,7 @@ async fn measures_the_time_spent_further_in() {
 
 #[tokio::test]
 async fn not_found_and_panics_are_timed_too() {
-    let client = TestClient::new(app(ProcessTime::new()));
+    let client = TestClient::new(app(ProcessTime::new())).raise_server_exceptions(false);
     let res = client.get("/nope").await;
     assert_eq!(res.status(), 404);
     assert_seconds(res.header("x-process-time"));

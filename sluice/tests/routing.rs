@@ -94,6 +94,71 @@ async fn slash_redirect_without_host_uses_the_server_address() {
 }
 
 #[tokio::test]
+async fn slash_redirect_never_copies_a_malformed_host() {
+    let client = TestClient::new(App::new().get("/items", ok));
+    for bad in [
+        "evil.com/phish",
+        "user@evil.com",
+        "ex ample.com",
+        "evil.com?x",
+    ] {
+        let res = client.get("/items/").header("host", bad).await;
+        assert_eq!(res.status(), 307, "{bad}");
+        assert_eq!(
+            res.header("location"),
+            Some("http://127.0.0.1/items"),
+            "a malformed Host {bad:?} falls back to the server address"
+        );
+    }
+}
+
+#[tokio::test]
+async fn slash_redirect_never_uses_conflicting_hosts() {
+    let client = TestClient::new(App::new().get("/items", ok));
+    let res = client
+        .get("/items/")
+        .header("host", "a.example")
+        .header("host", "b.example")
+        .await;
+    assert_eq!(res.status(), 307);
+    assert_eq!(res.header("location"), Some("/items"));
+}
+
+#[tokio::test]
+async fn slash_redirect_keeps_ipv6_brackets_from_the_server_address() {
+    use sluice::ConnectionInfo;
+    use tower::ServiceExt;
+    let app = App::new().get("/items", ok).build().expect("valid app");
+    for (local, expected) in [
+        ("[::1]:80", "http://[::1]/items"),
+        ("[::1]:8000", "http://[::1]:8000/items"),
+    ] {
+        let mut req = sluice::http::Request::get("/items/")
+            .body(sluice::Body::empty())
+            .expect("a request");
+        req.extensions_mut().insert(ConnectionInfo {
+            remote_addr: None,
+            local_addr: Some(local.parse().expect("an address")),
+            secure: false,
+        });
+        let res = app.clone().oneshot(req).await.expect("infallible");
+        assert_eq!(res.status(), 307);
+        assert_eq!(res.headers()["location"], expected);
+    }
+}
+
+#[tokio::test]
+async fn slash_redirect_escapes_what_a_location_cannot_carry() {
+    let client = TestClient::new(App::new().get("/a b/{x}", ok));
+    let res = client.get("/a%20b/%22q%22/").await;
+    assert_eq!(res.status(), 307);
+    assert_eq!(
+        res.header("location"),
+        Some("http://testserver/a%20b/%22q%22")
+    );
+}
+
+#[tokio::test]
 async fn root_path_is_never_redirected() {
     let res = TestClient::new(App::new().get("/x", ok)).get("/").await;
     assert_eq!(res.status(), 404);

@@ -681,7 +681,7 @@ async fn a_missing_directory_fails_the_build() {
         .mount("/static", StaticFiles::new("/nonexistent/sluice/static"))
         .build()
         .expect_err("the directory is missing");
-    assert!(matches!(err, ConfigError::Invalid { .. }), "{err:?}");
+    assert!(matches!(err, ConfigError::Middleware { .. }), "{err:?}");
     assert!(
         err.to_string().contains("/nonexistent/sluice/static"),
         "{err}"

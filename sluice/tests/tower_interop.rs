@@ -112,7 +112,7 @@ async fn request_state_crosses_a_tower_layer() {
     #[derive(Clone)]
     struct User(&'static str);
     async fn login(mut req: Request, next: Next) -> Response {
-        req.insert_state(User("alice"));
+        req.extensions_mut().insert(User("alice"));
         next.run(req).await
     }
     async fn whoami(Extension(user): Extension<User>) -> &'static str {

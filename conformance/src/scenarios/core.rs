@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use serde::Serialize;
-use serde_json::{json, Map, Value};
-use sluice::extract::{Extension, Path};
+use serde_json::{json, Value};
+use sluice::extract::{Local, Path};
 use sluice::http::header::CONTENT_TYPE;
 use sluice::middleware::Middleware;
 use sluice::{
@@ -35,8 +35,9 @@ async fn read_item(Path(item_id): Path<i64>) -> Json<Value> {
     Json(json!({ "item_id": item_id }))
 }
 
-/// FastAPI's `async def echo(payload: dict)`: any JSON object, echoed.
-pub(crate) async fn echo_json(Json(body): Json<Map<String, Value>>) -> Json<Map<String, Value>> {
+/// FastAPI's `async def echo(payload: Any = Body())`: any JSON value
+/// (object, array, number, string, `null`), echoed.
+pub(crate) async fn echo_json(Json(body): Json<Value>) -> Json<Value> {
     Json(body)
 }
 
@@ -48,17 +49,13 @@ pub(crate) fn tutorial() -> App {
         .middleware(add_process_time_header)
 }
 
-/// The trail of middleware names a request passed on its way in.
+/// The trail of middleware names a request passed on its way in, kept in
+/// the request's locals (FastAPI's `request.state`).
 #[derive(Clone, Default)]
 struct Trail(Vec<&'static str>);
 
-fn mark_in(req: &mut Request, name: &'static str) {
-    match req.state_mut::<Trail>() {
-        Some(trail) => trail.0.push(name),
-        None => {
-            req.insert_state(Trail(vec![name]));
-        }
-    }
+fn mark_in(req: &Request, name: &'static str) {
+    req.locals().update(|trail: &mut Trail| trail.0.push(name));
 }
 
 fn mark_out(response: &mut Response, name: &str) {
@@ -79,11 +76,11 @@ fn mark_out(response: &mut Response, name: &str) {
 struct Mark(&'static str);
 
 impl Middleware for Mark {
-    async fn handle(&self, mut req: Request, next: Next) -> Response {
-        mark_in(&mut req, self.0);
+    async fn handle(&self, req: Request, next: Next) -> sluice::Result<Response> {
+        mark_in(&req, self.0);
         let mut response = next.run(req).await;
         mark_out(&mut response, self.0);
-        response
+        Ok(response)
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -91,14 +88,14 @@ impl Middleware for Mark {
     }
 }
 
-async fn c(mut req: Request, next: Next) -> Response {
-    mark_in(&mut req, "C");
+async fn c(req: Request, next: Next) -> Response {
+    mark_in(&req, "C");
     let mut response = next.run(req).await;
     mark_out(&mut response, "C");
     response
 }
 
-async fn trail(Extension(trail): Extension<Trail>) -> Json<Value> {
+async fn trail(Local(trail): Local<Trail>) -> Json<Value> {
     Json(json!({ "trail": trail.0 }))
 }
 

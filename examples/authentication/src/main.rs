@@ -68,7 +68,7 @@ async fn me(Extension(user): Extension<User>) -> Json<Value> {
     Json(json!({ "user": user.name }))
 }
 
-/// The built-in: the user is in the request's state for handlers.
+/// The built-in: the user is in the request's extensions for handlers.
 #[allow(dead_code)] // shown for comparison; `main` serves `app()`
 fn builtin_app() -> App {
     App::new()

@@ -104,6 +104,7 @@ mod tests {
     #[tokio::test]
     async fn a_failing_handler_still_carries_cors_headers() {
         let res = TestClient::new(app())
+            .raise_server_exceptions(false)
             .get("/boom")
             .header("origin", FRONT)
             .await;

@@ -98,7 +98,7 @@ mod tests {
 
     #[tokio::test]
     async fn errors_and_panics_become_a_json_500() {
-        let client = TestClient::new(app());
+        let client = TestClient::new(app()).raise_server_exceptions(false);
         for path in ["/error", "/panic"] {
             let res = client.get(path).await;
             assert_eq!(res.status(), 500);
@@ -116,7 +116,10 @@ mod tests {
 
     #[tokio::test]
     async fn http_errors_keep_their_status_and_detail() {
-        for client in [TestClient::new(app()), TestClient::new(builtin_app())] {
+        for client in [
+            TestClient::new(app()).raise_server_exceptions(false),
+            TestClient::new(builtin_app()).raise_server_exceptions(false),
+        ] {
             let res = client.get("/http-error").await;
             assert_eq!(res.status(), 418);
             assert_eq!(res.json::<Value>(), json!({"detail": "I'm a teapot"}));
@@ -125,7 +128,7 @@ mod tests {
 
     #[tokio::test]
     async fn built_in_maps_an_error_type() {
-        let client = TestClient::new(builtin_app());
+        let client = TestClient::new(builtin_app()).raise_server_exceptions(false);
         let res = client.get("/error").await;
         assert_eq!(res.status(), 503);
         assert_eq!(res.json::<Value>(), json!({"detail": "Try again later"}));

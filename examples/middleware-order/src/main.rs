@@ -3,7 +3,7 @@
 //!
 //! `A` and `B` are `Middleware` values (`add_middleware`), `C` a function
 //! (`middleware`), added in that order, so `C` is outermost. On the way in
-//! each appends its name to a trail in the request's state; on the way out,
+//! each appends its name to a trail in the request's locals; on the way out,
 //! to the `x-out` header. `GET /trail` shows `["C","B","A"]` with
 //! `x-out: A,B,C`. `App::describe` prints the stack.
 //!
@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 
 use serde_json::{json, Value};
-use sluice::extract::Extension;
+use sluice::extract::Local;
 use sluice::middleware::Middleware;
 use sluice::{App, HeaderValue, Json, Next, Request, Response};
 
@@ -23,13 +23,8 @@ use sluice::{App, HeaderValue, Json, Next, Request, Response};
 #[derive(Clone, Default)]
 struct Trail(Vec<&'static str>);
 
-fn mark_in(req: &mut Request, name: &'static str) {
-    match req.state_mut::<Trail>() {
-        Some(trail) => trail.0.push(name),
-        None => {
-            req.insert_state(Trail(vec![name]));
-        }
-    }
+fn mark_in(req: &Request, name: &'static str) {
+    req.locals().update(|trail: &mut Trail| trail.0.push(name));
 }
 
 fn mark_out(response: &mut Response, name: &str) {
@@ -50,11 +45,11 @@ fn mark_out(response: &mut Response, name: &str) {
 struct Mark(&'static str);
 
 impl Middleware for Mark {
-    async fn handle(&self, mut req: Request, next: Next) -> Response {
-        mark_in(&mut req, self.0);
+    async fn handle(&self, req: Request, next: Next) -> sluice::Result<Response> {
+        mark_in(&req, self.0);
         let mut response = next.run(req).await;
         mark_out(&mut response, self.0);
-        response
+        Ok(response)
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -63,14 +58,14 @@ impl Middleware for Mark {
 }
 
 /// A function middleware, like `@app.middleware("http")`.
-async fn c(mut req: Request, next: Next) -> Response {
-    mark_in(&mut req, "C");
+async fn c(req: Request, next: Next) -> Response {
+    mark_in(&req, "C");
     let mut response = next.run(req).await;
     mark_out(&mut response, "C");
     response
 }
 
-async fn trail(Extension(trail): Extension<Trail>) -> Json<Value> {
+async fn trail(Local(trail): Local<Trail>) -> Json<Value> {
     Json(json!({ "trail": trail.0 }))
 }
 

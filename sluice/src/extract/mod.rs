@@ -14,9 +14,11 @@
 //! | [`Body`](crate::Body) (last) | the body as a stream, unread | |
 //! | [`Request`] (last) | the whole request | |
 //! | [`State<T>`] | a value given to [`App::state`](crate::App::state) | 500 if missing |
-//! | [`Extension<T>`] | a value a middleware put in the request's state | 500 if missing |
-//! | [`BackgroundTasks`](crate::BackgroundTasks) | tasks that run after the response is sent | |
-//! | [`Dep<T>`](crate::Dep) | a [`Dependency`](crate::Dependency), with cleanup | its error |
+//! | [`Local<T>`] | a value put in the request's [`Locals`] | 500 if missing |
+//! | [`Extension<T>`] | a value in the request's extensions | 500 if missing |
+//! | [`BackgroundTasks`] | tasks that run after the response is sent | |
+//! | [`Dep<T>`] | a [`Dependency`], with cleanup | its error |
+//! | [`ClientAddr`] | the client (as [`ProxyHeaders`](crate::middleware::ProxyHeaders) says, else the peer) | 500 if unknown; use `Option<ClientAddr>` |
 //! | `HeaderMap`, `Method`, `Uri` | those parts of the request | |
 //! | [`OriginalUri`] | the absolute URL asked for, before any mount took its prefix off | |
 //! | `Option<T>` | `None` instead of rejecting | |
@@ -31,44 +33,58 @@ use std::sync::{Arc, OnceLock};
 use http::request::Parts;
 use http::{HeaderMap, Method, Uri};
 
-use crate::app::Shared;
+use crate::background::BackgroundTasks;
 use crate::error::Error;
 use crate::lifecycle::Lifecycle;
-use crate::request::{ConnectionInfo, Request, RouteMatch};
+use crate::request::{client_of, ClientAddr, ConnectionInfo, Locals, Request, RouteMatch};
 use crate::response::IntoResponse;
+use crate::shared::Shared;
 
 mod body;
+mod check;
 mod de;
+mod dependency;
 mod original_uri;
 mod params;
+mod shape;
 
+pub use dependency::{Dep, Dependency};
 pub use original_uri::OriginalUri;
 pub use params::{Headers, Path, Query};
 
 /// What sluice knows about the request beyond its head: the app's state,
-/// the matched route, the connection. Every extractor gets it.
+/// the matched route, the connection, the request's locals. Every
+/// extractor gets it.
 pub struct RequestContext {
     shared: Arc<Shared>,
     route: Option<Arc<RouteMatch>>,
     conn: ConnectionInfo,
     body_limit: usize,
+    locals: Option<Locals>,
     lifecycle: OnceLock<Arc<Lifecycle>>,
 }
 
 impl RequestContext {
-    pub(crate) fn new(
-        shared: Arc<Shared>,
-        route: Option<Arc<RouteMatch>>,
-        conn: ConnectionInfo,
-        body_limit: usize,
-    ) -> Self {
-        RequestContext {
-            shared,
-            route,
-            conn,
-            body_limit,
-            lifecycle: OnceLock::new(),
+    pub(crate) fn new(req: &Request, shared: &Arc<Shared>) -> Self {
+        let locals = req.locals_if_any().cloned();
+        let lifecycle = OnceLock::new();
+        if let Some(existing) = locals.as_ref().and_then(Locals::lifecycle) {
+            let _ = lifecycle.set(existing.clone());
         }
+        RequestContext {
+            shared: shared.clone(),
+            route: req.route_arc().cloned(),
+            conn: *req.connection(),
+            body_limit: req.body_limit(),
+            locals,
+            lifecycle,
+        }
+    }
+
+    /// The request's [`Locals`], if a middleware (or an earlier
+    /// extractor) created them.
+    pub fn locals(&self) -> Option<&Locals> {
+        self.locals.as_ref()
     }
 
     /// A value given to [`App::state`](crate::App::state).
@@ -86,7 +102,9 @@ impl RequestContext {
         &self.conn
     }
 
-    /// The client's address, when known.
+    /// The socket address of the connection's peer, when known. Behind a
+    /// reverse proxy that is the proxy: extract [`ClientAddr`] for the
+    /// client.
     pub fn client_addr(&self) -> Option<SocketAddr> {
         self.conn.remote_addr
     }
@@ -100,7 +118,7 @@ impl RequestContext {
     /// first use.
     pub(crate) fn lifecycle(&self) -> &Arc<Lifecycle> {
         self.lifecycle
-            .get_or_init(|| Arc::new(Lifecycle::new(self.shared.tracker().clone())))
+            .get_or_init(|| Arc::new(Lifecycle::new(self.shared.clone())))
     }
 
     pub(crate) fn take_lifecycle(&mut self) -> Option<Arc<Lifecycle>> {
@@ -112,9 +130,13 @@ impl RequestContext {
             http::Request::from_parts(parts, body),
             self.conn,
             self.body_limit,
+            Some(self.shared.clone()),
         );
         if let Some(route) = &self.route {
             req.set_route(route.clone());
+        }
+        if let Some(locals) = &self.locals {
+            req.set_locals(locals.clone());
         }
         req
     }
@@ -139,6 +161,54 @@ impl fmt::Debug for RequestContext {
     }
 }
 
+/// What the app knows about a route when it is built. Each argument of the
+/// route's handler gets it ([`FromRequestParts::declare`]) and checks that
+/// it can work there; a problem it reports fails the build with a
+/// [`ConfigError::Handler`](crate::ConfigError::Handler).
+#[derive(Debug)]
+pub struct Declaration<'a> {
+    method: &'a Method,
+    path: &'a str,
+    path_params: &'a [Arc<str>],
+    problems: Vec<String>,
+}
+
+impl<'a> Declaration<'a> {
+    pub(crate) fn new(method: &'a Method, path: &'a str, path_params: &'a [Arc<str>]) -> Self {
+        Declaration {
+            method,
+            path,
+            path_params,
+            problems: Vec::new(),
+        }
+    }
+
+    /// The route's method.
+    pub fn method(&self) -> &Method {
+        self.method
+    }
+
+    /// The route's path as declared, e.g. `/items/{item_id}`.
+    pub fn path(&self) -> &str {
+        self.path
+    }
+
+    /// The names of the route's path parameters, in order.
+    pub fn path_params(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.path_params.iter().map(|name| &**name)
+    }
+
+    /// Reports that the extractor cannot work on this route; `message`
+    /// says why and how to fix it.
+    pub fn problem(&mut self, message: impl Into<String>) {
+        self.problems.push(message.into());
+    }
+
+    pub(crate) fn into_problems(self) -> Vec<String> {
+        self.problems
+    }
+}
+
 /// An extractor that reads only the request head (method, URI, headers,
 /// extensions) and the [`RequestContext`]. Any number of them may appear in
 /// a handler's arguments.
@@ -146,7 +216,7 @@ impl fmt::Debug for RequestContext {
 /// ```
 /// use sluice::extract::{FromRequestParts, RequestContext};
 /// use sluice::HttpError;
-/// use http::request::Parts;
+/// use sluice::http::request::Parts;
 ///
 /// /// The caller's API key, from the `x-api-key` header.
 /// struct ApiKey(String);
@@ -163,9 +233,10 @@ impl fmt::Debug for RequestContext {
 /// }
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be extracted from the request head",
-    label = "this handler argument is not an extractor",
-    note = "handler arguments must implement `FromRequestParts` (or `FromRequest`, for the last one); see `sluice::extract`"
+    message = "`{Self}` is not an extractor, so it cannot be a handler argument",
+    label = "not an extractor",
+    note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
+    note = "or make it an extractor: implement `FromRequestParts` for it (`FromRequest` if it reads the body); see `sluice::extract`"
 )]
 pub trait FromRequestParts: Sized + Send {
     /// What the client gets when extraction fails.
@@ -176,14 +247,22 @@ pub trait FromRequestParts: Sized + Send {
         parts: &mut Parts,
         cx: &RequestContext,
     ) -> impl std::future::Future<Output = Result<Self, Self::Rejection>> + Send;
+
+    /// Checks, once when the app is built, that this extractor can work on
+    /// the route (reporting a [`Declaration::problem`] otherwise). Does
+    /// nothing by default.
+    fn declare(decl: &mut Declaration<'_>) {
+        let _ = decl;
+    }
 }
 
 /// An extractor that may consume the request body. It must be the last
 /// argument of a handler. Every [`FromRequestParts`] type is also one.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be extracted from the request",
-    label = "this handler argument is not an extractor",
-    note = "handler arguments must implement `FromRequestParts`; only the last one may implement `FromRequest` (a body extractor)"
+    message = "`{Self}` is not an extractor, so it cannot be a handler argument",
+    label = "not an extractor",
+    note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
+    note = "or make it an extractor: implement `FromRequestParts` for it (`FromRequest` if it reads the body); see `sluice::extract`"
 )]
 pub trait FromRequest<M = private::ViaRequest>: Sized + Send {
     /// What the client gets when extraction fails.
@@ -194,10 +273,16 @@ pub trait FromRequest<M = private::ViaRequest>: Sized + Send {
         req: Request,
         cx: &RequestContext,
     ) -> impl std::future::Future<Output = Result<Self, Self::Rejection>> + Send;
+
+    /// Checks, once when the app is built, that this extractor can work on
+    /// the route; see [`FromRequestParts::declare`].
+    fn declare(decl: &mut Declaration<'_>) {
+        let _ = decl;
+    }
 }
 
 #[allow(unreachable_pub)]
-mod private {
+pub(crate) mod private {
     /// Marks a [`super::FromRequest`] impl that reads the body.
     #[derive(Debug, Clone, Copy)]
     pub enum ViaRequest {}
@@ -210,9 +295,12 @@ impl<T: FromRequestParts> FromRequest<private::ViaParts> for T {
     type Rejection = T::Rejection;
 
     async fn from_request(req: Request, cx: &RequestContext) -> Result<Self, Self::Rejection> {
-        let (inner, _) = req.into_inner();
-        let (mut parts, _body) = inner.into_parts();
+        let (mut parts, _body) = req.into_http_request().into_parts();
         T::from_request_parts(&mut parts, cx).await
+    }
+
+    fn declare(decl: &mut Declaration<'_>) {
+        T::declare(decl);
     }
 }
 
@@ -233,6 +321,10 @@ impl<T: FromRequestParts> FromRequestParts for Option<T> {
     ) -> Result<Self, Self::Rejection> {
         Ok(T::from_request_parts(parts, cx).await.ok())
     }
+
+    fn declare(decl: &mut Declaration<'_>) {
+        T::declare(decl);
+    }
 }
 
 impl<T: FromRequestParts> FromRequestParts for Result<T, T::Rejection>
@@ -246,6 +338,10 @@ where
         cx: &RequestContext,
     ) -> Result<Self, Self::Rejection> {
         Ok(T::from_request_parts(parts, cx).await)
+    }
+
+    fn declare(decl: &mut Declaration<'_>) {
+        T::declare(decl);
     }
 }
 
@@ -293,6 +389,17 @@ impl FromRequestParts for ConnectionInfo {
     }
 }
 
+/// The client, as [`Request::client`] says: what a middleware such as
+/// [`ProxyHeaders`](crate::middleware::ProxyHeaders) set, else the peer.
+impl FromRequestParts for ClientAddr {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, cx: &RequestContext) -> Result<Self, Error> {
+        client_of(&parts.extensions, &cx.conn)
+            .ok_or_else(|| Error::msg("ClientAddr was asked for, but the client is not known"))
+    }
+}
+
 /// A value given to [`App::state`](crate::App::state), cloned for the
 /// handler (wrap large or shared values in an `Arc`).
 ///
@@ -334,8 +441,10 @@ impl<T> std::ops::Deref for State<T> {
     }
 }
 
-/// A value a middleware put in the request's state with
-/// [`Request::insert_state`], cloned for the handler.
+/// A value in the request's extensions (put there by a middleware with
+/// [`Request::extensions_mut`], or by a tower layer), cloned for the
+/// handler. For values an outer middleware must read back after `next`
+/// returns, use [`Locals`] and [`Local`] instead.
 ///
 /// ```
 /// use sluice::extract::Extension;
@@ -345,7 +454,7 @@ impl<T> std::ops::Deref for State<T> {
 /// struct Trail(Vec<&'static str>);
 ///
 /// async fn start_trail(mut req: Request, next: Next) -> Response {
-///     req.insert_state(Trail(vec!["mw"]));
+///     req.extensions_mut().insert(Trail(vec!["mw"]));
 ///     next.run(req).await
 /// }
 ///
@@ -365,7 +474,7 @@ impl<T: Clone + Send + Sync + 'static> FromRequestParts for Extension<T> {
         match parts.extensions.get::<T>() {
             Some(value) => Ok(Extension(value.clone())),
             None => Err(Error::msg(format!(
-                "Extension<{}> was asked for, but no middleware put one in the request's state",
+                "Extension<{}> was asked for, but nothing put one in the request's extensions",
                 std::any::type_name::<T>()
             ))),
         }
@@ -376,5 +485,66 @@ impl<T> std::ops::Deref for Extension<T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.0
+    }
+}
+
+/// A value in the request's [`Locals`] (put there by a middleware, an
+/// earlier extractor or a dependency), cloned for the handler: FastAPI's
+/// `request.state.<name>`.
+///
+/// ```
+/// use sluice::extract::Local;
+/// use sluice::testing::TestClient;
+/// use sluice::{App, Next, Request, Response};
+///
+/// #[derive(Clone)]
+/// struct User(String);
+///
+/// async fn load_user(req: Request, next: Next) -> Response {
+///     req.locals().insert(User("alice".into()));
+///     next.run(req).await
+/// }
+///
+/// async fn whoami(Local(user): Local<User>) -> String {
+///     user.0
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let app = App::new().get("/whoami", whoami).middleware(load_user);
+/// assert_eq!(TestClient::new(app).get("/whoami").await.text(), "alice");
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Local<T>(pub T);
+
+impl<T: Clone + Send + Sync + 'static> FromRequestParts for Local<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(_parts: &mut Parts, cx: &RequestContext) -> Result<Self, Error> {
+        match cx.locals().and_then(Locals::get::<T>) {
+            Some(value) => Ok(Local(value)),
+            None => Err(Error::msg(format!(
+                "Local<{}> was asked for, but nothing put one in the request's locals",
+                std::any::type_name::<T>()
+            ))),
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Local<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl FromRequestParts for BackgroundTasks {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        _parts: &mut Parts,
+        cx: &RequestContext,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(BackgroundTasks::new(cx.lifecycle().clone()))
     }
 }

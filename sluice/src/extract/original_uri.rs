@@ -1,13 +1,13 @@
 //! [`OriginalUri`]: the URL the client asked for, before a mount took its
 //! prefix off.
 
-use http::header::HOST;
 use http::request::Parts;
 use http::uri::{Authority, PathAndQuery, Scheme, Uri};
 use http::HeaderMap;
 
 use super::{FromRequestParts, RequestContext};
 use crate::request::ConnectionInfo;
+use crate::url::redirect_netloc;
 
 /// The URL of the request as the app received it: Starlette's
 /// `request.url`, whatever mounts the request went through.
@@ -17,10 +17,10 @@ use crate::request::ConnectionInfo;
 /// the whole URL, so the service can build absolute links and redirects.
 /// It is absolute (`http://example.com/static/a.txt?v=1`): the scheme is
 /// the request's ([`Request::scheme`](crate::Request::scheme)), the host is
-/// the `Host` header (or, without one, the URI's authority, then the
-/// server's address), the path and query are as sent, still
-/// percent-encoded. Only when no host is known at all is it the path and
-/// query alone.
+/// the `Host` header when it is well-formed (else the server's address, as
+/// for sluice's redirects), the path and query are as sent, still
+/// percent-encoded. Only when no host is safe to name (two `Host` headers
+/// that disagree, no server address) is it the path and query alone.
 ///
 /// As an extractor it works in any handler, mounted or not.
 ///
@@ -57,24 +57,8 @@ impl OriginalUri {
         headers: &HeaderMap,
         conn: &ConnectionInfo,
     ) -> OriginalUri {
-        let authority = match headers.get(HOST) {
-            Some(host) => Authority::try_from(host.as_bytes()).ok(),
-            None => None,
-        }
-        .or_else(|| uri.authority().cloned())
-        .or_else(|| {
-            let addr = conn.local_addr?;
-            let default_port = if scheme == "https" { 443 } else { 80 };
-            let text = if addr.port() == default_port {
-                match addr.ip() {
-                    std::net::IpAddr::V4(ip) => ip.to_string(),
-                    std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-                }
-            } else {
-                addr.to_string()
-            };
-            Authority::try_from(text).ok()
-        });
+        let netloc = redirect_netloc(headers, uri.authority(), conn.local_addr, false);
+        let authority = netloc.and_then(|netloc| Authority::try_from(netloc.as_bytes()).ok());
         let Some(authority) = authority else {
             return OriginalUri(uri.clone());
         };

@@ -5,7 +5,7 @@
 //! is read from the `Authorization: Bearer <token>` header, from an API-key
 //! header or from a query parameter, and handed to an async verifier that
 //! returns the principal (your user type) or a [`Rejection`]. The principal
-//! is put in the request's state, where handlers read it with
+//! is put in the request's extensions, where handlers read it with
 //! [`Extension<P>`](crate::extract::Extension). A request without a valid
 //! credential gets `401 {"detail":"Unauthorized"}` with a
 //! [`WWW-Authenticate`](https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/WWW-Authenticate)
@@ -59,8 +59,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
-use http::StatusCode;
-use percent_encoding::percent_decode_str;
+use http::{Method, StatusCode};
 use subtle::ConstantTimeEq;
 
 use crate::error::{ConfigError, Error, HttpError};
@@ -82,7 +81,7 @@ use crate::response::{IntoResponse, Response};
     note = "e.g. `async fn verify(token: String) -> Result<User, Rejection>`, or `StaticToken::new(\"secret\")`"
 )]
 pub trait Verify: Send + Sync + 'static {
-    /// What a valid credential identifies; put in the request's state.
+    /// What a valid credential identifies; put in the request's extensions.
     type Principal: Clone + Send + Sync + 'static;
 
     /// Checks `credential` (the bearer token, or the API key).
@@ -188,17 +187,22 @@ enum Source {
 #[derive(Debug, Clone, Default)]
 struct Exemptions {
     exact: Vec<String>,
+    /// Exact paths exempt for one method only (`GET` also covers `HEAD`).
+    routes: Vec<(Method, String)>,
     /// Without a trailing `/`: `/public` matches `/public` and `/public/...`.
     prefixes: Vec<String>,
 }
 
 impl Exemptions {
     fn is_empty(&self) -> bool {
-        self.exact.is_empty() && self.prefixes.is_empty()
+        self.exact.is_empty() && self.prefixes.is_empty() && self.routes.is_empty()
     }
 
-    fn matches(&self, path: &str) -> bool {
+    fn matches(&self, method: &Method, path: &str) -> bool {
         self.exact.iter().any(|p| p == path)
+            || self.routes.iter().any(|(m, p)| {
+                p == path && (m == method || (*m == Method::GET && *method == Method::HEAD))
+            })
             || self.prefixes.iter().any(|prefix| {
                 path.strip_prefix(prefix.as_str())
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
@@ -219,7 +223,9 @@ impl Exemptions {
 ///
 /// 1. A path given to [`exempt`](Authentication::exempt) (exact) or
 ///    [`exempt_prefix`](Authentication::exempt_prefix) (that path and
-///    everything below it) passes through untouched, whatever the method.
+///    everything below it) passes through untouched, whatever the method;
+///    one given to [`exempt_route`](Authentication::exempt_route), for that
+///    method only.
 ///    Paths are compared percent-decoded, as the router matches them.
 /// 2. The credential is read. For `bearer`, the scheme is matched
 ///    case-insensitively (RFC 9110 §11.1), followed by one or more spaces
@@ -230,7 +236,7 @@ impl Exemptions {
 /// 3. No credential: `401 {"detail":"Unauthorized"}` with
 ///    `www-authenticate: <challenge>`, without calling the verifier.
 /// 4. Otherwise the verifier runs. `Ok(principal)` puts the principal in
-///    the request's state and passes the request on; a [`Rejection`] gives
+///    the request's extensions and passes the request on; a [`Rejection`] gives
 ///    its response.
 ///
 /// The 401 and 403 are [`HttpError`]s, so an exception handler registered
@@ -326,6 +332,17 @@ impl<V: Verify> Authentication<V> {
     pub fn exempt(mut self, path: &str) -> Self {
         self.check_path(path);
         self.exempt.exact.push(path.to_owned());
+        self
+    }
+
+    /// Lets requests with `method` for exactly `path` through without a
+    /// credential; any other method on that path still needs one. `GET`
+    /// covers `HEAD` too, as routing does: `exempt_route(Method::GET,
+    /// "/health")` makes `GET` and `HEAD /health` public and leaves `POST
+    /// /health` a 401.
+    pub fn exempt_route(mut self, method: Method, path: &str) -> Self {
+        self.check_path(path);
+        self.exempt.routes.push((method, path.to_owned()));
         self
     }
 
@@ -431,19 +448,10 @@ fn is_token68(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
-/// The path as the router matches it: percent-decoded.
-fn decoded_path(path: &str) -> Cow<'_, str> {
-    if path.contains('%') {
-        percent_decode_str(path).decode_utf8_lossy()
-    } else {
-        Cow::Borrowed(path)
-    }
-}
-
 impl<V: Verify> Middleware for Authentication<V> {
-    async fn handle(&self, mut req: Request, next: Next) -> Response {
-        if !self.exempt.is_empty() && self.exempt.matches(&decoded_path(req.path())) {
-            return next.run(req).await;
+    async fn handle(&self, mut req: Request, next: Next) -> crate::Result<Response> {
+        if !self.exempt.is_empty() && self.exempt.matches(req.method(), &req.decoded_path()) {
+            return Ok(next.run(req).await);
         }
         let checked = match self.credential(&req) {
             Some(credential) => self
@@ -452,7 +460,7 @@ impl<V: Verify> Middleware for Authentication<V> {
                 .ok_or_else(|| credential.into_owned()),
             None => {
                 tracing::debug!(target: "sluice::auth", "no well-formed credential; 401");
-                return self.unauthorized();
+                return Ok(self.unauthorized());
             }
         };
         let verdict = match checked {
@@ -461,18 +469,18 @@ impl<V: Verify> Middleware for Authentication<V> {
         };
         match verdict {
             Ok(principal) => {
-                req.insert_state(principal);
-                next.run(req).await
+                req.extensions_mut().insert(principal);
+                Ok(next.run(req).await)
             }
             Err(rejection) => match rejection.kind {
                 RejectionKind::Unauthorized => {
                     tracing::debug!(target: "sluice::auth", "credential rejected; 401");
-                    self.unauthorized()
+                    Ok(self.unauthorized())
                 }
                 RejectionKind::Forbidden => {
-                    HttpError::new(StatusCode::FORBIDDEN, "Forbidden").into_response()
+                    Err(HttpError::new(StatusCode::FORBIDDEN, "Forbidden").into())
                 }
-                RejectionKind::Failed(error) => error.into_response(),
+                RejectionKind::Failed(error) => Err(error),
             },
         }
     }
@@ -591,14 +599,29 @@ mod tests {
     fn prefixes_match_whole_segments() {
         let exempt = Exemptions {
             exact: vec!["/health".to_owned()],
+            routes: Vec::new(),
             prefixes: vec!["/public".to_owned()],
         };
-        assert!(exempt.matches("/health"));
-        assert!(!exempt.matches("/health/"));
-        assert!(!exempt.matches("/healthz"));
-        assert!(exempt.matches("/public"));
-        assert!(exempt.matches("/public/a/b"));
-        assert!(!exempt.matches("/publicity"));
+        let get = Method::GET;
+        assert!(exempt.matches(&get, "/health"));
+        assert!(!exempt.matches(&get, "/health/"));
+        assert!(!exempt.matches(&get, "/healthz"));
+        assert!(exempt.matches(&get, "/public"));
+        assert!(exempt.matches(&get, "/public/a/b"));
+        assert!(!exempt.matches(&get, "/publicity"));
+    }
+
+    #[test]
+    fn route_exemptions_are_per_method_and_get_covers_head() {
+        let exempt = Exemptions {
+            exact: Vec::new(),
+            routes: vec![(Method::GET, "/health".to_owned())],
+            prefixes: Vec::new(),
+        };
+        assert!(exempt.matches(&Method::GET, "/health"));
+        assert!(exempt.matches(&Method::HEAD, "/health"));
+        assert!(!exempt.matches(&Method::POST, "/health"));
+        assert!(!exempt.matches(&Method::GET, "/healthz"));
     }
 
     #[tokio::test]

@@ -95,15 +95,15 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 }
 
 impl Middleware for BodyLimit {
-    async fn handle(&self, mut req: Request, next: Next) -> Response {
+    async fn handle(&self, mut req: Request, next: Next) -> crate::Result<Response> {
         let limit = self.limit;
         let declared = declared_length(req.headers());
         if declared.is_some_and(|len| len > limit as u64) {
-            return self.too_large();
+            return Ok(self.too_large());
         }
         if let Some(bytes) = req.body().as_bytes() {
             if bytes.len() > limit {
-                return self.too_large();
+                return Ok(self.too_large());
             }
         } else if !req.body().is_end_stream() {
             // Count a streamed body as it is read, whether or not it
@@ -119,7 +119,7 @@ impl Middleware for BodyLimit {
         if req.body_limit() > limit {
             req.set_body_limit(limit);
         }
-        next.run(req).await
+        Ok(next.run(req).await)
     }
 
     fn name(&self) -> Cow<'static, str> {

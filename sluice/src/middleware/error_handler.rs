@@ -32,7 +32,9 @@
 //!     .add_middleware(ErrorHandler::new().map(|_: &DatabaseDown| {
 //!         (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"detail": "Try again later"})))
 //!     }));
-//! let client = TestClient::new(app);
+//! // The fallback 500 still counts as a failure for the test client (as in
+//! // Starlette): look at the response instead.
+//! let client = TestClient::new(app).raise_server_exceptions(false);
 //!
 //! let res = client.get("/boom").await;
 //! assert_eq!(res.status(), 500);
@@ -56,7 +58,7 @@ use crate::error::{Error, HttpError};
 use crate::middleware::{Middleware, Next};
 use crate::request::Request;
 use crate::response::{
-    internal_error_response, IntoResponse, Json, Response, ResponseExt, Unresolved,
+    internal_error_response, IntoResponse, Json, Response, ResponseExt, Unhandled, Unresolved,
 };
 
 /// [`ErrorHandler`] under the name tower-http users look for. sluice
@@ -169,20 +171,24 @@ impl ErrorHandler {
         self
     }
 
-    fn rewrite(&self, error: &Error, status: StatusCode) -> Option<Response> {
+    /// The replacement, and whether it handles the error (a mapping does;
+    /// the fallback 500 leaves it unhandled, as Starlette's
+    /// `ServerErrorMiddleware` re-raises after answering).
+    fn rewrite(&self, error: &Error, status: StatusCode) -> Option<(Response, bool)> {
         if let Some(response) = self.mappers.iter().find_map(|map| map(error)) {
-            return Some(response);
+            return Some((response, true));
         }
         if status != StatusCode::INTERNAL_SERVER_ERROR || error.is::<HttpError>() {
             return None;
         }
-        Some(if let Some(fallback) = &self.fallback {
+        let response = if let Some(fallback) = &self.fallback {
             fallback(error)
         } else if self.debug {
             debug_response(error)
         } else {
             internal_error_response()
-        })
+        };
+        Some((response, false))
     }
 }
 
@@ -202,13 +208,13 @@ fn debug_response(error: &Error) -> Response {
 }
 
 impl Middleware for ErrorHandler {
-    async fn handle(&self, req: Request, next: Next) -> Response {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
         let response = next.run(req).await;
         let Some(error) = response.error() else {
-            return response;
+            return Ok(response);
         };
-        let Some(mut replacement) = self.rewrite(error, response.status()) else {
-            return response;
+        let Some((mut replacement, handled)) = self.rewrite(error, response.status()) else {
+            return Ok(response);
         };
         let (mut parts, _body) = response.into_parts();
         for name in [
@@ -231,15 +237,17 @@ impl Middleware for ErrorHandler {
                 new_headers.append(name.clone(), value);
             }
         }
-        let extensions = replacement.extensions_mut();
-        // The original error has been offered to the exception handlers
-        // already: keep it for outer middleware and the logs, and do not
-        // offer it (or an error the mapping raised) again.
-        extensions.remove::<Unresolved>();
-        if let Some(error) = parts.extensions.remove::<Error>() {
-            extensions.insert(error);
+        // The original response's extensions go on: its error has been
+        // offered to the exception handlers already, so keep it for outer
+        // middleware and the logs and do not offer it (or an error the
+        // mapping raised) again; work pending on the original response
+        // now waits for this one.
+        parts.extensions.remove::<Unresolved>();
+        if handled {
+            parts.extensions.remove::<Unhandled>();
         }
-        replacement
+        *replacement.extensions_mut() = parts.extensions;
+        Ok(replacement)
     }
 
     fn name(&self) -> Cow<'static, str> {

@@ -118,7 +118,7 @@ impl ProcessTime {
 }
 
 impl Middleware for ProcessTime {
-    async fn handle(&self, req: Request, next: Next) -> Response {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
         let start = Instant::now();
         let mut response = next.run(req).await;
         let elapsed = start.elapsed();
@@ -132,7 +132,7 @@ impl Middleware for ProcessTime {
                 .headers_mut()
                 .append(SERVER_TIMING.clone(), server_timing_value(metric, elapsed));
         }
-        response
+        Ok(response)
     }
 
     fn name(&self) -> Cow<'static, str> {

@@ -101,23 +101,25 @@ impl Timeout {
 }
 
 impl Middleware for Timeout {
-    async fn handle(&self, req: Request, next: Next) -> Response {
-        match tokio::time::timeout(self.duration, next.run(req)).await {
-            Ok(response) => response,
-            Err(_elapsed) => {
-                let mut response = match &self.response {
-                    Some(make) => make(),
-                    None => detail_response(StatusCode::GATEWAY_TIMEOUT, &"Gateway Timeout"),
-                };
-                attach_error(
-                    &mut response,
-                    Error::new(TimedOut {
-                        after: self.duration,
-                    }),
-                );
-                response
-            }
-        }
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        Ok(
+            match tokio::time::timeout(self.duration, next.run(req)).await {
+                Ok(response) => response,
+                Err(_elapsed) => {
+                    let mut response = match &self.response {
+                        Some(make) => make(),
+                        None => detail_response(StatusCode::GATEWAY_TIMEOUT, &"Gateway Timeout"),
+                    };
+                    attach_error(
+                        &mut response,
+                        Error::new(TimedOut {
+                            after: self.duration,
+                        }),
+                    );
+                    response
+                }
+            },
+        )
     }
 
     fn name(&self) -> Cow<'static, str> {

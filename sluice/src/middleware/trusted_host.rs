@@ -110,11 +110,11 @@
 
 use std::net::Ipv6Addr;
 
-use super::host::{absolute_url, invalid_host_response, request_host, HostPort, Port, RequestHost};
 use super::{Middleware, Next};
 use crate::error::ConfigError;
 use crate::request::Request;
 use crate::response::{IntoResponse, Redirect, Response};
+use crate::url::{absolute_url, invalid_host_response, request_host, HostPort, Port, RequestHost};
 
 /// Starlette's wording for a misplaced `*`.
 const ENFORCE_DOMAIN_WILDCARD: &str = "domain wildcard patterns must be like '*.example.com'";
@@ -213,9 +213,9 @@ impl TrustedHost {
 }
 
 impl Middleware for TrustedHost {
-    async fn handle(&self, req: Request, next: Next) -> Response {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
         if self.allow_any {
-            return next.run(req).await;
+            return Ok(next.run(req).await);
         }
         let redirect = match request_host(req.headers(), req.uri().authority()) {
             RequestHost::Valid(HostPort { host, .. }) if self.allows(host) => None,
@@ -228,12 +228,12 @@ impl Middleware for TrustedHost {
                 req.path(),
                 req.query(),
             )),
-            _ => return invalid_host_response(),
+            _ => return Ok(invalid_host_response()),
         };
-        match redirect {
+        Ok(match redirect {
             None => next.run(req).await,
             Some(location) => Redirect::temporary(location).into_response(),
-        }
+        })
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

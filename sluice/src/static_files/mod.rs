@@ -263,13 +263,13 @@ impl StaticFiles {
     pub fn check(&self) -> Result<(), ConfigError> {
         match &self.config.root {
             Ok(_) => Ok(()),
-            Err(reason) => Err(ConfigError::Invalid {
-                setting: "StaticFiles directory",
-                reason: format!(
-                    "{:?} cannot be served: {reason}; create it, or give the path of an existing directory",
+            Err(reason) => Err(ConfigError::middleware(
+                "StaticFiles",
+                format!(
+                    "the directory {:?} cannot be served: {reason}; create it, or give the path of an existing directory",
                     self.config.directory
                 ),
-            }),
+            )),
         }
     }
 }
@@ -646,7 +646,7 @@ fn slash_redirect(req: &Incoming) -> Response {
         url.push('?');
         url.push_str(query);
     }
-    Redirect::temporary(utf8_percent_encode(&url, crate::router::URL_UNSAFE).to_string())
+    Redirect::temporary(utf8_percent_encode(&url, crate::url::URL_UNSAFE).to_string())
         .into_response()
 }
 

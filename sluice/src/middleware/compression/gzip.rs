@@ -100,16 +100,16 @@ impl Default for GZip {
 }
 
 impl Middleware for GZip {
-    async fn handle(&self, req: Request, next: Next) -> Response {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
         let accept = AcceptEncoding::defer(req.headers());
         let response = next.run(req).await;
         if self.rules.passes_untouched(&response) {
-            return response;
+            return Ok(response);
         }
         let codec = accept.parse().negotiate(&self.codec);
         // Boxed: the compressing path is rare next to the pass-through one,
         // and its future is large.
-        Box::pin(self.rules.apply(response, codec)).await
+        Ok(Box::pin(self.rules.apply(response, codec)).await)
     }
 
     fn name(&self) -> Cow<'static, str> {

@@ -136,12 +136,17 @@ impl Rules {
     /// client accepts: the cheap test that comes first on every response,
     /// the size of a whole body before anything else.
     pub(crate) fn passes_untouched(&self, response: &Response) -> bool {
-        if let Some(bytes) = response.body().as_bytes() {
-            if bytes.len() < self.minimum_size {
-                return true;
-            }
-        }
-        self.leaves_alone(response)
+        self.is_small(response) || self.leaves_alone(response)
+    }
+
+    /// Whether the body's exact size is known and below `minimum_size`.
+    /// Decided on the size hint, not on the body being held whole, so that
+    /// a body a middleware wrapped without changing its bytes (and
+    /// keeping its exact size) is judged as Starlette judges it.
+    fn is_small(&self, response: &Response) -> bool {
+        http_body::Body::size_hint(response.body())
+            .exact()
+            .is_some_and(|len| len < self.minimum_size as u64)
     }
 
     /// Applies the rules to a response; `codec` is what the client accepts
@@ -150,11 +155,10 @@ impl Rules {
         if self.leaves_alone(&response) {
             return response;
         }
-        let whole = match response.body().as_bytes() {
-            Some(bytes) if bytes.len() < self.minimum_size => return response,
-            Some(bytes) => Some(bytes.clone()),
-            None => None,
-        };
+        if self.is_small(&response) {
+            return response;
+        }
+        let whole = response.body().as_bytes().cloned();
         // The response could have been compressed: caches must key it on
         // Accept-Encoding, whatever this client gets.
         append_vary(response.headers_mut(), &["Accept-Encoding"]);

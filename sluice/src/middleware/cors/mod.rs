@@ -619,23 +619,23 @@ impl Cors {
 }
 
 impl Middleware for Cors {
-    async fn handle(&self, req: Request, next: Next) -> Response {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
         let Some(origin) = req.headers().get(ORIGIN) else {
             // Not a CORS request, but the answer depends on `Origin` all
             // the same: a cache must not serve it to one that has it.
             let mut response = next.run(req).await;
             append_vary(response.headers_mut(), &["Origin"]);
-            return response;
+            return Ok(response);
         };
         if req.method() == Method::OPTIONS
             && req.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD)
         {
-            return self.preflight(origin, req.headers());
+            return Ok(self.preflight(origin, req.headers()));
         }
         let allow_origin = self.simple_allow_origin(origin);
         let mut response = next.run(req).await;
         self.decorate(allow_origin, response.headers_mut());
-        response
+        Ok(response)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

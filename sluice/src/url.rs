@@ -1,5 +1,11 @@
-//! `Host` header parsing and redirect URLs, shared by
-//! [`TrustedHost`](super::TrustedHost) and [`HttpsRedirect`](super::HttpsRedirect).
+//! URLs of the request: the one percent-decoding of the path that routing
+//! and every middleware share, `Host` header parsing, and the one builder
+//! of absolute redirect URLs used by every redirect sluice makes (the
+//! router's trailing-slash redirect, [`TrustedHost`]'s `www` redirect,
+//! [`HttpsRedirect`]).
+//!
+//! [`TrustedHost`]: crate::middleware::TrustedHost
+//! [`HttpsRedirect`]: crate::middleware::HttpsRedirect
 //!
 //! The grammar is the one Starlette's `parse_host_header` accepts, a strict
 //! subset of [RFC 9110 §7.2](https://www.rfc-editor.org/rfc/rfc9110#section-7.2)
@@ -11,14 +17,26 @@
 //! is well-formed (RFC 3986's `port` is any run of digits) but cannot be
 //! used in a URL; [`Port::OutOfRange`] says so.
 
+use std::borrow::Cow;
 use std::net::{Ipv6Addr, SocketAddr};
 
 use http::header::{HeaderMap, HOST};
 use http::uri::Authority;
 use http::StatusCode;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::response::{IntoResponse, Response};
+
+/// The path as the router matches it: percent-decoded, invalid UTF-8
+/// replaced, as Starlette decodes `scope["path"]`. Borrowed when there is
+/// nothing to decode.
+pub(crate) fn decode_path(path: &str) -> Cow<'_, str> {
+    if path.contains('%') {
+        percent_decode_str(path).decode_utf8_lossy()
+    } else {
+        Cow::Borrowed(path)
+    }
+}
 
 /// The body of the 400 both middlewares send for a host they cannot use,
 /// as Starlette words it.
@@ -178,6 +196,21 @@ const LOCATION_SAFE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b',')
     .remove(b';');
 
+/// Characters Starlette's `RedirectResponse` percent-encodes in a URL (its
+/// `quote(url, safe=":/%#?=@[]!$&'()*+,;")`, for a URL that is already
+/// mostly encoded).
+pub(crate) const URL_UNSAFE: &AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
 /// `scheme://netloc` + path + `?query`, for a redirect's `location`.
 ///
 /// `netloc` must be safe already (a parsed [`HostPort`] or a formatted
@@ -191,7 +224,6 @@ pub(crate) fn absolute_url(
     path: &str,
     query: Option<&str>,
 ) -> String {
-    let query = query.filter(|q| !q.is_empty());
     let mut url = String::with_capacity(
         scheme.len() + 8 + netloc.len() + path.len() + query.map_or(0, |q| q.len() + 1),
     );
@@ -201,15 +233,56 @@ pub(crate) fn absolute_url(
         url.push_str("www.");
     }
     url.push_str(netloc);
+    push_path_and_query(&mut url, path, query);
+    url
+}
+
+/// Appends the path and `?query` to `url` as [`absolute_url`] does, for a
+/// redirect that can name no host.
+pub(crate) fn push_path_and_query(url: &mut String, path: &str, query: Option<&str>) {
     if !path.starts_with('/') {
         url.push('/');
     }
     url.extend(utf8_percent_encode(path, LOCATION_SAFE));
-    if let Some(query) = query {
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
         url.push('?');
         url.extend(utf8_percent_encode(query, LOCATION_SAFE));
     }
-    url
+}
+
+/// The authority a redirect to this same server names, from the request's
+/// head: the well-formed host it was sent to, else the server's address.
+///
+/// With `drop_default_port`, ports 80 and 443 are left out (a redirect that
+/// changes the scheme). A `Host` that is malformed, names a port above
+/// 65535, or is absent falls back to `local_addr`; a conflicting one (two
+/// `Host` lines, or one that disagrees with the target) is never used.
+/// `None` when there is nothing safe to name.
+pub(crate) fn redirect_netloc<'a>(
+    headers: &'a HeaderMap,
+    target: Option<&'a Authority>,
+    local_addr: Option<SocketAddr>,
+    drop_default_port: bool,
+) -> Option<Cow<'a, str>> {
+    match request_host(headers, target) {
+        RequestHost::Valid(HostPort {
+            host,
+            port: Port::Number(80 | 443),
+            ..
+        }) if drop_default_port => Some(Cow::Borrowed(host)),
+        RequestHost::Valid(HostPort {
+            authority,
+            port: Port::Absent | Port::Number(_),
+            ..
+        }) => Some(Cow::Borrowed(authority)),
+        RequestHost::Valid(HostPort {
+            port: Port::OutOfRange,
+            ..
+        })
+        | RequestHost::Missing
+        | RequestHost::Malformed => local_addr.map(|addr| Cow::Owned(socket_netloc(addr))),
+        RequestHost::Conflicting => None,
+    }
 }
 
 /// The netloc for a socket address: IPv6 in brackets, without port 80 or 443.

@@ -1,0 +1,657 @@
+//! The middleware stack: the [`Middleware`] trait, [`Next`], [`from_fn`],
+//! the tower adapters, panic catching, and the stacking rule. A stack ends
+//! in an [`Endpoint`], which knows nothing about how the stack was built
+//! (the router and the handlers are endpoints).
+//!
+//! How a request flows: [`Next::run`] hands the request to the next
+//! [`Node`] in; a middleware node calls the middleware with a fresh `Next`
+//! for the node after it; a layer node calls its tower service; an endpoint
+//! node answers. On the way back, `Next::run` settles the response: an
+//! error not yet offered to the exception handlers is offered now, and
+//! background work a middleware scheduled is marked on the response.
+
+use std::borrow::Cow;
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+
+use crate::body::Body;
+use crate::error::{BoxError, ConfigError, Error, Panic};
+use crate::request::{Locals, Request};
+use crate::response::{attach_error, internal_error_response, IntoResponse, Response};
+use crate::shared::Shared;
+
+/// A middleware value: what [`App::add_middleware`](crate::App::add_middleware)
+/// takes.
+///
+/// Implement [`Middleware::handle`] with an `async fn`. Call
+/// `next.run(req).await` to pass the request on, or answer early: return
+/// any response, or an error with `?` (an
+/// [`HttpError`](crate::HttpError) gives its own status; any other error
+/// is offered to the app's exception handlers, else it is a 500).
+///
+/// ```
+/// use sluice::middleware::Middleware;
+/// use sluice::testing::TestClient;
+/// use sluice::{App, HttpError, Next, Request, Response};
+///
+/// /// Refuses requests without an `x-api-key` header.
+/// struct RequireKey;
+///
+/// impl Middleware for RequireKey {
+///     async fn handle(&self, req: Request, next: Next) -> sluice::Result<Response> {
+///         req.header("x-api-key")
+///             .ok_or_else(|| HttpError::new(401, "Unauthorized"))?;
+///         Ok(next.run(req).await)
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let app = App::new().get("/", || async { "hi" }).add_middleware(RequireKey);
+/// let client = TestClient::new(app);
+/// assert_eq!(client.get("/").await.status(), 401);
+/// assert_eq!(client.get("/").header("x-api-key", "k").await.status(), 200);
+/// # }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a sluice middleware",
+    label = "`add_middleware` takes a value implementing `Middleware`",
+    note = "for an `async fn(Request, Next) -> impl IntoResponse`, use `App::middleware` or `sluice::middleware::from_fn`",
+    note = "for a tower `Layer`, use `App::add_layer`"
+)]
+pub trait Middleware: Send + Sync + 'static {
+    /// Handles one request: do work, call `next.run(req).await` (or not),
+    /// then work on the response.
+    ///
+    /// # Errors
+    ///
+    /// An error becomes the response, as a handler's error does.
+    fn handle(
+        &self,
+        req: Request,
+        next: Next,
+    ) -> impl Future<Output = crate::Result<Response>> + Send;
+
+    /// The name shown by [`App::describe`](crate::App::describe) and in
+    /// logs. Defaults to the type's name.
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(short_type_name(std::any::type_name::<Self>()))
+    }
+
+    /// Checks the settings when the app is built. A middleware whose
+    /// settings can never work returns the reason here, and building the
+    /// app fails with it.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] describing what is wrong.
+    fn validate(&self) -> Result<(), ConfigError> {
+        Ok(())
+    }
+}
+
+/// The rest of the stack, from a middleware's point of view.
+///
+/// [`Next::run`] passes the request to the next middleware (or to the
+/// router, for the innermost one) and resolves to its response. It always
+/// resolves to a response: errors and panics further in have already been
+/// turned into one, and offered to the app's exception handlers.
+#[must_use = "a middleware must call `next.run(req).await` to pass the request on"]
+pub struct Next {
+    node: Arc<Node>,
+}
+
+impl Next {
+    /// Passes the request on and waits for the response.
+    pub async fn run(self, req: Request) -> Response {
+        let locals = req.locals_if_any().cloned();
+        let response = self.node.call(req).await;
+        settle(&self.node.shared, response, locals.as_ref()).await
+    }
+}
+
+impl fmt::Debug for Next {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Next")
+            .field("to", &self.node.name())
+            .finish()
+    }
+}
+
+/// What the caller of a node does with its response: marks the background
+/// work of the request's lifecycle, if a middleware made one, and offers a
+/// fresh error to the exception handlers.
+#[inline]
+pub(crate) async fn settle(
+    shared: &Shared,
+    mut response: Response,
+    locals: Option<&Locals>,
+) -> Response {
+    if let Some(locals) = locals {
+        if let Some(lifecycle) = locals.lifecycle() {
+            lifecycle.mark_pending(&mut response);
+        }
+    }
+    if Shared::is_unresolved(&response) {
+        shared
+            .resolve(&mut response, locals.and_then(Locals::head))
+            .await;
+    }
+    response
+}
+
+/// Wraps an async function `fn(Request, Next) -> impl IntoResponse` as a
+/// [`Middleware`] value, for places that take one (routers, routes,
+/// `add_middleware`). [`App::middleware`](crate::App::middleware) does this
+/// for you.
+///
+/// ```
+/// use sluice::middleware::from_fn;
+/// use sluice::{Next, Request, Response, Router};
+///
+/// async fn tag(req: Request, next: Next) -> Response {
+///     let mut res = next.run(req).await;
+///     res.headers_mut().insert("x-api", "v1".parse().unwrap());
+///     res
+/// }
+///
+/// let router = Router::new().add_middleware(from_fn(tag));
+/// ```
+pub fn from_fn<F, Fut>(f: F) -> FromFn<F>
+where
+    F: MiddlewareFn<Fut>,
+{
+    FromFn { f }
+}
+
+/// A function middleware: what [`App::middleware`](crate::App::middleware),
+/// [`Router::middleware`](crate::Router::middleware) and [`from_fn`] take.
+///
+/// Every `async fn(Request, Next) -> impl IntoResponse` is one, and so is
+/// every closure `|req: Request, next: Next| async move { ... }`, as long as
+/// its future is `Send`. You never implement this trait; `Fut` is the
+/// function's future.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a function middleware",
+    label = "not an `async fn(Request, Next) -> impl IntoResponse`",
+    note = "a function middleware is `async fn(req: Request, next: Next) -> impl IntoResponse`: it takes the request by value and passes it on with `next.run(req).await`",
+    note = "for a `Middleware` value (such as `Cors` or your own `impl Middleware`), use `add_middleware`; for a tower `Layer`, use `add_layer`"
+)]
+pub trait MiddlewareFn<Fut>: Fn(Request, Next) -> Fut + Send + Sync + 'static {
+    /// The [`Middleware`] value that runs the function.
+    #[doc(hidden)]
+    type Middleware: Middleware;
+
+    /// Wraps the function as a [`Middleware`] value.
+    #[doc(hidden)]
+    fn into_middleware(self) -> Self::Middleware;
+}
+
+impl<F, Fut> MiddlewareFn<Fut> for F
+where
+    F: Fn(Request, Next) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output: IntoResponse> + Send + 'static,
+{
+    type Middleware = FromFn<F>;
+
+    fn into_middleware(self) -> FromFn<F> {
+        FromFn { f: self }
+    }
+}
+
+/// A function middleware; see [`from_fn`].
+#[derive(Clone, Copy)]
+pub struct FromFn<F> {
+    f: F,
+}
+
+impl<F> fmt::Debug for FromFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("FromFn")
+            .field(&short_type_name(std::any::type_name::<F>()))
+            .finish()
+    }
+}
+
+impl<F, Fut, R> Middleware for FromFn<F>
+where
+    F: Fn(Request, Next) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: IntoResponse,
+{
+    fn handle(
+        &self,
+        req: Request,
+        next: Next,
+    ) -> impl Future<Output = crate::Result<Response>> + Send {
+        let output = (self.f)(req, next);
+        async move { Ok(output.await.into_response()) }
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(short_type_name(std::any::type_name::<F>()))
+    }
+}
+
+/// `a::b::Cors` -> `Cors`, `a::b::func` -> `func`, `a::b::C<x::Y>` -> `C`.
+pub(crate) fn short_type_name(full: &'static str) -> &'static str {
+    let base = full.split('<').next().unwrap_or(full);
+    match base
+        .rsplit("::")
+        .find(|s| !s.is_empty() && *s != "{{closure}}")
+    {
+        Some(last) if base.ends_with("{{closure}}") => {
+            // A closure: name it after the function that defines it.
+            let trimmed = base.trim_end_matches("::{{closure}}");
+            trimmed.rsplit("::").next().unwrap_or(last)
+        }
+        Some(last) => last,
+        None => full,
+    }
+}
+
+/// The object-safe form of [`Middleware`], used inside the stack.
+pub(crate) trait DynMiddleware: Send + Sync + 'static {
+    fn call(&self, req: Request, next: Next) -> BoxFuture<'_, Response>;
+    fn name(&self) -> Cow<'static, str>;
+    fn validate(&self) -> Result<(), ConfigError>;
+}
+
+impl<M: Middleware> DynMiddleware for M {
+    fn call(&self, req: Request, next: Next) -> BoxFuture<'_, Response> {
+        Box::pin(Guarded {
+            inner: self.handle(req, next),
+            middleware: self,
+        })
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        Middleware::name(self)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        Middleware::validate(self)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// One middleware's future, as the stack runs it: its error becomes
+    /// the error's response, and a panic inside becomes a 500 carrying the
+    /// [`Panic`]. Written out rather than as an `async` block so that the
+    /// box holds the middleware's own future and nothing more.
+    struct Guarded<'a, F, M> {
+        #[pin]
+        inner: F,
+        middleware: &'a M,
+    }
+}
+
+impl<F, M> Future for Guarded<'_, F, M>
+where
+    F: Future<Output = crate::Result<Response>>,
+    M: Middleware,
+{
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let this = self.project();
+        let inner = this.inner;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(Ok(response))) => Poll::Ready(response),
+            Ok(Poll::Ready(Err(error))) => Poll::Ready(error.into_response()),
+            Err(payload) => {
+                let name = Middleware::name(*this.middleware);
+                Poll::Ready(panic_response(&*payload, "middleware", &name))
+            }
+        }
+    }
+}
+
+/// The 500 for a panic, carrying a [`Panic`] error.
+pub(crate) fn panic_response(
+    payload: &(dyn std::any::Any + Send),
+    what: &str,
+    name: &str,
+) -> Response {
+    let panic = Panic::from_payload(payload);
+    tracing::error!(target: "sluice", %what, %name, panic = %panic.message(), "panicked while handling a request");
+    let mut response = internal_error_response();
+    attach_error(&mut response, Error::new(panic));
+    response
+}
+
+/// The end of a stack: something that answers a request without calling
+/// further in. The router is one; each route's handler is one.
+pub(crate) trait Endpoint: Send + Sync + 'static {
+    /// Answers the request.
+    fn call(&self, req: Request) -> BoxFuture<'_, Response>;
+
+    /// The name shown in `Next`'s debug output.
+    fn name(&self) -> Cow<'static, str>;
+}
+
+/// A tower service that sluice can put in its stack or mount: it takes an
+/// `http::Request<Body>` and answers with an `http::Response` whose body
+/// sluice can send. Every such service implements it; you never do.
+///
+/// tower-http's services and the services its layers build are all
+/// `HttpService`s.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tower service sluice can run",
+    label = "not an `HttpService`",
+    note = "sluice runs tower services of `http::Request<sluice::Body>` that are `Clone + Send + Sync + 'static`, answer with an `http::Response` whose body yields `Bytes`, and fail with an error that converts into `BoxError`"
+)]
+pub trait HttpService:
+    tower_service::Service<
+        http::Request<Body>,
+        Response = http::Response<Self::ResponseBody>,
+        Error: Into<BoxError>,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+    /// The body of the service's responses.
+    type ResponseBody: http_body::Body<Data: Into<Bytes>, Error: Into<BoxError>> + Send + 'static;
+}
+
+impl<S, B> HttpService for S
+where
+    S: tower_service::Service<
+            http::Request<Body>,
+            Response = http::Response<B>,
+            Error: Into<BoxError>,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    B: http_body::Body<Data: Into<Bytes>, Error: Into<BoxError>> + Send + 'static,
+{
+    type ResponseBody = B;
+}
+
+/// A tower [`Layer`](tower_layer::Layer) that [`App::add_layer`](crate::App::add_layer)
+/// can put in the stack: one that wraps the rest of the stack (a
+/// [`NextService`]) in an [`HttpService`].
+///
+/// tower-http's layers are; you never implement this trait.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tower layer that sluice can stack",
+    label = "`add_layer` takes a tower `Layer`",
+    note = "for a `Middleware` value (such as `Cors` or your own `impl Middleware`), use `add_middleware`; for an `async fn(Request, Next)`, use `middleware`",
+    note = "a tower layer here wraps a `NextService` into a `Clone + Send + Sync + 'static` service of `http::Request<sluice::Body>` whose response body yields `Bytes`, as tower-http's layers do"
+)]
+pub trait TowerLayer: tower_layer::Layer<NextService> + Send + Sync + 'static {
+    /// Wraps the rest of the stack, boxed for the stack.
+    #[doc(hidden)]
+    fn wrap(&self, next: NextService) -> BoxedService;
+}
+
+impl<L> TowerLayer for L
+where
+    L: tower_layer::Layer<NextService> + Send + Sync + 'static,
+    L::Service: HttpService,
+{
+    fn wrap(&self, next: NextService) -> BoxedService {
+        box_service(self.layer(next))
+    }
+}
+
+/// The boxed form of a tower service in the stack.
+pub(crate) type BoxedService =
+    tower::util::BoxCloneSyncService<http::Request<Body>, Response, Infallible>;
+
+/// Boxes an [`HttpService`], turning its errors (from `poll_ready` or the
+/// call) into error responses, like any other error.
+pub(crate) fn box_service<S: HttpService>(service: S) -> BoxedService {
+    tower::util::BoxCloneSyncService::new(ServiceAdapter {
+        inner: service,
+        failed: None,
+    })
+}
+
+#[derive(Clone)]
+struct ServiceAdapter<S> {
+    inner: S,
+    failed: Option<Error>,
+}
+
+impl<S: HttpService> tower_service::Service<http::Request<Body>> for ServiceAdapter<S> {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        match self.inner.poll_ready(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+            Poll::Ready(Err(e)) => {
+                self.failed = Some(Error::from_boxed(e.into()));
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn call(&mut self, req: http::Request<Body>) -> Self::Future {
+        if let Some(error) = self.failed.take() {
+            return Box::pin(std::future::ready(Ok(error.into_response())));
+        }
+        let future = self.inner.call(req);
+        Box::pin(async move {
+            Ok(match future.await {
+                Ok(response) => response.map(Body::new),
+                Err(error) => Error::from_boxed(error.into()).into_response(),
+            })
+        })
+    }
+}
+
+/// One entry of a middleware stack, in the order it was added.
+#[derive(Clone)]
+pub(crate) enum StackItem {
+    Native(Arc<dyn DynMiddleware>),
+    Layer {
+        build: Arc<dyn Fn(NextService) -> BoxedService + Send + Sync>,
+        name: Cow<'static, str>,
+    },
+}
+
+impl StackItem {
+    pub(crate) fn native<M: Middleware>(middleware: M) -> Self {
+        StackItem::Native(Arc::new(middleware))
+    }
+
+    /// A tower layer, wrapped around the rest of the stack when it is built.
+    pub(crate) fn layer<L: TowerLayer>(layer: L) -> Self {
+        let name = Cow::Borrowed(short_type_name(std::any::type_name::<L>()));
+        StackItem::Layer {
+            build: Arc::new(move |next: NextService| layer.wrap(next)),
+            name,
+        }
+    }
+
+    pub(crate) fn name(&self) -> Cow<'static, str> {
+        match self {
+            StackItem::Native(m) => m.name(),
+            StackItem::Layer { name, .. } => name.clone(),
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        match self {
+            StackItem::Native(m) => m.validate(),
+            StackItem::Layer { .. } => Ok(()),
+        }
+    }
+}
+
+/// Wraps `endpoint` in `stack` (given in the order added: the last added
+/// ends up outermost) and returns the outermost node.
+pub(crate) fn build_stack(
+    stack: &[StackItem],
+    endpoint: Arc<dyn Endpoint>,
+    shared: &Arc<Shared>,
+) -> Arc<Node> {
+    let mut node = Arc::new(Node {
+        kind: NodeKind::Endpoint(endpoint),
+        shared: shared.clone(),
+    });
+    for item in stack {
+        let kind = match item {
+            StackItem::Native(middleware) => NodeKind::Middleware {
+                middleware: middleware.clone(),
+                next: node,
+            },
+            StackItem::Layer { build, name } => NodeKind::Layer {
+                service: build(NextService { node }),
+                name: name.clone(),
+            },
+        };
+        node = Arc::new(Node {
+            kind,
+            shared: shared.clone(),
+        });
+    }
+    node
+}
+
+/// One link of a built stack. Requests enter at the outermost node and move
+/// inwards; each node holds the next.
+pub(crate) struct Node {
+    kind: NodeKind,
+    /// The app, whose exception handlers settle this node's responses.
+    shared: Arc<Shared>,
+}
+
+enum NodeKind {
+    /// A native middleware and the rest of the stack.
+    Middleware {
+        middleware: Arc<dyn DynMiddleware>,
+        next: Arc<Node>,
+    },
+    /// A tower service built from a layer wrapped around the rest of the stack.
+    Layer {
+        service: BoxedService,
+        name: Cow<'static, str>,
+    },
+    /// The end of the stack.
+    Endpoint(Arc<dyn Endpoint>),
+}
+
+impl Node {
+    /// Hands the request to this node. The response is not settled yet;
+    /// [`Next::run`] (or the app's outermost layer) does that.
+    pub(crate) fn call(&self, req: Request) -> BoxFuture<'_, Response> {
+        match &self.kind {
+            NodeKind::Middleware { middleware, next } => {
+                middleware.call(req, Next { node: next.clone() })
+            }
+            NodeKind::Layer { service, .. } => {
+                let service = service.clone();
+                Box::pin(async move {
+                    match tower::ServiceExt::oneshot(service, req.into_http()).await {
+                        Ok(response) => response,
+                        Err(never) => match never {},
+                    }
+                })
+            }
+            NodeKind::Endpoint(endpoint) => endpoint.call(req),
+        }
+    }
+
+    pub(crate) fn name(&self) -> Cow<'static, str> {
+        match &self.kind {
+            NodeKind::Middleware { middleware, .. } => middleware.name(),
+            NodeKind::Layer { name, .. } => name.clone(),
+            NodeKind::Endpoint(endpoint) => endpoint.name(),
+        }
+    }
+}
+
+/// The rest of the stack as a tower [`Service`](tower::Service): what a
+/// tower `Layer` added with [`App::add_layer`](crate::App::add_layer)
+/// wraps.
+#[derive(Clone)]
+pub struct NextService {
+    node: Arc<Node>,
+}
+
+impl fmt::Debug for NextService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NextService")
+            .field("to", &self.node.name())
+            .finish()
+    }
+}
+
+/// Any request body is accepted, so layers that change the body type (e.g.
+/// tower-http's `RequestBodyLimitLayer` or `RequestDecompressionLayer`)
+/// work too.
+impl<B> tower::Service<http::Request<B>> for NextService
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Into<Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = NextServiceFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let next = Next {
+            node: self.node.clone(),
+        };
+        NextServiceFuture {
+            inner: Box::pin(async move { Ok(next.run(Request::from_http(req)).await) }),
+        }
+    }
+}
+
+/// The future returned by [`NextService`].
+pub struct NextServiceFuture {
+    inner: BoxFuture<'static, Result<Response, Infallible>>,
+}
+
+impl fmt::Debug for NextServiceFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NextServiceFuture")
+    }
+}
+
+impl Future for NextServiceFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_type_name;
+
+    #[test]
+    fn short_names() {
+        assert_eq!(short_type_name("sluice::middleware::cors::Cors"), "Cors");
+        assert_eq!(
+            short_type_name("app::add_process_time_header"),
+            "add_process_time_header"
+        );
+        assert_eq!(short_type_name("a::B<c::D>"), "B");
+        assert_eq!(short_type_name("app::main::{{closure}}"), "main");
+    }
+}
