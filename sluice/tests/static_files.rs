@@ -829,3 +829,43 @@ proptest! {
         prop_assert!(!String::from_utf8_lossy(res.bytes()).contains("secret"), "{path}: {res:?}");
     }
 }
+
+#[tokio::test]
+async fn behind_proxy_headers_the_directory_redirect_keeps_the_forwarded_scheme() {
+    let tree = Tree::new();
+    let app = app(&tree).add_middleware(sluice::middleware::ProxyHeaders::new().trusted(["*"]));
+    let res = TestClient::new(app)
+        .get("/static/sub")
+        .header("x-forwarded-proto", "https")
+        .header("host", "example.com")
+        .await;
+    assert_eq!(res.status(), 307);
+    assert_eq!(
+        res.header("location"),
+        Some("https://example.com/static/sub/")
+    );
+}
+
+/// Answers with the route an outer middleware sees after the request.
+async fn route_seen(req: sluice::Request, next: sluice::Next) -> sluice::Response {
+    let locals = req.locals().clone();
+    let mut response = next.run(req).await;
+    let route = locals
+        .route()
+        .map_or_else(|| "none".to_owned(), |r| r.template().to_owned());
+    response
+        .headers_mut()
+        .insert("x-route", route.parse().expect("a header value"));
+    response
+}
+
+#[tokio::test]
+async fn an_outer_middleware_sees_the_mount_as_the_route() {
+    let tree = Tree::new();
+    let client = TestClient::new(app(&tree).middleware(route_seen));
+    for path in ["/static/hello.txt", "/static/sub/", "/static/missing"] {
+        let res = client.get(path).await;
+        assert_eq!(res.header("x-route"), Some("/static"), "{path}");
+    }
+    assert_eq!(client.get("/").await.header("x-route"), Some("/"));
+}
