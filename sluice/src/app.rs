@@ -166,20 +166,17 @@ impl App {
     /// sub-application, another framework's router, a proxy). See [`Router::mount`] for the details.
     ///
     /// ```
-    /// use std::convert::Infallible;
     /// use sluice::testing::TestClient;
-    /// use sluice::{App, Body, Response};
+    /// use sluice::App;
     ///
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// // Any tower service: this one answers with the path it sees.
-    /// let legacy = tower::service_fn(|req: http::Request<Body>| async move {
-    ///     Ok::<_, Infallible>(Response::new(Body::from(req.uri().to_string())))
-    /// });
+    /// // Any tower service: here a built sluice app, which routes the path
+    /// // it sees, without the prefix.
+    /// let legacy = App::new().get("/users", || async { "users" }).build().unwrap();
     /// let app = App::new().mount("/legacy", legacy);
     /// let client = TestClient::new(app);
     ///
-    /// // The service sees the path without the prefix.
-    /// assert_eq!(client.get("/legacy/users?page=2").await.text(), "/users?page=2");
+    /// assert_eq!(client.get("/legacy/users?page=2").await.text(), "users");
     /// // The prefix alone is redirected to the prefix with a slash.
     /// let res = client.get("/legacy").await;
     /// assert_eq!(res.status(), 307);

@@ -25,19 +25,21 @@ use crate::url::redirect_netloc;
 /// As an extractor it works in any handler, mounted or not.
 ///
 /// ```
-/// use std::convert::Infallible;
 /// use sluice::extract::OriginalUri;
 /// use sluice::testing::TestClient;
-/// use sluice::{App, Body, Response};
+/// use sluice::{App, Request};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// let service = tower::service_fn(|req: http::Request<Body>| async move {
-///     let original = &req.extensions().get::<OriginalUri>().unwrap().0;
-///     let text = format!("{} {}", req.uri(), original);
-///     Ok::<_, Infallible>(Response::new(Body::from(text)))
-/// });
+/// // A mounted app: its handler sees the path without the prefix.
+/// let files = App::new()
+///     .get("/{name}", |req: Request| async move {
+///         let original = &req.extensions().get::<OriginalUri>().unwrap().0;
+///         format!("{} {}", req.uri(), original)
+///     })
+///     .build()
+///     .unwrap();
 /// let app = App::new()
-///     .mount("/files", service)
+///     .mount("/files", files)
 ///     .get("/here", |OriginalUri(uri): OriginalUri| async move { uri.to_string() });
 /// let client = TestClient::new(app);
 ///
