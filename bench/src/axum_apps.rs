@@ -41,20 +41,40 @@ use serde_json::json;
 use tower_http::compression::predicate::SizeAbove;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::cors::{AllowHeaders, AllowMethods, CorsLayer};
+use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 /// The scenarios `bench-axum` serves.
-pub const NAMES: &[&str] = &["perf-bare", "perf-stack", "gzip", "websocket"];
+pub const NAMES: &[&str] = &[
+    "perf-bare",
+    "perf-stack",
+    "gzip",
+    "websocket",
+    "static-4k",
+    "static-1m",
+];
 
 /// The app of a scenario, or `None` for an unknown name.
-pub fn app(name: &str) -> Option<Router> {
-    Some(match name {
+///
+/// # Errors
+///
+/// For the static workloads, when `SLUICE_BENCH_STATIC_DIR` is not set
+/// (see [`crate::static_files`]).
+pub fn app(name: &str) -> std::io::Result<Option<Router>> {
+    Ok(Some(match name {
         "perf-bare" => perf_bare(),
         "perf-stack" => perf_stack(),
         "gzip" => gzip(),
         "websocket" => websocket(),
-        _ => return None,
-    })
+        "static-4k" | "static-1m" => static_files(&crate::static_files::dir()?),
+        _ => return Ok(None),
+    }))
+}
+
+/// The static workloads: tower-http's [`ServeDir`] nested at `/static`, as
+/// an axum user serves a directory.
+pub fn static_files(dir: &std::path::Path) -> Router {
+    Router::new().nest_service("/static", ServeDir::new(dir))
 }
 
 /// The body of `GET /hello`.
@@ -322,6 +342,30 @@ mod tests {
             .unwrap();
         let res = gzip().oneshot(req).await.unwrap();
         assert_eq!(res.headers()["content-encoding"], "gzip");
+    }
+
+    #[tokio::test]
+    async fn sluice_static_files_serve_inside_axum_too() {
+        let dir = std::env::temp_dir().join(format!("sluice-bench-axum-{}", std::process::id()));
+        crate::static_files::write_files(&dir).unwrap();
+        // sluice's StaticFiles is a plain tower service: axum nests it.
+        let app = Router::new().nest_service("/static", sluice::StaticFiles::new(&dir).html(true));
+        let req = get("/static/4k.bin")
+            .header("range", "bytes=0-9,100-109")
+            .body(Body::empty())
+            .unwrap();
+        let res = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), 206);
+        let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(content_type.starts_with("multipart/byteranges; boundary="));
+        let req = get("/static/1m.bin").body(Body::empty()).unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        assert_eq!(res.headers()["content-length"], "1048576");
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(body[..] == crate::static_files::content(1024 * 1024)[..]);
     }
 
     #[test]

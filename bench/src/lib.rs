@@ -13,6 +13,8 @@
 //! - [`observe`]: `perf-bare` with metrics and traces, in sluice and in
 //!   axum (axum-prometheus, `TraceLayer`, tracing-opentelemetry), served by
 //!   `bench-sluice` and `bench-axum`, with the OTLP sink they export to;
+//! - [`static_files`]: the static-file workloads, sluice's `StaticFiles`
+//!   (served by `bench-sluice`) against tower-http's `ServeDir` in axum;
 //! - [`cli`]: the command-line contract every benchmark server shares with
 //!   `conformance-app` (`<scenario> [--host H] [--port N]`, the
 //!   `listening on` line, exit on SIGINT/SIGTERM, exit 2 on bad arguments).
@@ -37,3 +39,4 @@ pub mod cli;
 pub mod hyper_app;
 pub mod observe;
 pub mod rate_limit;
+pub mod static_files;

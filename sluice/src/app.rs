@@ -23,7 +23,8 @@ use crate::response::Response;
 use crate::router::{MethodRouter, Router};
 use crate::shared::{ErasedHandler, ExceptionHandler, Shared};
 use crate::stack::{
-    build_stack, panic_response, settle, Middleware, MiddlewareFn, Node, StackItem, TowerLayer,
+    build_stack, panic_response, settle, HttpService, Middleware, MiddlewareFn, Node, StackItem,
+    TowerLayer,
 };
 use crate::websocket::WebSocketHandler;
 
@@ -180,6 +181,35 @@ impl App {
     /// Includes a [`Router`] under `prefix` (`""` for none).
     pub fn include_router(mut self, prefix: &str, router: Router) -> Self {
         self.router = self.router.include_router(prefix, router);
+        self
+    }
+
+    /// Mounts a tower service at `prefix`: it answers `prefix` and every
+    /// path under it, whatever the method, as Starlette's `app.mount`
+    /// does. The usual case is [`StaticFiles`](crate::StaticFiles); any
+    /// [`HttpService`](crate::middleware::HttpService) works (a
+    /// sub-application, another framework's router, a proxy). See [`Router::mount`] for the details.
+    ///
+    /// ```
+    /// use sluice::testing::TestClient;
+    /// use sluice::App;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// // Any tower service: here a built sluice app, which routes the path
+    /// // it sees, without the prefix.
+    /// let legacy = App::new().get("/users", || async { "users" }).build().unwrap();
+    /// let app = App::new().mount("/legacy", legacy);
+    /// let client = TestClient::new(app);
+    ///
+    /// assert_eq!(client.get("/legacy/users?page=2").await.text(), "users");
+    /// // The prefix alone is redirected to the prefix with a slash.
+    /// let res = client.get("/legacy").await;
+    /// assert_eq!(res.status(), 307);
+    /// assert_eq!(res.header("location"), Some("http://testserver/legacy/"));
+    /// # }
+    /// ```
+    pub fn mount<S: HttpService>(mut self, prefix: &str, service: S) -> Self {
+        self.router = self.router.mount(prefix, service);
         self
     }
 

@@ -55,6 +55,7 @@ mod head;
 mod headers;
 mod lifecycle;
 pub mod middleware;
+mod mount;
 #[cfg(feature = "redis")]
 pub mod redis;
 mod request;
@@ -63,6 +64,7 @@ mod router;
 mod server;
 mod shared;
 mod stack;
+pub mod static_files;
 pub mod testing;
 mod url;
 mod watchdog;
@@ -95,6 +97,7 @@ pub use server::{serve, termination_signal, ServeError, Server};
 pub use shared::{Caught, ExceptionHandler};
 #[cfg(feature = "macros")]
 pub use sluice_macros::debug_handler;
+pub use static_files::StaticFiles;
 
 /// `Result<T, sluice::Error>`: what a handler, middleware or dependency
 /// returns when it can fail with any error.

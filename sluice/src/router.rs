@@ -13,6 +13,8 @@
 //! - Every GET route also answers HEAD.
 //! - A path that differs from a route only by a trailing slash is
 //!   redirected (307) to the route's path, query kept, as Starlette does.
+//! - A mount ([`Router::mount`]) is a tower service that answers every
+//!   path under its prefix, whatever the method, as Starlette's `Mount`.
 //!
 //! All of these responses pass out through the app's middleware like any
 //! other.
@@ -26,12 +28,16 @@ use http::header::{HeaderValue, ALLOW};
 use http::{Method, StatusCode};
 
 use crate::error::{ConfigError, HttpError};
-use crate::extract::Declaration;
+use crate::extract::{Declaration, OriginalUri};
 use crate::handler::{Handler, HandlerSpec, RouteHandler};
+use crate::mount::{MountDecl, MountEndpoint};
 use crate::request::{Request, RouteMatch};
 use crate::response::{IntoResponse, Redirect, Response};
 use crate::shared::Shared;
-use crate::stack::{build_stack, Endpoint, Middleware, MiddlewareFn, Node, StackItem, TowerLayer};
+use crate::stack::{
+    box_service, build_stack, short_type_name, Endpoint, HttpService, Middleware, MiddlewareFn,
+    Node, StackItem, TowerLayer,
+};
 use crate::url::{absolute_url, decode_path, push_path_and_query, redirect_netloc};
 use crate::websocket::{self, WebSocketHandler, WebSocketSpec};
 
@@ -237,6 +243,7 @@ struct RouteDecl {
 #[derive(Default)]
 pub struct Router {
     routes: Vec<RouteDecl>,
+    mounts: Vec<MountDecl>,
     stack: Vec<StackItem>,
     pub(crate) errors: Vec<ConfigError>,
 }
@@ -247,6 +254,10 @@ impl fmt::Debug for Router {
             .field(
                 "routes",
                 &self.routes.iter().map(|r| &r.path).collect::<Vec<_>>(),
+            )
+            .field(
+                "mounts",
+                &self.mounts.iter().map(|m| &m.prefix).collect::<Vec<_>>(),
             )
             .field(
                 "middleware",
@@ -342,6 +353,67 @@ impl Router {
             route.stack.extend(router.stack.iter().cloned());
             self.routes.push(route);
         }
+        for mut mount in router.mounts {
+            mount.prefix = format!("{prefix}{}", mount.prefix);
+            mount.stack.extend(router.stack.iter().cloned());
+            self.mounts.push(mount);
+        }
+        self
+    }
+
+    /// Mounts a tower service at `prefix`, Starlette's `Mount`: it answers
+    /// `prefix` and every path under it, whatever the method.
+    ///
+    /// - The service sees the request with the prefix taken off its path
+    ///   (`/static/css/a.css` arrives as `/css/a.css`: always starting with
+    ///   `/`, still percent-encoded as sent, query kept). The whole URL is in
+    ///   the request's [`OriginalUri`](crate::extract::OriginalUri) extension.
+    /// - The prefix alone (`/static`) is redirected (307) to `/static/`, as
+    ///   for any path that differs from a route by a trailing slash.
+    /// - It runs inside the app's middleware and this router's, like any
+    ///   route; errors the service returns become error responses, as for
+    ///   [`App::add_layer`](crate::App::add_layer).
+    /// - `prefix` starts with `/` and does not end with one. `"/"` mounts at
+    ///   the root: the service answers every path that no route and no
+    ///   other mount matches.
+    /// - A route at or under the prefix, or a mount inside another, is an
+    ///   error when the app is built (the prefix itself may also be a
+    ///   route). A [`StaticFiles`](crate::StaticFiles) whose directory is
+    ///   missing is one too.
+    ///
+    /// The service is any [`HttpService`](crate::middleware::HttpService):
+    /// a `tower::Service<http::Request<sluice::Body>>` returning an
+    /// `http::Response` whose body is an [`http_body::Body`].
+    pub fn mount<S: HttpService>(mut self, prefix: &str, service: S) -> Self {
+        let prefix = match crate::mount::normalize_prefix(prefix) {
+            Ok(prefix) => prefix,
+            Err(reason) => {
+                self.errors.push(ConfigError::InvalidPath {
+                    path: prefix.to_owned(),
+                    reason,
+                });
+                return self;
+            }
+        };
+        if let Some(files) =
+            (&service as &dyn std::any::Any).downcast_ref::<crate::static_files::StaticFiles>()
+        {
+            if let Err(error) = files.check() {
+                self.errors.push(error);
+            }
+        }
+        let name = Cow::Borrowed(short_type_name(std::any::type_name::<S>()));
+        self.mounts.push(MountDecl {
+            build: Box::new(move |prefix| {
+                box_service(crate::mount::Mounted {
+                    prefix,
+                    inner: service,
+                })
+            }),
+            prefix,
+            name,
+            stack: Vec::new(),
+        });
         self
     }
 
@@ -377,6 +449,19 @@ impl Router {
                 let _ = write!(out, "  [{}]", names.join(" -> "));
             }
         }
+        for mount in &self.mounts {
+            let prefix = if mount.prefix.is_empty() {
+                "/"
+            } else {
+                &mount.prefix
+            };
+            let _ = write!(out, "\n  MOUNT {prefix} -> {}", mount.name);
+            if !mount.stack.is_empty() {
+                let names: Vec<Cow<'static, str>> =
+                    mount.stack.iter().rev().map(StackItem::name).collect();
+                let _ = write!(out, "  [{}]", names.join(" -> "));
+            }
+        }
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
@@ -385,6 +470,11 @@ impl Router {
         }
         for route in &self.routes {
             for item in &route.stack {
+                item.validate()?;
+            }
+        }
+        for mount in &self.mounts {
+            for item in &mount.stack {
                 item.validate()?;
             }
         }
@@ -400,6 +490,7 @@ impl Router {
             websockets: false,
         };
         let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let route_paths: Vec<String> = self.routes.iter().map(|r| r.path.clone()).collect();
         for route in self.routes {
             let template = to_matchit_syntax(&route.path)?;
             let index = match seen.get(&template) {
@@ -427,6 +518,7 @@ impl Router {
                         methods: Vec::new(),
                         websocket: None,
                         allow: HeaderValue::from_static(""),
+                        mount: None,
                     });
                     table.paths.len() - 1
                 }
@@ -473,6 +565,44 @@ impl Router {
         }
         for entry in &mut table.paths {
             entry.allow = allow_header(&entry.methods);
+        }
+        crate::mount::check_conflicts(&route_paths, &self.mounts)?;
+        for mount in self.mounts {
+            let endpoint = MountEndpoint {
+                service: (mount.build)(Arc::from(mount.prefix.as_str())),
+                name: mount.name,
+            };
+            let node = build_stack(&mount.stack, Arc::new(endpoint), shared);
+            let template: Arc<str> = if mount.prefix.is_empty() {
+                Arc::from("/")
+            } else {
+                Arc::from(mount.prefix.as_str())
+            };
+            let index = table.paths.len();
+            let mut templates = vec![format!("{}/{{*sluice_mount_path}}", mount.prefix)];
+            if !(mount.prefix.is_empty() && seen.contains_key("/")) {
+                templates.push(format!("{}/", mount.prefix));
+            }
+            for matchit_template in templates {
+                table.matcher.insert(matchit_template, index).map_err(|e| {
+                    ConfigError::InvalidPath {
+                        path: template.to_string(),
+                        reason: format!("the mount conflicts with a route: {e}"),
+                    }
+                })?;
+            }
+            table.paths.push(PathEntry {
+                static_match: Some(Arc::new(RouteMatch {
+                    template: template.clone(),
+                    params: Vec::new(),
+                })),
+                template,
+                names: Box::new([]),
+                methods: Vec::new(),
+                websocket: None,
+                allow: HeaderValue::from_static(""),
+                mount: Some(node),
+            });
         }
         Ok(table)
     }
@@ -562,6 +692,17 @@ struct PathEntry {
     /// The WebSocket route's stack, if the path has one.
     websocket: Option<Arc<Node>>,
     allow: HeaderValue,
+    /// For a mount: its service inside its middleware, for every method.
+    mount: Option<Arc<Node>>,
+}
+
+impl PathEntry {
+    /// Whether a plain HTTP request can reach the path: it has a route for
+    /// some method, or it is a mount (a path with WebSocket routes only
+    /// answers HTTP as if it had no route).
+    fn serves_http(&self) -> bool {
+        !self.methods.is_empty() || self.mount.is_some()
+    }
 }
 
 /// The built router: what the app's stack ends in.
@@ -583,13 +724,13 @@ impl Endpoint for RouterTable {
 }
 
 impl RouterTable {
-    fn dispatch(&self, req: Request) -> BoxFuture<'_, Response> {
+    fn dispatch(&self, mut req: Request) -> BoxFuture<'_, Response> {
         if self.websockets && websocket::is_websocket_request(req.headers()) {
             return self.dispatch_websocket(req);
         }
         let decoded = decode_path(req.path());
         let found = match self.matcher.at(&decoded) {
-            Ok(found) if !self.paths[*found.value].methods.is_empty() => found,
+            Ok(found) if self.paths[*found.value].serves_http() => found,
             // No route, or WebSocket routes only.
             _ => {
                 let response = self.not_found(&req, &decoded);
@@ -597,6 +738,20 @@ impl RouterTable {
             }
         };
         let entry = &self.paths[*found.value];
+        if let Some(node) = &entry.mount {
+            if req.extensions().get::<OriginalUri>().is_none() {
+                let original =
+                    OriginalUri::of(req.scheme(), req.uri(), req.headers(), req.connection());
+                req.extensions_mut().insert(original);
+            }
+            if let Some(route) = &entry.static_match {
+                if let Some(locals) = req.locals_if_any() {
+                    locals.set_route(route.clone());
+                }
+                req.set_route(route.clone());
+            }
+            return node.call(req);
+        }
         let method = req.method();
         let node = entry
             .methods
@@ -674,7 +829,7 @@ impl RouterTable {
             let exists = self
                 .matcher
                 .at(&toggled)
-                .is_ok_and(|found| !self.paths[*found.value].methods.is_empty());
+                .is_ok_and(|found| self.paths[*found.value].serves_http());
             if exists {
                 let url = redirect_url(req, &toggled);
                 return Redirect::temporary(url).into_response();

@@ -196,6 +196,21 @@ const LOCATION_SAFE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b',')
     .remove(b';');
 
+/// Characters Starlette's `RedirectResponse` percent-encodes in a URL (its
+/// `quote(url, safe=":/%#?=@[]!$&'()*+,;")`, for a URL that is already
+/// mostly encoded).
+pub(crate) const URL_UNSAFE: &AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
 /// `scheme://netloc` + path + `?query`, for a redirect's `location`.
 ///
 /// `netloc` must be safe already (a parsed [`HostPort`] or a formatted

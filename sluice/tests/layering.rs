@@ -35,6 +35,9 @@ const LAYERS: &[&str] = &[
     "handler",
     // WebSocket routes: handlers, the handshake, the socket
     "websocket",
+    // mounted tower services: the prefix stripping, and StaticFiles
+    "static_files",
+    "mount",
     // the router, an endpoint
     "router",
     "app",

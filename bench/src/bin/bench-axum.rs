@@ -1,7 +1,7 @@
 //! `bench-axum <scenario> [--host H] [--port N]`: the benchmark scenarios
-//! (`perf-bare`, `perf-stack`, `gzip`, and the observability workloads
-//! `perf-metrics`, `perf-tracing`, `perf-tracing-off` of
-//! [`observe`]) served by axum 0.8 with tower-http
+//! (`perf-bare`, `perf-stack`, `gzip`, `static-4k`, `static-1m`, and the
+//! observability workloads `perf-metrics`, `perf-tracing`,
+//! `perf-tracing-off` of [`observe`]) served by axum 0.8 with tower-http
 //! 0.7, the way an axum user serves an app (`axum::serve`, which speaks
 //! HTTP/1.1 and HTTP/2 as sluice's server does; `TCP_NODELAY` on, as
 //! sluice sets it).
@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         |scenario| observe::sample_ratio(scenario).is_some(),
         |scenario, listener| async move {
             let exporter = observe::axum_subscriber(&scenario).map_err(std::io::Error::other)?;
-            let app = match axum_apps::app(&scenario) {
+            let app = match axum_apps::app(&scenario)? {
                 Some(app) => app,
                 None => observe::axum_app(&scenario).expect("cli::run checked the scenario name"),
             };

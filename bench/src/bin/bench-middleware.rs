@@ -25,8 +25,8 @@
 use std::process::ExitCode;
 
 use serde_json::{json, Value};
-use sluice::middleware::sessions::{Session, Sessions};
 use sluice::middleware::rate_limit::{Policy, RateLimit};
+use sluice::middleware::sessions::{Session, Sessions};
 use sluice::middleware::ProxyHeaders;
 use sluice::{App, AppService, Body, ConnectionInfo, Json, Request};
 

@@ -12,6 +12,7 @@ mod proxy;
 mod rate_limit;
 mod sessions;
 mod stack;
+mod static_files;
 mod websocket;
 
 /// Command-line options that some scenarios take.
@@ -45,6 +46,7 @@ pub(crate) const NAMES: &[&str] = &[
     "sessions",
     "websocket",
     "rate-limit",
+    "static",
 ];
 
 /// The scenarios that take `--redis`.
@@ -83,6 +85,7 @@ pub(crate) fn app(name: &str, options: &Options) -> Option<Result<App, String>> 
         "proxy-headers" => proxy::proxy_headers(),
         "proxy-headers-untrusted" => proxy::proxy_headers_untrusted(),
         "websocket" => websocket::websocket(),
+        "static" => static_files::static_files(),
         "sessions" => return Some(sessions::sessions(options.redis.as_deref())),
         "rate-limit" => return Some(rate_limit::rate_limit(options.redis.as_deref())),
         _ => return None,

@@ -20,6 +20,7 @@
 //! | [`Dep<T>`] | a [`Dependency`], with cleanup | its error |
 //! | [`ClientAddr`] | the client (as [`ProxyHeaders`](crate::middleware::ProxyHeaders) says, else the peer) | 500 if unknown; use `Option<ClientAddr>` |
 //! | `HeaderMap`, `Method`, `Uri` | those parts of the request | |
+//! | [`OriginalUri`] | the absolute URL asked for, before any mount took its prefix off | |
 //! | `Option<T>` | `None` instead of rejecting | |
 //!
 //! Implement [`FromRequestParts`] (or [`FromRequest`] for body readers) to
@@ -43,10 +44,12 @@ mod body;
 mod check;
 mod de;
 mod dependency;
+mod original_uri;
 mod params;
 mod shape;
 
 pub use dependency::{Dep, Dependency};
+pub use original_uri::OriginalUri;
 pub use params::{Headers, Path, Query};
 
 /// What sluice knows about the request beyond its head: the app's state,

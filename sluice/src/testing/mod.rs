@@ -985,6 +985,7 @@ impl TestClient {
         if !parts.headers.contains_key(CONTENT_LENGTH)
             && !parts.headers.contains_key(TRANSFER_ENCODING)
             && parts.status != StatusCode::NO_CONTENT
+            && parts.status != StatusCode::NOT_MODIFIED
             && !parts.status.is_informational()
         {
             if let Some(len) = known_len {
