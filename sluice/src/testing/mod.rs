@@ -903,6 +903,27 @@ impl IntoFuture for RequestBuilder {
 }
 
 impl TestClient {
+    /// Puts the jar's cookies for `url` on a request that sets no `cookie`
+    /// of its own; returns the URL the jar knows the request by, for
+    /// [`TestClient::keep_cookies_from`] (`None` when it keeps no cookies).
+    fn send_cookies(&self, url: &str, headers: &mut HeaderMap) -> Option<url::Url> {
+        let jar = self.jar.as_ref()?;
+        let jar_url = url::Url::parse(url).ok()?;
+        if !headers.contains_key(COOKIE) {
+            if let Some(cookie) = jar.header_for(&jar_url) {
+                headers.insert(COOKIE, cookie);
+            }
+        }
+        Some(jar_url)
+    }
+
+    /// Keeps the cookies a response to the request at `jar_url` sets.
+    fn keep_cookies_from(&self, headers: &HeaderMap, jar_url: Option<&url::Url>) {
+        if let (Some(jar), Some(jar_url)) = (&self.jar, jar_url) {
+            jar.store(headers, jar_url);
+        }
+    }
+
     /// Sends one request and reads its whole response; waits for the
     /// background tasks and cleanups it started.
     async fn exchange(&self, hop: Hop, version: Version, decompress: bool) -> TestResponse {
@@ -929,17 +950,7 @@ impl TestClient {
                 }
             }
         }
-        let jar_url = match &self.jar {
-            Some(_) => url::Url::parse(&url.to_string()).ok(),
-            None => None,
-        };
-        if let (Some(jar), Some(jar_url)) = (&self.jar, &jar_url) {
-            if !headers.contains_key(COOKIE) {
-                if let Some(cookie) = jar.header_for(jar_url) {
-                    headers.insert(COOKIE, cookie);
-                }
-            }
-        }
+        let jar_url = self.send_cookies(&url.to_string(), &mut headers);
         let mut request = http::Request::new(body);
         *request.method_mut() = method.clone();
         *request.uri_mut() = uri;
@@ -949,9 +960,7 @@ impl TestClient {
         let request = app.request_from_body(request, conn);
         let response = app.handle(request).await;
         let (mut parts, body) = response.into_parts();
-        if let (Some(jar), Some(jar_url)) = (&self.jar, &jar_url) {
-            jar.store(&parts.headers, jar_url);
-        }
+        self.keep_cookies_from(&parts.headers, jar_url.as_ref());
         let known_len = body.size_hint().exact();
         let (bytes, body_error) = read_body(body).await;
         // The body is gone: background tasks and cleanups start now. Wait

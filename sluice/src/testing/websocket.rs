@@ -8,9 +8,8 @@ use std::pin::Pin;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http::header::{
-    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, COOKIE, HOST,
-    SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION,
-    UPGRADE,
+    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, HOST, SEC_WEBSOCKET_ACCEPT,
+    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
 use http::{Method, StatusCode, Uri};
 use http_body::Body as _;
@@ -148,21 +147,8 @@ impl WebSocketRequest {
         }
         // The handshake carries the jar's cookies and keeps the ones the
         // app sets on it, as any other request of the client does.
-        let jar_url = match &self.client.jar {
-            Some(_) => url::Url::parse(&format!(
-                "{}://{}{}",
-                self.client.scheme, self.client.host, target
-            ))
-            .ok(),
-            None => None,
-        };
-        if let (Some(jar), Some(jar_url)) = (&self.client.jar, &jar_url) {
-            if !headers.contains_key(COOKIE) {
-                if let Some(cookie) = jar.header_for(jar_url) {
-                    headers.insert(COOKIE, cookie);
-                }
-            }
-        }
+        let url = format!("{}://{}{}", self.client.scheme, self.client.host, target);
+        let jar_url = self.client.send_cookies(&url, &mut headers);
         let (client_end, server_end) = tokio::io::duplex(PIPE_SIZE);
         let (give_pipe, pipe) = oneshot::channel::<DuplexStream>();
         let (ended, session_ended) = oneshot::channel::<()>();
@@ -177,9 +163,8 @@ impl WebSocketRequest {
         let request = app.request_from_body(request, self.client.conn);
         let response = app.handle(request).await;
         let (mut parts, body) = response.into_parts();
-        if let (Some(jar), Some(jar_url)) = (&self.client.jar, &jar_url) {
-            jar.store(&parts.headers, jar_url);
-        }
+        self.client
+            .keep_cookies_from(&parts.headers, jar_url.as_ref());
         if parts.status == StatusCode::SWITCHING_PROTOCOLS {
             let expected = tungstenite::handshake::derive_accept_key(key.as_bytes());
             let accept = parts.headers.get(SEC_WEBSOCKET_ACCEPT);
@@ -215,7 +200,7 @@ impl WebSocketRequest {
         }
         Err(TestResponse {
             method: Method::GET,
-            url: format!("{}://{}{}", self.client.scheme, self.client.host, target),
+            url,
             status: parts.status,
             headers: parts.headers,
             extensions: parts.extensions,
