@@ -35,7 +35,8 @@ pub trait Handler<T>: Clone + Send + Sync + Sized + 'static {
     fn call(self, req: Request, cx: &RequestContext) -> impl Future<Output = Response> + Send + '_;
 
     /// Lets each argument check, when the app is built, that it can work
-    /// on the route.
+    /// on the route, and describe itself (and the return type, the
+    /// response) in the OpenAPI document.
     #[doc(hidden)]
     fn declare(decl: &mut Declaration<'_>) {
         let _ = decl;
@@ -50,6 +51,12 @@ where
 {
     async fn call(self, _req: Request, _cx: &RequestContext) -> Response {
         self().await.into_response()
+    }
+
+    fn declare(decl: &mut Declaration<'_>) {
+        if let Some(doc) = decl.openapi() {
+            doc.success(R::describe);
+        }
     }
 }
 
@@ -84,6 +91,9 @@ macro_rules! impl_handler {
             fn declare(decl: &mut Declaration<'_>) {
                 $( $ty::declare(decl); )*
                 $last::declare(decl);
+                if let Some(doc) = decl.openapi() {
+                    doc.success(R::describe);
+                }
             }
         }
     };
@@ -122,6 +132,9 @@ pub(crate) trait RouteHandler: Send + Sync + 'static {
 
     /// Lets its arguments check the route.
     fn declare(&self, decl: &mut Declaration<'_>);
+
+    /// The handler function's name; `None` for a closure.
+    fn name(&self) -> Option<&'static str>;
 }
 
 /// A [`Handler`] with its argument types fixed.
@@ -155,6 +168,15 @@ where
 
     fn declare(&self, decl: &mut Declaration<'_>) {
         H::declare(decl);
+    }
+
+    fn name(&self) -> Option<&'static str> {
+        let full = std::any::type_name::<H>();
+        let base = full.split('<').next().unwrap_or(full);
+        if base.ends_with("{{closure}}") {
+            return None;
+        }
+        base.rsplit("::").next()
     }
 }
 

@@ -36,7 +36,7 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 // The modules are layered bottom-up (see "Inside the crate" in the docs):
-// plain types (error, body, headers, response, url, head), the app's
+// plain types (error, body, headers, openapi, response, url, head), the app's
 // shared context (shared), the lifecycle engine (lifecycle, background),
 // the request (request), the stack (stack), extractors and handlers
 // (extract, handler), the router (router), the app (app), the server
@@ -53,6 +53,7 @@ mod head;
 mod headers;
 mod lifecycle;
 pub mod middleware;
+pub mod openapi;
 mod request;
 mod response;
 mod router;
@@ -83,6 +84,7 @@ pub use middleware::{Middleware, Next};
 pub use request::{ConnectionInfo, Locals, Request, RouteMatch, DEFAULT_MAX_BODY_SIZE};
 pub use response::{Html, IntoResponse, Json, Redirect, Response, ResponseExt};
 pub use router::Router;
+pub use schemars;
 pub use server::{serve, termination_signal, ServeError, Server};
 pub use shared::{Caught, ExceptionHandler};
 

@@ -24,10 +24,12 @@ use std::convert::Infallible;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::StatusCode;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::body::Body;
 use crate::error::{BodyError, Error, HttpError, ValidationError};
+use crate::openapi::ResponseDoc;
 
 /// An HTTP response with a sluice [`Body`].
 ///
@@ -67,6 +69,14 @@ static OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-s
 pub trait IntoResponse {
     /// Builds the response.
     fn into_response(self) -> Response;
+
+    /// Describes the response's content for the OpenAPI document, once
+    /// when the app is built (see [`crate::openapi`]): [`Json<T>`] is
+    /// `application/json` with `T`'s schema, text is `text/plain`, and so
+    /// on. Describes no content by default.
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        let _ = doc;
+    }
 }
 
 /// Helpers on [`Response`] that the `http` crate does not have.
@@ -143,7 +153,7 @@ pub(crate) fn detail_response(status: StatusCode, detail: &impl Serialize) -> Re
     if !body_allowed(status) {
         return status_only(status);
     }
-    let mut response = Json(Detail { detail }).into_response();
+    let mut response = json_response(&Detail { detail });
     *response.status_mut() = status;
     response
 }
@@ -207,11 +217,20 @@ impl IntoResponse for &'static str {
     fn into_response(self) -> Response {
         with_content_type(Body::from(self), &TEXT_PLAIN_UTF8)
     }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        String::describe(doc);
+    }
 }
 
 impl IntoResponse for String {
     fn into_response(self) -> Response {
         with_content_type(Body::from(self), &TEXT_PLAIN_UTF8)
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        let schema = doc.schema_for::<String>();
+        doc.content("text/plain", Some(schema));
     }
 }
 
@@ -222,11 +241,19 @@ impl IntoResponse for Cow<'static, str> {
             Cow::Owned(s) => s.into_response(),
         }
     }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        String::describe(doc);
+    }
 }
 
 impl IntoResponse for Bytes {
     fn into_response(self) -> Response {
         with_content_type(Body::from(self), &OCTET_STREAM)
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        doc.content("application/octet-stream", None);
     }
 }
 
@@ -234,17 +261,29 @@ impl IntoResponse for Vec<u8> {
     fn into_response(self) -> Response {
         Bytes::from(self).into_response()
     }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        Bytes::describe(doc);
+    }
 }
 
 impl IntoResponse for &'static [u8] {
     fn into_response(self) -> Response {
         Bytes::from_static(self).into_response()
     }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        Bytes::describe(doc);
+    }
 }
 
 impl IntoResponse for serde_json::Value {
     fn into_response(self) -> Response {
         Json(self).into_response()
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        doc.json::<serde_json::Value>();
     }
 }
 
@@ -255,6 +294,11 @@ impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
             Err(error) => error.into_response(),
         }
     }
+
+    /// The success's content: errors are not described.
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        T::describe(doc);
+    }
 }
 
 impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
@@ -262,6 +306,10 @@ impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
         let mut response = self.1.into_response();
         *response.status_mut() = self.0;
         response
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        T::describe(doc);
     }
 }
 
@@ -271,6 +319,10 @@ impl<T: IntoResponse> IntoResponse for (HeaderMap, T) {
         response.headers_mut().extend(self.0);
         response
     }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        T::describe(doc);
+    }
 }
 
 impl<T: IntoResponse> IntoResponse for (StatusCode, HeaderMap, T) {
@@ -278,6 +330,10 @@ impl<T: IntoResponse> IntoResponse for (StatusCode, HeaderMap, T) {
         let mut response = (self.1, self.2).into_response();
         *response.status_mut() = self.0;
         response
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        T::describe(doc);
     }
 }
 
@@ -309,6 +365,10 @@ where
         }
         response
     }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        T::describe(doc);
+    }
 }
 
 impl<K, V, const N: usize, T> IntoResponse for (StatusCode, [(K, V); N], T)
@@ -323,6 +383,10 @@ where
         let mut response = (self.1, self.2).into_response();
         *response.status_mut() = self.0;
         response
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        T::describe(doc);
     }
 }
 
@@ -384,16 +448,30 @@ impl IntoResponse for Error {
     }
 }
 
+/// `value` as compact JSON, or a 500 when it cannot be serialised.
+fn json_response(value: &impl Serialize) -> Response {
+    let mut buf = Vec::with_capacity(128);
+    match serde_json::to_writer(&mut buf, value) {
+        Ok(()) => with_content_type(Body::from(buf), &APPLICATION_JSON),
+        Err(e) => Error::new(e).into_response(),
+    }
+}
+
 /// A JSON response (and, as an extractor, a JSON request body).
 ///
 /// Serialises `T` compactly with `content-type: application/json`. A value
 /// that cannot be serialised gives a 500.
 ///
+/// `T` derives [`JsonSchema`](schemars::JsonSchema) beside serde's trait,
+/// whether the body is read or written: the OpenAPI document describes it
+/// with it (see [`crate::openapi`]). `serde_json::Value` is any JSON.
+///
 /// ```
 /// use sluice::{App, Json};
+/// use schemars::JsonSchema;
 /// use serde::Serialize;
 ///
-/// #[derive(Serialize)]
+/// #[derive(Serialize, JsonSchema)]
 /// struct Hello { message: &'static str }
 ///
 /// async fn hello() -> Json<Hello> {
@@ -405,13 +483,13 @@ impl IntoResponse for Error {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
-impl<T: Serialize> IntoResponse for Json<T> {
+impl<T: Serialize + JsonSchema> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
-        let mut buf = Vec::with_capacity(128);
-        match serde_json::to_writer(&mut buf, &self.0) {
-            Ok(()) => with_content_type(Body::from(buf), &APPLICATION_JSON),
-            Err(e) => Error::new(e).into_response(),
-        }
+        json_response(&self.0)
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        doc.json::<T>();
     }
 }
 
@@ -422,6 +500,11 @@ pub struct Html<T>(pub T);
 impl<T: Into<Body>> IntoResponse for Html<T> {
     fn into_response(self) -> Response {
         with_content_type(self.0.into(), &TEXT_HTML_UTF8)
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        let schema = doc.schema_for::<String>();
+        doc.content("text/html", Some(schema));
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sluice::extract::{Headers, Path, Query};
@@ -51,7 +52,7 @@ async fn invalid_integer_path_parameter_is_fastapis_422() {
 
 #[tokio::test]
 async fn several_path_parameters_by_position_or_by_name() {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, JsonSchema)]
     struct Ids {
         user: String,
         n: u8,
@@ -88,7 +89,7 @@ async fn a_path_extractor_that_does_not_fit_the_route_is_a_server_error() {
     assert_eq!(res.status(), 500);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Page {
     q: Option<String>,
     limit: u32,
@@ -128,7 +129,7 @@ async fn missing_and_invalid_query_parameters_are_422() {
 
 #[tokio::test]
 async fn headers_are_read_with_underscores_as_hyphens() {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, JsonSchema)]
     struct Client {
         user_agent: Option<String>,
         x_token: String,
@@ -155,7 +156,7 @@ async fn headers_are_read_with_underscores_as_hyphens() {
     );
 }
 
-#[derive(Deserialize, serde::Serialize)]
+#[derive(Deserialize, serde::Serialize, JsonSchema)]
 struct Item {
     name: String,
     price: f64,

@@ -7,6 +7,7 @@ mod core;
 mod cors;
 mod gzip;
 mod hosts;
+mod openapi;
 mod stack;
 
 /// Every scenario this binary serves.
@@ -25,6 +26,7 @@ pub(crate) const NAMES: &[&str] = &[
     "https-redirect",
     "auth",
     "gzip",
+    "openapi",
 ];
 
 /// The app of a scenario, or `None` for an unknown name.
@@ -44,6 +46,7 @@ pub(crate) fn app(name: &str) -> Option<App> {
         "https-redirect" => hosts::https_redirect(),
         "auth" => auth::auth(),
         "gzip" => gzip::gzip(),
+        "openapi" => openapi::openapi(),
         _ => return None,
     })
 }

@@ -11,10 +11,11 @@
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::HeaderMap;
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{FromRequest, RequestContext};
+use super::{Declaration, FromRequest, RequestContext};
 use crate::body::Body;
 use crate::error::{Error, HttpError, ValidationError, ValidationIssue};
 use crate::request::Request;
@@ -51,7 +52,7 @@ fn parse_failure() -> Error {
     Error::new(HttpError::new(400, "There was an error parsing the body"))
 }
 
-impl<T: DeserializeOwned + Send> FromRequest for Json<T> {
+impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Json<T> {
     type Rejection = Error;
 
     async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
@@ -65,9 +66,16 @@ impl<T: DeserializeOwned + Send> FromRequest for Json<T> {
             value => from_value(&value).map(Json),
         }
     }
+
+    /// Documents a required JSON body holding a `T`.
+    fn declare(decl: &mut Declaration<'_>) {
+        if let Some(doc) = decl.openapi() {
+            doc.json_body::<T>(true);
+        }
+    }
 }
 
-impl<T: DeserializeOwned + Send> FromRequest for Option<Json<T>> {
+impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Option<Json<T>> {
     type Rejection = Error;
 
     async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
@@ -78,6 +86,13 @@ impl<T: DeserializeOwned + Send> FromRequest for Option<Json<T>> {
         match parse_json_value(req.headers(), &bytes)? {
             Value::Null => Ok(None),
             value => from_value(&value).map(|v| Some(Json(v))),
+        }
+    }
+
+    /// Documents an optional JSON body holding a `T`.
+    fn declare(decl: &mut Declaration<'_>) {
+        if let Some(doc) = decl.openapi() {
+            doc.json_body::<T>(false);
         }
     }
 }

@@ -3,11 +3,13 @@
 use std::borrow::Cow;
 
 use http::request::Parts;
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
 use super::de::{Params, ParamsDeserializer, Source};
-use super::{FromRequestParts, RequestContext};
+use super::{Declaration, FromRequestParts, RequestContext};
 use crate::error::Error;
+use crate::openapi::ParameterIn;
 
 fn same_name(name: &str) -> String {
     name.to_owned()
@@ -44,7 +46,7 @@ fn header_name(name: &str) -> String {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Path<T>(pub T);
 
-impl<T: DeserializeOwned + Send> FromRequestParts for Path<T> {
+impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Path<T> {
     type Rejection = Error;
 
     async fn from_request_parts(_parts: &mut Parts, cx: &RequestContext) -> Result<Self, Error> {
@@ -55,6 +57,13 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Path<T> {
         T::deserialize(ParamsDeserializer::new(&params))
             .map(Path)
             .map_err(|e| e.into_error(Source::Path, same_name))
+    }
+
+    /// Documents the route parameters `T` reads.
+    fn declare(decl: &mut Declaration<'_>) {
+        if let Some(doc) = decl.openapi() {
+            doc.path_parameters::<T>();
+        }
     }
 }
 
@@ -68,9 +77,10 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Path<T> {
 /// ```
 /// use sluice::extract::Query;
 /// use sluice::App;
+/// use schemars::JsonSchema;
 /// use serde::Deserialize;
 ///
-/// #[derive(Deserialize)]
+/// #[derive(Deserialize, JsonSchema)]
 /// struct Page { skip: Option<u32>, limit: u32 }
 ///
 /// async fn list(Query(page): Query<Page>) -> String {
@@ -82,7 +92,7 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Path<T> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);
 
-impl<T: DeserializeOwned + Send> FromRequestParts for Query<T> {
+impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Query<T> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
@@ -94,6 +104,13 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Query<T> {
             .map(Query)
             .map_err(|e| e.into_error(Source::Query, same_name))
     }
+
+    /// Documents a query parameter per field of `T`.
+    fn declare(decl: &mut Declaration<'_>) {
+        if let Some(doc) = decl.openapi() {
+            doc.parameters::<T>(ParameterIn::Query);
+        }
+    }
 }
 
 /// Typed request headers, FastAPI's `Header()` parameters: a struct field
@@ -103,9 +120,10 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Query<T> {
 /// ```
 /// use sluice::extract::Headers;
 /// use sluice::App;
+/// use schemars::JsonSchema;
 /// use serde::Deserialize;
 ///
-/// #[derive(Deserialize)]
+/// #[derive(Deserialize, JsonSchema)]
 /// struct Client { user_agent: Option<String>, x_token: String }
 ///
 /// async fn who(Headers(client): Headers<Client>) -> String {
@@ -117,7 +135,7 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Query<T> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Headers<T>(pub T);
 
-impl<T: DeserializeOwned + Send> FromRequestParts for Headers<T> {
+impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
@@ -133,5 +151,13 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Headers<T> {
         T::deserialize(ParamsDeserializer::new(&params))
             .map(Headers)
             .map_err(|e| e.into_error(Source::Header, header_name))
+    }
+
+    /// Documents a header parameter per field of `T` (`x_token` is
+    /// `x-token`).
+    fn declare(decl: &mut Declaration<'_>) {
+        if let Some(doc) = decl.openapi() {
+            doc.parameters::<T>(ParameterIn::Header);
+        }
     }
 }
