@@ -23,11 +23,22 @@ use crate::stack::{panic_response, short_type_name, Endpoint};
 ///
 /// You never implement this trait; plain `async fn`s and closures returning
 /// futures get it automatically.
+///
+/// When a function is not a handler, the error is reported where it is
+/// registered (`App::get(...)`), and the trait system cannot say which
+/// argument is at fault. Put [`#[debug_handler]`](crate::debug_handler) on
+/// the function to have each argument, the return type and the future's
+/// `Send`-ness checked on their own, each error pointing at its cause.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a valid sluice handler",
     label = "not a handler",
-    note = "a handler is an `async fn` whose arguments are extractors (only the last may read the body) and whose return type implements `IntoResponse`",
-    note = "the future it returns must be `Send`: do not hold a `!Send` value (such as a `std::sync::MutexGuard` or an `Rc`) across an `.await`"
+    note = "a handler is an `async fn` whose arguments are extractors and whose return type implements `IntoResponse`; one of these is wrong:",
+    note = "- an argument that reads the body (`Json<T>`, `String`, `Bytes`, `Body`, `Request`) must be the last one: move it to the end",
+    note = "- a struct argument needs a wrapper that says where it comes from: `Json<T>` for the body, `Query<T>`, `Path<T>` or `Headers<T>`",
+    note = "- the return type must implement `IntoResponse`: wrap a struct in `Json(..)`; return `sluice::Result<T>` to use `?` on any error",
+    note = "- a model in `Json<T>`, `Query<T>`, `Path<T>` or `Headers<T>` needs `#[derive(schemars::JsonSchema)]` beside serde's derive (the OpenAPI document is made from it)",
+    note = "- its future must be `Send`: drop a `std::sync::MutexGuard`, `Rc` or `RefCell` borrow before the next `.await` (or use `tokio::sync::Mutex`, `Arc`)",
+    note = "put `#[sluice::debug_handler]` on the handler to see which argument or type is at fault"
 )]
 pub trait Handler<T>: Clone + Send + Sync + Sized + 'static {
     /// Runs the handler on a request.

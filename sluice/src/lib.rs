@@ -43,6 +43,8 @@
 // (watchdog, server), the test client (testing), and the built-in
 // middleware (middleware). Each uses only the layers before it;
 // `tests/layering.rs` holds the order and checks it.
+#[doc(hidden)]
+pub mod __private;
 mod app;
 mod background;
 mod body;
@@ -87,6 +89,8 @@ pub use router::Router;
 pub use schemars;
 pub use server::{serve, termination_signal, ServeError, Server};
 pub use shared::{Caught, ExceptionHandler};
+#[cfg(feature = "macros")]
+pub use sluice_macros::debug_handler;
 
 /// `Result<T, sluice::Error>`: what a handler, middleware or dependency
 /// returns when it can fail with any error.
@@ -100,3 +104,8 @@ pub mod prelude {
         Response, ResponseExt, Router, StatusCode,
     };
 }
+
+/// The README's examples, run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -63,8 +63,9 @@ static OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-s
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be turned into a response",
-    label = "this type does not implement `IntoResponse`",
-    note = "return a `Response`, `Json<T>`, `String`, `&'static str`, `StatusCode`, `(StatusCode, T)`, `HttpError`, or a `Result` of those"
+    label = "does not implement `IntoResponse`",
+    note = "for a struct, return `Json(value)` (it needs `#[derive(Serialize)]`); or a `String`, `&'static str`, `StatusCode`, `(StatusCode, T)`, `HttpError` or `Response`",
+    note = "in a `Result<T, E>` both `T` and `E` must be responses: return `sluice::Result<T>` to use `?` on any error (it becomes a 500), or map the error to an `HttpError`"
 )]
 pub trait IntoResponse {
     /// Builds the response.

@@ -80,9 +80,11 @@ impl<E: std::error::Error + 'static> fmt::Debug for Caught<E> {
 ///
 /// `M` only tells the shapes apart; you never name it.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not an exception handler for `{E}`",
+    message = "`{Self}` is not an exception handler",
     label = "not an exception handler",
-    note = "an exception handler is `|err: &E| -> impl IntoResponse`, `|err: &E, req: &RequestHead| -> impl IntoResponse`, `async fn(err: Caught<E>) -> impl IntoResponse` or `async fn(err: Caught<E>, req: RequestHead) -> impl IntoResponse`, where `E` is your error type"
+    note = "an exception handler is `|err: &E| -> impl IntoResponse`, `|err: &E, req: &RequestHead| -> impl IntoResponse`, `async fn(err: Caught<E>) -> impl IntoResponse` or `async fn(err: Caught<E>, req: RequestHead) -> impl IntoResponse`",
+    note = "`E` is your error type and must implement `std::error::Error + Send + Sync + 'static`; take it as `&E` (or `Caught<E>` in an `async fn`), not by value",
+    note = "it returns anything that implements `IntoResponse`: wrap a struct in `Json(...)`, or return `(StatusCode, Json<T>)`"
 )]
 pub trait ExceptionHandler<E, M>: Send + Sync + Sized + 'static {
     #[doc(hidden)]

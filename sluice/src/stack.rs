@@ -207,13 +207,46 @@ pub(crate) async fn settle(
 ///
 /// let router = Router::new().add_middleware(from_fn(tag));
 /// ```
-pub fn from_fn<F, Fut, R>(f: F) -> FromFn<F>
+pub fn from_fn<F, Fut>(f: F) -> FromFn<F>
 where
-    F: Fn(Request, Next) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = R> + Send + 'static,
-    R: IntoResponse,
+    F: MiddlewareFn<Fut>,
 {
     FromFn { f }
+}
+
+/// A function middleware: what [`App::middleware`](crate::App::middleware),
+/// [`Router::middleware`](crate::Router::middleware) and [`from_fn`] take.
+///
+/// Every `async fn(Request, Next) -> impl IntoResponse` is one, and so is
+/// every closure `|req: Request, next: Next| async move { ... }`, as long as
+/// its future is `Send`. You never implement this trait; `Fut` is the
+/// function's future.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a function middleware",
+    label = "not an `async fn(Request, Next) -> impl IntoResponse`",
+    note = "a function middleware is `async fn(req: Request, next: Next) -> impl IntoResponse`: it takes the request by value and passes it on with `next.run(req).await`",
+    note = "for a `Middleware` value (such as `Cors` or your own `impl Middleware`), use `add_middleware`; for a tower `Layer`, use `add_layer`"
+)]
+pub trait MiddlewareFn<Fut>: Fn(Request, Next) -> Fut + Send + Sync + 'static {
+    /// The [`Middleware`] value that runs the function.
+    #[doc(hidden)]
+    type Middleware: Middleware;
+
+    /// Wraps the function as a [`Middleware`] value.
+    #[doc(hidden)]
+    fn into_middleware(self) -> Self::Middleware;
+}
+
+impl<F, Fut> MiddlewareFn<Fut> for F
+where
+    F: Fn(Request, Next) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output: IntoResponse> + Send + 'static,
+{
+    type Middleware = FromFn<F>;
+
+    fn into_middleware(self) -> FromFn<F> {
+        FromFn { f: self }
+    }
 }
 
 /// A function middleware; see [`from_fn`].
@@ -395,6 +428,33 @@ where
     type ResponseBody = B;
 }
 
+/// A tower [`Layer`](tower_layer::Layer) that [`App::add_layer`](crate::App::add_layer)
+/// can put in the stack: one that wraps the rest of the stack (a
+/// [`NextService`]) in an [`HttpService`].
+///
+/// tower-http's layers are; you never implement this trait.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tower layer that sluice can stack",
+    label = "`add_layer` takes a tower `Layer`",
+    note = "for a `Middleware` value (such as `Cors` or your own `impl Middleware`), use `add_middleware`; for an `async fn(Request, Next)`, use `middleware`",
+    note = "a tower layer here wraps a `NextService` into a `Clone + Send + Sync + 'static` service of `http::Request<sluice::Body>` whose response body yields `Bytes`, as tower-http's layers do"
+)]
+pub trait TowerLayer: tower_layer::Layer<NextService> + Send + Sync + 'static {
+    /// Wraps the rest of the stack, boxed for the stack.
+    #[doc(hidden)]
+    fn wrap(&self, next: NextService) -> BoxedService;
+}
+
+impl<L> TowerLayer for L
+where
+    L: tower_layer::Layer<NextService> + Send + Sync + 'static,
+    L::Service: HttpService,
+{
+    fn wrap(&self, next: NextService) -> BoxedService {
+        box_service(self.layer(next))
+    }
+}
+
 /// The boxed form of a tower service in the stack.
 pub(crate) type BoxedService =
     tower::util::BoxCloneSyncService<http::Request<Body>, Response, Infallible>;
@@ -460,14 +520,10 @@ impl StackItem {
     }
 
     /// A tower layer, wrapped around the rest of the stack when it is built.
-    pub(crate) fn layer<L>(layer: L) -> Self
-    where
-        L: tower_layer::Layer<NextService> + Send + Sync + 'static,
-        L::Service: HttpService,
-    {
+    pub(crate) fn layer<L: TowerLayer>(layer: L) -> Self {
         let name = Cow::Borrowed(short_type_name(std::any::type_name::<L>()));
         StackItem::Layer {
-            build: Arc::new(move |next: NextService| box_service(layer.layer(next))),
+            build: Arc::new(move |next: NextService| layer.wrap(next)),
             name,
         }
     }

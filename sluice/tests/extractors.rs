@@ -1,5 +1,6 @@
 //! Extractors and FastAPI's 422 shape.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use schemars::JsonSchema;
@@ -7,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sluice::extract::{Headers, Path, Query};
 use sluice::testing::TestClient;
-use sluice::{App, Bytes, Json, State};
+use sluice::{App, Bytes, ConfigError, Json, Router, State};
 
 async fn item(Path(item_id): Path<i64>) -> Json<Value> {
     Json(json!({ "item_id": item_id }))
@@ -77,16 +78,63 @@ async fn several_path_parameters_by_position_or_by_name() {
     );
 }
 
+/// The reason of the `ConfigError::Handler` building `app` fails with.
+fn build_error(app: App) -> (String, String) {
+    match TestClient::try_new(app) {
+        Ok(_) => panic!("the app was built"),
+        Err(ConfigError::Handler {
+            method,
+            path,
+            reason,
+            ..
+        }) => (format!("{method} {path}"), reason),
+        Err(other) => panic!("not a handler error: {other}"),
+    }
+}
+
 #[tokio::test]
-async fn a_path_extractor_that_does_not_fit_the_route_is_a_server_error() {
-    async fn wrong(Path(_): Path<(String, String)>) -> &'static str {
+async fn a_path_extractor_that_does_not_fit_the_route_is_refused_when_the_app_is_built() {
+    async fn pair(Path(_): Path<(String, String)>) -> &'static str {
         "never"
     }
-    let res = TestClient::new(App::new().get("/{one}", wrong))
-        .raise_server_exceptions(false)
-        .get("/x")
-        .await;
-    assert_eq!(res.status(), 500);
+    let (route, reason) = build_error(App::new().get("/{one}", pair));
+    assert_eq!(route, "GET /{one}");
+    assert_eq!(
+        reason,
+        "Path<(String, String)> reads 2 route parameters by position, but the route has 1: \
+         {one}; read it with Path<T> for a single value"
+    );
+
+    let (_, reason) = build_error(App::new().get("/items", item));
+    assert!(reason.starts_with("Path<i64> reads one route parameter, but the route has none"));
+
+    #[derive(Deserialize, JsonSchema)]
+    struct Ids {
+        #[allow(dead_code)]
+        user: String,
+        #[allow(dead_code)]
+        item_id: u32,
+    }
+    async fn ids(Path(_): Path<Ids>) -> &'static str {
+        "never"
+    }
+    let (_, reason) = build_error(App::new().get("/users/{user}/items/{id}", ids));
+    assert_eq!(
+        reason,
+        "Path<Ids> needs the route parameter {item_id} for its field `item_id`, but the route \
+         has {user}, {id}; add {item_id} to the route's path, name the field after a parameter \
+         the route has (#[serde(rename = \"user\")]), or make it an Option"
+    );
+}
+
+#[tokio::test]
+async fn a_path_extractor_counts_the_parameters_of_the_prefix_it_is_included_under() {
+    async fn both(Path((user, n)): Path<(String, u32)>) -> String {
+        format!("{user}:{n}")
+    }
+    let users = Router::new().get("/items/{n}", both);
+    let client = TestClient::new(App::new().include_router("/users/{user}", users));
+    assert_eq!(client.get("/users/ann/items/3").await.text(), "ann:3");
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -125,6 +173,167 @@ async fn missing_and_invalid_query_parameters_are_422() {
     let res = client.get("/items?limit=ten").await;
     assert_eq!(res.json::<Value>()["detail"][0]["type"], "int_parsing");
     assert_eq!(res.json::<Value>()["detail"][0]["input"], "ten");
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Search {
+    q: Option<String>,
+}
+
+async fn search(Query(search): Query<Search>) -> Json<Value> {
+    Json(json!({ "q": search.q }))
+}
+
+#[tokio::test]
+async fn an_optional_query_parameter_ignores_unknown_ones() {
+    // FastAPI's `q: str | None = None`, as a struct field.
+    let client = TestClient::new(App::new().get("/search", search));
+    for (uri, q) in [
+        ("/search?q=x&utm=1", json!("x")),
+        ("/search?utm=1&q=x", json!("x")),
+        ("/search?foo=bar", Value::Null),
+        ("/search", Value::Null),
+        ("/search?", Value::Null),
+        ("/search?q=", json!("")),
+        ("/search?q=a&q=b", json!("b")),
+    ] {
+        let res = client.get(uri).await;
+        assert_eq!(res.status(), 200, "{uri}");
+        assert_eq!(res.json::<Value>(), json!({ "q": q }), "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn a_query_type_that_is_no_struct_is_refused_when_the_app_is_built() {
+    async fn optional(Query(q): Query<Option<String>>) -> String {
+        q.unwrap_or_default()
+    }
+    let (route, reason) = build_error(App::new().get("/search", optional));
+    assert_eq!(route, "GET /search");
+    assert_eq!(
+        reason,
+        "Query<Option<String>> cannot read named query parameters; declare a struct: \
+         #[derive(Deserialize, JsonSchema)] struct Params { q: Option<String> } and use Query<Params>"
+    );
+
+    async fn required(Query(q): Query<String>) -> String {
+        q
+    }
+    let (_, reason) = build_error(App::new().get("/search", required));
+    assert!(
+        reason.contains("struct Params { q: String } and use Query<Params>"),
+        "{reason}"
+    );
+
+    async fn positions(Query(_): Query<(String, u32)>) -> &'static str {
+        "never"
+    }
+    let (_, reason) = build_error(App::new().get("/search", positions));
+    assert!(
+        reason.contains("struct Params { a: String, b: u32 }"),
+        "{reason}"
+    );
+
+    async fn list(Query(_): Query<Vec<String>>) -> &'static str {
+        "never"
+    }
+    let (_, reason) = build_error(App::new().post("/search", list));
+    assert!(
+        reason.contains("struct Params { q: Vec<String> }"),
+        "{reason}"
+    );
+
+    // Optional or not, the extractor is checked.
+    async fn maybe(q: Option<Query<Option<String>>>) -> String {
+        q.and_then(|Query(q)| q).unwrap_or_default()
+    }
+    let (_, reason) = build_error(App::new().get("/search", maybe));
+    assert!(
+        reason.starts_with("Query<Option<String>> cannot read"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn a_query_field_holding_a_struct_is_refused_when_the_app_is_built() {
+    #[derive(Deserialize, JsonSchema)]
+    struct Filter {
+        #[allow(dead_code)]
+        page: Search,
+    }
+    async fn filter(Query(_): Query<Filter>) -> &'static str {
+        "never"
+    }
+    let (_, reason) = build_error(App::new().get("/items", filter));
+    assert_eq!(
+        reason,
+        "Query<Filter>: field `page` is a struct (Search), but a query parameter is text \
+         (a Vec field collects repeated ones); declare its fields in Filter itself"
+    );
+}
+
+#[tokio::test]
+async fn a_query_map_reads_every_parameter() {
+    async fn all(Query(map): Query<HashMap<String, Vec<String>>>) -> Json<Value> {
+        Json(json!(map))
+    }
+    let client = TestClient::new(App::new().get("/all", all));
+    let res = client.get("/all?a=1&b=2&a=3").await;
+    assert_eq!(res.json::<Value>(), json!({"a": ["1", "3"], "b": ["2"]}));
+}
+
+#[tokio::test]
+async fn a_header_type_that_is_no_struct_is_refused_when_the_app_is_built() {
+    async fn agent(Headers(agent): Headers<String>) -> String {
+        agent
+    }
+    let (_, reason) = build_error(App::new().get("/", agent));
+    assert_eq!(
+        reason,
+        "Headers<String> cannot read named headers; declare a struct: #[derive(Deserialize, JsonSchema)] \
+         struct RequestHeaders { user_agent: String } and use Headers<RequestHeaders>"
+    );
+
+    #[derive(Deserialize, JsonSchema)]
+    struct Dashed {
+        #[serde(rename = "X-Token")]
+        #[allow(dead_code)]
+        token: String,
+    }
+    async fn dashed(Headers(_): Headers<Dashed>) -> &'static str {
+        "never"
+    }
+    let (_, reason) = build_error(App::new().get("/", dashed));
+    assert!(
+        reason.contains("field `X-Token` can never match a header"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_query_parameters_are_fastapis_extra_forbidden_when_denied() {
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct Strict {
+        #[allow(dead_code)]
+        q: Option<String>,
+    }
+    async fn strict(Query(_): Query<Strict>) -> &'static str {
+        "ok"
+    }
+    let client = TestClient::new(App::new().get("/strict", strict));
+    assert_eq!(client.get("/strict?q=x").await.status(), 200);
+    let res = client.get("/strict?q=x&tool=plumbus").await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [{
+            "type": "extra_forbidden",
+            "loc": ["query", "tool"],
+            "msg": "Extra inputs are not permitted",
+            "input": "plumbus",
+        }]})
+    );
 }
 
 #[tokio::test]
@@ -330,4 +539,145 @@ async fn an_object_body_refuses_other_json_values() {
         r#"{"b":1,"a":[true,null]}"#,
         "key order is kept"
     );
+}
+
+/// Every kind of field a query struct may have.
+#[derive(Deserialize, JsonSchema, Debug)]
+#[allow(dead_code)]
+struct Everything {
+    s: Option<String>,
+    n: Option<i64>,
+    f: Option<f64>,
+    b: Option<bool>,
+    c: Option<char>,
+    model: Option<Model>,
+    list: Option<Vec<u8>>,
+    pair: Option<(u8, String)>,
+    id: Option<Id>,
+    v: Option<Value>,
+    u: Option<()>,
+    req: u32,
+}
+
+#[derive(Deserialize, JsonSchema, Debug)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum Model {
+    Alexnet,
+    Resnet(u8),
+}
+
+#[derive(Deserialize, JsonSchema, Debug)]
+#[allow(dead_code)]
+struct Id(u64);
+
+#[derive(Deserialize, JsonSchema, Debug)]
+#[allow(dead_code)]
+struct Flattened {
+    a: Option<String>,
+    #[serde(flatten)]
+    rest: HashMap<String, String>,
+}
+
+#[derive(Deserialize, JsonSchema, Debug)]
+#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
+struct Strict {
+    s: Option<String>,
+    n: Option<i64>,
+}
+
+fn query_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let key = proptest::sample::select(vec![
+        "s", "n", "f", "b", "c", "model", "list", "pair", "id", "v", "u", "req", "a", "other", "",
+        "%73", "s%00",
+    ]);
+    let value = prop_oneof![
+        proptest::sample::select(vec![
+            "",
+            "0",
+            "1",
+            "-1",
+            "300",
+            "1.5",
+            "nan",
+            "true",
+            "no",
+            "x",
+            "alexnet",
+            "resnet",
+            "Resnet",
+            "%ff",
+            "%E2%82%AC",
+            "a+b",
+            "18446744073709551616",
+        ])
+        .prop_map(str::to_owned),
+        "[ -~]{0,6}".prop_map(|s| s.replace(['&', '#'], "")),
+    ];
+    let pair = (key, value, any::<bool>()).prop_map(|(k, v, with_eq)| {
+        if with_eq || !v.is_empty() {
+            format!("{k}={v}")
+        } else {
+            k.to_owned()
+        }
+    });
+    proptest::collection::vec(pair, 0..8).prop_map(|pairs| pairs.join("&"))
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// Whatever a client sends, a query type the build accepts reads it or
+    /// answers FastAPI's 422: the client can never cause a 500.
+    #[test]
+    fn no_query_makes_an_accepted_type_fail_with_a_500(query in query_strategy()) {
+        fn status<T: serde::de::DeserializeOwned>(query: &str) -> u16 {
+            match Query::<T>::from_query_str(query) {
+                Ok(_) => 200,
+                Err(err) => err.status().as_u16(),
+            }
+        }
+        for (ty, code) in [
+            ("Everything", status::<Everything>(&query)),
+            ("Option<Everything>", status::<Option<Everything>>(&query)),
+            ("Flattened", status::<Flattened>(&query)),
+            ("Strict", status::<Strict>(&query)),
+            ("HashMap<String, String>", status::<HashMap<String, String>>(&query)),
+            ("HashMap<String, Vec<String>>", status::<HashMap<String, Vec<String>>>(&query)),
+            ("Value", status::<Value>(&query)),
+        ] {
+            proptest::prop_assert!(code == 200 || code == 422, "{ty} on {query:?}: {code}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_types_the_query_property_uses_are_accepted_when_the_app_is_built() {
+    async fn everything(
+        _: Query<Everything>,
+        _: Query<Option<Everything>>,
+        _: Query<Flattened>,
+        _: Query<HashMap<String, String>>,
+        _: Query<HashMap<String, Vec<String>>>,
+        _: Query<Value>,
+    ) -> &'static str {
+        "ok"
+    }
+    let strict = |Query(_): Query<Strict>| async { "ok" };
+    let app = App::new().get("/", everything).get("/strict", strict);
+    let client = TestClient::try_new(app).expect("accepted");
+    assert_eq!(
+        client
+            .get("/?req=1&list=1&list=2&pair=7&pair=x")
+            .await
+            .text(),
+        "ok"
+    );
+    assert_eq!(client.get("/strict?n=1").await.text(), "ok");
 }

@@ -44,6 +44,8 @@ const LAYERS: &[&str] = &[
     "testing",
     // the built-ins, leaves on the public API
     "middleware",
+    // what `#[debug_handler]` expands to
+    "__private",
 ];
 
 /// The top-level modules `lib.rs` declares.

@@ -5,6 +5,7 @@
 // Errors are rare and short-lived here; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
@@ -39,7 +40,9 @@ pub(crate) struct ParamError {
     input: Option<String>,
     ctx: Option<Value>,
     /// A mistake in the program (the target type does not fit the route),
-    /// not in the request: a 500, not a 422.
+    /// not in the request: a 500, not a 422. The build-time checks
+    /// (`check.rs`) refuse every type that could get here from a query or
+    /// headers, so for those a failure is always the client's.
     internal: bool,
 }
 
@@ -129,6 +132,19 @@ impl de::Error for ParamError {
         }
     }
 
+    /// A struct with `#[serde(deny_unknown_fields)]` given a name it does
+    /// not know: pydantic's `extra="forbid"`.
+    fn unknown_field(field: &str, _expected: &'static [&'static str]) -> Self {
+        ParamError {
+            kind: "extra_forbidden",
+            msg: "Extra inputs are not permitted".to_owned(),
+            name: Some(field.to_owned()),
+            input: None,
+            ctx: None,
+            internal: false,
+        }
+    }
+
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
         let quoted: Vec<String> = expected.iter().map(|v| format!("'{v}'")).collect();
         let listed = match quoted.len() {
@@ -147,18 +163,85 @@ impl de::Error for ParamError {
     }
 }
 
-/// Parameters grouped by name, in order of first appearance.
+/// Parameters grouped by name, in order of first appearance (a struct's
+/// fields and a tuple's positions are read in that order).
 pub(crate) struct Params<'a> {
-    groups: Vec<(&'a str, Vec<&'a str>)>,
+    groups: Vec<Group<'a>>,
 }
+
+/// One name and every value it was given.
+struct Group<'a> {
+    name: &'a str,
+    values: Values<'a>,
+}
+
+/// Most names come once: their value is kept inline, so grouping allocates
+/// nothing per name.
+enum Values<'a> {
+    One(&'a str),
+    Many(Vec<&'a str>),
+}
+
+impl<'a> Group<'a> {
+    fn new(name: &'a str, value: &'a str) -> Self {
+        Group {
+            name,
+            values: Values::One(value),
+        }
+    }
+
+    fn push(&mut self, value: &'a str) {
+        match &mut self.values {
+            Values::One(first) => self.values = Values::Many(vec![*first, value]),
+            Values::Many(values) => values.push(value),
+        }
+    }
+
+    fn values(&self) -> &[&'a str] {
+        match &self.values {
+            Values::One(value) => std::slice::from_ref(value),
+            Values::Many(values) => values,
+        }
+    }
+
+    fn deserializer(&self) -> ValueDeserializer<'_, 'a> {
+        ValueDeserializer {
+            name: self.name,
+            values: self.values(),
+        }
+    }
+}
+
+/// Up to this many distinct names, a linear search finds a name's group
+/// faster than hashing it; past it, a hash map keeps grouping linear in the
+/// number of pairs however many distinct names a client sends.
+const LINEAR_GROUPS: usize = 16;
 
 impl<'a> Params<'a> {
     pub(crate) fn new(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut groups: Vec<(&'a str, Vec<&'a str>)> = Vec::new();
+        let mut pairs = pairs.into_iter();
+        let mut groups: Vec<Group<'a>> = Vec::with_capacity(pairs.size_hint().0);
+        while groups.len() < LINEAR_GROUPS {
+            let Some((name, value)) = pairs.next() else {
+                return Params { groups };
+            };
+            match groups.iter_mut().find(|g| g.name == name) {
+                Some(group) => group.push(value),
+                None => groups.push(Group::new(name, value)),
+            }
+        }
+        // Many names: the client's own choice, so a hasher it cannot
+        // predict (std's keyed SipHash).
+        let mut index: HashMap<&'a str, usize> =
+            HashMap::with_capacity(groups.len() + pairs.size_hint().0);
+        index.extend(groups.iter().enumerate().map(|(i, g)| (g.name, i)));
         for (name, value) in pairs {
-            match groups.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, values)) => values.push(value),
-                None => groups.push((name, vec![value])),
+            match index.entry(name) {
+                Entry::Occupied(slot) => groups[*slot.get()].push(value),
+                Entry::Vacant(slot) => {
+                    slot.insert(groups.len());
+                    groups.push(Group::new(name, value));
+                }
             }
         }
         Params { groups }
@@ -178,7 +261,7 @@ impl<'p, 'a> ParamsDeserializer<'p, 'a> {
 
     fn single(&self) -> Result<ValueDeserializer<'p, 'a>, ParamError> {
         match self.params.groups.as_slice() {
-            [(name, values)] => Ok(ValueDeserializer { name, values }),
+            [group] => Ok(group.deserializer()),
             [] => Err(ParamError::internal(
                 "the route has no parameter to extract a single value from",
             )),
@@ -308,7 +391,7 @@ impl<'de> de::Deserializer<'de> for ParamsDeserializer<'_, '_> {
 }
 
 struct GroupSeq<'p, 'a> {
-    groups: std::slice::Iter<'p, (&'a str, Vec<&'a str>)>,
+    groups: std::slice::Iter<'p, Group<'a>>,
 }
 
 impl<'de> SeqAccess<'de> for GroupSeq<'_, '_> {
@@ -319,18 +402,18 @@ impl<'de> SeqAccess<'de> for GroupSeq<'_, '_> {
         seed: T,
     ) -> Result<Option<T::Value>, ParamError> {
         match self.groups.next() {
-            Some((name, values)) => seed
-                .deserialize(ValueDeserializer { name, values })
+            Some(group) => seed
+                .deserialize(group.deserializer())
                 .map(Some)
-                .map_err(|e| e.named(name)),
+                .map_err(|e| e.named(group.name)),
             None => Ok(None),
         }
     }
 }
 
 struct GroupMap<'p, 'a> {
-    groups: std::slice::Iter<'p, (&'a str, Vec<&'a str>)>,
-    current: Option<&'p (&'a str, Vec<&'a str>)>,
+    groups: std::slice::Iter<'p, Group<'a>>,
+    current: Option<&'p Group<'a>>,
 }
 
 impl<'de> MapAccess<'de> for GroupMap<'_, '_> {
@@ -343,8 +426,14 @@ impl<'de> MapAccess<'de> for GroupMap<'_, '_> {
         match self.groups.next() {
             Some(group) => {
                 self.current = Some(group);
-                let key: de::value::StrDeserializer<'_, ParamError> = group.0.into_deserializer();
-                seed.deserialize(key).map(Some)
+                let key: de::value::StrDeserializer<'_, ParamError> =
+                    group.name.into_deserializer();
+                seed.deserialize(key).map(Some).map_err(|mut e| {
+                    if e.kind == "extra_forbidden" {
+                        e.input = group.values().last().map(|v| (*v).to_owned());
+                    }
+                    e
+                })
             }
             None => Ok(None),
         }
@@ -354,12 +443,12 @@ impl<'de> MapAccess<'de> for GroupMap<'_, '_> {
         &mut self,
         seed: V,
     ) -> Result<V::Value, ParamError> {
-        let (name, values) = self
+        let group = self
             .current
             .take()
             .ok_or_else(|| ParamError::internal("a value was asked for before its key"))?;
-        seed.deserialize(ValueDeserializer { name, values })
-            .map_err(|e| e.named(name))
+        seed.deserialize(group.deserializer())
+            .map_err(|e| e.named(group.name))
     }
 }
 
@@ -604,6 +693,51 @@ mod tests {
     fn de<T: for<'de> Deserialize<'de>>(pairs: &[(&str, &str)]) -> Result<T, ParamError> {
         let params = Params::new(pairs.iter().copied());
         T::deserialize(ParamsDeserializer::new(&params))
+    }
+
+    fn grouped<'a>(params: &Params<'a>) -> Vec<(&'a str, Vec<&'a str>)> {
+        params
+            .groups
+            .iter()
+            .map(|g| (g.name, g.values().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn groups_keep_first_appearance_order_past_the_linear_search() {
+        let names: Vec<String> = (0..LINEAR_GROUPS * 3).map(|i| format!("k{i}")).collect();
+        // Every name, then every name again in reverse, then the first once
+        // more: three values each for the first, two for the others.
+        let mut pairs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "a")).collect();
+        pairs.extend(names.iter().rev().map(|n| (n.as_str(), "b")));
+        pairs.push((names[0].as_str(), "c"));
+        let params = Params::new(pairs);
+        let groups = grouped(&params);
+        assert_eq!(groups.len(), names.len());
+        for (i, (name, values)) in groups.iter().enumerate() {
+            assert_eq!(*name, names[i]);
+            let expected: &[&str] = if i == 0 {
+                &["a", "b", "c"]
+            } else {
+                &["a", "b"]
+            };
+            assert_eq!(values, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn many_distinct_names_group_in_linear_time() {
+        // 100,000 distinct names: a linear search per name makes this five
+        // billion string comparisons (minutes); a hash index, milliseconds.
+        let names: Vec<String> = (0..100_000).map(|i| format!("k{i}")).collect();
+        let started = std::time::Instant::now();
+        let params = Params::new(names.iter().map(|n| (n.as_str(), "")));
+        let elapsed = started.elapsed();
+        assert_eq!(params.groups.len(), names.len());
+        assert!(
+            elapsed < std::time::Duration::from_secs(5),
+            "grouping took {elapsed:?}"
+        );
     }
 
     #[test]

@@ -40,9 +40,11 @@ use crate::response::IntoResponse;
 use crate::shared::Shared;
 
 mod body;
+mod check;
 mod de;
 mod dependency;
 mod params;
+mod shape;
 
 pub use dependency::{Dep, Dependency};
 pub use params::{Headers, Path, Query};
@@ -226,7 +228,7 @@ impl<'a> Declaration<'a> {
 /// ```
 /// use sluice::extract::{FromRequestParts, RequestContext};
 /// use sluice::HttpError;
-/// use http::request::Parts;
+/// use sluice::http::request::Parts;
 ///
 /// /// The caller's API key, from the `x-api-key` header.
 /// struct ApiKey(String);
@@ -243,9 +245,10 @@ impl<'a> Declaration<'a> {
 /// }
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be extracted from the request head",
-    label = "this handler argument is not an extractor",
-    note = "handler arguments must implement `FromRequestParts` (or `FromRequest`, for the last one); see `sluice::extract`"
+    message = "`{Self}` is not an extractor, so it cannot be a handler argument",
+    label = "not an extractor",
+    note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
+    note = "or make it an extractor: implement `FromRequestParts` for it (`FromRequest` if it reads the body); see `sluice::extract`"
 )]
 pub trait FromRequestParts: Sized + Send {
     /// What the client gets when extraction fails.
@@ -269,9 +272,10 @@ pub trait FromRequestParts: Sized + Send {
 /// An extractor that may consume the request body. It must be the last
 /// argument of a handler. Every [`FromRequestParts`] type is also one.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be extracted from the request",
-    label = "this handler argument is not an extractor",
-    note = "handler arguments must implement `FromRequestParts`; only the last one may implement `FromRequest` (a body extractor)"
+    message = "`{Self}` is not an extractor, so it cannot be a handler argument",
+    label = "not an extractor",
+    note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
+    note = "or make it an extractor: implement `FromRequestParts` for it (`FromRequest` if it reads the body); see `sluice::extract`"
 )]
 pub trait FromRequest<M = private::ViaRequest>: Sized + Send {
     /// What the client gets when extraction fails.
@@ -291,7 +295,7 @@ pub trait FromRequest<M = private::ViaRequest>: Sized + Send {
 }
 
 #[allow(unreachable_pub)]
-mod private {
+pub(crate) mod private {
     /// Marks a [`super::FromRequest`] impl that reads the body.
     #[derive(Debug, Clone, Copy)]
     pub enum ViaRequest {}

@@ -6,6 +6,7 @@ use http::request::Parts;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
+use super::check::{check_headers, check_path, check_query};
 use super::de::{Params, ParamsDeserializer, Source};
 use super::{Declaration, FromRequestParts, RequestContext};
 use crate::error::Error;
@@ -26,10 +27,17 @@ fn header_name(name: &str) -> String {
 /// digits; anything else is FastAPI's
 /// `422 {"detail":[{"type":"int_parsing","loc":["path",<name>],...}]}`.
 ///
+/// A type that does not fit the route is refused when the app is built
+/// ([`ConfigError::Handler`](crate::ConfigError::Handler)): a single value
+/// on a route without exactly one parameter, a tuple of another length
+/// than the route's parameters, a struct with a required field that names
+/// none of them.
+///
 /// ```
-/// use sluice::extract::Path;
-/// use sluice::{App, Json};
 /// use serde_json::{json, Value};
+/// use sluice::extract::Path;
+/// use sluice::testing::TestClient;
+/// use sluice::{App, Json};
 ///
 /// async fn read_item(Path(item_id): Path<i64>) -> Json<Value> {
 ///     Json(json!({ "item_id": item_id }))
@@ -39,9 +47,20 @@ fn header_name(name: &str) -> String {
 ///     format!("{user}/{file}")
 /// }
 ///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let app = App::new()
 ///     .get("/items/{item_id}", read_item)
 ///     .get("/users/{user}/files/{*file}", read_file);
+/// let client = TestClient::new(app);
+/// assert_eq!(client.get("/items/42").await.json::<Value>(), json!({ "item_id": 42 }));
+/// assert_eq!(client.get("/users/ann/files/a/b.txt").await.text(), "ann/a/b.txt");
+/// assert_eq!(client.get("/items/forty-two").await.status(), 422);
+///
+/// // Two parameters, one value: refused when the app is built.
+/// let wrong = App::new().get("/users/{user}/files/{*file}", read_item);
+/// let err = TestClient::try_new(wrong).unwrap_err().to_string();
+/// assert!(err.contains("Path<i64> reads one route parameter, but the route has 2"), "{err}");
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Path<T>(pub T);
@@ -59,35 +78,84 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Path<T> {
             .map_err(|e| e.into_error(Source::Path, same_name))
     }
 
-    /// Documents the route parameters `T` reads.
+    /// Refuses a type that does not fit the route's parameters: a single
+    /// value needs exactly one, a tuple as many as the route has, a
+    /// struct's required fields must each name one. Documents the route
+    /// parameters `T` reads.
     fn declare(decl: &mut Declaration<'_>) {
+        let params: Vec<&str> = decl.path_params().collect();
+        if let Err(problem) = check_path::<T>(&params) {
+            decl.problem(problem);
+        }
         if let Some(doc) = decl.openapi() {
             doc.path_parameters::<T>();
         }
     }
 }
 
-/// Typed query parameters, from `?a=1&b=2`.
+/// Typed query parameters, from `?a=1&b=2`: declare a struct; each field
+/// is a parameter.
 ///
-/// A struct reads them by name (`Option` fields may be missing, `Vec`
-/// fields collect repeated keys; for other fields the last value wins, as
-/// in Starlette). Bad or missing values are FastAPI's 422 with
-/// `loc: ["query", <name>]`.
+/// - `Option` fields may be missing (FastAPI's `q: str | None = None`);
+/// - `Vec` fields collect repeated keys (`?tag=a&tag=b`; add
+///   `#[serde(default)]` to let the list be missing);
+/// - for other fields the last value wins, as in Starlette;
+/// - unknown parameters are ignored, as in FastAPI (with
+///   `#[serde(deny_unknown_fields)]` they are FastAPI's `extra_forbidden`
+///   422);
+/// - bad or missing values are FastAPI's 422 with `loc: ["query", <name>]`;
+/// - a type that is not a struct, such as `Query<Option<String>>`, is
+///   refused when the app is built
+///   ([`ConfigError::Handler`](crate::ConfigError::Handler)), with the
+///   struct to write.
+///
+/// A map (`HashMap<String, String>`) reads every parameter. Fields are
+/// read from text: numbers, `bool`, enums of names, strings, and `Option`s
+/// or `Vec`s of those; a field holding a struct or a map is refused when
+/// the app is built, too.
 ///
 /// ```
-/// use sluice::extract::Query;
-/// use sluice::App;
 /// use schemars::JsonSchema;
 /// use serde::Deserialize;
+/// use serde_json::{json, Value};
+/// use sluice::extract::Query;
+/// use sluice::testing::TestClient;
+/// use sluice::{App, Json};
 ///
 /// #[derive(Deserialize, JsonSchema)]
-/// struct Page { skip: Option<u32>, limit: u32 }
-///
-/// async fn list(Query(page): Query<Page>) -> String {
-///     format!("{}..{}", page.skip.unwrap_or(0), page.limit)
+/// struct Search {
+///     q: Option<String>,
+///     limit: u32,
+///     #[serde(default)]
+///     tag: Vec<String>,
 /// }
 ///
-/// let app = App::new().get("/items", list);
+/// async fn search(Query(search): Query<Search>) -> Json<Value> {
+///     Json(json!({ "q": search.q, "limit": search.limit, "tag": search.tag }))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let client = TestClient::new(App::new().get("/items", search));
+///
+/// let res = client.get("/items?limit=5&tag=a&tag=b&limit=10&utm_source=mail").await;
+/// assert_eq!(res.json::<Value>(), json!({ "q": null, "limit": 10, "tag": ["a", "b"] }));
+///
+/// let res = client.get("/items?q=rust").await;
+/// assert_eq!(res.status(), 422);
+/// assert_eq!(res.json::<Value>()["detail"][0]["loc"], json!(["query", "limit"]));
+///
+/// // FastAPI's `q: str | None = None` is a struct field in sluice.
+/// async fn bare(Query(q): Query<Option<String>>) -> String {
+///     q.unwrap_or_default()
+/// }
+/// let err = TestClient::try_new(App::new().get("/bare", bare)).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "the handler of GET /bare cannot work: Query<Option<String>> cannot read named \
+///      query parameters; declare a struct: #[derive(Deserialize, JsonSchema)] struct Params \
+///      { q: Option<String> } and use Query<Params>"
+/// );
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);
@@ -96,7 +164,47 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Query<T> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
-        let query = parts.uri.query().unwrap_or("");
+        Self::from_query_str(parts.uri.query().unwrap_or(""))
+    }
+
+    /// Refuses a type that cannot read named parameters (anything but a
+    /// struct or a map, or one with a field that holds a struct or a map).
+    /// Documents a query parameter per field of `T`.
+    fn declare(decl: &mut Declaration<'_>) {
+        if let Err(problem) = check_query::<T>() {
+            decl.problem(problem);
+        }
+        if let Some(doc) = decl.openapi() {
+            doc.parameters::<T>(ParameterIn::Query);
+        }
+    }
+}
+
+impl<T: DeserializeOwned> Query<T> {
+    /// Reads `T` from a raw query string (what follows `?`, without it),
+    /// exactly as the extractor does: for a middleware, which has the
+    /// request rather than extractors.
+    ///
+    /// The error is the extractor's: FastAPI's 422 for bad or missing
+    /// values.
+    ///
+    /// ```
+    /// use sluice::extract::Query;
+    /// use schemars::JsonSchema;
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Deserialize, JsonSchema)]
+    /// struct Page { skip: Option<u32>, limit: u32 }
+    ///
+    /// let Query(page) = Query::<Page>::from_query_str("limit=10&utm=x").unwrap();
+    /// assert_eq!((page.skip, page.limit), (None, 10));
+    ///
+    /// let Err(err) = Query::<Page>::from_query_str("limit=ten") else {
+    ///     panic!("\"ten\" is no number");
+    /// };
+    /// assert_eq!(err.status().as_u16(), 422);
+    /// ```
+    pub fn from_query_str(query: &str) -> Result<Self, Error> {
         let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> =
             form_urlencoded::parse(query.as_bytes()).collect();
         let params = Params::new(pairs.iter().map(|(k, v)| (&**k, &**v)));
@@ -104,24 +212,21 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Query<T> {
             .map(Query)
             .map_err(|e| e.into_error(Source::Query, same_name))
     }
-
-    /// Documents a query parameter per field of `T`.
-    fn declare(decl: &mut Declaration<'_>) {
-        if let Some(doc) = decl.openapi() {
-            doc.parameters::<T>(ParameterIn::Query);
-        }
-    }
 }
 
-/// Typed request headers, FastAPI's `Header()` parameters: a struct field
-/// `user_agent` reads the `user-agent` header. Values that are not visible
-/// ASCII are skipped.
+/// Typed request headers, FastAPI's `Header()` parameters: declare a
+/// struct; a field `user_agent` reads the `user-agent` header. As for
+/// [`Query`], `Option` fields may be missing, `Vec` fields collect repeated
+/// headers, other headers are ignored, and a type that is not a struct (or
+/// a map), or a field name no header can have (`X-Token`), is refused when
+/// the app is built. Values that are not visible ASCII are skipped.
 ///
 /// ```
-/// use sluice::extract::Headers;
-/// use sluice::App;
 /// use schemars::JsonSchema;
 /// use serde::Deserialize;
+/// use sluice::extract::Headers;
+/// use sluice::testing::TestClient;
+/// use sluice::App;
 ///
 /// #[derive(Deserialize, JsonSchema)]
 /// struct Client { user_agent: Option<String>, x_token: String }
@@ -130,7 +235,13 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Query<T> {
 ///     format!("{} ({})", client.x_token, client.user_agent.unwrap_or_default())
 /// }
 ///
-/// let app = App::new().get("/who", who);
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let client = TestClient::new(App::new().get("/who", who));
+/// let res = client.get("/who").header("x-token", "t1").header("user-agent", "curl").await;
+/// assert_eq!(res.text(), "t1 (curl)");
+/// let res = client.get("/who").await;
+/// assert_eq!(res.status(), 422);
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Headers<T>(pub T);
@@ -153,9 +264,13 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
             .map_err(|e| e.into_error(Source::Header, header_name))
     }
 
-    /// Documents a header parameter per field of `T` (`x_token` is
-    /// `x-token`).
+    /// Refuses a type that cannot read named headers, as [`Query`] does,
+    /// and struct fields no header name can match. Documents a header
+    /// parameter per field of `T` (`x_token` is `x-token`).
     fn declare(decl: &mut Declaration<'_>) {
+        if let Err(problem) = check_headers::<T>() {
+            decl.problem(problem);
+        }
         if let Some(doc) = decl.openapi() {
             doc.parameters::<T>(ParameterIn::Header);
         }

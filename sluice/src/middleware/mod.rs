@@ -93,5 +93,6 @@ pub use timeout::{TimedOut, Timeout};
 pub use trusted_host::TrustedHost;
 
 pub use crate::stack::{
-    from_fn, FromFn, HttpService, Middleware, Next, NextService, NextServiceFuture,
+    from_fn, FromFn, HttpService, Middleware, MiddlewareFn, Next, NextService, NextServiceFuture,
+    TowerLayer,
 };

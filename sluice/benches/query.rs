@@ -1,0 +1,87 @@
+//! Parsing and deserializing query strings into a struct, from a typical
+//! three-key query to hostile ones of many distinct keys (which a linear
+//! search would make quadratic).
+//!
+//! Run with `cargo bench -p sluice --bench query`. For a stable instruction
+//! count, parse one query of N ignored keys (plus the 3 the struct reads)
+//! once under callgrind (N = 0 is the 3-key query):
+//!
+//! ```text
+//! cargo bench -p sluice --bench query --no-run
+//! QUERY_BENCH_ONCE=50000 valgrind --tool=callgrind --toggle-collect='query::parse' \
+//!     target/release/deps/query-<hash>
+//! ```
+
+#![allow(missing_docs)]
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
+use serde::Deserialize;
+use sluice::extract::Query;
+
+#[derive(Deserialize)]
+struct Filter {
+    q: Option<String>,
+    limit: u32,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// `n` distinct keys the struct ignores, then the ones it reads.
+fn many_keys(n: usize) -> String {
+    let mut query = String::new();
+    for i in 0..n {
+        write!(query, "k{i}=v&").expect("writing to a String");
+    }
+    query.push_str("q=rust&limit=10&tags=a");
+    query
+}
+
+#[inline(never)]
+fn parse(query: &str) -> usize {
+    let Query(filter) = Query::<Filter>::from_query_str(query).expect("a valid query");
+    filter.limit as usize + filter.tags.len() + filter.q.map_or(0, |q| q.len())
+}
+
+/// Runs the allocator's first-use set-up outside the parse that is counted.
+#[inline(never)]
+fn warm_up() {
+    let query = many_keys(20);
+    black_box(Query::<Filter>::from_query_str(black_box(&query)).is_ok());
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("query");
+    let small = many_keys(0);
+    group.throughput(Throughput::Elements(3));
+    group.bench_function("3 keys", |b| b.iter(|| parse(black_box(&small))));
+    for n in [1_000, 10_000, 50_000] {
+        let query = many_keys(n);
+        group.throughput(Throughput::Elements(n as u64 + 3));
+        group.bench_with_input(BenchmarkId::new("distinct keys", n), &query, |b, q| {
+            b.iter(|| parse(black_box(q)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = bench
+}
+
+fn main() {
+    // One parse and nothing else, for callgrind.
+    if let Ok(n) = std::env::var("QUERY_BENCH_ONCE") {
+        let n = n.parse().expect("QUERY_BENCH_ONCE is a number of keys");
+        let query = many_keys(n);
+        warm_up();
+        black_box(parse(black_box(&query)));
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

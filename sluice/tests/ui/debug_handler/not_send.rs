@@ -1,0 +1,21 @@
+// `#[debug_handler]` points at the `.await` across which a `MutexGuard` is
+// held.
+use std::sync::{Arc, Mutex};
+
+use sluice::{debug_handler, App, State};
+
+async fn log_hit() {}
+
+#[debug_handler]
+async fn count(State(hits): State<Arc<Mutex<u64>>>) -> String {
+    let mut guard = hits.lock().unwrap();
+    *guard += 1;
+    log_hit().await;
+    guard.to_string()
+}
+
+fn main() {
+    let _app = App::new()
+        .state(Arc::new(Mutex::new(0_u64)))
+        .get("/hits", count);
+}
