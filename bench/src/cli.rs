@@ -83,6 +83,22 @@ where
     F: FnOnce(String, TcpListener) -> Fut,
     Fut: Future<Output = std::io::Result<()>>,
 {
+    run_with(program, names, |_| false, serve)
+}
+
+/// [`run`], except that the scenarios for which `own_subscriber` says
+/// `true` get no `tracing` subscriber: `serve` installs its own (e.g. with
+/// tracing-opentelemetry).
+pub fn run_with<F, Fut>(
+    program: &str,
+    names: &[&str],
+    own_subscriber: impl Fn(&str) -> bool,
+    serve: F,
+) -> ExitCode
+where
+    F: FnOnce(String, TcpListener) -> Fut,
+    Fut: Future<Output = std::io::Result<()>>,
+{
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(message) => {
@@ -98,13 +114,15 @@ where
         );
         return ExitCode::from(2);
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if !own_subscriber(&args.scenario) {
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            )
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -8,6 +8,9 @@
 //! - [`chain`]: chains of N no-op middlewares, sluice's and axum's and a
 //!   hand-written tower layer's, for the chain benchmarks (criterion in
 //!   `benches/chain.rs`; instruction counts with the `bench-chain` binary);
+//! - [`observe`]: `perf-bare` with metrics and traces, in sluice and in
+//!   axum (axum-prometheus, `TraceLayer`, tracing-opentelemetry), served by
+//!   `bench-sluice` and `bench-axum`, with the OTLP sink they export to;
 //! - [`cli`]: the command-line contract every benchmark server shares with
 //!   `conformance-app` (`<scenario> [--host H] [--port N]`, the
 //!   `listening on` line, exit on SIGINT/SIGTERM, exit 2 on bad arguments).
@@ -30,3 +33,4 @@ pub mod axum_apps;
 pub mod chain;
 pub mod cli;
 pub mod hyper_app;
+pub mod observe;

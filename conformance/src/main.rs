@@ -3,8 +3,11 @@
 //! public API only.
 //!
 //! ```text
-//! conformance-app <scenario> [--host 127.0.0.1] [--port 8000]
+//! conformance-app <scenario> [--host 127.0.0.1] [--port 8000] [--otlp URL]
 //! ```
+//!
+//! `--otlp URL` (the `observability` scenario) exports spans to that
+//! OTLP/HTTP collector.
 //!
 //! Prints `listening on http://HOST:PORT` when ready, serves until SIGINT or
 //! SIGTERM, then shuts down gracefully and exits 0. An unknown scenario or a
@@ -19,12 +22,14 @@ struct Args {
     scenario: String,
     host: String,
     port: u16,
+    options: scenarios::Options,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut scenario = None;
     let mut host = "127.0.0.1".to_owned();
     let mut port = 8000;
+    let mut options = scenarios::Options::default();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--host" => host = args.next().ok_or("--host needs a value")?,
@@ -34,6 +39,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                     format!("--port must be a number from 0 to 65535, got {value:?}")
                 })?;
             }
+            "--otlp" => options.otlp = Some(args.next().ok_or("--otlp needs a URL")?),
             flag if flag.starts_with('-') => return Err(format!("unknown flag {flag:?}")),
             name if scenario.is_none() => scenario = Some(name.to_owned()),
             extra => return Err(format!("unexpected argument {extra:?}")),
@@ -41,7 +47,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     }
     let scenario = scenario.ok_or_else(|| {
         format!(
-            "usage: conformance-app <scenario> [--host HOST] [--port PORT]; scenarios: {}",
+            "usage: conformance-app <scenario> [--host HOST] [--port PORT] [--otlp URL]; scenarios: {}",
             scenarios::NAMES.join(", ")
         )
     })?;
@@ -49,6 +55,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         scenario,
         host,
         port,
+        options,
     })
 }
 
@@ -60,14 +67,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let Some(app) = scenarios::app(&args.scenario) else {
+    if !scenarios::NAMES.contains(&args.scenario.as_str()) {
         eprintln!(
             "conformance-app: unknown scenario {:?}; known: {}",
             args.scenario,
             scenarios::NAMES.join(", ")
         );
         return ExitCode::from(2);
-    };
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -83,6 +90,17 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
+        let app = match scenarios::app(&args.scenario, &args.options) {
+            Some(Ok(app)) => app,
+            Some(Err(message)) => {
+                eprintln!("conformance-app: {message}");
+                return ExitCode::from(2);
+            }
+            None => {
+                eprintln!("conformance-app: unknown scenario {:?}", args.scenario);
+                return ExitCode::from(2);
+            }
+        };
         let server = match sluice::Server::bind((args.host.as_str(), args.port)).await {
             // Handle SIGTERM from now on, before saying we are ready.
             Ok(server) => server.with_shutdown_signal(sluice::termination_signal()),

@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 use std::fmt;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
@@ -26,6 +27,8 @@ use crate::shared::{ErasedHandler, ExceptionHandler, Shared};
 use crate::stack::{
     build_stack, panic_response, settle, Middleware, MiddlewareFn, Node, StackItem, TowerLayer,
 };
+
+type ShutdownHook = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
 
 /// A sluice application: routes, middleware, exception handlers and state.
 ///
@@ -62,6 +65,7 @@ pub struct App {
     exception_handlers: Vec<ErasedHandler>,
     max_body_size: usize,
     openapi: Option<OpenApi>,
+    shutdown_hooks: Vec<ShutdownHook>,
 }
 
 impl Default for App {
@@ -80,6 +84,7 @@ impl fmt::Debug for App {
             )
             .field("exception_handlers", &self.exception_handlers.len())
             .field("max_body_size", &self.max_body_size)
+            .field("shutdown_hooks", &self.shutdown_hooks.len())
             .finish()
     }
 }
@@ -94,6 +99,7 @@ impl App {
             exception_handlers: Vec::new(),
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             openapi: None,
+            shutdown_hooks: Vec::new(),
         }
     }
 
@@ -288,6 +294,39 @@ impl App {
         self
     }
 
+    /// Runs `hook` when the app shuts down (Starlette's `on_shutdown`, the
+    /// shutdown half of FastAPI's lifespan): after the server has stopped
+    /// taking requests and the requests in flight, background tasks and
+    /// cleanups have finished, within the server's
+    /// [`grace_period`](crate::Server::grace_period). Hooks run one after
+    /// the other, in the order added. E.g. flush telemetry, close pools.
+    ///
+    /// Under another server, call [`AppService::shutdown`] yourself.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use sluice::App;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let flushed = Arc::new(AtomicBool::new(false));
+    /// let done = flushed.clone();
+    /// let app = App::new().on_shutdown(move || async move { done.store(true, Ordering::SeqCst) });
+    /// let service = app.build().unwrap();
+    /// service.shutdown().await; // what the server does on SIGTERM
+    /// assert!(flushed.load(Ordering::SeqCst));
+    /// # }
+    /// ```
+    pub fn on_shutdown<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.shutdown_hooks
+            .push(Box::new(move || Box::pin(hook()) as BoxFuture<'static, ()>));
+        self
+    }
+
     /// The middleware stack, outermost first, and the routes, as text. The
     /// server logs it at debug level when it starts.
     ///
@@ -353,6 +392,7 @@ impl App {
                 max_body_size: self.max_body_size,
                 description,
                 openapi,
+                shutdown_hooks: std::sync::Mutex::new(self.shutdown_hooks),
             }),
         })
     }
@@ -413,6 +453,8 @@ struct AppInner {
     max_body_size: usize,
     description: String,
     openapi: Option<serde_json::Value>,
+    /// Taken (once) at shutdown; never touched per request.
+    shutdown_hooks: std::sync::Mutex<Vec<ShutdownHook>>,
 }
 
 /// A built [`App`]: a cheap-to-clone [`tower::Service`] that handles
@@ -504,6 +546,19 @@ impl AppService {
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.inner.shared
+    }
+
+    /// Runs the [`App::on_shutdown`] hooks, once: a second call finds none.
+    /// The server calls it after the last request; call it yourself when
+    /// you serve the app another way.
+    pub async fn shutdown(&self) {
+        let hooks = match self.inner.shutdown_hooks.lock() {
+            Ok(mut hooks) => std::mem::take(&mut *hooks),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        for hook in hooks {
+            hook().await;
+        }
     }
 }
 

@@ -83,7 +83,10 @@ pub use head::RequestHead;
 pub use http::{self, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 pub use lifecycle::{Cancelled, Outcome, Scope};
 pub use middleware::{Middleware, Next};
-pub use request::{ConnectionInfo, Locals, Request, RouteMatch, DEFAULT_MAX_BODY_SIZE};
+pub use request::{
+    ClientAddr, ConnectionInfo, Locals, Request, RouteMatch, Scheme, UnknownScheme,
+    DEFAULT_MAX_BODY_SIZE,
+};
 pub use response::{Html, IntoResponse, Json, Redirect, Response, ResponseExt};
 pub use router::Router;
 pub use schemars;

@@ -2,7 +2,8 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bytes::Bytes;
@@ -79,6 +80,12 @@ struct Inner {
 ///
 /// The server fills it in. When you run the app under another server, insert
 /// it into the `http::Request`'s extensions before calling the app service.
+///
+/// These are facts about the socket. Behind a reverse proxy the peer is
+/// the proxy: the client and scheme the app should believe are
+/// [`Request::client`] and [`Request::scheme`], which
+/// [`ProxyHeaders`](crate::middleware::ProxyHeaders) sets from the proxy's
+/// headers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ConnectionInfo {
     /// The peer's address.
@@ -220,14 +227,76 @@ impl Request {
         self.inner.http.version()
     }
 
-    /// `https` on an encrypted connection or when the request target says
-    /// so (HTTP/2 `:scheme`, absolute-form targets), `http` otherwise.
+    /// The scheme the client used: the one a middleware set with
+    /// [`Request::set_scheme`] (e.g. [`ProxyHeaders`](crate::middleware::ProxyHeaders)
+    /// from a trusted proxy's `X-Forwarded-Proto`); else `https` on an
+    /// encrypted connection or when the request target says so (HTTP/2
+    /// `:scheme`, absolute-form targets); else `http`.
+    ///
+    /// Everything that builds a URL for the client (the HTTPS redirect, the
+    /// trailing-slash and `www` redirects) reads it here.
     pub fn scheme(&self) -> &str {
+        if let Some(scheme) = self.seen().and_then(|seen| seen.scheme) {
+            return scheme.as_str();
+        }
         match self.inner.http.uri().scheme_str() {
             Some(scheme) => scheme,
             None if self.inner.conn.secure => "https",
             None => "http",
         }
+    }
+
+    /// Sets the scheme the client used, for every later reader of
+    /// [`Request::scheme`] (inner middleware, the router, handlers).
+    pub fn set_scheme(&mut self, scheme: Scheme) {
+        self.seen_mut().scheme = Some(scheme);
+    }
+
+    /// The client as the app should see it: the one a middleware set with
+    /// [`Request::set_client`] (e.g. [`ProxyHeaders`](crate::middleware::ProxyHeaders)
+    /// from a trusted proxy's `X-Forwarded-For`), else the connection's
+    /// peer. `None` when neither is known.
+    ///
+    /// Handlers read the same with the [`ClientAddr`] extractor; the access
+    /// log and anything keyed by client (rate limits) read it here.
+    ///
+    /// ```
+    /// use sluice::{App, ClientAddr, Next, Request, Response};
+    ///
+    /// async fn whoami(client: Option<ClientAddr>) -> String {
+    ///     client.map(|c| c.host().into_owned()).unwrap_or_default()
+    /// }
+    ///
+    /// async fn pretend(mut req: Request, next: Next) -> Response {
+    ///     req.set_client(ClientAddr::new("203.0.113.7", None));
+    ///     next.run(req).await
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new().get("/", whoami).middleware(pretend);
+    /// let res = sluice::testing::TestClient::new(app).get("/").await;
+    /// assert_eq!(res.text(), "203.0.113.7");
+    /// # }
+    /// ```
+    pub fn client(&self) -> Option<ClientAddr> {
+        client_of(self.extensions(), &self.inner.conn)
+    }
+
+    /// Sets the client, for every later reader of [`Request::client`] and
+    /// of the [`ClientAddr`] extractor.
+    pub fn set_client(&mut self, client: ClientAddr) {
+        self.seen_mut().client = Some(client);
+    }
+
+    fn seen(&self) -> Option<&Seen> {
+        self.inner.http.extensions().get::<Seen>()
+    }
+
+    fn seen_mut(&mut self) -> &mut Seen {
+        self.inner
+            .http
+            .extensions_mut()
+            .get_or_insert_with(Seen::default)
     }
 
     /// The headers.
@@ -387,7 +456,9 @@ impl Request {
         &self.inner.conn
     }
 
-    /// The client's address, when the server knows it.
+    /// The socket address of the connection's peer, when the server knows
+    /// it. Behind a reverse proxy that is the proxy: use
+    /// [`Request::client`] for the client.
     pub fn client_addr(&self) -> Option<SocketAddr> {
         self.inner.conn.remote_addr
     }
@@ -479,6 +550,232 @@ impl Request {
 
     pub(crate) fn into_http_request(self) -> http::Request<Body> {
         self.inner.http
+    }
+}
+
+/// What a middleware said about the client and scheme, kept in the
+/// request's extensions (absent, and free, until someone sets it).
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    client: Option<ClientAddr>,
+    scheme: Option<Scheme>,
+}
+
+/// The client of a request: what a middleware set, else the peer.
+pub(crate) fn client_of(extensions: &Extensions, conn: &ConnectionInfo) -> Option<ClientAddr> {
+    if let Some(client) = extensions
+        .get::<Seen>()
+        .and_then(|seen| seen.client.as_ref())
+    {
+        return Some(client.clone());
+    }
+    conn.remote_addr.map(ClientAddr::from)
+}
+
+/// The scheme of a request: `http`, `https`, `ws` or `wss`.
+///
+/// What [`Request::set_scheme`] takes; [`Request::scheme`] returns its
+/// text. Parsing ignores ASCII case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Scheme {
+    /// `http`
+    Http,
+    /// `https`
+    Https,
+    /// `ws` (WebSocket)
+    Ws,
+    /// `wss` (WebSocket over TLS)
+    Wss,
+}
+
+impl Scheme {
+    /// The scheme as URLs write it, lower case.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+            Scheme::Ws => "ws",
+            Scheme::Wss => "wss",
+        }
+    }
+
+    /// `https` or `wss`.
+    pub fn is_secure(self) -> bool {
+        matches!(self, Scheme::Https | Scheme::Wss)
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error of parsing a [`Scheme`] other than `http`, `https`, `ws` or `wss`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownScheme;
+
+impl fmt::Display for UnknownScheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("scheme is not http, https, ws or wss")
+    }
+}
+
+impl std::error::Error for UnknownScheme {}
+
+impl FromStr for Scheme {
+    type Err = UnknownScheme;
+
+    fn from_str(s: &str) -> Result<Self, UnknownScheme> {
+        [Scheme::Http, Scheme::Https, Scheme::Ws, Scheme::Wss]
+            .into_iter()
+            .find(|scheme| scheme.as_str().eq_ignore_ascii_case(s))
+            .ok_or(UnknownScheme)
+    }
+}
+
+/// Who sent a request, as far as the app can tell: a host and, when known,
+/// a port.
+///
+/// Usually the connection's peer address. Behind a reverse proxy,
+/// [`ProxyHeaders`](crate::middleware::ProxyHeaders) replaces it with the
+/// address the proxy reports, which is text as the proxy sent it: most
+/// often an IP address, but possibly anything (`unknown`, an obfuscated
+/// `_hidden` identifier, a unix socket path), as uvicorn keeps it.
+/// [`ClientAddr::ip`] is the address when the host is one.
+///
+/// It is also an extractor (any number of times, never rejecting when
+/// wrapped in `Option`): `None` when neither a middleware nor the server
+/// knows the client.
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use sluice::ClientAddr;
+///
+/// let peer = ClientAddr::from("192.0.2.1:5000".parse::<SocketAddr>().unwrap());
+/// assert_eq!(peer.host(), "192.0.2.1");
+/// assert_eq!(peer.port(), Some(5000));
+/// assert_eq!(peer.to_string(), "192.0.2.1:5000");
+///
+/// let forwarded = ClientAddr::new("2001:DB8::1", Some(443));
+/// assert_eq!(forwarded.host(), "2001:DB8::1"); // the text as sent
+/// assert_eq!(forwarded.ip(), "2001:db8::1".parse().ok());
+/// assert_eq!(forwarded.to_string(), "[2001:DB8::1]:443");
+///
+/// let hidden = ClientAddr::new("_hidden", None);
+/// assert_eq!(hidden.ip(), None);
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ClientAddr {
+    host: ClientHost,
+    port: Option<u16>,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum ClientHost {
+    /// From a socket address: no text until someone asks for it.
+    Ip(IpAddr),
+    /// As a proxy (or a middleware) wrote it.
+    Text { text: Arc<str>, ip: Option<IpAddr> },
+}
+
+impl ClientAddr {
+    /// A client named by text (kept as given) and an optional port. When
+    /// the text is an IP address (IPv6 with or without brackets), it is
+    /// also [`ClientAddr::ip`].
+    pub fn new(host: impl Into<Arc<str>>, port: Option<u16>) -> Self {
+        let text: Arc<str> = host.into();
+        let bare = text
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .unwrap_or(&text);
+        let ip = bare.parse::<IpAddr>().ok();
+        ClientAddr {
+            host: ClientHost::Text { text, ip },
+            port,
+        }
+    }
+
+    /// The IP address, when the host is one.
+    pub fn ip(&self) -> Option<IpAddr> {
+        match &self.host {
+            ClientHost::Ip(ip) => Some(*ip),
+            ClientHost::Text { ip, .. } => *ip,
+        }
+    }
+
+    /// The host as text: the address for a socket peer, the text as the
+    /// proxy sent it otherwise.
+    pub fn host(&self) -> Cow<'_, str> {
+        match &self.host {
+            ClientHost::Ip(ip) => Cow::Owned(ip.to_string()),
+            ClientHost::Text { text, .. } => Cow::Borrowed(text),
+        }
+    }
+
+    /// The port, when known.
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+
+    /// The host text, when it came as text rather than from a socket.
+    pub(crate) fn text(&self) -> Option<&str> {
+        match &self.host {
+            ClientHost::Ip(_) => None,
+            ClientHost::Text { text, .. } => Some(text),
+        }
+    }
+
+    /// The IP address and port as a socket address, when both are known.
+    pub fn socket_addr(&self) -> Option<SocketAddr> {
+        Some(SocketAddr::new(self.ip()?, self.port?))
+    }
+}
+
+impl From<SocketAddr> for ClientAddr {
+    fn from(addr: SocketAddr) -> Self {
+        ClientAddr {
+            host: ClientHost::Ip(addr.ip()),
+            port: Some(addr.port()),
+        }
+    }
+}
+
+impl From<IpAddr> for ClientAddr {
+    fn from(ip: IpAddr) -> Self {
+        ClientAddr {
+            host: ClientHost::Ip(ip),
+            port: None,
+        }
+    }
+}
+
+/// `host`, or `host:port` (`[host]:port` when the host has a `:`, as IPv6
+/// addresses do).
+impl fmt::Display for ClientAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.host, self.port) {
+            (ClientHost::Ip(ip), Some(port)) => SocketAddr::new(*ip, port).fmt(f),
+            (ClientHost::Ip(ip), None) => ip.fmt(f),
+            (ClientHost::Text { text, .. }, None) => f.write_str(text),
+            (ClientHost::Text { text, .. }, Some(port)) => {
+                if text.contains(':') && !text.starts_with('[') {
+                    write!(f, "[{text}]:{port}")
+                } else {
+                    write!(f, "{text}:{port}")
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for ClientAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddr")
+            .field("host", &self.host())
+            .field("port", &self.port)
+            .finish()
     }
 }
 

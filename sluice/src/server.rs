@@ -15,7 +15,8 @@
 //! On SIGINT or SIGTERM (or the future given to
 //! [`Server::with_shutdown_signal`]) the server stops accepting connections,
 //! lets requests in flight finish, closes idle keep-alive connections, runs
-//! the background tasks and cleanups still pending, and returns, all within
+//! the background tasks and cleanups still pending, then the app's
+//! [`on_shutdown`](crate::App::on_shutdown) hooks, and returns, all within
 //! [`Server::grace_period`].
 
 use std::convert::Infallible;
@@ -335,6 +336,12 @@ impl Server {
             .is_err()
         {
             tracing::warn!(target: "sluice", pending = tracker.len(), "grace period over: background tasks still running were abandoned");
+        }
+        if tokio::time::timeout_at(deadline, service.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(target: "sluice", "grace period over: shutdown hooks still running were abandoned");
         }
         Ok(())
     }

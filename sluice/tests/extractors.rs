@@ -444,14 +444,21 @@ async fn a_body_that_is_not_declared_json_is_not_parsed_as_json() {
         .text("{\"name\":\"x\",\"price\":1}")
         .await;
     assert_eq!(res.status(), 422);
-    assert_eq!(res.json::<Value>()["detail"][0]["type"], "dict_type");
+    assert_eq!(
+        res.json::<Value>()["detail"][0]["type"],
+        "model_attributes_type"
+    );
     assert_eq!(res.json::<Value>()["detail"][0]["loc"], json!(["body"]));
-    // Without any content-type, FastAPI parses JSON anyway.
+    // Nor without any content-type (FastAPI 0.165's strict_content_type).
     let res = client
         .post("/items")
         .body("{\"name\":\"x\",\"price\":1}")
         .await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>()["detail"][0]["input"],
+        "{\"name\":\"x\",\"price\":1}"
+    );
 }
 
 #[tokio::test]
@@ -509,11 +516,71 @@ async fn optional_extractors_do_not_reject() {
     assert_eq!(client.get("/?limit=3").await.text(), "3");
 }
 
+/// FastAPI 0.165: `item: Item` with a `null` body.
 #[tokio::test]
-async fn a_json_null_body_is_a_missing_body() {
+async fn a_json_null_body_is_a_type_error_for_a_struct() {
     let client = TestClient::new(App::new().post("/items", create));
     let res = client.post("/items").json(&Value::Null).await;
-    assert_eq!(res.json::<Value>()["detail"][0]["type"], "missing");
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [{"type": "model_attributes_type", "loc": ["body"], "msg": "Input should be a valid dictionary or object to extract fields from", "input": null}]})
+    );
+}
+
+/// FastAPI 0.165: `payload: Any = Body()` echoes `null`.
+#[tokio::test]
+async fn a_json_null_body_is_null_for_a_value() {
+    async fn echo(Json(value): Json<Value>) -> Json<Value> {
+        Json(value)
+    }
+    let client = TestClient::new(App::new().post("/echo", echo));
+    let res = client.post("/echo").json(&Value::Null).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text(), "null");
+    let res = client
+        .post("/echo")
+        .header("content-type", "application/json")
+        .await;
+    assert_eq!(res.status(), 422, "an empty body is still missing");
+}
+
+/// FastAPI 0.165: `item: Optional[Item]` (required) with a `null` body.
+#[tokio::test]
+async fn a_json_null_body_is_none_for_an_option() {
+    async fn maybe(Json(item): Json<Option<Item>>) -> String {
+        format!("{:?}", item.map(|i| i.name))
+    }
+    let client = TestClient::new(App::new().post("/maybe", maybe));
+    let res = client.post("/maybe").json(&Value::Null).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text(), "None");
+    let res = client
+        .post("/maybe")
+        .json(&json!({"name": "x", "price": 1.0}))
+        .await;
+    assert_eq!(res.text(), "Some(\"x\")");
+    let res = client.post("/maybe").json(&json!(5)).await;
+    assert_eq!(
+        res.json::<Value>()["detail"][0]["type"],
+        "model_attributes_type"
+    );
+}
+
+/// FastAPI 0.165: `payload: dict = Body()` with a `null` body.
+#[tokio::test]
+async fn a_json_null_body_is_a_type_error_for_a_map() {
+    async fn echo(
+        Json(map): Json<serde_json::Map<String, Value>>,
+    ) -> Json<serde_json::Map<String, Value>> {
+        Json(map)
+    }
+    let client = TestClient::new(App::new().post("/echo", echo));
+    let res = client.post("/echo").json(&Value::Null).await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [{"type": "dict_type", "loc": ["body"], "msg": "Input should be a valid dictionary", "input": null}]})
+    );
 }
 
 #[tokio::test]

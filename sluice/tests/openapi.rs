@@ -14,8 +14,8 @@ use sluice::openapi::{OpenApi, ParameterIn, SecurityScheme};
 use sluice::routing::{delete, get, post};
 use sluice::testing::TestClient;
 use sluice::{
-    App, ConfigError, Dep, Dependency, Html, HttpError, Json, Next, Request, RequestContext,
-    Response, Router, StatusCode,
+    App, ConfigError, Dep, Dependency, Html, HttpError, Json, Method, Next, Request,
+    RequestContext, Response, Router, StatusCode,
 };
 
 fn document(app: App) -> Value {
@@ -560,6 +560,33 @@ async fn authentication_shows_its_scheme_where_it_applies() {
         })
     );
     test_support::validate_openapi(&doc, "authentication");
+}
+
+/// `exempt_route` lets one method of a path through; only that method's
+/// operation goes without the scheme.
+#[tokio::test]
+async fn an_exempted_route_has_no_scheme_and_its_other_methods_do() {
+    let app = App::new()
+        .route("/items", get(health).post(health))
+        .add_middleware(
+            Authentication::bearer(verify)
+                .exempt_route(Method::GET, "/items")
+                .exempt("/openapi.json"),
+        )
+        .openapi(OpenApi::new());
+    let client = TestClient::new(app);
+    assert_eq!(client.get("/items").await.status(), 200);
+    assert_eq!(client.post("/items").await.status(), 401);
+    let doc: Value = client.get("/openapi.json").await.json();
+    assert!(
+        operation(&doc, "/items", "get").get("security").is_none(),
+        "{:#}",
+        operation(&doc, "/items", "get")
+    );
+    assert_eq!(
+        operation(&doc, "/items", "post")["security"],
+        json!([{"HTTPBearer": []}])
+    );
 }
 
 #[test]

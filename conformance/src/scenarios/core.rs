@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use sluice::extract::{Local, Path};
 use sluice::http::header::CONTENT_TYPE;
 use sluice::middleware::Middleware;
@@ -36,8 +36,9 @@ async fn read_item(Path(item_id): Path<i64>) -> Json<Value> {
     Json(json!({ "item_id": item_id }))
 }
 
-/// FastAPI's `async def echo(payload: dict)`: any JSON object, echoed.
-pub(crate) async fn echo_json(Json(body): Json<Map<String, Value>>) -> Json<Map<String, Value>> {
+/// FastAPI's `async def echo(payload: Any = Body())`: any JSON value
+/// (object, array, number, string, `null`), echoed.
+pub(crate) async fn echo_json(Json(body): Json<Value>) -> Json<Value> {
     Json(body)
 }
 

@@ -1,10 +1,15 @@
 //! Body extractors: `Json<T>`, `String`, `Bytes`, `Body`.
 //!
 //! JSON bodies follow FastAPI's rules: a body is parsed as JSON when its
-//! `content-type` is `application/json` or `application/*+json`, or when
-//! there is no `content-type` at all; any other body is handed to the
+//! `content-type` is `application/json` or `application/*+json` (not when
+//! there is none: FastAPI's `strict_content_type`); any other body is handed to the
 //! target type as a string (so a `serde_json::Value` target accepts it, and
-//! a struct target reports `dict_type`). Malformed JSON is
+//! a struct target reports `model_attributes_type`, as for a pydantic
+//! model). A JSON `null` body is a value like any other: `Json<Value>`
+//! gets `Value::Null`, `Json<Option<T>>` gets `None`, and a type that has
+//! no room for it reports the type error FastAPI reports
+//! (`model_attributes_type` for a struct, `dict_type` for a map). An empty
+//! body is `missing`. Malformed JSON is
 //! `422 json_invalid` with the character position; a body that does not fit
 //! `T` is a 422 naming the field (`loc: ["body", "price"]`).
 
@@ -60,11 +65,8 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Json<T> {
         if bytes.is_empty() {
             return Err(missing_body());
         }
-        match parse_json_value(req.headers(), &bytes)? {
-            // FastAPI treats a JSON `null` body as a missing one.
-            Value::Null => Err(missing_body()),
-            value => from_value(&value).map(Json),
-        }
+        let value = parse_json_value(req.headers(), &bytes)?;
+        from_value(&value).map(Json)
     }
 
     /// Documents a required JSON body holding a `T`.
@@ -106,10 +108,12 @@ fn missing_body() -> Error {
     )))
 }
 
-/// Whether FastAPI would parse a body with these headers as JSON.
+/// Whether FastAPI would parse a body with these headers as JSON: only
+/// with a JSON `content-type` (FastAPI 0.165's `strict_content_type`, on by
+/// default, leaves a body without one unparsed).
 fn is_json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(CONTENT_TYPE) else {
-        return true;
+        return false;
     };
     let Ok(value) = value.to_str() else {
         return false;
@@ -231,7 +235,13 @@ fn classify(message: &str, input: &Value) -> (&'static str, &'static str) {
     if expected.contains("string") || expected.contains("char") {
         return ("string_type", "Input should be a valid string");
     }
-    if expected.contains("struct") || expected.contains("map") {
+    if expected.contains("struct") {
+        return (
+            "model_attributes_type",
+            "Input should be a valid dictionary or object to extract fields from",
+        );
+    }
+    if expected.contains("map") {
         return ("dict_type", "Input should be a valid dictionary");
     }
     if expected.contains("sequence") || expected.contains("tuple") || expected.contains("array") {
@@ -273,6 +283,13 @@ fn python_json_error(text: &str, error: &serde_json::Error) -> (usize, &'static 
             "Unterminated string starting at",
         );
     }
+    if message.starts_with("EOF while parsing a value") {
+        // A cut-off literal (`nul`, `tr`) or a lone `-`: Python reports the
+        // value where it starts.
+        if let Some(start) = cut_off_value_start(text) {
+            return (start, "Expecting value");
+        }
+    }
     if message.starts_with("EOF while parsing") {
         let reason = match (message.contains("an object"), last) {
             (_, None) => "Expecting value",
@@ -306,6 +323,24 @@ fn python_json_error(text: &str, error: &serde_json::Error) -> (usize, &'static 
         "Expecting value"
     };
     (position, reason)
+}
+
+/// Where a value that the text ends in the middle of starts, when it is a
+/// literal's prefix (`n`, `nul`, `fals`) or a lone `-`, in characters.
+fn cut_off_value_start(text: &str) -> Option<usize> {
+    let trimmed = text.trim_end_matches([' ', '\t', '\n', '\r']);
+    let tail_len = trimmed
+        .bytes()
+        .rev()
+        .take_while(|b| b.is_ascii_alphabetic() || *b == b'-')
+        .count();
+    let tail = &trimmed[trimmed.len() - tail_len..];
+    let is_prefix = !tail.is_empty()
+        && (tail == "-"
+            || ["null", "true", "false"]
+                .iter()
+                .any(|lit| lit.len() > tail.len() && lit.starts_with(tail)));
+    is_prefix.then(|| trimmed[..trimmed.len() - tail_len].chars().count())
 }
 
 /// serde_json's 1-based line and column (the column counts bytes and
@@ -365,12 +400,19 @@ mod tests {
         assert_eq!(pos("\"abc"), (0, "Unterminated string starting at"));
         assert_eq!(pos("[1, \"x"), (4, "Unterminated string starting at"));
         assert_eq!(pos("  "), (2, "Expecting value"));
+        // json.loads("nul"), json.loads("[1, tr"), json.loads("-")
+        assert_eq!(pos("nul"), (0, "Expecting value"));
+        assert_eq!(pos("[1, tr"), (4, "Expecting value"));
+        assert_eq!(pos("-"), (0, "Expecting value"));
     }
 
     #[test]
     fn json_content_types() {
         let mut h = HeaderMap::new();
-        assert!(is_json_content_type(&h));
+        assert!(
+            !is_json_content_type(&h),
+            "none: FastAPI's strict_content_type"
+        );
         for (ct, json) in [
             ("application/json", true),
             ("application/json; charset=utf-8", true),

@@ -18,6 +18,7 @@
 //! | [`Extension<T>`] | a value in the request's extensions | 500 if missing |
 //! | [`BackgroundTasks`] | tasks that run after the response is sent | |
 //! | [`Dep<T>`] | a [`Dependency`], with cleanup | its error |
+//! | [`ClientAddr`] | the client (as [`ProxyHeaders`](crate::middleware::ProxyHeaders) says, else the peer) | 500 if unknown; use `Option<ClientAddr>` |
 //! | `HeaderMap`, `Method`, `Uri` | those parts of the request | |
 //! | `Option<T>` | `None` instead of rejecting | |
 //!
@@ -35,7 +36,7 @@ use crate::background::BackgroundTasks;
 use crate::error::Error;
 use crate::lifecycle::Lifecycle;
 use crate::openapi::OperationDoc;
-use crate::request::{ConnectionInfo, Locals, Request, RouteMatch};
+use crate::request::{client_of, ClientAddr, ConnectionInfo, Locals, Request, RouteMatch};
 use crate::response::IntoResponse;
 use crate::shared::Shared;
 
@@ -99,7 +100,9 @@ impl RequestContext {
         &self.conn
     }
 
-    /// The client's address, when known.
+    /// The socket address of the connection's peer, when known. Behind a
+    /// reverse proxy that is the proxy: extract [`ClientAddr`] for the
+    /// client.
     pub fn client_addr(&self) -> Option<SocketAddr> {
         self.conn.remote_addr
     }
@@ -248,6 +251,7 @@ impl<'a> Declaration<'a> {
     message = "`{Self}` is not an extractor, so it cannot be a handler argument",
     label = "not an extractor",
     note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
+    note = "if it already is `Json<T>`, `Query<T>`, `Path<T>` or `Headers<T>`: its model `T` needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
     note = "or make it an extractor: implement `FromRequestParts` for it (`FromRequest` if it reads the body); see `sluice::extract`"
 )]
 pub trait FromRequestParts: Sized + Send {
@@ -275,6 +279,7 @@ pub trait FromRequestParts: Sized + Send {
     message = "`{Self}` is not an extractor, so it cannot be a handler argument",
     label = "not an extractor",
     note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
+    note = "if it already is `Json<T>`, `Query<T>`, `Path<T>` or `Headers<T>`: its model `T` needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
     note = "or make it an extractor: implement `FromRequestParts` for it (`FromRequest` if it reads the body); see `sluice::extract`"
 )]
 pub trait FromRequest<M = private::ViaRequest>: Sized + Send {
@@ -405,6 +410,17 @@ impl FromRequestParts for ConnectionInfo {
         cx: &RequestContext,
     ) -> Result<Self, Self::Rejection> {
         Ok(cx.conn)
+    }
+}
+
+/// The client, as [`Request::client`] says: what a middleware such as
+/// [`ProxyHeaders`](crate::middleware::ProxyHeaders) set, else the peer.
+impl FromRequestParts for ClientAddr {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, cx: &RequestContext) -> Result<Self, Error> {
+        client_of(&parts.extensions, &cx.conn)
+            .ok_or_else(|| Error::msg("ClientAddr was asked for, but the client is not known"))
     }
 }
 

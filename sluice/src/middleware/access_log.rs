@@ -26,7 +26,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -40,7 +39,7 @@ use super::request_id::ReqId;
 use crate::body::Body;
 use crate::error::BoxError;
 use crate::middleware::{Middleware, Next};
-use crate::request::Request;
+use crate::request::{ClientAddr, Request};
 use crate::response::Response;
 
 /// The `tracing` target of the access log events: filter on it, e.g.
@@ -57,7 +56,7 @@ pub const ACCESS_LOG_TARGET: &str = "sluice::access";
 /// | `latency_ms` | milliseconds until the response head came back; for a streamed body, until its last byte was produced |
 /// | `bytes` | body bytes sent (0 for HEAD) |
 /// | `request_id` | the [`ReqId`] put in the request's extensions by [`RequestId`](super::RequestId), when present |
-/// | `client` | the client's socket address, when known |
+/// | `client` | the client ([`Request::client`]: as [`ProxyHeaders`](super::ProxyHeaders) reports it, else the peer's socket address), when known |
 ///
 /// The level is [`Level::INFO`] unless set with [`AccessLog::level`]. The
 /// event is emitted when the response head is ready if the body's size is
@@ -108,7 +107,7 @@ impl Middleware for AccessLog {
             status: StatusCode::OK,
             start,
             request_id: req.extensions().get::<ReqId>().cloned(),
-            client: req.client_addr(),
+            client: req.client(),
         };
         let head = req.method() == Method::HEAD;
         let mut response = next.run(req).await;
@@ -159,7 +158,7 @@ struct Record {
     status: StatusCode,
     start: Instant,
     request_id: Option<ReqId>,
-    client: Option<SocketAddr>,
+    client: Option<ClientAddr>,
 }
 
 macro_rules! access_event {
@@ -174,7 +173,7 @@ macro_rules! access_event {
             latency_ms = record.start.elapsed().as_secs_f64() * 1000.0,
             bytes = $bytes,
             request_id = record.request_id.as_ref().map(ReqId::as_str),
-            client = record.client.map(tracing::field::display),
+            client = record.client.as_ref().map(|c| tracing::field::display(EscapedClient(c))),
             "request completed"
         )
     }};
@@ -218,6 +217,19 @@ impl fmt::Display for Escaped<'_> {
             rest = &rest[pos + c.len_utf8()..];
         }
         f.write_str(rest)
+    }
+}
+
+/// The client for the log: a proxy-reported host is text from the client,
+/// escaped like the path.
+struct EscapedClient<'a>(&'a ClientAddr);
+
+impl fmt::Display for EscapedClient<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.text() {
+            None => self.0.fmt(f),
+            Some(_) => Escaped(&self.0.to_string()).fmt(f),
+        }
     }
 }
 

@@ -59,7 +59,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
-use http::StatusCode;
+use http::{Method, StatusCode};
 use subtle::ConstantTimeEq;
 
 use crate::error::{ConfigError, Error, HttpError};
@@ -188,17 +188,22 @@ enum Source {
 #[derive(Debug, Clone, Default)]
 struct Exemptions {
     exact: Vec<String>,
+    /// Exact paths exempt for one method only (`GET` also covers `HEAD`).
+    routes: Vec<(Method, String)>,
     /// Without a trailing `/`: `/public` matches `/public` and `/public/...`.
     prefixes: Vec<String>,
 }
 
 impl Exemptions {
     fn is_empty(&self) -> bool {
-        self.exact.is_empty() && self.prefixes.is_empty()
+        self.exact.is_empty() && self.prefixes.is_empty() && self.routes.is_empty()
     }
 
-    fn matches(&self, path: &str) -> bool {
+    fn matches(&self, method: &Method, path: &str) -> bool {
         self.exact.iter().any(|p| p == path)
+            || self.routes.iter().any(|(m, p)| {
+                p == path && (m == method || (*m == Method::GET && *method == Method::HEAD))
+            })
             || self.prefixes.iter().any(|prefix| {
                 path.strip_prefix(prefix.as_str())
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
@@ -219,7 +224,9 @@ impl Exemptions {
 ///
 /// 1. A path given to [`exempt`](Authentication::exempt) (exact) or
 ///    [`exempt_prefix`](Authentication::exempt_prefix) (that path and
-///    everything below it) passes through untouched, whatever the method.
+///    everything below it) passes through untouched, whatever the method;
+///    one given to [`exempt_route`](Authentication::exempt_route), for that
+///    method only.
 ///    Paths are compared percent-decoded, as the router matches them.
 /// 2. The credential is read. For `bearer`, the scheme is matched
 ///    case-insensitively (RFC 9110 §11.1), followed by one or more spaces
@@ -341,6 +348,17 @@ impl<V: Verify> Authentication<V> {
         self
     }
 
+    /// Lets requests with `method` for exactly `path` through without a
+    /// credential; any other method on that path still needs one. `GET`
+    /// covers `HEAD` too, as routing does: `exempt_route(Method::GET,
+    /// "/health")` makes `GET` and `HEAD /health` public and leaves `POST
+    /// /health` a 401.
+    pub fn exempt_route(mut self, method: Method, path: &str) -> Self {
+        self.check_path(path);
+        self.exempt.routes.push((method, path.to_owned()));
+        self
+    }
+
     /// Lets requests for `prefix` and every path below it through without
     /// a credential: `/public` exempts `/public` and `/public/x`, not
     /// `/publicity`.
@@ -445,7 +463,7 @@ fn is_token68(token: &str) -> bool {
 
 impl<V: Verify> Middleware for Authentication<V> {
     async fn handle(&self, mut req: Request, next: Next) -> crate::Result<Response> {
-        if !self.exempt.is_empty() && self.exempt.matches(&req.decoded_path()) {
+        if !self.exempt.is_empty() && self.exempt.matches(req.method(), &req.decoded_path()) {
             return Ok(next.run(req).await);
         }
         let checked = match self.credential(&req) {
@@ -496,7 +514,7 @@ impl<V: Verify> Middleware for Authentication<V> {
     /// `APIKeyQuery` for an API key, or the one given to
     /// [`openapi_scheme`](Authentication::openapi_scheme).
     fn describe(&self, operation: &mut OperationDoc<'_>) {
-        if !self.exempt.is_empty() && self.exempt.matches(operation.path()) {
+        if !self.exempt.is_empty() && self.exempt.matches(operation.method(), operation.path()) {
             return;
         }
         let scheme = match &self.openapi_scheme {
@@ -613,14 +631,29 @@ mod tests {
     fn prefixes_match_whole_segments() {
         let exempt = Exemptions {
             exact: vec!["/health".to_owned()],
+            routes: Vec::new(),
             prefixes: vec!["/public".to_owned()],
         };
-        assert!(exempt.matches("/health"));
-        assert!(!exempt.matches("/health/"));
-        assert!(!exempt.matches("/healthz"));
-        assert!(exempt.matches("/public"));
-        assert!(exempt.matches("/public/a/b"));
-        assert!(!exempt.matches("/publicity"));
+        let get = Method::GET;
+        assert!(exempt.matches(&get, "/health"));
+        assert!(!exempt.matches(&get, "/health/"));
+        assert!(!exempt.matches(&get, "/healthz"));
+        assert!(exempt.matches(&get, "/public"));
+        assert!(exempt.matches(&get, "/public/a/b"));
+        assert!(!exempt.matches(&get, "/publicity"));
+    }
+
+    #[test]
+    fn route_exemptions_are_per_method_and_get_covers_head() {
+        let exempt = Exemptions {
+            exact: Vec::new(),
+            routes: vec![(Method::GET, "/health".to_owned())],
+            prefixes: Vec::new(),
+        };
+        assert!(exempt.matches(&Method::GET, "/health"));
+        assert!(exempt.matches(&Method::HEAD, "/health"));
+        assert!(!exempt.matches(&Method::POST, "/health"));
+        assert!(!exempt.matches(&Method::GET, "/healthz"));
     }
 
     #[tokio::test]

@@ -59,6 +59,8 @@
 //! | [`GZip`], [`Compression`] | compress responses (`gzip`; `gzip`, `br`, `zstd`) for clients that accept it ([more](compression)) |
 //! | [`TrustedHost`] | refuses requests for hosts that are not yours (400), Starlette's `TrustedHostMiddleware` |
 //! | [`HttpsRedirect`] | redirects plain-`http` requests to `https` (307), Starlette's `HTTPSRedirectMiddleware` |
+//! | [`ProxyHeaders`] | the client address and scheme a trusted proxy reports (`X-Forwarded-For`/`-Proto`, RFC 7239 `Forwarded`), uvicorn's `ProxyHeadersMiddleware` |
+//! | [`Sessions`] ([`Session`]) | per-user data in a signed cookie or a server-side store, Starlette's `SessionMiddleware` |
 //! | [`ProcessTime`] | `X-Process-Time` (seconds) and optionally `Server-Timing` on every response |
 //! | [`RequestId`] | takes a valid `X-Request-ID` or makes one; request extensions ([`ReqId`]), tracing span, response |
 //! | [`AccessLog`] | one structured `tracing` event per request, nothing formatted when the level is off |
@@ -66,6 +68,8 @@
 //! | [`ErrorHandler`] ([`CatchPanic`]) | rewrites the responses of panics and unhandled errors; maps error types to responses |
 //! | [`Timeout`] | cancels requests that take too long: 504 |
 //! | [`BodyLimit`] | refuses request bodies over a size: 413 `Content Too Large`, without reading them |
+//! | `Metrics` (feature `metrics`) | OpenTelemetry's HTTP server metrics, served to Prometheus in its text format or OpenMetrics ([more](metrics)) |
+//! | `Tracing` (feature `otel`) | one OpenTelemetry `SERVER` span per request, W3C trace context in and out, OTLP export ([more](otel)) |
 //! | [`App::add_layer`](crate::App::add_layer) | any tower `Layer` (e.g. tower-http's) in the same stack |
 
 mod access_log;
@@ -75,8 +79,16 @@ pub mod compression;
 pub mod cors;
 mod error_handler;
 pub mod https_redirect;
+#[cfg(feature = "metrics")]
+pub mod metrics;
+#[cfg(any(feature = "metrics", feature = "otel"))]
+pub(crate) mod observe;
+#[cfg(feature = "otel")]
+pub mod otel;
 mod process_time;
+pub mod proxy_headers;
 mod request_id;
+pub mod sessions;
 mod timeout;
 pub mod trusted_host;
 
@@ -87,8 +99,14 @@ pub use compression::{Compression, GZip};
 pub use cors::Cors;
 pub use error_handler::{CatchPanic, ErrorHandler};
 pub use https_redirect::HttpsRedirect;
+#[cfg(feature = "metrics")]
+pub use metrics::Metrics;
+#[cfg(feature = "otel")]
+pub use otel::Tracing;
 pub use process_time::ProcessTime;
+pub use proxy_headers::ProxyHeaders;
 pub use request_id::{ReqId, RequestId, DEFAULT_MAX_REQUEST_ID_LEN};
+pub use sessions::{Session, Sessions};
 pub use timeout::{TimedOut, Timeout};
 pub use trusted_host::TrustedHost;
 

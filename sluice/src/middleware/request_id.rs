@@ -6,7 +6,8 @@
 //! through), and is a fresh UUID v4 otherwise. Handlers read it as a
 //! [`ReqId`]; every `tracing` event emitted while the request is handled
 //! carries it as the `request_id` field of the `request` span; the response
-//! echoes it.
+//! echoes it. Under [`Tracing`](super::Tracing) (feature `otel`), the
+//! server span records it as `http.response.header.x-request-id`.
 //!
 //! ```
 //! use sluice::extract::Extension;
@@ -73,6 +74,10 @@ pub struct RequestId {
     max_len: usize,
     trust_incoming: bool,
     invalid: Option<String>,
+    /// `http.response.header.<name>`: the attribute the id is recorded as
+    /// on the OpenTelemetry span of the request (see `Tracing`).
+    #[cfg(feature = "otel")]
+    otel_key: opentelemetry::Key,
 }
 
 impl Default for RequestId {
@@ -89,6 +94,8 @@ impl RequestId {
             max_len: DEFAULT_MAX_REQUEST_ID_LEN,
             trust_incoming: true,
             invalid: None,
+            #[cfg(feature = "otel")]
+            otel_key: opentelemetry::Key::from_static_str("http.response.header.x-request-id"),
         }
     }
 
@@ -97,7 +104,14 @@ impl RequestId {
     /// built.
     pub fn header(mut self, name: &str) -> Self {
         match HeaderName::try_from(name) {
-            Ok(name) => self.header = name,
+            Ok(name) => {
+                #[cfg(feature = "otel")]
+                {
+                    self.otel_key =
+                        opentelemetry::Key::from(format!("http.response.header.{}", name.as_str()));
+                }
+                self.header = name;
+            }
             Err(_) => self.invalid = Some(format!("{name:?} is not a valid header name")),
         }
         self
@@ -140,6 +154,25 @@ impl RequestId {
     }
 }
 
+impl RequestId {
+    /// Records the id on the current OpenTelemetry span (the server span
+    /// of `Tracing`, when it runs further out), as the response header
+    /// it will be.
+    #[cfg(feature = "otel")]
+    fn record_on_otel_span(&self, id: &ReqId) {
+        use opentelemetry::trace::TraceContextExt;
+        let cx = opentelemetry::Context::current();
+        let span = cx.span();
+        if span.is_recording() {
+            let value = opentelemetry::Array::String(vec![id.as_str().to_owned().into()]);
+            span.set_attribute(opentelemetry::KeyValue::new(
+                self.otel_key.clone(),
+                opentelemetry::Value::Array(value),
+            ));
+        }
+    }
+}
+
 /// Whether `id` is 1..=`max_len` bytes of the safe set.
 pub(crate) fn is_valid_id(id: &[u8], max_len: usize) -> bool {
     !id.is_empty()
@@ -156,6 +189,8 @@ impl Middleware for RequestId {
             None => ReqId::generate(),
         };
         req.extensions_mut().insert(id.clone());
+        #[cfg(feature = "otel")]
+        self.record_on_otel_span(&id);
         let span = tracing::info_span!(target: "sluice::request", "request", request_id = %id);
         let mut response = next.run(req).instrument(span).await;
         if !response.headers().contains_key(&self.header) {

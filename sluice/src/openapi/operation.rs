@@ -194,13 +194,16 @@ impl ResponseSpec {
     }
 }
 
+/// Media types and their schemas (`None`: any value).
+pub(crate) type Content = Vec<(Cow<'static, str>, Option<Value>)>;
+
 /// What the extractors, the return type and the middleware of one
 /// operation declared.
 #[derive(Debug, Default)]
 pub(crate) struct Operation {
     pub(crate) parameters: Vec<Parameter>,
     /// Media type and schema of the body, and whether it is required.
-    pub(crate) request_body: Option<(Vec<(Cow<'static, str>, Option<Value>)>, bool)>,
+    pub(crate) request_body: Option<(Content, bool)>,
     /// The success response, from the return type.
     pub(crate) success: ResponseSpec,
     /// Other responses a middleware or an extractor declared.

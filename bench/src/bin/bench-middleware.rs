@@ -1,0 +1,154 @@
+//! `bench-middleware <case> <requests>`: sends `requests` requests, one
+//! after another, in process through an app with one of the proxy and
+//! session middlewares, and exits. Run it under callgrind with two request
+//! counts to get the instructions one request costs (start-up cancels
+//! out), and compare a case with `bare`:
+//!
+//! ```sh
+//! cargo build --release -p sluice-bench --bin bench-middleware
+//! for n in 200 1000; do
+//!   valgrind --tool=callgrind --callgrind-out-file=cg.sessions-read.$n \
+//!     target/release/bench-middleware sessions-read $n
+//! done
+//! ```
+//!
+//! | case | app | request |
+//! |---|---|---|
+//! | `bare` | `GET /hello` -> `{"message":"Hello, World!"}` | no headers |
+//! | `sessions-untouched` | `bare` behind `Sessions` | a valid session cookie; the handler ignores it |
+//! | `sessions-read` | a handler that reads `user` from the session | a valid session cookie |
+//! | `sessions-write` | a handler that reads and increments `n` | a valid session cookie; a new cookie is set |
+//! | `proxy-none` | `bare` behind `ProxyHeaders` | from the trusted peer, no forwarded headers |
+//! | `proxy` | `bare` behind `ProxyHeaders` | from the trusted peer, `X-Forwarded-For` (two entries) and `X-Forwarded-Proto` |
+
+use std::process::ExitCode;
+
+use serde_json::{json, Value};
+use sluice::middleware::sessions::{Session, Sessions};
+use sluice::middleware::ProxyHeaders;
+use sluice::{App, AppService, Body, ConnectionInfo, Json, Request};
+
+const SECRET: &str = "bench-middleware: a session secret of 32+ bytes";
+const CASES: &[&str] = &[
+    "bare",
+    "sessions-untouched",
+    "sessions-read",
+    "sessions-write",
+    "proxy-none",
+    "proxy",
+];
+
+async fn hello() -> Json<Value> {
+    Json(json!({"message": "Hello, World!"}))
+}
+
+async fn read(session: Session) -> Json<Value> {
+    Json(json!({"message": session.get::<String>("user")}))
+}
+
+async fn write(session: Session) -> sluice::Result<Json<Value>> {
+    let n = session.get::<u64>("n").unwrap_or(0) + 1;
+    session.insert("n", n)?;
+    Ok(Json(json!({"message": n})))
+}
+
+fn app(case: &str) -> Option<AppService> {
+    let sessions = || Sessions::new(SECRET);
+    let app = match case {
+        "bare" => App::new().get("/hello", hello),
+        "sessions-untouched" => App::new().get("/hello", hello).add_middleware(sessions()),
+        "sessions-read" => App::new()
+            .get("/hello", read)
+            .get("/login", write)
+            .add_middleware(sessions()),
+        "sessions-write" => App::new().get("/hello", write).add_middleware(sessions()),
+        "proxy-none" | "proxy" => App::new()
+            .get("/hello", hello)
+            .add_middleware(ProxyHeaders::new().trusted(["127.0.0.1", "10.0.0.0/8"])),
+        _ => return None,
+    };
+    app.build().ok()
+}
+
+fn request(case: &str, cookie: Option<&str>) -> Request {
+    let mut builder = sluice::http::Request::get("/hello").header("host", "bench");
+    if case == "proxy" {
+        builder = builder
+            .header("x-forwarded-for", "203.0.113.9, 10.0.0.2")
+            .header("x-forwarded-proto", "https");
+    }
+    if let Some(cookie) = cookie {
+        builder = builder.header("cookie", cookie);
+    }
+    let mut req = builder.body(Body::empty()).expect("a valid request");
+    req.extensions_mut().insert(ConnectionInfo {
+        remote_addr: Some(([127, 0, 0, 1], 50000).into()),
+        local_addr: Some(([127, 0, 0, 1], 8000).into()),
+        secure: false,
+    });
+    Request::from_http(req)
+}
+
+/// A cookie the app itself set: `session={"user":"alice","n":1}`, signed.
+async fn session_cookie() -> String {
+    let login = App::new()
+        .get("/hello", |session: Session| async move {
+            let _ = session.insert("user", "alice");
+            let _ = session.insert("n", 1);
+            "ok"
+        })
+        .add_middleware(Sessions::new(SECRET))
+        .build()
+        .expect("valid");
+    let res = login.handle(request("bare", None)).await;
+    let header = res.headers().get("set-cookie").expect("a cookie");
+    let text = header.to_str().expect("ascii");
+    text.split(';').next().expect("name=value").to_owned()
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let parsed = match args.as_slice() {
+        [case, requests] => app(case).zip(requests.parse::<u64>().ok()),
+        _ => None,
+    };
+    let Some((service, requests)) = parsed else {
+        eprintln!(
+            "usage: bench-middleware <case> <requests>; cases: {}",
+            CASES.join(", ")
+        );
+        return ExitCode::from(2);
+    };
+    let case = args[0].as_str();
+    let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("bench-middleware: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ok = runtime.block_on(async {
+        let cookie = if case.starts_with("sessions") {
+            Some(session_cookie().await)
+        } else {
+            None
+        };
+        let mut ok = 0;
+        for _ in 0..requests {
+            let res = service.handle(request(case, cookie.as_deref())).await;
+            let fine = res.status() == 200
+                && (case != "sessions-write" || res.headers().contains_key("set-cookie"));
+            ok += u64::from(fine);
+        }
+        ok
+    });
+    if ok == requests {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "bench-middleware: {} of {requests} requests failed",
+            requests - ok
+        );
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,619 @@
+//! [`Metrics`]: OpenTelemetry's HTTP server metrics, served to Prometheus
+//! in its text format or in OpenMetrics.
+//!
+//! The middleware records, for every request, the two stable metrics of
+//! OpenTelemetry's [HTTP semantic conventions](https://opentelemetry.io/docs/specs/semconv/http/http-metrics/),
+//! and answers `GET /metrics` (or the path you choose) itself, without
+//! recording that request:
+//!
+//! | OpenTelemetry | Prometheus | type | labels |
+//! |---|---|---|---|
+//! | `http.server.request.duration` (s) | `http_server_request_duration_seconds` | histogram | `http_request_method`, `http_response_status_code`, `http_route`, `url_scheme`, `error_type` |
+//! | `http.server.active_requests` (`{request}`) | `http_server_active_requests` | gauge | `http_request_method`, `url_scheme` |
+//!
+//! ```
+//! use sluice::middleware::Metrics;
+//! use sluice::testing::TestClient;
+//! use sluice::App;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let app = App::new()
+//!     .get("/items/{item_id}", || async { "an item" })
+//!     .add_middleware(Metrics::new());
+//! let client = TestClient::new(app);
+//! client.get("/items/42").await;
+//! client.get("/no/such/page").await;
+//!
+//! let res = client.get("/metrics").await;
+//! assert_eq!(res.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+//! let text = res.text();
+//! // The route's template, never the raw path:
+//! assert!(text.contains(r#"http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/items/{item_id}",url_scheme="http"} 1"#));
+//! // A request no route matched has no `http_route` label at all:
+//! assert!(text.contains(r#"http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="404",url_scheme="http"} 1"#));
+//! assert!(text.contains(r#"http_server_active_requests{http_request_method="GET",url_scheme="http"} 0"#));
+//!
+//! // Prometheus asks for OpenMetrics, and gets it:
+//! let res = client.get("/metrics").header("accept", "application/openmetrics-text; version=1.0.0").await;
+//! assert_eq!(res.header("content-type"), Some("application/openmetrics-text; version=1.0.0; charset=utf-8"));
+//! assert!(res.text().ends_with("# EOF\n"));
+//! # }
+//! ```
+//!
+//! # What is recorded, exactly
+//!
+//! - The duration runs from the request's arrival at this middleware to the
+//!   end of its response: when the response leaves the middleware for a
+//!   body known in full (the usual case), or when the last byte of a
+//!   streamed body has been handed to the server. A request is active for
+//!   that same time. Add `Metrics` last, so that it is the outermost
+//!   middleware and times everything.
+//! - Buckets are OpenTelemetry's recommended boundaries for this metric:
+//!   5 ms, 10 ms, 25 ms, 50 ms, 75 ms, 100 ms, 250 ms, 500 ms, 750 ms, 1 s,
+//!   2.5 s, 5 s, 7.5 s and 10 s.
+//! - `http_request_method` is one of `GET HEAD POST PUT DELETE CONNECT
+//!   OPTIONS TRACE PATCH`, or `_OTHER` for any other method (methods are
+//!   case-sensitive, so `get` is `_OTHER`).
+//! - `http_route` is the template of the route that matched, e.g.
+//!   `/items/{item_id}`. When no route matched (a 404, a 405, the trailing
+//!   slash redirect, a middleware that answered first) the label is absent,
+//!   so a flood of random paths adds no series.
+//! - `url_scheme` is [`Request::scheme`](crate::Request::scheme), which
+//!   `ProxyHeaders` sets from a trusted proxy; schemes other than `http`,
+//!   `https`, `ws` and `wss` are recorded as `_OTHER`.
+//! - `error_type` is the status code of a 5xx, and absent otherwise (a 4xx
+//!   is the client's error, not the server's, as the conventions say).
+//! - Names follow the OpenTelemetry-Prometheus compatibility rules: dots
+//!   become underscores, the unit `s` becomes the suffix `_seconds`, the
+//!   annotation `{request}` is dropped, and the up-down counter of active
+//!   requests is a gauge.
+//!
+//! # Exposition
+//!
+//! `GET` (and `HEAD`) on the metrics path answers in the
+//! [Prometheus text format 0.0.4](https://prometheus.io/docs/instrumenting/exposition_formats/)
+//! (`text/plain; version=0.0.4; charset=utf-8`), or in
+//! [OpenMetrics 1.0.0](https://prometheus.io/docs/specs/om/open_metrics_spec/)
+//! (`application/openmetrics-text; version=1.0.0; charset=utf-8`, with its
+//! `# UNIT` lines and the closing `# EOF`) when the `Accept` header prefers
+//! it, as Prometheus' scraper does. Other methods get a 405. To serve the
+//! metrics elsewhere (another port, behind authentication), use
+//! [`Metrics::render`].
+//!
+//! # Cost
+//!
+//! Recording takes no lock shared by all requests: each thread keeps its
+//! own map from a request's labels to the series' histogram, so the
+//! registry's lock is taken once per series and thread, not per request.
+//! The histogram itself is guarded by its own mutex (one per series, from
+//! `prometheus-client`), the active-requests gauges are atomics.
+//!
+//! # Why `prometheus-client`
+//!
+//! It is the Prometheus project's own Rust client, encodes OpenMetrics
+//! natively (the format Prometheus asks for), and is small (no runtime, no
+//! protobuf). The OpenTelemetry SDK with its Prometheus exporter would add
+//! an aggregation pipeline per scrape and a second metrics client
+//! (`prometheus`) underneath, for the same text. The Prometheus text
+//! format 0.0.4 is the OpenMetrics text without the `# UNIT` lines and
+//! `# EOF`, for the histogram and gauge families recorded here.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use http::header::{HeaderMap, HeaderValue, ACCEPT, ALLOW, CONTENT_TYPE};
+use http::{Method, StatusCode};
+use prometheus_client::encoding::{EncodeLabel, EncodeLabelSet, LabelSetEncoder};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
+use thread_local::ThreadLocal;
+
+use super::observe::{self, Ending, MethodLabel, OnEnd, SchemeLabel};
+use crate::error::{ConfigError, HttpError};
+use crate::middleware::{Middleware, Next};
+use crate::{Body, IntoResponse, Locals, Request, Response, RouteMatch};
+
+/// OpenTelemetry's recommended bucket boundaries for
+/// `http.server.request.duration`, in seconds.
+pub const DURATION_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+/// Where [`Metrics`] answers by default.
+pub const DEFAULT_METRICS_PATH: &str = "/metrics";
+
+/// Records OpenTelemetry's HTTP server metrics and serves them to
+/// Prometheus; see the [module docs](self).
+///
+/// | setting | default | effect |
+/// |---|---|---|
+/// | [`path`](Metrics::path) | `/metrics` | where the metrics are served (`GET`, `HEAD`); requests to it are not recorded |
+///
+/// Cloning is cheap and clones share the same metrics, so a clone can
+/// [`render`](Metrics::render) what the middleware records.
+#[derive(Clone)]
+#[must_use]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: String,
+    invalid: Option<String>,
+    registry: Registry,
+    duration: Family<RequestLabels, Histogram, fn() -> Histogram>,
+    active: Family<ActiveLabels, Gauge>,
+    /// One gauge handle per method and scheme, made on first use.
+    active_handles: [[OnceLock<Gauge>; SchemeLabel::COUNT]; MethodLabel::COUNT],
+    /// Each thread's map from a request's labels to its series.
+    series: ThreadLocal<RefCell<SeriesMap>>,
+}
+
+type SeriesMap = HashMap<SeriesKey, Series, foldhash::fast::FixedState>;
+
+/// A request's labels, as a small key: the route by the address of its
+/// template (kept alive by [`Series::route`], so the address cannot be
+/// reused for another template).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct SeriesKey {
+    route: usize,
+    method: MethodLabel,
+    scheme: SchemeLabel,
+    status: u16,
+}
+
+struct Series {
+    histogram: Histogram,
+    /// Pins the template whose address is in the key.
+    _route: Option<Arc<RouteMatch>>,
+}
+
+fn new_duration_histogram() -> Histogram {
+    Histogram::new(DURATION_BUCKETS)
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Metrics")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// Records every request and serves the metrics at `/metrics`.
+    pub fn new() -> Self {
+        Metrics::build(DEFAULT_METRICS_PATH.to_owned(), None)
+    }
+
+    fn build(path: String, invalid: Option<String>) -> Self {
+        let duration: Family<RequestLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(new_duration_histogram);
+        let active: Family<ActiveLabels, Gauge> = Family::default();
+        let mut registry = Registry::default();
+        registry.register_with_unit(
+            "http_server_request_duration",
+            // prometheus-client ends the help text with a period itself.
+            "Duration of HTTP server requests",
+            Unit::Seconds,
+            duration.clone(),
+        );
+        registry.register(
+            "http_server_active_requests",
+            "Number of active HTTP server requests",
+            active.clone(),
+        );
+        Metrics {
+            inner: Arc::new(Inner {
+                path,
+                invalid,
+                registry,
+                duration,
+                active,
+                active_handles: std::array::from_fn(|_| std::array::from_fn(|_| OnceLock::new())),
+                series: ThreadLocal::new(),
+            }),
+        }
+    }
+
+    /// Serves the metrics at `path` (which must start with `/`) instead of
+    /// `/metrics`. Requests to it are answered here and not recorded.
+    ///
+    /// Set it before cloning: it starts a new, empty set of metrics.
+    pub fn path(self, path: &str) -> Self {
+        let invalid = (!path.starts_with('/'))
+            .then(|| format!("the metrics path {path:?} must start with '/'"));
+        Metrics::build(path.to_owned(), invalid)
+    }
+
+    /// The metrics as text in `format`, as the metrics path serves them.
+    ///
+    /// ```
+    /// use sluice::middleware::metrics::{ExpositionFormat, Metrics};
+    ///
+    /// let metrics = Metrics::new();
+    /// // Nothing recorded yet: no family is written.
+    /// assert_eq!(metrics.render(ExpositionFormat::Prometheus), "");
+    /// assert_eq!(metrics.render(ExpositionFormat::OpenMetrics), "# EOF\n");
+    /// ```
+    pub fn render(&self, format: ExpositionFormat) -> String {
+        let mut text = String::new();
+        // Writing to a String cannot fail, and neither can our label sets.
+        let _ = prometheus_client::encoding::text::encode_registry(&mut text, &self.inner.registry);
+        match format {
+            ExpositionFormat::OpenMetrics => {
+                let _ = prometheus_client::encoding::text::encode_eof(&mut text);
+                text
+            }
+            ExpositionFormat::Prometheus => {
+                // Text 0.0.4 has no UNIT metadata; everything else written
+                // for histograms and gauges is the same in both formats.
+                let mut out = String::with_capacity(text.len());
+                for line in text.split_inclusive('\n') {
+                    if !line.starts_with("# UNIT ") {
+                        out.push_str(line);
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    fn expose(&self, req: &Request) -> Response {
+        let method = req.method();
+        if method != Method::GET && method != Method::HEAD {
+            let mut response = HttpError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+                .into_response();
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return response;
+        }
+        let format = ExpositionFormat::negotiate(req.headers());
+        let mut response = Response::new(Body::from(self.render(format)));
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        );
+        response
+    }
+}
+
+impl Inner {
+    fn active_gauge(&self, method: MethodLabel, scheme: SchemeLabel) -> &Gauge {
+        self.active_handles[method.index()][scheme.index()].get_or_init(|| {
+            self.active
+                .get_or_create_owned(&ActiveLabels { method, scheme })
+        })
+    }
+
+    fn record(
+        &self,
+        method: MethodLabel,
+        scheme: SchemeLabel,
+        status: u16,
+        route: Option<&Arc<RouteMatch>>,
+        seconds: f64,
+    ) {
+        let key = SeriesKey {
+            route: route.map_or(0, |r| r.template().as_ptr() as usize),
+            method,
+            scheme,
+            status,
+        };
+        let labels = || RequestLabels {
+            method,
+            scheme,
+            status,
+            route: route.map(|r| Arc::from(r.template())),
+        };
+        let cell = self.series.get_or(|| RefCell::new(SeriesMap::default()));
+        match cell.try_borrow_mut() {
+            Ok(mut map) => map
+                .entry(key)
+                .or_insert_with(|| Series {
+                    histogram: self.duration.get_or_create_owned(&labels()),
+                    _route: route.cloned(),
+                })
+                .histogram
+                .observe(seconds),
+            // Only reachable if recording were re-entered on this thread;
+            // take the registry's way then.
+            Err(_) => self.duration.get_or_create(&labels()).observe(seconds),
+        }
+    }
+}
+
+impl Middleware for Metrics {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        let inner = &self.inner;
+        if req.path() == inner.path {
+            return Ok(self.expose(&req));
+        }
+        let method = MethodLabel::of(req.method());
+        let scheme = SchemeLabel::of(req.scheme());
+        let active = inner.active_gauge(method, scheme);
+        active.inc();
+        let mut pending = Pending {
+            inner,
+            active,
+            locals: req.locals().clone(),
+            method,
+            scheme,
+            start: Instant::now(),
+            done: false,
+        };
+        let mut response = next.run(req).await;
+        let status = response.status().as_u16();
+        if observe::is_complete(response.body()) {
+            pending.finish(status);
+        } else {
+            // Streamed: the request ends with its body.
+            pending.done = true;
+            let ending = Streamed {
+                inner: self.inner.clone(),
+                active: active.clone(),
+                locals: pending.locals.clone(),
+                method,
+                scheme,
+                status,
+                start: pending.start,
+            };
+            let body = std::mem::take(response.body_mut());
+            *response.body_mut() = Ending::wrap(body, ending);
+        }
+        Ok(response)
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("Metrics")
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        match &self.inner.invalid {
+            Some(reason) => Err(ConfigError::middleware("Metrics", reason.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A request in flight: records it when finished, and leaves the active
+/// gauge in any case (also when the request is cancelled).
+struct Pending<'a> {
+    inner: &'a Inner,
+    active: &'a Gauge,
+    locals: Locals,
+    method: MethodLabel,
+    scheme: SchemeLabel,
+    start: Instant,
+    done: bool,
+}
+
+impl Pending<'_> {
+    fn finish(&mut self, status: u16) {
+        let seconds = self.start.elapsed().as_secs_f64();
+        let route = observe::matched_route(&self.locals);
+        self.inner
+            .record(self.method, self.scheme, status, route.as_ref(), seconds);
+        self.done = true;
+        self.active.dec();
+    }
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            // Cancelled before a response: no duration to record.
+            self.active.dec();
+        }
+    }
+}
+
+/// The same, for a response whose body is still to be streamed.
+struct Streamed {
+    inner: Arc<Inner>,
+    active: Gauge,
+    locals: Locals,
+    method: MethodLabel,
+    scheme: SchemeLabel,
+    status: u16,
+    start: Instant,
+}
+
+impl OnEnd for Streamed {
+    fn end(self, _complete: bool) {
+        let seconds = self.start.elapsed().as_secs_f64();
+        let route = observe::matched_route(&self.locals);
+        self.inner.record(
+            self.method,
+            self.scheme,
+            self.status,
+            route.as_ref(),
+            seconds,
+        );
+        self.active.dec();
+    }
+}
+
+/// The formats the metrics path speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExpositionFormat {
+    /// The Prometheus text format, version 0.0.4: the default.
+    Prometheus,
+    /// OpenMetrics 1.0.0 text, with `# UNIT` lines and the closing `# EOF`.
+    OpenMetrics,
+}
+
+impl ExpositionFormat {
+    /// The `content-type` of a response in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExpositionFormat::Prometheus => "text/plain; version=0.0.4; charset=utf-8",
+            ExpositionFormat::OpenMetrics => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8"
+            }
+        }
+    }
+
+    /// The format the request's `Accept` header prefers: OpenMetrics when
+    /// it accepts `application/openmetrics-text` (version 1.0.0, or none
+    /// given) with a higher quality than any `text/plain` (version 0.0.4 or
+    /// none), `text/*` or `*/*`; the Prometheus text format otherwise,
+    /// including when there is no `Accept` header or nothing in it fits.
+    ///
+    /// ```
+    /// use sluice::http::{HeaderMap, HeaderValue};
+    /// use sluice::middleware::metrics::ExpositionFormat;
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// assert_eq!(ExpositionFormat::negotiate(&headers), ExpositionFormat::Prometheus);
+    /// // What Prometheus 2.x sends:
+    /// headers.insert("accept", HeaderValue::from_static(
+    ///     "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+    /// ));
+    /// assert_eq!(ExpositionFormat::negotiate(&headers), ExpositionFormat::OpenMetrics);
+    /// ```
+    pub fn negotiate(headers: &HeaderMap) -> Self {
+        let mut best: Option<(f32, ExpositionFormat)> = None;
+        for value in headers.get_all(ACCEPT) {
+            let Ok(value) = value.to_str() else {
+                continue;
+            };
+            for range in value.split(',') {
+                let Some((quality, format)) = media_range(range) else {
+                    continue;
+                };
+                if quality > 0.0 && best.is_none_or(|(q, _)| quality > q) {
+                    best = Some((quality, format));
+                }
+            }
+        }
+        best.map_or(ExpositionFormat::Prometheus, |(_, format)| format)
+    }
+}
+
+/// One media range of an `Accept` header: its quality and the format it
+/// asks for, or `None` when it names nothing this endpoint serves.
+fn media_range(range: &str) -> Option<(f32, ExpositionFormat)> {
+    let mut parts = range.split(';');
+    let media = parts.next()?.trim();
+    let mut quality = 1.0_f32;
+    let mut version = None;
+    for param in parts {
+        let (name, value) = param.split_once('=')?;
+        let value = value.trim().trim_matches('"');
+        match name.trim() {
+            n if n.eq_ignore_ascii_case("q") => quality = value.parse().ok()?,
+            n if n.eq_ignore_ascii_case("version") => version = Some(value),
+            _ => {}
+        }
+    }
+    if !(0.0..=1.0).contains(&quality) {
+        return None;
+    }
+    let format = if media.eq_ignore_ascii_case("application/openmetrics-text") {
+        (version.is_none_or(|v| v == "1.0.0")).then_some(ExpositionFormat::OpenMetrics)?
+    } else if media.eq_ignore_ascii_case("text/plain") {
+        (version.is_none_or(|v| v == "0.0.4")).then_some(ExpositionFormat::Prometheus)?
+    } else if media == "*/*" || media.eq_ignore_ascii_case("text/*") {
+        ExpositionFormat::Prometheus
+    } else {
+        return None;
+    };
+    Some((quality, format))
+}
+
+/// The labels of `http_server_request_duration_seconds`, in the order the
+/// OpenTelemetry exporters write them (sorted by name).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct RequestLabels {
+    method: MethodLabel,
+    scheme: SchemeLabel,
+    status: u16,
+    route: Option<Arc<str>>,
+}
+
+impl EncodeLabelSet for RequestLabels {
+    fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> Result<(), fmt::Error> {
+        if let Some(error_type) = observe::error_type(self.status) {
+            ("error_type", error_type).encode(encoder.encode_label())?;
+        }
+        ("http_request_method", self.method.as_str()).encode(encoder.encode_label())?;
+        ("http_response_status_code", self.status).encode(encoder.encode_label())?;
+        if let Some(route) = &self.route {
+            ("http_route", &**route).encode(encoder.encode_label())?;
+        }
+        ("url_scheme", self.scheme.as_str()).encode(encoder.encode_label())
+    }
+}
+
+/// The labels of `http_server_active_requests`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct ActiveLabels {
+    method: MethodLabel,
+    scheme: SchemeLabel,
+}
+
+impl EncodeLabelSet for ActiveLabels {
+    fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> Result<(), fmt::Error> {
+        ("http_request_method", self.method.as_str()).encode(encoder.encode_label())?;
+        ("url_scheme", self.scheme.as_str()).encode(encoder.encode_label())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &'static str) -> ExpositionFormat {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static(value));
+        ExpositionFormat::negotiate(&headers)
+    }
+
+    #[test]
+    fn accept_negotiation() {
+        use ExpositionFormat::{OpenMetrics, Prometheus};
+        assert_eq!(accept("application/openmetrics-text"), OpenMetrics);
+        assert_eq!(
+            accept("application/openmetrics-text; version=1.0.0"),
+            OpenMetrics
+        );
+        assert_eq!(
+            accept("Application/OpenMetrics-Text;Version=\"1.0.0\""),
+            OpenMetrics
+        );
+        // A version this endpoint does not write falls back to text.
+        assert_eq!(
+            accept("application/openmetrics-text; version=0.0.1"),
+            Prometheus
+        );
+        assert_eq!(accept("application/openmetrics-text;q=0"), Prometheus);
+        assert_eq!(accept("text/plain"), Prometheus);
+        assert_eq!(accept("*/*"), Prometheus);
+        assert_eq!(accept("application/json"), Prometheus);
+        assert_eq!(
+            accept("text/plain;version=0.0.4;q=0.5,application/openmetrics-text;q=0.9"),
+            OpenMetrics
+        );
+        assert_eq!(
+            accept("application/openmetrics-text;q=0.3,text/plain;version=0.0.4;q=0.5"),
+            Prometheus
+        );
+        assert_eq!(accept("application/openmetrics-text;q=2"), Prometheus);
+        assert_eq!(accept("application/openmetrics-text;q=abc"), Prometheus);
+    }
+}

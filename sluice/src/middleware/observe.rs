@@ -1,0 +1,217 @@
+//! What [`Metrics`](super::Metrics) and [`Tracing`](super::Tracing) both
+//! read from a request, the way OpenTelemetry's HTTP semantic conventions
+//! spell it: the method (known ones, or `_OTHER`), the scheme, the matched
+//! route, and the end of a response body.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::Method;
+use http_body::{Frame, SizeHint};
+
+use crate::error::BoxError;
+use crate::{Body, Locals, RouteMatch};
+
+/// The methods the conventions know (`http.request.method`), in a fixed
+/// order; anything else is `_OTHER`.
+pub(crate) const KNOWN_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+
+/// `http.request.method` as the conventions record it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct MethodLabel(u8);
+
+impl MethodLabel {
+    /// `_OTHER`: a method outside [`KNOWN_METHODS`].
+    pub(crate) const OTHER: MethodLabel = MethodLabel(KNOWN_METHODS.len() as u8);
+    /// How many distinct labels there are (the known methods and `_OTHER`).
+    pub(crate) const COUNT: usize = KNOWN_METHODS.len() + 1;
+
+    /// Methods are case-sensitive (RFC 9110): `get` is not `GET`, so it is
+    /// `_OTHER`, as the conventions say.
+    pub(crate) fn of(method: &Method) -> Self {
+        let index = match *method {
+            Method::GET => 0,
+            Method::HEAD => 1,
+            Method::POST => 2,
+            Method::PUT => 3,
+            Method::DELETE => 4,
+            Method::CONNECT => 5,
+            Method::OPTIONS => 6,
+            Method::TRACE => 7,
+            Method::PATCH => 8,
+            _ => return MethodLabel::OTHER,
+        };
+        MethodLabel(index)
+    }
+
+    pub(crate) fn index(self) -> usize {
+        usize::from(self.0)
+    }
+
+    #[cfg_attr(not(feature = "otel"), allow(dead_code))]
+    pub(crate) fn is_other(self) -> bool {
+        self == MethodLabel::OTHER
+    }
+
+    /// The attribute's value: the method, or `_OTHER`.
+    pub(crate) fn as_str(self) -> &'static str {
+        KNOWN_METHODS.get(self.index()).copied().unwrap_or("_OTHER")
+    }
+}
+
+/// The schemes recorded as they are in `url.scheme`; any other (an
+/// absolute-form request target may name anything) is recorded as
+/// `_OTHER`, so that clients cannot add series at will.
+pub(crate) const KNOWN_SCHEMES: [&str; 4] = ["http", "https", "ws", "wss"];
+
+/// `url.scheme`, bounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct SchemeLabel(u8);
+
+impl SchemeLabel {
+    /// How many distinct labels there are.
+    pub(crate) const COUNT: usize = KNOWN_SCHEMES.len() + 1;
+
+    /// The request's scheme (as [`Request::scheme`] gives it, after
+    /// `ProxyHeaders` where it runs).
+    pub(crate) fn of(scheme: &str) -> Self {
+        // The usual answers first, without a case-insensitive scan.
+        match scheme {
+            "http" => return SchemeLabel(0),
+            "https" => return SchemeLabel(1),
+            _ => {}
+        }
+        let index = KNOWN_SCHEMES
+            .iter()
+            .position(|known| known.eq_ignore_ascii_case(scheme))
+            .unwrap_or(KNOWN_SCHEMES.len());
+        SchemeLabel(index as u8)
+    }
+
+    pub(crate) fn index(self) -> usize {
+        usize::from(self.0)
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        KNOWN_SCHEMES.get(self.index()).copied().unwrap_or("_OTHER")
+    }
+}
+
+/// The route the router matched, read by an app-level middleware after
+/// `next.run(req)` has returned: take the request's locals before handing
+/// it on, then ask them. `None` when no route matched (a 404, a 405, the
+/// trailing-slash redirect, or a middleware that answered first).
+pub(crate) fn matched_route(locals: &Locals) -> Option<Arc<RouteMatch>> {
+    locals.route()
+}
+
+/// `error.type` for a response: the status code for a 5xx, as the
+/// conventions ask of servers (a 4xx is the client's error, not the
+/// server's).
+pub(crate) fn error_type(status: u16) -> Option<u16> {
+    (500..600).contains(&status).then_some(status)
+}
+
+/// Whether the whole body is known now, so the response is complete when
+/// it leaves the middleware. Otherwise (a stream) the request ends when the
+/// body does.
+pub(crate) fn is_complete(body: &Body) -> bool {
+    http_body::Body::size_hint(body).exact().is_some()
+}
+
+/// Something to do when a response body has been sent, or dropped unsent.
+pub(crate) trait OnEnd: Send + Unpin + 'static {
+    /// The body ended: `complete` is `false` when it failed or was dropped
+    /// before its end (the client went away).
+    fn end(self, complete: bool);
+}
+
+/// A response body that runs an [`OnEnd`] when it ends or is dropped. It
+/// keeps the inner body's size hint.
+pub(crate) struct Ending<E: OnEnd> {
+    inner: Body,
+    on_end: Option<E>,
+}
+
+impl<E: OnEnd> Ending<E> {
+    pub(crate) fn wrap(inner: Body, on_end: E) -> Body {
+        Body::new(Ending {
+            inner,
+            on_end: Some(on_end),
+        })
+    }
+
+    fn finish(&mut self, complete: bool) {
+        if let Some(on_end) = self.on_end.take() {
+            on_end.end(complete);
+        }
+    }
+}
+
+impl<E: OnEnd> http_body::Body for Ending<E> {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(None) => this.finish(true),
+            Poll::Ready(Some(Err(_))) => this.finish(false),
+            Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => this.finish(true),
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl<E: OnEnd> Drop for Ending<E> {
+    fn drop(&mut self) {
+        self.finish(false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_outside_the_conventions_are_other() {
+        assert_eq!(MethodLabel::of(&Method::GET).as_str(), "GET");
+        assert_eq!(MethodLabel::of(&Method::PATCH).as_str(), "PATCH");
+        let purge = Method::from_bytes(b"PURGE").expect("a valid token");
+        assert_eq!(MethodLabel::of(&purge).as_str(), "_OTHER");
+        let lower = Method::from_bytes(b"get").expect("a valid token");
+        assert!(MethodLabel::of(&lower).is_other());
+    }
+
+    #[test]
+    fn schemes_are_bounded() {
+        assert_eq!(SchemeLabel::of("https").as_str(), "https");
+        assert_eq!(SchemeLabel::of("wss").as_str(), "wss");
+        assert_eq!(SchemeLabel::of("gopher").as_str(), "_OTHER");
+    }
+
+    #[test]
+    fn only_server_errors_have_an_error_type() {
+        assert_eq!(error_type(500), Some(500));
+        assert_eq!(error_type(503), Some(503));
+        assert_eq!(error_type(404), None);
+        assert_eq!(error_type(200), None);
+    }
+}

@@ -1,0 +1,357 @@
+//! `Metrics`: OpenTelemetry's HTTP server metrics, checked by counting
+//! series after a known mix of requests and by Prometheus' own `promtool`.
+#![cfg(feature = "metrics")]
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use sluice::middleware::metrics::{ExpositionFormat, Metrics, DURATION_BUCKETS};
+use sluice::testing::TestClient;
+use sluice::{App, Body, HttpError, Method};
+
+fn app(metrics: Metrics) -> App {
+    App::new()
+        .get("/hello", || async { "hello" })
+        .get(
+            "/items/{item_id}",
+            |sluice::Path(id): sluice::Path<i64>| async move { id.to_string() },
+        )
+        .get("/boom", || async {
+            Err::<&str, _>(sluice::Error::msg("boom"))
+        })
+        .get("/teapot", || async { HttpError::new(418, "I'm a teapot") })
+        .get("/stream", || async {
+            let chunks = ["a", "b", "c"].map(|c| Ok::<_, std::io::Error>(sluice::Bytes::from(c)));
+            sluice::Response::new(Body::from_stream(futures_util::stream::iter(chunks)))
+        })
+        .add_middleware(metrics)
+}
+
+/// The samples of the text format: `(name, labels, value)`.
+fn samples(text: &str) -> Vec<(String, String, String)> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .map(|line| {
+            let (series, value) = line.rsplit_once(' ').expect("a sample has a value");
+            let (name, labels) = match series.split_once('{') {
+                Some((name, labels)) => (name, labels.trim_end_matches('}')),
+                None => (series, ""),
+            };
+            (name.to_owned(), labels.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+fn count_of(text: &str, labels: &str) -> Option<String> {
+    samples(text)
+        .into_iter()
+        .find(|(name, l, _)| name == "http_server_request_duration_seconds_count" && l == labels)
+        .map(|(_, _, value)| value)
+}
+
+/// Runs `promtool check metrics` on `text`, as Prometheus' maintainers
+/// lint an exposition. Fails with a clear message when promtool is absent,
+/// unless `SLUICE_SKIP_PROMTOOL=1` says to skip on purpose.
+fn promtool_check(text: &str) {
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) if std::env::var_os("SLUICE_SKIP_PROMTOOL").is_some_and(|v| v == "1") => {
+            eprintln!("skipping promtool check (SLUICE_SKIP_PROMTOOL=1): {e}");
+            return;
+        }
+        Err(e) => panic!(
+            "promtool is needed for this test (Debian package `prometheus`; .ci/run installs it): {e}; \
+             set SLUICE_SKIP_PROMTOOL=1 to skip it on purpose"
+        ),
+    };
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(text.as_bytes())
+        .expect("promtool reads its input");
+    let out = child.wait_with_output().expect("promtool runs");
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}\n--- input ---\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_known_mix_of_requests_gives_exactly_its_series() {
+    let client = TestClient::new(app(Metrics::new())).raise_server_exceptions(false);
+    for _ in 0..3 {
+        assert_eq!(client.get("/hello").await.status(), 200);
+    }
+    client.get("/items/1").await;
+    client.get("/items/2").await;
+    assert_eq!(client.get("/items/abc").await.status(), 422);
+    // Random paths: no route, so no route label and one series for all.
+    for i in 0..50 {
+        assert_eq!(client.get(&format!("/random/{i}")).await.status(), 404);
+    }
+    assert_eq!(client.post("/hello").await.status(), 405);
+    assert_eq!(client.get("/boom").await.status(), 500);
+    assert_eq!(client.get("/teapot").await.status(), 418);
+    let purge = Method::from_bytes(b"PURGE").expect("a method");
+    assert_eq!(client.request(purge, "/hello").await.status(), 405);
+    // Scrapes are not recorded.
+    client.get("/metrics").await;
+
+    let res = client.get("/metrics").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let text = res.text();
+    let counts: Vec<(String, String)> = samples(&text)
+        .into_iter()
+        .filter(|(name, _, _)| name == "http_server_request_duration_seconds_count")
+        .map(|(_, labels, value)| (labels, value))
+        .collect();
+    let m = "http_request_method";
+    let s = "http_response_status_code";
+    let expected = [
+        (
+            format!(r#"{m}="GET",{s}="200",http_route="/hello",url_scheme="http""#),
+            "3",
+        ),
+        (
+            format!(r#"{m}="GET",{s}="200",http_route="/items/{{item_id}}",url_scheme="http""#),
+            "2",
+        ),
+        (
+            format!(r#"{m}="GET",{s}="422",http_route="/items/{{item_id}}",url_scheme="http""#),
+            "1",
+        ),
+        (format!(r#"{m}="GET",{s}="404",url_scheme="http""#), "50"),
+        (format!(r#"{m}="POST",{s}="405",url_scheme="http""#), "1"),
+        (
+            format!(r#"error_type="500",{m}="GET",{s}="500",http_route="/boom",url_scheme="http""#),
+            "1",
+        ),
+        (
+            format!(r#"{m}="GET",{s}="418",http_route="/teapot",url_scheme="http""#),
+            "1",
+        ),
+        (format!(r#"{m}="_OTHER",{s}="405",url_scheme="http""#), "1"),
+    ];
+    assert_eq!(counts.len(), expected.len(), "series: {counts:#?}");
+    for (labels, value) in expected {
+        assert_eq!(
+            counts
+                .iter()
+                .find(|(l, _)| *l == labels)
+                .map(|(_, v)| v.as_str()),
+            Some(value),
+            "{labels} in {counts:#?}"
+        );
+    }
+    // Each series has the recommended buckets and +Inf, sum and count.
+    let buckets: Vec<String> = samples(&text)
+        .into_iter()
+        .filter(|(name, labels, _)| {
+            name == "http_server_request_duration_seconds_bucket"
+                && labels.contains(r#"http_route="/hello""#)
+        })
+        .map(|(_, labels, _)| {
+            let le = labels.split("le=\"").nth(1).expect("le label");
+            le[..le.find('"').expect("closed")].to_owned()
+        })
+        .collect();
+    let mut wanted: Vec<String> = DURATION_BUCKETS.iter().map(|b| format!("{b:?}")).collect();
+    wanted.push("+Inf".to_owned());
+    assert_eq!(buckets, wanted);
+    // The active gauge: one series per method and scheme seen, idle now.
+    let active: Vec<(String, String)> = samples(&text)
+        .into_iter()
+        .filter(|(name, _, _)| name == "http_server_active_requests")
+        .map(|(_, labels, value)| (labels, value))
+        .collect();
+    assert_eq!(active.len(), 3, "{active:?}");
+    assert!(active.iter().all(|(_, value)| value == "0"));
+    assert!(active.contains(&(
+        r#"http_request_method="_OTHER",url_scheme="http""#.to_owned(),
+        "0".to_owned()
+    )));
+    assert!(!text.contains("# EOF"));
+    assert!(!text.contains("# UNIT"));
+    assert!(text.contains("# TYPE http_server_request_duration_seconds histogram\n"));
+    assert!(text.contains("# TYPE http_server_active_requests gauge\n"));
+    // The conventions' descriptions, once punctuated.
+    assert!(text.contains(
+        "# HELP http_server_request_duration_seconds Duration of HTTP server requests.\n"
+    ));
+    assert!(text
+        .contains("# HELP http_server_active_requests Number of active HTTP server requests.\n"));
+    promtool_check(&text);
+}
+
+#[tokio::test]
+async fn openmetrics_when_accept_asks_for_it_and_promtool_accepts_both() {
+    let client = TestClient::new(app(Metrics::new())).raise_server_exceptions(false);
+    client.get("/hello").await;
+    client.get("/boom").await;
+    let res = client
+        .get("/metrics")
+        .header(
+            "accept",
+            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+        )
+        .await;
+    assert_eq!(
+        res.header("content-type"),
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
+    );
+    let text = res.text();
+    assert!(text.ends_with("# EOF\n"));
+    assert!(text.contains("# UNIT http_server_request_duration_seconds seconds\n"));
+    promtool_check(&text);
+
+    let plain = client
+        .get("/metrics")
+        .header("accept", "text/plain")
+        .await
+        .text();
+    promtool_check(&plain);
+    // The same samples in both.
+    assert_eq!(samples(&plain), samples(&text));
+}
+
+#[tokio::test]
+async fn the_metrics_path_answers_get_and_head_only() {
+    let client = TestClient::new(app(Metrics::new().path("/internal/metrics")))
+        .raise_server_exceptions(false);
+    client.get("/hello").await;
+    assert_eq!(client.get("/metrics").await.status(), 404);
+    let res = client.get("/internal/metrics").await;
+    assert!(res
+        .text()
+        .contains("http_server_request_duration_seconds_count"));
+    let res = client.head("/internal/metrics").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.bytes().is_empty());
+    let res = client.post("/internal/metrics").await;
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.header("allow"), Some("GET, HEAD"));
+    // The 404 above was recorded; the scrapes were not.
+    let text = client.get("/internal/metrics").await.text();
+    assert_eq!(
+        count_of(
+            &text,
+            r#"http_request_method="GET",http_response_status_code="404",url_scheme="http""#
+        ),
+        Some("1".to_owned())
+    );
+    assert_eq!(
+        samples(&text)
+            .iter()
+            .filter(|(n, _, _)| n.ends_with("_count"))
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_path_without_a_slash_is_refused_when_the_app_is_built() {
+    let err = App::new()
+        .add_middleware(Metrics::new().path("metrics"))
+        .build()
+        .expect_err("invalid path");
+    assert!(err.to_string().contains("must start with '/'"), "{err}");
+}
+
+#[tokio::test]
+async fn a_request_is_active_while_it_is_handled() {
+    let metrics = Metrics::new();
+    let seen = metrics.clone();
+    let app = App::new()
+        .get("/inside", move || {
+            let seen = seen.clone();
+            async move { seen.render(ExpositionFormat::Prometheus) }
+        })
+        .add_middleware(metrics);
+    let client = TestClient::new(app);
+    let inside = client.get("/inside").await.text();
+    assert!(
+        inside.contains(
+            r#"http_server_active_requests{http_request_method="GET",url_scheme="http"} 1"#
+        ),
+        "{inside}"
+    );
+    let after = client.get("/metrics").await.text();
+    assert!(after
+        .contains(r#"http_server_active_requests{http_request_method="GET",url_scheme="http"} 0"#));
+}
+
+#[tokio::test]
+async fn the_scheme_label_is_the_requests_scheme() {
+    let client = TestClient::new(app(Metrics::new()))
+        .raise_server_exceptions(false)
+        .base_url("https://example.com");
+    client.get("/hello").await;
+    let text = client.get("/metrics").await.text();
+    assert_eq!(
+        count_of(
+            &text,
+            r#"http_request_method="GET",http_response_status_code="200",http_route="/hello",url_scheme="https""#
+        ),
+        Some("1".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_streamed_response_is_recorded_when_its_body_ends() {
+    let client = TestClient::new(app(Metrics::new())).raise_server_exceptions(false);
+    let res = client.get("/stream").await;
+    assert_eq!(res.text(), "abc");
+    let text = client.get("/metrics").await.text();
+    assert_eq!(
+        count_of(
+            &text,
+            r#"http_request_method="GET",http_response_status_code="200",http_route="/stream",url_scheme="http""#
+        ),
+        Some("1".to_owned())
+    );
+    assert!(text
+        .contains(r#"http_server_active_requests{http_request_method="GET",url_scheme="http"} 0"#));
+}
+
+#[tokio::test]
+async fn a_cancelled_request_leaves_the_active_gauge() {
+    let metrics = Metrics::new();
+    let app = App::new()
+        .get("/slow", || async {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            "late"
+        })
+        .add_middleware(metrics.clone());
+    let service = app.build().expect("valid app");
+    let req = sluice::http::Request::get("/slow")
+        .body(Body::empty())
+        .expect("a request");
+    let call = tower::ServiceExt::oneshot(service, req);
+    // Give up on it while the handler sleeps: the client went away.
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(50), call)
+            .await
+            .is_err()
+    );
+    let text = metrics.render(ExpositionFormat::Prometheus);
+    assert!(
+        text.contains(
+            r#"http_server_active_requests{http_request_method="GET",url_scheme="http"} 0"#
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("http_server_request_duration_seconds_count"));
+}
