@@ -82,11 +82,15 @@
 //!
 //! # Cost
 //!
-//! Recording takes no lock shared by all requests: each thread keeps its
-//! own map from a request's labels to the series' histogram, so the
-//! registry's lock is taken once per series and thread, not per request.
-//! The histogram itself is guarded by its own mutex (one per series, from
-//! `prometheus-client`), the active-requests gauges are atomics.
+//! Recording takes no lock: each thread keeps its own map from a
+//! request's labels (the route by its template, which every request to
+//! the route shares, the method, scheme and status as small numbers) to
+//! the series' histogram, so labels are neither allocated nor formatted
+//! per request, and the registry's lock is taken once per series and
+//! thread. A histogram is an atomic counter per bucket and an atomic sum,
+//! and the active-requests gauges are atomics, so requests on many threads
+//! to one route never wait for each other. The text is only formatted when
+//! the metrics are scraped, by `prometheus-client`'s encoder.
 //!
 //! # Why `prometheus-client`
 //!
@@ -102,15 +106,18 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use http::header::{HeaderMap, HeaderValue, ACCEPT, ALLOW, CONTENT_TYPE};
 use http::{Method, StatusCode};
-use prometheus_client::encoding::{EncodeLabel, EncodeLabelSet, LabelSetEncoder};
+use prometheus_client::encoding::{
+    EncodeLabel, EncodeLabelSet, EncodeMetric, LabelSetEncoder, MetricEncoder, NoLabelSet,
+};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::{Registry, Unit};
 use thread_local::ThreadLocal;
 
@@ -147,7 +154,7 @@ struct Inner {
     path: String,
     invalid: Option<String>,
     registry: Registry,
-    duration: Family<RequestLabels, Histogram, fn() -> Histogram>,
+    duration: Family<RequestLabels, DurationHistogram, fn() -> DurationHistogram>,
     active: Family<ActiveLabels, Gauge>,
     /// One gauge handle per method and scheme, made on first use.
     active_handles: [[OnceLock<Gauge>; SchemeLabel::COUNT]; MethodLabel::COUNT],
@@ -169,13 +176,83 @@ struct SeriesKey {
 }
 
 struct Series {
-    histogram: Histogram,
+    histogram: DurationHistogram,
     /// Pins the template whose address is in the key.
     _route: Option<Arc<RouteMatch>>,
 }
 
-fn new_duration_histogram() -> Histogram {
-    Histogram::new(DURATION_BUCKETS)
+fn new_duration_histogram() -> DurationHistogram {
+    DurationHistogram::default()
+}
+
+/// One series of `http.server.request.duration`: a counter per bucket and
+/// the sum, each an atomic, so recording takes no lock at all (the
+/// `Histogram` of `prometheus-client` guards each series with a mutex,
+/// which under one busy route is a lock every request takes). It is
+/// written out by `prometheus-client`'s own histogram encoder.
+#[derive(Clone, Default, Debug)]
+struct DurationHistogram {
+    cells: Arc<HistogramCells>,
+}
+
+#[derive(Default, Debug)]
+struct HistogramCells {
+    /// Observations per bucket (not cumulative); the last is `+Inf`.
+    buckets: [AtomicU64; DURATION_BUCKETS.len() + 1],
+    /// The sum of the observations, as the bits of an `f64`.
+    sum: AtomicU64,
+}
+
+impl DurationHistogram {
+    fn observe(&self, seconds: f64) {
+        let cells = &*self.cells;
+        // The first bucket whose upper bound is at least the value; NaN
+        // (never a duration) would land in the first.
+        let index = DURATION_BUCKETS.partition_point(|bound| *bound < seconds);
+        if let Some(bucket) = cells.buckets.get(index) {
+            bucket.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut current = cells.sum.load(Ordering::Relaxed);
+        loop {
+            let sum = (f64::from_bits(current) + seconds).to_bits();
+            match cells.sum.compare_exchange_weak(
+                current,
+                sum,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => current = now,
+            }
+        }
+    }
+}
+
+impl TypedMetric for DurationHistogram {
+    const TYPE: MetricType = MetricType::Histogram;
+}
+
+impl EncodeMetric for DurationHistogram {
+    fn encode(&self, mut encoder: MetricEncoder<'_>) -> Result<(), fmt::Error> {
+        let cells = &*self.cells;
+        let mut buckets = [(f64::INFINITY, 0_u64); DURATION_BUCKETS.len() + 1];
+        let mut count = 0_u64;
+        for (i, (bound, observed)) in buckets.iter_mut().enumerate() {
+            if let Some(upper) = DURATION_BUCKETS.get(i) {
+                *bound = *upper;
+            }
+            *observed = cells.buckets[i].load(Ordering::Relaxed);
+            count += *observed;
+        }
+        // The count is the buckets' total, so that `_count` and the `+Inf`
+        // bucket always agree, even while requests are being recorded.
+        let sum = f64::from_bits(cells.sum.load(Ordering::Relaxed));
+        encoder.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
+    }
 }
 
 impl Default for Metrics {
@@ -199,7 +276,7 @@ impl Metrics {
     }
 
     fn build(path: String, invalid: Option<String>) -> Self {
-        let duration: Family<RequestLabels, Histogram, fn() -> Histogram> =
+        let duration: Family<RequestLabels, DurationHistogram, fn() -> DurationHistogram> =
             Family::new_with_constructor(new_duration_histogram);
         let active: Family<ActiveLabels, Gauge> = Family::default();
         let mut registry = Registry::default();
@@ -577,6 +654,84 @@ impl EncodeLabelSet for ActiveLabels {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text_of(histogram: &DurationHistogram) -> String {
+        let mut registry = Registry::default();
+        let shared = histogram.clone();
+        let family =
+            Family::<ActiveLabels, DurationHistogram, _>::new_with_constructor(move || {
+                shared.clone()
+            });
+        registry.register_with_unit("d", "D", Unit::Seconds, family.clone());
+        drop(family.get_or_create(&ActiveLabels {
+            method: MethodLabel::of(&Method::GET),
+            scheme: SchemeLabel::of("http"),
+        }));
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode_registry(&mut text, &registry)
+            .expect("writes to a string");
+        text
+    }
+
+    #[test]
+    fn observations_land_in_the_first_bucket_that_holds_them() {
+        let histogram = DurationHistogram::default();
+        // A bound is inclusive (`le`): 5 ms is in the first bucket.
+        for seconds in [0.001, 0.005, 0.0051, 0.3, 10.0, 11.0] {
+            histogram.observe(seconds);
+        }
+        let text = text_of(&histogram);
+        let labels = r#"http_request_method="GET",url_scheme="http""#;
+        for (le, cumulative) in [
+            ("0.005", 2),
+            ("0.01", 3),
+            ("0.25", 3),
+            ("0.5", 4),
+            ("7.5", 4),
+            ("10.0", 5),
+            ("+Inf", 6),
+        ] {
+            let line = format!("d_seconds_bucket{{le=\"{le}\",{labels}}} {cumulative}\n");
+            assert!(text.contains(&line), "{line} in {text}");
+        }
+        assert!(
+            text.contains(&format!("d_seconds_count{{{labels}}} 6\n")),
+            "{text}"
+        );
+        let sum: f64 = text
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("d_seconds_sum{{{labels}}} ")))
+            .and_then(|value| value.parse().ok())
+            .expect("a sum");
+        assert!((sum - 21.3111).abs() < 1e-9, "{text}");
+    }
+
+    #[test]
+    fn threads_recording_at_once_lose_nothing() {
+        let histogram = DurationHistogram::default();
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..10_000 {
+                        // Exact in binary, so the sum is exact too.
+                        histogram.observe(0.25);
+                    }
+                });
+            }
+        });
+        let text = text_of(&histogram);
+        let labels = r#"http_request_method="GET",url_scheme="http""#;
+        assert!(
+            text.contains(&format!("d_seconds_count{{{labels}}} 40000\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("d_seconds_sum{{{labels}}} 10000.0\n")),
+            "{text}"
+        );
+        assert!(text.contains(&format!("d_seconds_bucket{{le=\"0.1\",{labels}}} 0\n")));
+        assert!(text.contains(&format!("d_seconds_bucket{{le=\"0.25\",{labels}}} 40000\n")));
+    }
 
     fn accept(value: &'static str) -> ExpositionFormat {
         let mut headers = HeaderMap::new();

@@ -51,7 +51,7 @@
 //! the default sampler, a span whose parent is sampled is sampled, and one
 //! whose parent is not is not: the caller's decision stands.
 //!
-//! While the request is handled, the server span is the current
+//! While a sampled request is handled, the server span is the current
 //! OpenTelemetry [`Context`]: [`inject`] puts it into the headers of an
 //! outgoing request, and anything that reads `Context::current()` (the
 //! OpenTelemetry log bridge, `tracing-opentelemetry` for spans created
@@ -89,8 +89,22 @@
 //! in (an `https` collector needs a client of your own: build the provider
 //! yourself and pass it to [`Tracing::new`]). The span is made with the SDK
 //! directly rather than through `tracing-opentelemetry`: that costs a
-//! fraction as much per request, and sampled-out requests cost almost
-//! nothing.
+//! fraction as much per request.
+//!
+//! # Requests that are not sampled
+//!
+//! A request that is not sampled gets no span object and no OpenTelemetry
+//! [`Context`]: its trace context (the trace id, a new span id, the
+//! sampled flag off) is kept with the task, and [`inject`] passes it on
+//! from there, so the services it calls keep the decision. The
+//! `traceparent` header is only written when [`inject`] is called. Code
+//! that reads `Context::current()` itself sees no span in such a request.
+//! With [`Tracing::otlp`] the sampler is known not to read the span's
+//! attributes, so they are only made for a sampled span, and with a
+//! sample ratio of 0 a request without a trace context does not go
+//! through the SDK at all. A sampler of your own (through
+//! [`Tracing::new`]) sees the attributes `http.request.method`,
+//! `url.path` and `url.scheme` when it decides.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -102,11 +116,16 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::HeaderMap;
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
-use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer as _, TracerProvider as _};
+use opentelemetry::trace::{
+    Span as _, SpanContext, SpanKind, Status, TraceContextExt, TraceFlags, TraceState, Tracer as _,
+    TracerProvider as _,
+};
 use opentelemetry::{KeyValue, StringValue, Value};
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracer};
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, IdGenerator, RandomIdGenerator, Sampler, SdkTracer,
+};
 use tracing::Instrument;
 
 pub use opentelemetry::Context;
@@ -139,6 +158,15 @@ struct Inner {
     tracer: SdkTracer,
     propagator: TraceContextPropagator,
     shutdown_timeout: Duration,
+    /// Whether the provider's sampler may look at the span's attributes
+    /// (any sampler given to [`Tracing::new`]); if not, they are only made
+    /// for a span that is sampled.
+    sampler_reads_attributes: bool,
+    /// Whether a request without a trace context is never sampled
+    /// ([`OtlpBuilder::sample_ratio`] 0): then its span is not even built.
+    never_samples_roots: bool,
+    /// Ids for the traces that are not built.
+    ids: RandomIdGenerator,
 }
 
 impl fmt::Debug for Tracing {
@@ -160,6 +188,9 @@ impl Tracing {
                 tracer,
                 propagator: TraceContextPropagator::new(),
                 shutdown_timeout: DEFAULT_EXPORT_TIMEOUT,
+                sampler_reads_attributes: true,
+                never_samples_roots: false,
+                ids: RandomIdGenerator::default(),
             }),
         }
     }
@@ -352,6 +383,9 @@ impl OtlpBuilder {
         let mut tracing = Tracing::new(provider);
         if let Some(inner) = Arc::get_mut(&mut tracing.inner) {
             inner.shutdown_timeout = self.export_timeout;
+            // Parent-based, else by trace id: no attribute is read.
+            inner.sampler_reads_attributes = false;
+            inner.never_samples_roots = self.sample_ratio == 0.0;
         }
         Ok(tracing)
     }
@@ -458,7 +492,18 @@ fn is_valid_traceparent(value: &str) -> bool {
 /// assert!(headers.get("traceparent").is_none());
 /// ```
 pub fn inject(headers: &mut HeaderMap) {
-    inject_context(&Context::current(), headers);
+    let cx = Context::current();
+    if !cx.has_active_span() {
+        // A request that is not sampled has no context of its own; its
+        // trace is passed on all the same (the header is only made here,
+        // when it is asked for).
+        if let Ok(span_context) = UNSAMPLED.try_with(SpanContext::clone) {
+            let cx = cx.with_remote_span_context(span_context);
+            inject_context(&cx, headers);
+            return;
+        }
+    }
+    inject_context(&cx, headers);
 }
 
 /// [`inject`] for a given context rather than the current one.
@@ -473,31 +518,47 @@ impl Middleware for Tracing {
         let parent = self.extract(req.headers());
         let method = MethodLabel::of(req.method());
         let scheme = SchemeLabel::of(req.scheme());
-        let locals = req.locals().clone();
-        let mut attributes = Vec::with_capacity(4);
-        attributes.push(KeyValue::new("http.request.method", method.as_str()));
-        if method.is_other() {
-            attributes.push(KeyValue::new(
-                "http.request.method_original",
-                req.method().as_str().to_owned(),
-            ));
+        if inner.never_samples_roots && !parent.has_active_span() {
+            // A new trace that the sampler is sure to drop: skip the SDK
+            // and only make the ids the trace is passed on with.
+            let span_context = SpanContext::new(
+                inner.ids.new_trace_id(),
+                inner.ids.new_span_id(),
+                TraceFlags::default(),
+                false,
+                TraceState::NONE,
+            );
+            return Ok(unsampled(span_context, req, next).await);
         }
-        attributes.push(KeyValue::new("url.path", req.path().to_owned()));
-        attributes.push(KeyValue::new("url.scheme", scheme.as_str()));
         let builder = inner
             .tracer
             .span_builder(span_method(method))
-            .with_kind(SpanKind::Server)
-            .with_attributes(attributes);
-        let span = inner.tracer.build_with_context(builder, &parent);
+            .with_kind(SpanKind::Server);
+        // The sampler sees the attributes only if it may read them;
+        // otherwise they are made once the span is sampled, so a request
+        // that is not sampled costs no allocation here.
+        let early = inner.sampler_reads_attributes;
+        let builder = if early {
+            builder.with_attributes(start_attributes(&req, method, scheme))
+        } else {
+            builder
+        };
+        let mut span = inner.tracer.build_with_context(builder, &parent);
+        if !span.is_recording() {
+            // Not sampled: no span to end and no OpenTelemetry context to
+            // make. The trace still goes on (with the sampled flag off)
+            // through `inject`, which reads it from here.
+            let span_context = span.span_context().clone();
+            drop(span);
+            drop(parent);
+            return Ok(unsampled(span_context, req, next).await);
+        }
+        if !early {
+            span.set_attributes(start_attributes(&req, method, scheme));
+        }
+        let locals = req.locals().clone();
         let cx = parent.with_span(span);
-        // The fields are only computed when the span is enabled.
-        let log_span = tracing::info_span!(
-            target: "sluice::request",
-            "trace",
-            trace_id = %cx.span().span_context().trace_id(),
-            span_id = %cx.span().span_context().span_id(),
-        );
+        let log_span = log_span(cx.span().span_context());
         let mut guard = Finish {
             cx,
             locals,
@@ -509,9 +570,7 @@ impl Middleware for Tracing {
                 .instrument(log_span)
                 .await;
         let status = response.status().as_u16();
-        if !guard.cx.span().is_recording() {
-            guard.done = true;
-        } else if observe::is_complete(response.body()) {
+        if observe::is_complete(response.body()) {
             guard.finish(status);
         } else {
             guard.done = true;
@@ -532,6 +591,50 @@ impl Middleware for Tracing {
     }
 }
 
+/// The attributes a server span starts with.
+fn start_attributes(req: &Request, method: MethodLabel, scheme: SchemeLabel) -> Vec<KeyValue> {
+    let mut attributes = Vec::with_capacity(6);
+    attributes.push(KeyValue::new("http.request.method", method.as_str()));
+    if method.is_other() {
+        attributes.push(KeyValue::new(
+            "http.request.method_original",
+            req.method().as_str().to_owned(),
+        ));
+    }
+    attributes.push(KeyValue::new("url.path", req.path().to_owned()));
+    attributes.push(KeyValue::new("url.scheme", scheme.as_str()));
+    attributes
+}
+
+/// Runs the rest of the stack for a request that is not sampled: no span
+/// to end and no OpenTelemetry context to make. The trace still goes on,
+/// with the sampled flag off, through [`inject`], which reads it from the
+/// task.
+async fn unsampled(span_context: SpanContext, req: Request, next: Next) -> Response {
+    let log_span = log_span(&span_context);
+    UNSAMPLED
+        .scope(span_context, next.run(req).instrument(log_span))
+        .await
+}
+
+/// The `tracing` span the rest of the stack runs in. Its fields are only
+/// formatted when a subscriber enables it.
+fn log_span(span_context: &SpanContext) -> tracing::Span {
+    tracing::info_span!(
+        target: "sluice::request",
+        "trace",
+        trace_id = %span_context.trace_id(),
+        span_id = %span_context.span_id(),
+    )
+}
+
+tokio::task_local! {
+    /// The span context of a request that is not sampled, while its
+    /// handler runs: what [`inject`] passes on when there is no current
+    /// OpenTelemetry span.
+    static UNSAMPLED: SpanContext;
+}
+
 /// The span name for a method: the method, or `HTTP` for `_OTHER`.
 fn span_method(method: MethodLabel) -> &'static str {
     if method.is_other() {
@@ -545,11 +648,11 @@ fn span_method(method: MethodLabel) -> &'static str {
 fn end_span(cx: &Context, locals: &Locals, method: MethodLabel, status: u16) {
     let span = cx.span();
     if let Some(route) = observe::matched_route(locals) {
-        let template = route.template();
-        span.update_name(format!("{} {template}", span_method(method)));
+        span.update_name(format!("{} {}", span_method(method), route.template()));
+        // The template is shared by every request to the route.
         span.set_attribute(KeyValue::new(
             "http.route",
-            Value::String(StringValue::from(template.to_owned())),
+            Value::String(StringValue::from(route.template.clone())),
         ));
     }
     span.set_attribute(KeyValue::new(
@@ -643,5 +746,73 @@ mod tests {
         ] {
             assert!(!is_valid_traceparent(bad), "{bad:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod sampler_tests {
+    use std::sync::{Arc, Mutex};
+
+    use opentelemetry::trace::{Link, SpanKind, TraceId};
+    use opentelemetry::{Context, KeyValue};
+    use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult, ShouldSample};
+
+    use super::{inject, SdkTracerProvider, Tracing};
+    use crate::testing::TestClient;
+    use crate::App;
+
+    /// Drops every span, noting the `url.path` it was shown.
+    #[derive(Debug, Clone, Default)]
+    struct Noting(Arc<Mutex<Vec<String>>>);
+
+    impl ShouldSample for Noting {
+        fn should_sample(
+            &self,
+            _parent: Option<&Context>,
+            _trace_id: TraceId,
+            _name: &str,
+            _kind: &SpanKind,
+            attributes: &[KeyValue],
+            _links: &[Link],
+        ) -> SamplingResult {
+            let path = attributes
+                .iter()
+                .find(|kv| kv.key.as_str() == "url.path")
+                .map(|kv| kv.value.to_string())
+                .unwrap_or_default();
+            if let Ok(mut seen) = self.0.lock() {
+                seen.push(path);
+            }
+            SamplingResult {
+                decision: SamplingDecision::Drop,
+                attributes: Vec::new(),
+                trace_state: Default::default(),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sampler_of_the_users_decides_on_the_attributes() {
+        let noting = Noting::default();
+        let provider = SdkTracerProvider::builder()
+            .with_sampler(noting.clone())
+            .build();
+        let app = App::new()
+            .get("/health", || async {
+                let mut headers = crate::HeaderMap::new();
+                inject(&mut headers);
+                headers
+                    .get("traceparent")
+                    .map(|v| v.to_str().unwrap_or("").to_owned())
+                    .unwrap_or_default()
+            })
+            .add_middleware(Tracing::new(provider));
+        let text = TestClient::new(app).get("/health").await.text();
+        assert_eq!(
+            noting.0.lock().map(|seen| seen.clone()).unwrap_or_default(),
+            ["/health"]
+        );
+        // Dropped, and passed on as such.
+        assert!(text.starts_with("00-") && text.ends_with("-00"), "{text}");
     }
 }
