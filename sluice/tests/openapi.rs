@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sluice::extract::{Declaration, Headers, Path, Query};
 use sluice::http::request::Parts;
+use sluice::middleware::rate_limit::RateLimit;
 use sluice::middleware::{Authentication, Rejection};
 use sluice::openapi::{OpenApi, ParameterIn, SecurityScheme};
 use sluice::routing::{delete, get, post};
@@ -868,3 +869,29 @@ fn a_document_with_every_feature_passes_the_validator() {
 }
 
 async fn by_rest(Path(_rest): Path<String>) {}
+
+/// `RateLimit` documents its 429 on the operations it covers, with the
+/// default body's schema, and not on an exempted one.
+#[test]
+fn rate_limited_operations_document_their_429() {
+    let doc = document(
+        App::new()
+            .get("/items", nothing)
+            .get("/health", nothing)
+            .add_middleware(RateLimit::per_minute(10).exempt("/health")),
+    );
+    let limited = &operation(&doc, "/items", "get")["responses"]["429"];
+    assert_eq!(limited["description"], "Too Many Requests");
+    let schema = &limited["content"]["application/json"]["schema"];
+    assert_eq!(schema["properties"]["detail"]["type"], "string");
+    assert_eq!(schema["required"], json!(["detail"]));
+    let health = operation(&doc, "/health", "get");
+    assert!(health["responses"].get("429").is_none(), "{health:#}");
+
+    // A custom refusal has a body the document cannot know.
+    let custom = RateLimit::per_minute(10).on_refused(|_| StatusCode::TOO_MANY_REQUESTS);
+    let doc = document(App::new().get("/items", nothing).add_middleware(custom));
+    let limited = &operation(&doc, "/items", "get")["responses"]["429"];
+    assert_eq!(limited["description"], "Too Many Requests");
+    assert!(limited.get("content").is_none(), "{limited:#}");
+}
