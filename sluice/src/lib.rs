@@ -66,6 +66,7 @@ mod server;
 mod shared;
 mod stack;
 pub mod static_files;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod url;
 mod watchdog;

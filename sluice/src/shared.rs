@@ -322,6 +322,7 @@ impl Shared {
     }
 
     /// Starts keeping failures for [`Shared::take_failures`].
+    #[cfg(feature = "testing")]
     pub(crate) fn collect_failures(&self) {
         let mut failures = self.lock_failures();
         if failures.is_none() {
@@ -330,6 +331,7 @@ impl Shared {
     }
 
     /// The failures kept since the last call.
+    #[cfg(feature = "testing")]
     pub(crate) fn take_failures(&self) -> Vec<Error> {
         self.lock_failures()
             .as_mut()

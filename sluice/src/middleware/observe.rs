@@ -28,6 +28,7 @@ impl MethodLabel {
     /// `_OTHER`: a method outside [`KNOWN_METHODS`].
     pub(crate) const OTHER: MethodLabel = MethodLabel(KNOWN_METHODS.len() as u8);
     /// How many distinct labels there are (the known methods and `_OTHER`).
+    #[cfg(feature = "metrics")]
     pub(crate) const COUNT: usize = KNOWN_METHODS.len() + 1;
 
     /// Methods are case-sensitive (RFC 9110): `get` is not `GET`, so it is
@@ -74,6 +75,7 @@ pub(crate) struct SchemeLabel(u8);
 
 impl SchemeLabel {
     /// How many distinct labels there are.
+    #[cfg(feature = "metrics")]
     pub(crate) const COUNT: usize = KNOWN_SCHEMES.len() + 1;
 
     /// The request's scheme (as [`Request::scheme`] gives it, after

@@ -709,7 +709,7 @@ impl OnEnd for StreamedSpan {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "testing"))]
 mod tests {
     use super::is_valid_traceparent;
 

@@ -31,6 +31,7 @@ struct TestPipe {
 }
 
 impl TestUpgrade {
+    #[cfg(feature = "testing")]
     pub(crate) fn new(pipe: oneshot::Receiver<DuplexStream>, ended: oneshot::Sender<()>) -> Self {
         TestUpgrade(Arc::new(Mutex::new(Some(TestPipe { pipe, ended }))))
     }
