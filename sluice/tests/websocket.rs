@@ -727,3 +727,47 @@ async fn proxy_headers_and_request_id_act_on_the_handshake() {
     );
     assert_eq!(ws.recv_text().await, "203.0.113.9 wss abc-123");
 }
+
+/// A client that stops reading fills the connection; `send` gives up after
+/// the send timeout with 1006 instead of waiting as long as TCP would,
+/// though the handler never calls `recv`.
+#[tokio::test]
+async fn send_to_a_client_that_stops_reading_gives_up_after_the_send_timeout() {
+    let (ended_tx, ended) = tokio::sync::oneshot::channel();
+    let ended_tx = Arc::new(Mutex::new(Some(ended_tx)));
+    let app = App::new().websocket("/ws", move |mut ws: WebSocket| {
+        let ended_tx = ended_tx.clone();
+        async move {
+            let timeout = std::time::Duration::from_millis(200);
+            ws.accept_with(Accept::new().send_timeout(Some(timeout)))
+                .await?;
+            let chunk = "x".repeat(16 * 1024);
+            let mut sent = 0;
+            let error = loop {
+                let started = std::time::Instant::now();
+                match ws.send_text(chunk.as_str()).await {
+                    Ok(()) => sent += 1,
+                    Err(error) => break (error, started.elapsed()),
+                }
+            };
+            let tx = ended_tx.lock().unwrap().take();
+            let _ = tx.expect("one socket").send((sent, error));
+            Ok::<(), sluice::Error>(())
+        }
+    });
+    let client = TestClient::new(app);
+    let _deaf = client.websocket("/ws").await.expect("accepted");
+    let (sent, (error, waited)) = tokio::time::timeout(std::time::Duration::from_secs(10), ended)
+        .await
+        .expect("send gave up")
+        .expect("the handler reported");
+    assert!(sent >= 1, "the buffers took some messages first");
+    match error {
+        WebSocketError::Disconnected(frame) => assert_eq!(frame.code, 1006),
+        other => panic!("expected 1006, got {other:?}"),
+    }
+    assert!(
+        waited >= std::time::Duration::from_millis(200),
+        "gave up after {waited:?}, before the timeout"
+    );
+}

@@ -109,7 +109,9 @@
 //! answers nothing within another 20 s is dropped, so `recv` returns
 //! 1006 ([`Accept::ping_interval`], [`Accept::ping_timeout`]). [`WebSocket::send`] waits until
 //! the message has been written, so a client that does not read slows its
-//! handler down instead of filling the server's memory.
+//! handler down instead of filling the server's memory; after 20 s without
+//! taking a message, the client is dropped and `send` returns 1006
+//! ([`Accept::send_timeout`]), even in a handler that never calls `recv`.
 //!
 //! # Lifecycle
 //!
@@ -148,7 +150,7 @@ pub use handler::{SessionResult, WebSocketHandler};
 pub use handshake::is_websocket_request;
 pub use socket::{
     Accept, CloseFrame, Message, WebSocket, WebSocketError, DEFAULT_MAX_MESSAGE_SIZE,
-    DEFAULT_PING_INTERVAL, DEFAULT_PING_TIMEOUT,
+    DEFAULT_PING_INTERVAL, DEFAULT_PING_TIMEOUT, DEFAULT_SEND_TIMEOUT,
 };
 
 pub(crate) use handler::WebSocketSpec;

@@ -33,6 +33,10 @@ pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(20);
 /// client for gone (uvicorn's `--ws-ping-timeout`).
 pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// How long [`WebSocket::send`] waits for a client that does not read
+/// before it takes the connection for lost; see [`Accept::send_timeout`].
+pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// How long the server waits for the client's answer to its close frame
 /// before it drops the connection anyway.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -246,6 +250,7 @@ pub struct Accept {
     max_message_size: usize,
     ping_interval: Option<Duration>,
     ping_timeout: Duration,
+    send_timeout: Option<Duration>,
 }
 
 impl Default for Accept {
@@ -263,6 +268,7 @@ impl Accept {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             ping_interval: Some(DEFAULT_PING_INTERVAL),
             ping_timeout: DEFAULT_PING_TIMEOUT,
+            send_timeout: Some(DEFAULT_SEND_TIMEOUT),
         }
     }
 
@@ -312,6 +318,18 @@ impl Accept {
         self.ping_timeout = timeout.max(Duration::from_millis(1));
         self
     }
+
+    /// How long one [`WebSocket::send`] may wait for the client to take
+    /// the message (default [`DEFAULT_SEND_TIMEOUT`], 20 s). A client that
+    /// stops reading (gone behind a cut network, or too slow) fills the
+    /// connection's buffers; past this, the connection is dropped and
+    /// `send` returns [`WebSocketError::Disconnected`] with 1006, so that a
+    /// handler that only sends is not stuck for the minutes TCP takes to
+    /// give up. `None` waits as long as TCP does.
+    pub fn send_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.send_timeout = timeout.map(|t| t.max(Duration::from_millis(1)));
+        self
+    }
 }
 
 /// The keepalive pings of an open socket. The timer is re-armed once per
@@ -335,6 +353,21 @@ impl Keepalive {
             heard: false,
             pinged: false,
         }
+    }
+}
+
+/// How a [`WebSocket::send`] ended.
+enum Sent {
+    Done(Result<(), tungstenite::Error>),
+    ShuttingDown,
+    TimedOut,
+}
+
+/// Sleeps for `timeout`; never ends without one.
+async fn sleep_or_never(timeout: Option<Duration>) {
+    match timeout {
+        Some(timeout) => tokio::time::sleep(timeout).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -472,6 +505,7 @@ pub struct WebSocket {
     subprotocols: Vec<String>,
     closing: CancellationToken,
     keepalive: Option<Keepalive>,
+    send_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for WebSocket {
@@ -501,6 +535,7 @@ impl WebSocket {
             subprotocols,
             closing,
             keepalive: None,
+            send_timeout: None,
         }
     }
 
@@ -543,6 +578,7 @@ impl WebSocket {
             return Err(WebSocketError::AlreadyDecided);
         };
         let max_message_size = accept.max_message_size;
+        let send_timeout = accept.send_timeout;
         let keepalive = accept
             .ping_interval
             .map(|interval| (interval, accept.ping_timeout));
@@ -573,6 +609,7 @@ impl WebSocket {
         let stream = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
         self.state = State::Open(stream);
         self.keepalive = keepalive.map(|(interval, timeout)| Keepalive::new(interval, timeout));
+        self.send_timeout = send_timeout;
         Ok(())
     }
 
@@ -683,18 +720,24 @@ impl WebSocket {
             Message::Binary(bytes) => tungstenite::Message::Binary(bytes),
         };
         let closing = self.closing.clone();
+        let send_timeout = self.send_timeout;
         let sent = {
             let stream = self.open()?;
             tokio::select! {
                 biased;
-                () = closing.cancelled() => None,
-                sent = stream.send(message) => Some(sent),
+                () = closing.cancelled() => Sent::ShuttingDown,
+                sent = stream.send(message) => Sent::Done(sent),
+                () = sleep_or_never(send_timeout) => Sent::TimedOut,
             }
         };
         match sent {
-            None => Err(self.going_away().await),
-            Some(Ok(())) => Ok(()),
-            Some(Err(error)) => Err(self.fail(&error).await),
+            Sent::ShuttingDown => Err(self.going_away().await),
+            Sent::Done(Ok(())) => Ok(()),
+            Sent::Done(Err(error)) => Err(self.fail(&error).await),
+            Sent::TimedOut => {
+                tracing::debug!(target: "sluice", timeout = ?send_timeout, "websocket dropped: the client took no message within the send timeout");
+                Err(self.lost())
+            }
         }
     }
 
