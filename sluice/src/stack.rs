@@ -112,17 +112,49 @@ impl Next {
     /// Passes the request on and waits for the response.
     pub async fn run(self, req: Request) -> Response {
         let locals = req.locals_if_any().cloned();
-        // In a block, so that the response is not kept in this future's
-        // state across the rare await below (every middleware's future
-        // holds this one).
-        let unsettled = {
-            let response = self.node.call(req).await;
-            if !needs_settling(&response, locals.as_ref()) {
-                return response;
-            }
-            response
+        Settled {
+            inner: self.node.call(req),
+            shared: &self.node.shared,
+            locals,
+            settling: None,
+        }
+        .await
+    }
+}
+
+/// The future of [`Next::run`] once the request has been handed on: polls
+/// the node's future and settles its response. Written out rather than as
+/// an `async` block so that the common response (nothing to settle) is
+/// handed straight back instead of being moved through the block's locals:
+/// every middleware layer runs this once.
+struct Settled<'a> {
+    inner: BoxFuture<'a, Response>,
+    shared: &'a Shared,
+    locals: Option<Locals>,
+    /// The rare second step, boxed so that every layer's future stays small.
+    settling: Option<BoxFuture<'a, Response>>,
+}
+
+impl Future for Settled<'_> {
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let this = self.get_mut();
+        if let Some(settling) = &mut this.settling {
+            return settling.as_mut().poll(cx);
+        }
+        let polled = this.inner.as_mut().poll(cx);
+        match &polled {
+            Poll::Ready(response) if needs_settling(response, this.locals.as_ref()) => {}
+            _ => return polled,
+        }
+        let Poll::Ready(response) = polled else {
+            return Poll::Pending;
         };
-        Box::pin(settle(&self.node.shared, unsettled, locals)).await
+        let settling = this
+            .settling
+            .insert(Box::pin(settle(this.shared, response, this.locals.take())));
+        settling.as_mut().poll(cx)
     }
 }
 
