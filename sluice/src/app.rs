@@ -9,7 +9,6 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use futures_util::FutureExt;
 use http::Extensions;
 use tokio_util::task::TaskTracker;
 
@@ -449,7 +448,7 @@ impl AppService {
     }
 
     /// Handles one request.
-    pub async fn handle(&self, mut req: Request) -> Response {
+    pub fn handle(&self, mut req: Request) -> impl Future<Output = Response> + Send + '_ {
         let inner = &*self.inner;
         if inner.shared.needs_head() && req.locals_if_any().is_none() {
             let head = RequestHead::new(
@@ -461,19 +460,12 @@ impl AppService {
             req.set_locals(Locals::with_head(Some(head)));
         }
         let locals = req.locals_if_any().cloned();
-        let unsettled = {
-            let response = match AssertUnwindSafe(inner.root.call(req)).catch_unwind().await {
-                Ok(response) => response,
-                Err(payload) => panic_response(&*payload, "router", "router"),
-            };
-            // Nothing to settle, report or move onto the body: every
-            // marker this would act on is an extension.
-            if locals.is_none() && response.extensions().is_empty() {
-                return response;
-            }
-            response
-        };
-        Box::pin(finish(&inner.shared, unsettled, locals)).await
+        Handled {
+            call: inner.root.call(req),
+            shared: &inner.shared,
+            locals,
+            finishing: None,
+        }
     }
 
     pub(crate) fn request_from_hyper(
@@ -523,6 +515,52 @@ impl AppService {
         for hook in hooks {
             hook().await;
         }
+    }
+}
+
+/// The future of [`AppService::handle`]: the request in the stack, a panic
+/// caught, then the response finished if it has anything to finish.
+/// Written out rather than as an `async` block so that the common response
+/// is handed straight back instead of being moved through the block.
+struct Handled<'a> {
+    call: BoxFuture<'a, Response>,
+    shared: &'a Shared,
+    locals: Option<Locals>,
+    /// The rare second step, boxed so that the common future stays small.
+    finishing: Option<BoxFuture<'a, Response>>,
+}
+
+impl Future for Handled<'_> {
+    type Output = Response;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let this = self.get_mut();
+        if let Some(finishing) = &mut this.finishing {
+            return finishing.as_mut().poll(cx);
+        }
+        let call = &mut this.call;
+        let polled = match std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))) {
+            Ok(polled) => polled,
+            Err(payload) => Poll::Ready(panic_response(&*payload, "router", "router")),
+        };
+        match &polled {
+            // Nothing to settle, report or move onto the body: every
+            // marker `finish` would act on is an extension.
+            Poll::Ready(response) if this.locals.is_none() && response.extensions().is_empty() => {}
+            Poll::Pending => {}
+            Poll::Ready(_) => {
+                let Poll::Ready(response) = polled else {
+                    return Poll::Pending;
+                };
+                let finishing = this.finishing.insert(Box::pin(finish(
+                    this.shared,
+                    response,
+                    this.locals.take(),
+                )));
+                return finishing.as_mut().poll(cx);
+            }
+        }
+        polled
     }
 }
 
