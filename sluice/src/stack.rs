@@ -95,6 +95,49 @@ pub trait Middleware: Send + Sync + 'static {
     fn validate(&self) -> Result<(), ConfigError> {
         Ok(())
     }
+
+    /// Whether this middleware, as configured, does nothing at all: every
+    /// request would be passed on as it came and every response returned
+    /// as it came back. Such a middleware is left out of the built stack,
+    /// so it costs nothing per request; [`App::describe`](crate::App::describe)
+    /// still lists it and [`Middleware::validate`] still checks it.
+    /// Defaults to `false`.
+    ///
+    /// [`TrustedHost`](crate::middleware::TrustedHost) allowing every host
+    /// (its default, as in Starlette) is one.
+    ///
+    /// ```
+    /// use sluice::middleware::Middleware;
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Next, Request, Response};
+    ///
+    /// /// Tags responses, unless it was built switched off.
+    /// struct Tag { on: bool }
+    ///
+    /// impl Middleware for Tag {
+    ///     async fn handle(&self, req: Request, next: Next) -> sluice::Result<Response> {
+    ///         let mut response = next.run(req).await;
+    ///         if self.on {
+    ///             response.headers_mut().insert("x-tag", "1".parse().unwrap());
+    ///         }
+    ///         Ok(response)
+    ///     }
+    ///
+    ///     fn passes_through(&self) -> bool {
+    ///         !self.on
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new().get("/", || async { "hi" }).add_middleware(Tag { on: false });
+    /// assert!(app.describe().contains("Tag"));
+    /// let res = TestClient::new(app).get("/").await;
+    /// assert_eq!(res.header("x-tag"), None);
+    /// # }
+    /// ```
+    fn passes_through(&self) -> bool {
+        false
+    }
 }
 
 /// The rest of the stack, from a middleware's point of view.
@@ -151,9 +194,9 @@ impl Future for Settled<'_> {
         let Poll::Ready(response) = polled else {
             return Poll::Pending;
         };
-        let settling = this
-            .settling
-            .insert(Box::pin(settle(this.shared, response, this.locals.take())));
+        let settling =
+            this.settling
+                .insert(Box::pin(settle(this.shared, response, this.locals.take())));
         settling.as_mut().poll(cx)
     }
 }
@@ -309,6 +352,7 @@ pub(crate) trait DynMiddleware: Send + Sync + 'static {
     fn call(&self, req: Request, next: Next) -> BoxFuture<'_, Response>;
     fn name(&self) -> Cow<'static, str>;
     fn validate(&self) -> Result<(), ConfigError>;
+    fn passes_through(&self) -> bool;
 }
 
 impl<M: Middleware> DynMiddleware for M {
@@ -325,6 +369,10 @@ impl<M: Middleware> DynMiddleware for M {
 
     fn validate(&self) -> Result<(), ConfigError> {
         Middleware::validate(self)
+    }
+
+    fn passes_through(&self) -> bool {
+        Middleware::passes_through(self)
     }
 }
 
@@ -555,6 +603,8 @@ pub(crate) fn build_stack(
     });
     for item in stack {
         let kind = match item {
+            // Nothing to run: left out, so that it costs nothing per request.
+            StackItem::Native(middleware) if middleware.passes_through() => continue,
             StackItem::Native(middleware) => NodeKind::Middleware {
                 middleware: middleware.clone(),
                 next: node,
