@@ -108,7 +108,8 @@ pub fn otlp_sink() -> sluice::App {
     })
 }
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, sluice::schemars::JsonSchema)]
+#[schemars(crate = "sluice::schemars")]
 struct Message {
     message: &'static str,
 }

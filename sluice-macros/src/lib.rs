@@ -34,10 +34,11 @@ const MAX_ARGS: usize = 16;
 /// stay on the handler.
 ///
 /// ```
+/// use schemars::JsonSchema;
 /// use sluice::{debug_handler, App, Json, Path};
 /// use serde::{Deserialize, Serialize};
 ///
-/// #[derive(Deserialize, Serialize)]
+/// #[derive(Deserialize, Serialize, JsonSchema)]
 /// struct Item { name: String }
 ///
 /// #[debug_handler]
@@ -53,7 +54,7 @@ const MAX_ARGS: usize = 16;
 ///
 /// ```compile_fail,E0277
 /// # use sluice::{debug_handler, Path};
-/// # #[derive(serde::Deserialize)] struct Item { name: String }
+/// # #[derive(serde::Deserialize, schemars::JsonSchema)] struct Item { name: String }
 /// #[debug_handler]
 /// async fn update_item(Path(item_id): Path<u32>, item: Item) -> String {
 ///     format!("{item_id}: {}", item.name)

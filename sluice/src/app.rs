@@ -4,11 +4,12 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
+use http::header::{HeaderValue, CONTENT_TYPE};
 use http::Extensions;
 use tokio_util::task::TaskTracker;
 
@@ -17,9 +18,10 @@ use crate::error::{BoxError, ConfigError};
 use crate::handler::Handler;
 use crate::head::RequestHead;
 use crate::lifecycle;
+use crate::openapi::{DocBuilder, DocsKind, OpenApi};
 use crate::request::{ConnectionInfo, Locals, Request, DEFAULT_MAX_BODY_SIZE};
 use crate::response::Response;
-use crate::router::{MethodRouter, Router};
+use crate::router::{get, MethodRouter, Router};
 use crate::shared::{ErasedHandler, ExceptionHandler, Shared};
 use crate::stack::{
     build_stack, panic_response, settle, HttpService, Middleware, MiddlewareFn, Node, StackItem,
@@ -63,6 +65,7 @@ pub struct App {
     states: Extensions,
     exception_handlers: Vec<ErasedHandler>,
     max_body_size: usize,
+    openapi: Option<OpenApi>,
     shutdown_hooks: Vec<ShutdownHook>,
 }
 
@@ -96,6 +99,7 @@ impl App {
             states: Extensions::new(),
             exception_handlers: Vec::new(),
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            openapi: None,
             shutdown_hooks: Vec::new(),
         }
     }
@@ -317,6 +321,33 @@ impl App {
         self
     }
 
+    /// Serves the app's OpenAPI 3.1 document at `/openapi.json`, Swagger UI
+    /// at `/docs` and ReDoc at `/redoc` (FastAPI's defaults; see
+    /// [`OpenApi`] to change them). The document is built once, from the
+    /// handlers' types, when the app is built; see [`crate::openapi`].
+    ///
+    /// ```
+    /// use sluice::openapi::OpenApi;
+    /// use sluice::testing::TestClient;
+    /// use sluice::App;
+    ///
+    /// async fn health() -> &'static str { "ok" }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new().get("/health", health).openapi(OpenApi::new().title("Status"));
+    /// let client = TestClient::new(app);
+    /// let doc: serde_json::Value = client.get("/openapi.json").await.json();
+    /// assert_eq!(doc["paths"]["/health"]["get"]["responses"]["200"]["content"]["text/plain"]["schema"]["type"], "string");
+    /// assert!(doc["paths"].get("/docs").is_none());
+    /// assert_eq!(client.get("/docs").await.status(), 200);
+    /// assert_eq!(client.get("/redoc").await.header("content-type"), Some("text/html; charset=utf-8"));
+    /// # }
+    /// ```
+    pub fn openapi(mut self, openapi: OpenApi) -> Self {
+        self.openapi = Some(openapi);
+        self
+    }
+
     /// Runs `hook` when the app shuts down (Starlette's `on_shutdown`, the
     /// shutdown half of FastAPI's lifespan): after the server has stopped
     /// taking requests and the requests in flight, background tasks and
@@ -385,7 +416,28 @@ impl App {
         }
         let description = self.describe();
         let shared = Arc::new(Shared::new(self.states, self.exception_handlers));
-        let table = self.router.build(&shared)?;
+        let mut router = self.router;
+        let mut builder = None;
+        let slot: Arc<OnceLock<Bytes>> = Arc::default();
+        if let Some(config) = &self.openapi {
+            router = add_docs_routes(router, config, &slot);
+            builder = Some(DocBuilder::new());
+        }
+        let table = router.build(&shared, builder.as_mut())?;
+        let mut openapi = None;
+        if let (Some(mut builder), Some(config)) = (builder, &self.openapi) {
+            builder.describe_all(|operation| {
+                for item in &self.stack {
+                    item.describe(operation);
+                }
+            });
+            let document = builder.finish(config)?;
+            let bytes = serde_json::to_vec(&document).map_err(|e| ConfigError::OpenApi {
+                reason: e.to_string(),
+            })?;
+            let _ = slot.set(Bytes::from(bytes));
+            openapi = Some(document);
+        }
         let root = build_stack(&self.stack, Arc::new(table), &shared);
         Ok(AppService {
             inner: Arc::new(AppInner {
@@ -393,6 +445,7 @@ impl App {
                 shared,
                 max_body_size: self.max_body_size,
                 description,
+                openapi,
                 shutdown_hooks: std::sync::Mutex::new(self.shutdown_hooks),
             }),
         })
@@ -412,11 +465,48 @@ impl App {
     }
 }
 
+/// Adds the routes of the document and the docs pages, left out of the
+/// document; the document's route serves what `slot` will hold.
+fn add_docs_routes(mut router: Router, config: &OpenApi, slot: &Arc<OnceLock<Bytes>>) -> Router {
+    for route in config.routes() {
+        let methods = match route.kind {
+            DocsKind::Document => {
+                let slot = slot.clone();
+                get(move || {
+                    let document = slot.get().cloned().unwrap_or_default();
+                    async move { bytes_response("application/json", document) }
+                })
+            }
+            DocsKind::Html(page) => {
+                let page = Bytes::from(page);
+                get(move || {
+                    let page = page.clone();
+                    async move { bytes_response("text/html; charset=utf-8", page) }
+                })
+            }
+            DocsKind::Asset(content_type, bytes) => {
+                get(move || async move { bytes_response(content_type, Bytes::from_static(bytes)) })
+            }
+        };
+        router = router.route(&route.path, methods.include_in_schema(false));
+    }
+    router
+}
+
+fn bytes_response(content_type: &'static str, body: Bytes) -> Response {
+    let mut response = Response::new(Body::from(body));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
 struct AppInner {
     root: Arc<Node>,
     shared: Arc<Shared>,
     max_body_size: usize,
     description: String,
+    openapi: Option<serde_json::Value>,
     /// Taken (once) at shutdown; never touched per request.
     shutdown_hooks: std::sync::Mutex<Vec<ShutdownHook>>,
 }
@@ -445,6 +535,12 @@ impl AppService {
     /// What [`App::describe`] said about this app.
     pub fn describe(&self) -> &str {
         &self.inner.description
+    }
+
+    /// The app's OpenAPI document, if it serves one
+    /// ([`App::openapi`]): to write it to a file, or check it in a test.
+    pub fn openapi(&self) -> Option<&serde_json::Value> {
+        self.inner.openapi.as_ref()
     }
 
     /// Handles one request.

@@ -504,6 +504,12 @@ pub enum ConfigError {
         /// The offending setting or input.
         reason: String,
     },
+    /// The OpenAPI document cannot be right (e.g. two operations with the
+    /// same id).
+    OpenApi {
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
     /// A handler whose arguments cannot work on its route (e.g. a
     /// `Query<T>` whose `T` does not read named parameters, or a `Path<T>`
     /// that names a parameter the route lacks).
@@ -538,6 +544,9 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::Middleware { middleware, reason } => {
                 write!(f, "invalid {middleware} configuration: {reason}")
+            }
+            ConfigError::OpenApi { reason } => {
+                write!(f, "the OpenAPI document cannot be built: {reason}")
             }
             ConfigError::Handler {
                 method,

@@ -36,6 +36,7 @@ use crate::stack::{panic_response, short_type_name, Endpoint};
     note = "- an argument that reads the body (`Json<T>`, `String`, `Bytes`, `Body`, `Request`) must be the last one: move it to the end",
     note = "- a struct argument needs a wrapper that says where it comes from: `Json<T>` for the body, `Query<T>`, `Path<T>` or `Headers<T>`",
     note = "- the return type must implement `IntoResponse`: wrap a struct in `Json(..)`; return `sluice::Result<T>` to use `?` on any error",
+    note = "- a model in `Json<T>`, `Query<T>`, `Path<T>` or `Headers<T>` needs `#[derive(schemars::JsonSchema)]` beside serde's derive (the OpenAPI document is made from it)",
     note = "- its future must be `Send`: drop a `std::sync::MutexGuard`, `Rc` or `RefCell` borrow before the next `.await` (or use `tokio::sync::Mutex`, `Arc`)",
     note = "put `#[sluice::debug_handler]` on the handler to see which argument or type is at fault"
 )]
@@ -45,7 +46,8 @@ pub trait Handler<T>: Clone + Send + Sync + Sized + 'static {
     fn call(self, req: Request, cx: &RequestContext) -> impl Future<Output = Response> + Send + '_;
 
     /// Lets each argument check, when the app is built, that it can work
-    /// on the route.
+    /// on the route, and describe itself (and the return type, the
+    /// response) in the OpenAPI document.
     #[doc(hidden)]
     fn declare(decl: &mut Declaration<'_>) {
         let _ = decl;
@@ -60,6 +62,12 @@ where
 {
     async fn call(self, _req: Request, _cx: &RequestContext) -> Response {
         self().await.into_response()
+    }
+
+    fn declare(decl: &mut Declaration<'_>) {
+        if let Some(doc) = decl.openapi() {
+            doc.success(R::describe);
+        }
     }
 }
 
@@ -94,6 +102,9 @@ macro_rules! impl_handler {
             fn declare(decl: &mut Declaration<'_>) {
                 $( $ty::declare(decl); )*
                 $last::declare(decl);
+                if let Some(doc) = decl.openapi() {
+                    doc.success(R::describe);
+                }
             }
         }
     };
@@ -132,6 +143,9 @@ pub(crate) trait RouteHandler: Send + Sync + 'static {
 
     /// Lets its arguments check the route.
     fn declare(&self, decl: &mut Declaration<'_>);
+
+    /// The handler function's name; `None` for a closure.
+    fn name(&self) -> Option<&'static str>;
 }
 
 /// A [`Handler`] with its argument types fixed.
@@ -166,6 +180,20 @@ where
     fn declare(&self, decl: &mut Declaration<'_>) {
         H::declare(decl);
     }
+
+    fn name(&self) -> Option<&'static str> {
+        fn_name::<H>()
+    }
+}
+
+/// The name of the function `H` is (`read_item`); `None` for a closure.
+pub(crate) fn fn_name<H>() -> Option<&'static str> {
+    let full = std::any::type_name::<H>();
+    let base = full.split('<').next().unwrap_or(full);
+    if base.ends_with("{{closure}}") {
+        return None;
+    }
+    base.rsplit("::").next()
 }
 
 /// A handler in the built app.

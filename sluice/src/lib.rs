@@ -36,7 +36,7 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 // The modules are layered bottom-up (see "Inside the crate" in the docs):
-// plain types (error, body, headers, response, url, head), the app's
+// plain types (error, body, headers, openapi, response, url, head), the app's
 // shared context (shared), the lifecycle engine (lifecycle, background),
 // the request (request), the stack (stack), extractors and handlers
 // (extract, handler), the router (router), the app (app), the server
@@ -56,6 +56,7 @@ mod headers;
 mod lifecycle;
 pub mod middleware;
 mod mount;
+pub mod openapi;
 #[cfg(feature = "redis")]
 pub mod redis;
 mod request;
@@ -93,6 +94,7 @@ pub use request::{
 };
 pub use response::{Html, IntoResponse, Json, Redirect, Response, ResponseExt};
 pub use router::Router;
+pub use schemars;
 pub use server::{serve, termination_signal, ServeError, Server};
 pub use shared::{Caught, ExceptionHandler};
 #[cfg(feature = "macros")]

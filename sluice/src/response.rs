@@ -25,10 +25,12 @@ use std::convert::Infallible;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::StatusCode;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::body::Body;
 use crate::error::{BodyError, Error, HttpError, ValidationError};
+use crate::openapi::ResponseDoc;
 
 /// An HTTP response with a sluice [`Body`].
 ///
@@ -69,6 +71,14 @@ static OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-s
 pub trait IntoResponse {
     /// Builds the response.
     fn into_response(self) -> Response;
+
+    /// Describes the response's content for the OpenAPI document, once
+    /// when the app is built (see [`crate::openapi`]): [`Json<T>`] is
+    /// `application/json` with `T`'s schema, text is `text/plain`, and so
+    /// on. Describes no content by default.
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        let _ = doc;
+    }
 }
 
 /// Helpers on [`Response`] that the `http` crate does not have.
@@ -145,7 +155,7 @@ pub(crate) fn detail_response(status: StatusCode, detail: &impl Serialize) -> Re
     if !body_allowed(status) {
         return status_only(status);
     }
-    let mut response = Json(Detail { detail }).into_response();
+    let mut response = json_response(&Detail { detail });
     *response.status_mut() = status;
     response
 }
@@ -209,11 +219,20 @@ impl IntoResponse for &'static str {
     fn into_response(self) -> Response {
         with_content_type(Body::from(self), &TEXT_PLAIN_UTF8)
     }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        String::describe(doc);
+    }
 }
 
 impl IntoResponse for String {
     fn into_response(self) -> Response {
         with_content_type(Body::from(self), &TEXT_PLAIN_UTF8)
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        let schema = doc.schema_for::<String>();
+        doc.content("text/plain", Some(schema));
     }
 }
 
@@ -224,11 +243,19 @@ impl IntoResponse for Cow<'static, str> {
             Cow::Owned(s) => s.into_response(),
         }
     }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        String::describe(doc);
+    }
 }
 
 impl IntoResponse for Bytes {
     fn into_response(self) -> Response {
         with_content_type(Body::from(self), &OCTET_STREAM)
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        doc.content("application/octet-stream", None);
     }
 }
 
@@ -236,17 +263,29 @@ impl IntoResponse for Vec<u8> {
     fn into_response(self) -> Response {
         Bytes::from(self).into_response()
     }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        Bytes::describe(doc);
+    }
 }
 
 impl IntoResponse for &'static [u8] {
     fn into_response(self) -> Response {
         Bytes::from_static(self).into_response()
     }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        Bytes::describe(doc);
+    }
 }
 
 impl IntoResponse for serde_json::Value {
     fn into_response(self) -> Response {
         Json(self).into_response()
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        doc.json::<serde_json::Value>();
     }
 }
 
@@ -257,6 +296,11 @@ impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
             Err(error) => error.into_response(),
         }
     }
+
+    /// The success's content: errors are not described.
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        T::describe(doc);
+    }
 }
 
 impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
@@ -264,6 +308,10 @@ impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
         let mut response = self.1.into_response();
         *response.status_mut() = self.0;
         response
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        T::describe(doc);
     }
 }
 
@@ -273,6 +321,10 @@ impl<T: IntoResponse> IntoResponse for (HeaderMap, T) {
         response.headers_mut().extend(self.0);
         response
     }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        T::describe(doc);
+    }
 }
 
 impl<T: IntoResponse> IntoResponse for (StatusCode, HeaderMap, T) {
@@ -280,6 +332,10 @@ impl<T: IntoResponse> IntoResponse for (StatusCode, HeaderMap, T) {
         let mut response = (self.1, self.2).into_response();
         *response.status_mut() = self.0;
         response
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        T::describe(doc);
     }
 }
 
@@ -311,6 +367,10 @@ where
         }
         response
     }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        T::describe(doc);
+    }
 }
 
 impl<K, V, const N: usize, T> IntoResponse for (StatusCode, [(K, V); N], T)
@@ -325,6 +385,10 @@ where
         let mut response = (self.1, self.2).into_response();
         *response.status_mut() = self.0;
         response
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        T::describe(doc);
     }
 }
 
@@ -386,16 +450,29 @@ impl IntoResponse for Error {
     }
 }
 
+/// `value` as compact JSON, or a 500 when it cannot be serialised.
+fn json_response(value: &impl Serialize) -> Response {
+    match json_bytes(value) {
+        Ok(bytes) => with_content_type(Body::from(bytes), &APPLICATION_JSON),
+        Err(e) => Error::new(e).into_response(),
+    }
+}
+
 /// A JSON response (and, as an extractor, a JSON request body).
 ///
 /// Serialises `T` compactly with `content-type: application/json`. A value
 /// that cannot be serialised gives a 500.
 ///
+/// `T` derives [`JsonSchema`](schemars::JsonSchema) beside serde's trait,
+/// whether the body is read or written: the OpenAPI document describes it
+/// with it (see [`crate::openapi`]). `serde_json::Value` is any JSON.
+///
 /// ```
 /// use sluice::{App, Json};
+/// use schemars::JsonSchema;
 /// use serde::Serialize;
 ///
-/// #[derive(Serialize)]
+/// #[derive(Serialize, JsonSchema)]
 /// struct Hello { message: &'static str }
 ///
 /// async fn hello() -> Json<Hello> {
@@ -407,12 +484,13 @@ impl IntoResponse for Error {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
-impl<T: Serialize> IntoResponse for Json<T> {
+impl<T: Serialize + JsonSchema> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
-        match json_bytes(&self.0) {
-            Ok(bytes) => with_content_type(Body::from(bytes), &APPLICATION_JSON),
-            Err(e) => Error::new(e).into_response(),
-        }
+        json_response(&self.0)
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        doc.json::<T>();
     }
 }
 
@@ -461,6 +539,11 @@ pub struct Html<T>(pub T);
 impl<T: Into<Body>> IntoResponse for Html<T> {
     fn into_response(self) -> Response {
         with_content_type(self.0.into(), &TEXT_HTML_UTF8)
+    }
+
+    fn describe(doc: &mut ResponseDoc<'_>) {
+        let schema = doc.schema_for::<String>();
+        doc.content("text/html", Some(schema));
     }
 }
 
@@ -568,6 +651,7 @@ mod tests {
 
     #[test]
     fn json_of_a_value_that_serialises_json_inside_its_own_serialisation() {
+        #[derive(schemars::JsonSchema)]
         struct Nested;
         impl Serialize for Nested {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

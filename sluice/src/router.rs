@@ -27,12 +27,13 @@ use futures_util::future::BoxFuture;
 use http::header::{HeaderValue, ALLOW};
 use http::{Method, StatusCode};
 
-use crate::error::{ConfigError, HttpError};
+use crate::error::{ConfigError, HttpError, IntoStatusCode};
 use crate::extract::{Declaration, OriginalUri};
 use crate::handler::{Handler, HandlerSpec, RouteHandler};
 use crate::mount::{MountDecl, MountEndpoint};
+use crate::openapi::{DocBuilder, Entry, ExtraResponse, Operation, OperationDoc, RouteDoc};
 use crate::request::{Request, RouteMatch};
-use crate::response::{IntoResponse, Redirect, Response};
+use crate::response::{IntoResponse, Redirect, Response, ResponseExt};
 use crate::shared::Shared;
 use crate::stack::{
     box_service, build_stack, short_type_name, Endpoint, HttpService, Middleware, MiddlewareFn,
@@ -56,8 +57,17 @@ use crate::websocket::{self, WebSocketHandler, WebSocketSpec};
 /// ```
 #[must_use]
 pub struct MethodRouter {
-    handlers: Vec<(Method, Arc<dyn RouteHandler>)>,
+    handlers: Vec<MethodHandler>,
     stack: Vec<StackItem>,
+    errors: Vec<ConfigError>,
+}
+
+/// One method's handler and what the route says about it.
+#[derive(Clone)]
+struct MethodHandler {
+    method: Method,
+    handler: Arc<dyn RouteHandler>,
+    doc: RouteDoc,
 }
 
 impl fmt::Debug for MethodRouter {
@@ -65,7 +75,7 @@ impl fmt::Debug for MethodRouter {
         f.debug_struct("MethodRouter")
             .field(
                 "methods",
-                &self.handlers.iter().map(|(m, _)| m).collect::<Vec<_>>(),
+                &self.handlers.iter().map(|h| &h.method).collect::<Vec<_>>(),
             )
             .field(
                 "middleware",
@@ -173,6 +183,7 @@ impl MethodRouter {
         MethodRouter {
             handlers: Vec::new(),
             stack: Vec::new(),
+            errors: Vec::new(),
         }
     }
 
@@ -182,9 +193,103 @@ impl MethodRouter {
         H: Handler<T>,
         T: 'static,
     {
-        self.handlers
-            .push((method, Arc::new(HandlerSpec::<H, T>::new(handler))));
+        self.handlers.push(MethodHandler {
+            method,
+            handler: Arc::new(HandlerSpec::<H, T>::new(handler)),
+            doc: RouteDoc::default(),
+        });
         self
+    }
+
+    /// The route settings of the handler added last.
+    fn last_doc(mut self, setting: &str, f: impl FnOnce(&mut RouteDoc)) -> Self {
+        match self.handlers.last_mut() {
+            Some(last) => f(&mut last.doc),
+            None => self.errors.push(ConfigError::InvalidPath {
+                path: String::new(),
+                reason: format!(
+                    "{setting}() applies to the handler added just before it, but there is \
+                     none yet; write it after get(handler), post(handler), ..."
+                ),
+            }),
+        }
+        self
+    }
+
+    /// The operation's summary in the OpenAPI document (FastAPI's
+    /// `summary=`). Like every setting below, it applies to the handler
+    /// added just before it: `get(list).summary("List").post(create).summary("Create")`.
+    /// Without one, the summary is the handler's name in title case.
+    pub fn summary(self, summary: impl Into<Cow<'static, str>>) -> Self {
+        let summary = summary.into();
+        self.last_doc("summary", |doc| doc.summary = Some(summary))
+    }
+
+    /// The operation's description (Markdown).
+    pub fn description(self, description: impl Into<Cow<'static, str>>) -> Self {
+        let description = description.into();
+        self.last_doc("description", |doc| doc.description = Some(description))
+    }
+
+    /// Adds a tag, which groups operations in the docs.
+    pub fn tag(self, tag: impl Into<Cow<'static, str>>) -> Self {
+        let tag = tag.into();
+        self.last_doc("tag", |doc| push_tag(&mut doc.tags, tag))
+    }
+
+    /// Marks the operation deprecated.
+    pub fn deprecated(self) -> Self {
+        self.last_doc("deprecated", |doc| doc.deprecated = true)
+    }
+
+    /// The operation's id, in place of FastAPI's default
+    /// (`read_item_items__item_id__get`). Two operations with the same id
+    /// fail the build.
+    pub fn operation_id(self, id: impl Into<Cow<'static, str>>) -> Self {
+        let id = id.into();
+        self.last_doc("operation_id", |doc| doc.operation_id = Some(id))
+    }
+
+    /// Documents another response: its status, description and the
+    /// content `R` makes (`()` for none), e.g.
+    /// `.response::<Json<Message>>(404, "Item not found")` (FastAPI's
+    /// `responses=`).
+    pub fn response<R: IntoResponse>(
+        self,
+        status: impl IntoStatusCode,
+        description: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        let extra = ExtraResponse {
+            status: status.into_status_code(),
+            description: description.into(),
+            describe: R::describe,
+        };
+        self.last_doc("response", |doc| doc.responses.push(extra))
+    }
+
+    /// The operation's success status (FastAPI's `status_code=`): the
+    /// document's, and the response's whenever the handler answers 200
+    /// (`201 Created` for a `Json<Item>`, `204 No Content` for `()`).
+    ///
+    /// ```
+    /// use sluice::routing::post;
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, StatusCode};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new().route("/items", post(|| async { "made" }).status(StatusCode::CREATED));
+    /// assert_eq!(TestClient::new(app).post("/items").await.status(), 201);
+    /// # }
+    /// ```
+    pub fn status(self, status: impl IntoStatusCode) -> Self {
+        let status = status.into_status_code();
+        self.last_doc("status", |doc| doc.status = Some(status))
+    }
+
+    /// Leaves the operation out of the OpenAPI document (FastAPI's
+    /// `include_in_schema=False`); it is routed as before.
+    pub fn include_in_schema(self, include: bool) -> Self {
+        self.last_doc("include_in_schema", |doc| doc.include = include)
     }
 
     /// Adds a function middleware that runs for this route only, inside
@@ -207,10 +312,16 @@ impl MethodRouter {
     }
 }
 
+fn push_tag(tags: &mut Vec<Cow<'static, str>>, tag: Cow<'static, str>) {
+    if !tags.contains(&tag) {
+        tags.push(tag);
+    }
+}
+
 /// One path of a router, before building.
 struct RouteDecl {
     path: String,
-    handlers: Vec<(Method, Arc<dyn RouteHandler>)>,
+    handlers: Vec<MethodHandler>,
     /// The WebSocket handler, for a WebSocket route.
     websocket: Option<Arc<dyn RouteHandler>>,
     /// Middleware around these handlers, in the order added (route's own
@@ -246,6 +357,11 @@ pub struct Router {
     mounts: Vec<MountDecl>,
     stack: Vec<StackItem>,
     pub(crate) errors: Vec<ConfigError>,
+    /// Tags for every route of the router, before the routes' own.
+    tags: Vec<Cow<'static, str>>,
+    deprecated: bool,
+    hidden: bool,
+    responses: Vec<ExtraResponse>,
 }
 
 impl fmt::Debug for Router {
@@ -312,6 +428,14 @@ impl Router {
     /// again adds methods to it; declaring the same method twice is an
     /// error when the app is built.
     pub fn route(mut self, path: &str, methods: MethodRouter) -> Self {
+        self.errors
+            .extend(methods.errors.into_iter().map(|e| match e {
+                ConfigError::InvalidPath { reason, .. } => ConfigError::InvalidPath {
+                    path: path.to_owned(),
+                    reason,
+                },
+                other => other,
+            }));
         self.routes.push(RouteDecl {
             path: path.to_owned(),
             handlers: methods.handlers,
@@ -336,6 +460,40 @@ impl Router {
         self
     }
 
+    /// Adds a tag to every operation of this router, before their own
+    /// (FastAPI's `APIRouter(tags=[...])`).
+    pub fn tag(mut self, tag: impl Into<Cow<'static, str>>) -> Self {
+        push_tag(&mut self.tags, tag.into());
+        self
+    }
+
+    /// Marks every operation of this router deprecated.
+    pub fn deprecated(mut self) -> Self {
+        self.deprecated = true;
+        self
+    }
+
+    /// Leaves every operation of this router out of the OpenAPI document.
+    pub fn include_in_schema(mut self, include: bool) -> Self {
+        self.hidden = !include;
+        self
+    }
+
+    /// Documents a response of every operation of this router, as
+    /// [`MethodRouter::response`] does for one.
+    pub fn response<R: IntoResponse>(
+        mut self,
+        status: impl IntoStatusCode,
+        description: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        self.responses.push(ExtraResponse {
+            status: status.into_status_code(),
+            description: description.into(),
+            describe: R::describe,
+        });
+        self
+    }
+
     /// Includes `router`'s routes under `prefix` (FastAPI's
     /// `include_router(router, prefix=...)`). The prefix starts with `/`
     /// and does not end with one; it may be empty.
@@ -351,6 +509,19 @@ impl Router {
         for mut route in router.routes {
             route.path = format!("{prefix}{}", route.path);
             route.stack.extend(router.stack.iter().cloned());
+            for handler in &mut route.handlers {
+                let doc = &mut handler.doc;
+                let mut tags = router.tags.clone();
+                for tag in doc.tags.drain(..) {
+                    push_tag(&mut tags, tag);
+                }
+                doc.tags = tags;
+                doc.deprecated |= router.deprecated;
+                doc.include &= !router.hidden;
+                let mut responses = router.responses.clone();
+                responses.append(&mut doc.responses);
+                doc.responses = responses;
+            }
             self.routes.push(route);
         }
         for mut mount in router.mounts {
@@ -438,7 +609,7 @@ impl Router {
     pub(crate) fn describe_routes(&self, out: &mut String) {
         use std::fmt::Write;
         for route in &self.routes {
-            let mut methods: Vec<&str> = route.handlers.iter().map(|(m, _)| m.as_str()).collect();
+            let mut methods: Vec<&str> = route.handlers.iter().map(|h| h.method.as_str()).collect();
             if route.websocket.is_some() {
                 methods.push("WEBSOCKET");
             }
@@ -481,8 +652,13 @@ impl Router {
         Ok(())
     }
 
-    /// Builds the matching table.
-    pub(crate) fn build(self, shared: &Arc<Shared>) -> Result<RouterTable, ConfigError> {
+    /// Builds the matching table, and describes each documented operation
+    /// in `openapi`.
+    pub(crate) fn build(
+        self,
+        shared: &Arc<Shared>,
+        mut openapi: Option<&mut DocBuilder>,
+    ) -> Result<RouterTable, ConfigError> {
         self.validate()?;
         let mut table = RouterTable {
             matcher: matchit::Router::new(),
@@ -491,7 +667,7 @@ impl Router {
         };
         let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         let route_paths: Vec<String> = self.routes.iter().map(|r| r.path.clone()).collect();
-        for route in self.routes {
+        for mut route in self.routes {
             let template = to_matchit_syntax(&route.path)?;
             let index = match seen.get(&template) {
                 Some(index) => *index,
@@ -524,7 +700,7 @@ impl Router {
                 }
             };
             let entry = &mut table.paths[index];
-            if let Some(handler) = route.websocket {
+            if let Some(handler) = route.websocket.take() {
                 if entry.websocket.is_some() {
                     return Err(ConfigError::InvalidPath {
                         path: route.path.clone(),
@@ -533,7 +709,7 @@ impl Router {
                 }
                 let mut decl = Declaration::new(&Method::GET, &route.path, &entry.names);
                 handler.declare(&mut decl);
-                if let Some(problem) = decl.into_problems().into_iter().next() {
+                if let Some(problem) = decl.into_parts().0.into_iter().next() {
                     return Err(ConfigError::Handler {
                         method: Method::GET,
                         path: route.path.clone(),
@@ -543,23 +719,39 @@ impl Router {
                 entry.websocket = Some(build_stack(&route.stack, handler.endpoint(shared), shared));
                 table.websockets = true;
             }
-            for (method, handler) in route.handlers {
+            let handlers = std::mem::take(&mut route.handlers);
+            for MethodHandler {
+                method,
+                handler,
+                mut doc,
+            } in handlers
+            {
                 if entry.methods.iter().any(|(m, _)| *m == method) {
                     return Err(ConfigError::DuplicateRoute {
                         method,
                         path: route.path.clone(),
                     });
                 }
-                let mut decl = Declaration::new(&method, &route.path, &entry.names);
-                handler.declare(&mut decl);
-                if let Some(problem) = decl.into_problems().into_iter().next() {
-                    return Err(ConfigError::Handler {
-                        method,
-                        path: route.path.clone(),
-                        reason: problem,
+                doc.handler_name = handler.name();
+                let builder = openapi.as_deref_mut().filter(|_| doc.include);
+                let described = declare(&*handler, &method, &route, &entry.names, builder)?;
+                let mut endpoint = handler.endpoint(shared);
+                if let Some(status) = doc.status {
+                    endpoint = Arc::new(WithStatus {
+                        inner: endpoint,
+                        status,
                     });
                 }
-                let node = build_stack(&route.stack, handler.endpoint(shared), shared);
+                if let (Some(op), Some(builder)) = (described, openapi.as_deref_mut()) {
+                    builder.push(Entry {
+                        method: method.clone(),
+                        path: route.path.clone(),
+                        path_params: entry.names.clone(),
+                        op,
+                        doc,
+                    });
+                }
+                let node = build_stack(&route.stack, endpoint, shared);
                 entry.methods.push((method, node));
             }
         }
@@ -605,6 +797,73 @@ impl Router {
             });
         }
         Ok(table)
+    }
+}
+
+/// Lets the handler's arguments check the route and, when `openapi` is
+/// given, describe the operation, with the route's and routers'
+/// middleware; the operation, if described.
+fn declare(
+    handler: &dyn RouteHandler,
+    method: &Method,
+    route: &RouteDecl,
+    names: &[Arc<str>],
+    openapi: Option<&mut DocBuilder>,
+) -> Result<Option<Operation>, ConfigError> {
+    let fail = |reason: String| ConfigError::Handler {
+        method: method.clone(),
+        path: route.path.clone(),
+        reason,
+    };
+    let mut op = Operation::default();
+    let documenting = openapi.is_some();
+    let mut decl = Declaration::new(method, &route.path, names);
+    if let Some(builder) = openapi {
+        let doc = OperationDoc::new(method, &route.path, names, &mut builder.schemas, &mut op);
+        decl = decl.with_openapi(doc);
+    }
+    handler.declare(&mut decl);
+    let (problems, doc) = decl.into_parts();
+    if let Some(problem) = problems.into_iter().next() {
+        return Err(fail(problem));
+    }
+    if let Some(mut doc) = doc {
+        for item in &route.stack {
+            item.describe(&mut doc);
+        }
+        let documented: Vec<&str> = doc.documented_path_params().collect();
+        if let Some(missing) = names.iter().find(|n| !documented.contains(&&***n)) {
+            return Err(fail(format!(
+                "the route parameter {{{missing}}} is read by no Path<T> argument, so the \
+                 OpenAPI document cannot describe it; read it with a Path<T> (a struct field \
+                 or a tuple position for {missing}), or leave the route out of the document \
+                 with .include_in_schema(false)"
+            )));
+        }
+    }
+    Ok(documenting.then_some(op))
+}
+
+/// A handler whose route sets its success status: a 200 becomes it.
+struct WithStatus {
+    inner: Arc<dyn Endpoint>,
+    status: StatusCode,
+}
+
+impl Endpoint for WithStatus {
+    fn call(&self, req: Request) -> BoxFuture<'_, Response> {
+        let response = self.inner.call(req);
+        Box::pin(async move {
+            let mut response = response.await;
+            if response.status() == StatusCode::OK && response.error().is_none() {
+                *response.status_mut() = self.status;
+            }
+            response
+        })
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        self.inner.name()
     }
 }
 

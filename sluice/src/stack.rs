@@ -24,6 +24,7 @@ use futures_util::future::BoxFuture;
 
 use crate::body::Body;
 use crate::error::{BoxError, ConfigError, Error, Panic};
+use crate::openapi::OperationDoc;
 use crate::request::{Locals, Request};
 use crate::response::{attach_error, internal_error_response, IntoResponse, Response};
 use crate::shared::Shared;
@@ -137,6 +138,48 @@ pub trait Middleware: Send + Sync + 'static {
     /// ```
     fn passes_through(&self) -> bool {
         false
+    }
+
+    /// Adds what this middleware means for an operation it wraps to the
+    /// app's OpenAPI document, once when the app is built: e.g. the
+    /// security scheme a credential check requires
+    /// ([`OperationDoc::security`]), or a response it may answer with.
+    /// Called for each documented operation under it, whether the
+    /// middleware was added to the app, a router or the route. Does
+    /// nothing by default.
+    ///
+    /// ```
+    /// use sluice::middleware::Middleware;
+    /// use sluice::openapi::{OpenApi, OperationDoc, SecurityScheme};
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, HttpError, Next, Request, Response};
+    ///
+    /// struct RequireKey;
+    ///
+    /// impl Middleware for RequireKey {
+    ///     async fn handle(&self, req: Request, next: Next) -> sluice::Result<Response> {
+    ///         req.header("x-api-key").ok_or_else(|| HttpError::new(401, "Unauthorized"))?;
+    ///         Ok(next.run(req).await)
+    ///     }
+    ///
+    ///     fn describe(&self, operation: &mut OperationDoc<'_>) {
+    ///         operation.security(SecurityScheme::api_key_header("x-api-key"), &[]);
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new()
+    ///     .get("/", || async { "hi" })
+    ///     .add_middleware(RequireKey)
+    ///     .openapi(OpenApi::new());
+    /// let client = TestClient::new(app);
+    /// let doc: serde_json::Value = client.get("/openapi.json").header("x-api-key", "k").await.json();
+    /// assert_eq!(doc["paths"]["/"]["get"]["security"][0]["APIKeyHeader"], serde_json::json!([]));
+    /// assert_eq!(doc["components"]["securitySchemes"]["APIKeyHeader"]["name"], "x-api-key");
+    /// # }
+    /// ```
+    fn describe(&self, operation: &mut OperationDoc<'_>) {
+        let _ = operation;
     }
 }
 
@@ -353,6 +396,7 @@ pub(crate) trait DynMiddleware: Send + Sync + 'static {
     fn name(&self) -> Cow<'static, str>;
     fn validate(&self) -> Result<(), ConfigError>;
     fn passes_through(&self) -> bool;
+    fn describe(&self, operation: &mut OperationDoc<'_>);
 }
 
 impl<M: Middleware> DynMiddleware for M {
@@ -373,6 +417,10 @@ impl<M: Middleware> DynMiddleware for M {
 
     fn passes_through(&self) -> bool {
         Middleware::passes_through(self)
+    }
+
+    fn describe(&self, operation: &mut OperationDoc<'_>) {
+        Middleware::describe(self, operation);
     }
 }
 
@@ -586,6 +634,14 @@ impl StackItem {
         match self {
             StackItem::Native(m) => m.validate(),
             StackItem::Layer { .. } => Ok(()),
+        }
+    }
+
+    /// Lets a native middleware describe an operation it wraps; a tower
+    /// layer says nothing.
+    pub(crate) fn describe(&self, operation: &mut OperationDoc<'_>) {
+        if let StackItem::Native(m) = self {
+            m.describe(operation);
         }
     }
 }

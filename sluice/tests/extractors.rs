@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sluice::extract::{Headers, Path, Query};
@@ -52,7 +53,7 @@ async fn invalid_integer_path_parameter_is_fastapis_422() {
 
 #[tokio::test]
 async fn several_path_parameters_by_position_or_by_name() {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, JsonSchema)]
     struct Ids {
         user: String,
         n: u8,
@@ -107,7 +108,7 @@ async fn a_path_extractor_that_does_not_fit_the_route_is_refused_when_the_app_is
     let (_, reason) = build_error(App::new().get("/items", item));
     assert!(reason.starts_with("Path<i64> reads one route parameter, but the route has none"));
 
-    #[derive(Deserialize)]
+    #[derive(Deserialize, JsonSchema)]
     struct Ids {
         #[allow(dead_code)]
         user: String,
@@ -136,7 +137,7 @@ async fn a_path_extractor_counts_the_parameters_of_the_prefix_it_is_included_und
     assert_eq!(client.get("/users/ann/items/3").await.text(), "ann:3");
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Page {
     q: Option<String>,
     limit: u32,
@@ -174,7 +175,7 @@ async fn missing_and_invalid_query_parameters_are_422() {
     assert_eq!(res.json::<Value>()["detail"][0]["input"], "ten");
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Search {
     q: Option<String>,
 }
@@ -212,7 +213,7 @@ async fn a_query_type_that_is_no_struct_is_refused_when_the_app_is_built() {
     assert_eq!(
         reason,
         "Query<Option<String>> cannot read named query parameters; declare a struct: \
-         #[derive(Deserialize)] struct Params { q: Option<String> } and use Query<Params>"
+         #[derive(Deserialize, JsonSchema)] struct Params { q: Option<String> } and use Query<Params>"
     );
 
     async fn required(Query(q): Query<String>) -> String {
@@ -255,7 +256,7 @@ async fn a_query_type_that_is_no_struct_is_refused_when_the_app_is_built() {
 
 #[tokio::test]
 async fn a_query_field_holding_a_struct_is_refused_when_the_app_is_built() {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, JsonSchema)]
     struct Filter {
         #[allow(dead_code)]
         page: Search,
@@ -289,11 +290,11 @@ async fn a_header_type_that_is_no_struct_is_refused_when_the_app_is_built() {
     let (_, reason) = build_error(App::new().get("/", agent));
     assert_eq!(
         reason,
-        "Headers<String> cannot read named headers; declare a struct: #[derive(Deserialize)] \
+        "Headers<String> cannot read named headers; declare a struct: #[derive(Deserialize, JsonSchema)] \
          struct RequestHeaders { user_agent: String } and use Headers<RequestHeaders>"
     );
 
-    #[derive(Deserialize)]
+    #[derive(Deserialize, JsonSchema)]
     struct Dashed {
         #[serde(rename = "X-Token")]
         #[allow(dead_code)]
@@ -311,7 +312,7 @@ async fn a_header_type_that_is_no_struct_is_refused_when_the_app_is_built() {
 
 #[tokio::test]
 async fn unknown_query_parameters_are_fastapis_extra_forbidden_when_denied() {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     struct Strict {
         #[allow(dead_code)]
@@ -337,7 +338,7 @@ async fn unknown_query_parameters_are_fastapis_extra_forbidden_when_denied() {
 
 #[tokio::test]
 async fn headers_are_read_with_underscores_as_hyphens() {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, JsonSchema)]
     struct Client {
         user_agent: Option<String>,
         x_token: String,
@@ -364,7 +365,7 @@ async fn headers_are_read_with_underscores_as_hyphens() {
     );
 }
 
-#[derive(Deserialize, serde::Serialize)]
+#[derive(Deserialize, serde::Serialize, JsonSchema)]
 struct Item {
     name: String,
     price: f64,
@@ -608,7 +609,7 @@ async fn an_object_body_refuses_other_json_values() {
 }
 
 /// Every kind of field a query struct may have.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[allow(dead_code)]
 struct Everything {
     s: Option<String>,
@@ -625,7 +626,7 @@ struct Everything {
     req: u32,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[allow(dead_code)]
 #[serde(rename_all = "lowercase")]
 enum Model {
@@ -633,11 +634,11 @@ enum Model {
     Resnet(u8),
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[allow(dead_code)]
 struct Id(u64);
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[allow(dead_code)]
 struct Flattened {
     a: Option<String>,
@@ -645,7 +646,7 @@ struct Flattened {
     rest: HashMap<String, String>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[allow(dead_code)]
 #[serde(deny_unknown_fields)]
 struct Strict {

@@ -18,6 +18,8 @@ const LAYERS: &[&str] = &[
     "error",
     "body",
     "headers",
+    // the OpenAPI document's parts, which responses and extractors describe
+    "openapi",
     "response",
     "url",
     "head",

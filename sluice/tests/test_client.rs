@@ -165,7 +165,7 @@ where
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct To {
     to: String,
 }

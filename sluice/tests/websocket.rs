@@ -27,7 +27,7 @@ async fn echo(mut ws: WebSocket) -> sluice::Result<()> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct ItemQuery {
     q: Option<String>,
 }
@@ -478,7 +478,7 @@ async fn router_websocket_routes_get_the_prefix_and_router_middleware() {
 
 #[tokio::test]
 async fn state_and_headers_extractors_work() {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, schemars::JsonSchema)]
     struct Hdrs {
         user_agent: String,
     }

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{json, Value};
 use sluice::extract::{Local, Path};
@@ -233,7 +234,7 @@ pub(crate) fn body() -> App {
     App::new().post("/echo", echo_raw).middleware(body_length)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub(crate) struct Message {
     message: &'static str,
 }

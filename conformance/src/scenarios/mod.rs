@@ -8,6 +8,7 @@ mod cors;
 mod gzip;
 mod hosts;
 mod observability;
+mod openapi;
 mod proxy;
 mod rate_limit;
 mod sessions;
@@ -41,6 +42,7 @@ pub(crate) const NAMES: &[&str] = &[
     "auth",
     "gzip",
     "observability",
+    "openapi",
     "proxy-headers",
     "proxy-headers-untrusted",
     "sessions",
@@ -82,6 +84,7 @@ pub(crate) fn app(name: &str, options: &Options) -> Option<Result<App, String>> 
         "auth" => auth::auth(),
         "gzip" => gzip::gzip(),
         "observability" => return Some(observability::observability(options.otlp.as_deref())),
+        "openapi" => openapi::openapi(),
         "proxy-headers" => proxy::proxy_headers(),
         "proxy-headers-untrusted" => proxy::proxy_headers_untrusted(),
         "websocket" => websocket::websocket(),

@@ -21,7 +21,7 @@ async fn echo(mut websocket: WebSocket) -> sluice::Result<()> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct ItemQuery {
     q: Option<String>,
 }

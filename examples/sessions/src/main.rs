@@ -20,13 +20,14 @@
 //!      http://127.0.0.1:8000/login
 //! ```
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sluice::middleware::sessions::{Session, Sessions};
 use sluice::middleware::{HttpsRedirect, ProxyHeaders};
 use sluice::{App, ClientAddr, HttpError, Json};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Credentials {
     username: String,
     password: String,

@@ -16,10 +16,11 @@
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::HeaderMap;
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{FromRequest, RequestContext};
+use super::{Declaration, FromRequest, RequestContext};
 use crate::body::Body;
 use crate::error::{Error, HttpError, ValidationError, ValidationIssue};
 use crate::request::Request;
@@ -56,7 +57,7 @@ fn parse_failure() -> Error {
     Error::new(HttpError::new(400, "There was an error parsing the body"))
 }
 
-impl<T: DeserializeOwned + Send> FromRequest for Json<T> {
+impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Json<T> {
     type Rejection = Error;
 
     async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
@@ -67,9 +68,16 @@ impl<T: DeserializeOwned + Send> FromRequest for Json<T> {
         let value = parse_json_value(req.headers(), &bytes)?;
         from_value(&value).map(Json)
     }
+
+    /// Documents a required JSON body holding a `T`.
+    fn declare(decl: &mut Declaration<'_>) {
+        if let Some(doc) = decl.openapi() {
+            doc.json_body::<T>(true);
+        }
+    }
 }
 
-impl<T: DeserializeOwned + Send> FromRequest for Option<Json<T>> {
+impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Option<Json<T>> {
     type Rejection = Error;
 
     async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
@@ -80,6 +88,13 @@ impl<T: DeserializeOwned + Send> FromRequest for Option<Json<T>> {
         match parse_json_value(req.headers(), &bytes)? {
             Value::Null => Ok(None),
             value => from_value(&value).map(|v| Some(Json(v))),
+        }
+    }
+
+    /// Documents an optional JSON body holding a `T`.
+    fn declare(decl: &mut Declaration<'_>) {
+        if let Some(doc) = decl.openapi() {
+            doc.json_body::<T>(false);
         }
     }
 }

@@ -99,7 +99,7 @@ fn check_named<T: DeserializeOwned>(source: &Named) -> Result<(), String> {
         },
         Shape::Any | Shape::Unit | Shape::Unknown => Ok(()),
         _ => Err(format!(
-            "{ty} cannot read named {}; declare a struct: #[derive(Deserialize)] struct {s} {{ {} }} \
+            "{ty} cannot read named {}; declare a struct: #[derive(Deserialize, JsonSchema)] struct {s} {{ {} }} \
              and use {}<{s}>",
             source.plural,
             suggested_fields(&inner, source.example_field),
@@ -386,19 +386,19 @@ mod tests {
             check_query::<Option<String>>(),
             Err(
                 "Query<Option<String>> cannot read named query parameters; declare a struct: \
-                 #[derive(Deserialize)] struct Params { q: Option<String> } and use Query<Params>"
+                 #[derive(Deserialize, JsonSchema)] struct Params { q: Option<String> } and use Query<Params>"
                     .to_owned()
             )
         );
         assert_eq!(
             check_query::<String>().unwrap_err(),
             "Query<String> cannot read named query parameters; declare a struct: \
-             #[derive(Deserialize)] struct Params { q: String } and use Query<Params>"
+             #[derive(Deserialize, JsonSchema)] struct Params { q: String } and use Query<Params>"
         );
         assert_eq!(
             check_query::<(String, u32)>().unwrap_err(),
             "Query<(String, u32)> cannot read named query parameters; declare a struct: \
-             #[derive(Deserialize)] struct Params { a: String, b: u32 } and use Query<Params>"
+             #[derive(Deserialize, JsonSchema)] struct Params { a: String, b: u32 } and use Query<Params>"
         );
         for err in [
             check_query::<Vec<String>>(),
@@ -451,7 +451,7 @@ mod tests {
         assert_eq!(check_headers::<HashMap<String, String>>(), Ok(()));
         assert_eq!(
             check_headers::<String>().unwrap_err(),
-            "Headers<String> cannot read named headers; declare a struct: #[derive(Deserialize)] \
+            "Headers<String> cannot read named headers; declare a struct: #[derive(Deserialize, JsonSchema)] \
              struct RequestHeaders { user_agent: String } and use Headers<RequestHeaders>"
         );
         #[derive(Deserialize)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use http::request::Parts;
 
-use super::{FromRequestParts, RequestContext};
+use super::{Declaration, FromRequestParts, RequestContext};
 use crate::error::Error;
 use crate::lifecycle::{Cleanup, Entered, Outcome, Scope};
 
@@ -57,6 +57,15 @@ pub trait Dependency: Send + Sync + Sized + 'static {
         parts: &mut Parts,
         cx: &RequestContext,
     ) -> impl Future<Output = crate::Result<Self>> + Send;
+
+    /// Checks, once when the app is built, that the dependency can work on
+    /// the route, and describes what it reads in the OpenAPI document, as
+    /// an extractor does ([`FromRequestParts::declare`]). A dependency
+    /// that reads a header or a query parameter documents it here. Does
+    /// nothing by default.
+    fn declare(decl: &mut Declaration<'_>) {
+        let _ = decl;
+    }
 
     /// Cleans the dependency up. The outcome tells whether the handler
     /// failed, and with which error. Does nothing by default.
@@ -150,5 +159,9 @@ impl<T: Dependency> FromRequestParts for Dep<T> {
 
     async fn from_request_parts(parts: &mut Parts, cx: &RequestContext) -> Result<Self, Error> {
         Dep::resolve(parts, cx).await
+    }
+
+    fn declare(decl: &mut Declaration<'_>) {
+        T::declare(decl);
     }
 }

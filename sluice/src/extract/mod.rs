@@ -36,6 +36,7 @@ use http::{HeaderMap, Method, Uri};
 use crate::background::BackgroundTasks;
 use crate::error::Error;
 use crate::lifecycle::Lifecycle;
+use crate::openapi::OperationDoc;
 use crate::request::{client_of, ClientAddr, ConnectionInfo, Locals, Request, RouteMatch};
 use crate::response::IntoResponse;
 use crate::shared::Shared;
@@ -169,13 +170,16 @@ impl fmt::Debug for RequestContext {
 /// What the app knows about a route when it is built. Each argument of the
 /// route's handler gets it ([`FromRequestParts::declare`]) and checks that
 /// it can work there; a problem it reports fails the build with a
-/// [`ConfigError::Handler`](crate::ConfigError::Handler).
+/// [`ConfigError::Handler`](crate::ConfigError::Handler). When the app
+/// serves an OpenAPI document, each argument also describes itself in it
+/// ([`Declaration::openapi`]).
 #[derive(Debug)]
 pub struct Declaration<'a> {
     method: &'a Method,
     path: &'a str,
     path_params: &'a [Arc<str>],
     problems: Vec<String>,
+    doc: Option<OperationDoc<'a>>,
 }
 
 impl<'a> Declaration<'a> {
@@ -185,7 +189,14 @@ impl<'a> Declaration<'a> {
             path,
             path_params,
             problems: Vec::new(),
+            doc: None,
         }
+    }
+
+    /// The same, describing the operation in the app's OpenAPI document.
+    pub(crate) fn with_openapi(mut self, doc: OperationDoc<'a>) -> Self {
+        self.doc = Some(doc);
+        self
     }
 
     /// The route's method.
@@ -209,8 +220,15 @@ impl<'a> Declaration<'a> {
         self.problems.push(message.into());
     }
 
-    pub(crate) fn into_problems(self) -> Vec<String> {
-        self.problems
+    /// The operation's description in the OpenAPI document, where an
+    /// extractor adds the parameters, body or security it reads; `None`
+    /// when the app serves no document, or the route is left out of it.
+    pub fn openapi(&mut self) -> Option<&mut OperationDoc<'a>> {
+        self.doc.as_mut()
+    }
+
+    pub(crate) fn into_parts(self) -> (Vec<String>, Option<OperationDoc<'a>>) {
+        (self.problems, self.doc)
     }
 }
 
@@ -241,6 +259,7 @@ impl<'a> Declaration<'a> {
     message = "`{Self}` is not an extractor, so it cannot be a handler argument",
     label = "not an extractor",
     note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
+    note = "if it already is `Json<T>`, `Query<T>`, `Path<T>` or `Headers<T>`: its model `T` needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
     note = "or make it an extractor: implement `FromRequestParts` for it (`FromRequest` if it reads the body); see `sluice::extract`"
 )]
 pub trait FromRequestParts: Sized + Send {
@@ -254,8 +273,9 @@ pub trait FromRequestParts: Sized + Send {
     ) -> impl std::future::Future<Output = Result<Self, Self::Rejection>> + Send;
 
     /// Checks, once when the app is built, that this extractor can work on
-    /// the route (reporting a [`Declaration::problem`] otherwise). Does
-    /// nothing by default.
+    /// the route (reporting a [`Declaration::problem`] otherwise), and
+    /// describes what it reads in the OpenAPI document
+    /// ([`Declaration::openapi`]). Does nothing by default.
     fn declare(decl: &mut Declaration<'_>) {
         let _ = decl;
     }
@@ -267,6 +287,7 @@ pub trait FromRequestParts: Sized + Send {
     message = "`{Self}` is not an extractor, so it cannot be a handler argument",
     label = "not an extractor",
     note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
+    note = "if it already is `Json<T>`, `Query<T>`, `Path<T>` or `Headers<T>`: its model `T` needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
     note = "or make it an extractor: implement `FromRequestParts` for it (`FromRequest` if it reads the body); see `sluice::extract`"
 )]
 pub trait FromRequest<M = private::ViaRequest>: Sized + Send {
@@ -327,8 +348,14 @@ impl<T: FromRequestParts> FromRequestParts for Option<T> {
         Ok(T::from_request_parts(parts, cx).await.ok())
     }
 
+    /// `T`'s, with what it reads documented as optional (a path parameter
+    /// stays required: OpenAPI has no other kind).
     fn declare(decl: &mut Declaration<'_>) {
+        let mark = decl.openapi().map(|doc| doc.mark());
         T::declare(decl);
+        if let (Some(mark), Some(doc)) = (mark, decl.openapi()) {
+            doc.optional_since(mark);
+        }
     }
 }
 

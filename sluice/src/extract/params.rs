@@ -3,12 +3,14 @@
 use std::borrow::Cow;
 
 use http::request::Parts;
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
 use super::check::{check_headers, check_path, check_query};
 use super::de::{Params, ParamsDeserializer, Source};
 use super::{Declaration, FromRequestParts, RequestContext};
 use crate::error::Error;
+use crate::openapi::ParameterIn;
 
 fn same_name(name: &str) -> String {
     name.to_owned()
@@ -63,7 +65,7 @@ fn header_name(name: &str) -> String {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Path<T>(pub T);
 
-impl<T: DeserializeOwned + Send> FromRequestParts for Path<T> {
+impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Path<T> {
     type Rejection = Error;
 
     async fn from_request_parts(_parts: &mut Parts, cx: &RequestContext) -> Result<Self, Error> {
@@ -78,11 +80,15 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Path<T> {
 
     /// Refuses a type that does not fit the route's parameters: a single
     /// value needs exactly one, a tuple as many as the route has, a
-    /// struct's required fields must each name one.
+    /// struct's required fields must each name one. Documents the route
+    /// parameters `T` reads.
     fn declare(decl: &mut Declaration<'_>) {
         let params: Vec<&str> = decl.path_params().collect();
         if let Err(problem) = check_path::<T>(&params) {
             decl.problem(problem);
+        }
+        if let Some(doc) = decl.openapi() {
+            doc.path_parameters::<T>();
         }
     }
 }
@@ -109,13 +115,14 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Path<T> {
 /// the app is built, too.
 ///
 /// ```
+/// use schemars::JsonSchema;
 /// use serde::Deserialize;
 /// use serde_json::{json, Value};
 /// use sluice::extract::Query;
 /// use sluice::testing::TestClient;
 /// use sluice::{App, Json};
 ///
-/// #[derive(Deserialize)]
+/// #[derive(Deserialize, JsonSchema)]
 /// struct Search {
 ///     q: Option<String>,
 ///     limit: u32,
@@ -145,7 +152,7 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Path<T> {
 /// assert_eq!(
 ///     err.to_string(),
 ///     "the handler of GET /bare cannot work: Query<Option<String>> cannot read named \
-///      query parameters; declare a struct: #[derive(Deserialize)] struct Params \
+///      query parameters; declare a struct: #[derive(Deserialize, JsonSchema)] struct Params \
 ///      { q: Option<String> } and use Query<Params>"
 /// );
 /// # }
@@ -153,7 +160,7 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Path<T> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);
 
-impl<T: DeserializeOwned + Send> FromRequestParts for Query<T> {
+impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Query<T> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
@@ -162,9 +169,13 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Query<T> {
 
     /// Refuses a type that cannot read named parameters (anything but a
     /// struct or a map, or one with a field that holds a struct or a map).
+    /// Documents a query parameter per field of `T`.
     fn declare(decl: &mut Declaration<'_>) {
         if let Err(problem) = check_query::<T>() {
             decl.problem(problem);
+        }
+        if let Some(doc) = decl.openapi() {
+            doc.parameters::<T>(ParameterIn::Query);
         }
     }
 }
@@ -179,9 +190,10 @@ impl<T: DeserializeOwned> Query<T> {
     ///
     /// ```
     /// use sluice::extract::Query;
+    /// use schemars::JsonSchema;
     /// use serde::Deserialize;
     ///
-    /// #[derive(Deserialize)]
+    /// #[derive(Deserialize, JsonSchema)]
     /// struct Page { skip: Option<u32>, limit: u32 }
     ///
     /// let Query(page) = Query::<Page>::from_query_str("limit=10&utm=x").unwrap();
@@ -210,12 +222,13 @@ impl<T: DeserializeOwned> Query<T> {
 /// the app is built. Values that are not visible ASCII are skipped.
 ///
 /// ```
+/// use schemars::JsonSchema;
 /// use serde::Deserialize;
 /// use sluice::extract::Headers;
 /// use sluice::testing::TestClient;
 /// use sluice::App;
 ///
-/// #[derive(Deserialize)]
+/// #[derive(Deserialize, JsonSchema)]
 /// struct Client { user_agent: Option<String>, x_token: String }
 ///
 /// async fn who(Headers(client): Headers<Client>) -> String {
@@ -233,7 +246,7 @@ impl<T: DeserializeOwned> Query<T> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Headers<T>(pub T);
 
-impl<T: DeserializeOwned + Send> FromRequestParts for Headers<T> {
+impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
@@ -252,10 +265,14 @@ impl<T: DeserializeOwned + Send> FromRequestParts for Headers<T> {
     }
 
     /// Refuses a type that cannot read named headers, as [`Query`] does,
-    /// and struct fields no header name can match.
+    /// and struct fields no header name can match. Documents a header
+    /// parameter per field of `T` (`x_token` is `x-token`).
     fn declare(decl: &mut Declaration<'_>) {
         if let Err(problem) = check_headers::<T>() {
             decl.problem(problem);
+        }
+        if let Some(doc) = decl.openapi() {
+            doc.parameters::<T>(ParameterIn::Header);
         }
     }
 }

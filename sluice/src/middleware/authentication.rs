@@ -64,6 +64,7 @@ use subtle::ConstantTimeEq;
 
 use crate::error::{ConfigError, Error, HttpError};
 use crate::middleware::{Middleware, Next};
+use crate::openapi::{OperationDoc, SecurityScheme};
 use crate::request::Request;
 use crate::response::{IntoResponse, Response};
 
@@ -252,6 +253,8 @@ pub struct Authentication<V> {
     /// The scheme, for building `realm` challenges.
     scheme: &'static str,
     invalid: Option<String>,
+    /// The OpenAPI security scheme, when not the source's default.
+    openapi_scheme: Option<SecurityScheme>,
 }
 
 impl<V> fmt::Debug for Authentication<V> {
@@ -273,6 +276,7 @@ impl<V> Clone for Authentication<V> {
             challenge: self.challenge.clone(),
             scheme: self.scheme,
             invalid: self.invalid.clone(),
+            openapi_scheme: self.openapi_scheme.clone(),
         }
     }
 }
@@ -286,6 +290,7 @@ impl<V: Verify> Authentication<V> {
             challenge: HeaderValue::from_static(scheme),
             scheme,
             invalid: None,
+            openapi_scheme: None,
         }
     }
 
@@ -325,6 +330,14 @@ impl<V: Verify> Authentication<V> {
             auth.invalid = Some("the query parameter name is empty".to_owned());
         }
         auth
+    }
+
+    /// The security scheme the OpenAPI document shows for the operations
+    /// this middleware guards, in place of the default for its source
+    /// (e.g. to say the bearer token is a JWT, or to name the scheme).
+    pub fn openapi_scheme(mut self, scheme: SecurityScheme) -> Self {
+        self.openapi_scheme = Some(scheme);
+        self
     }
 
     /// Lets requests for exactly `path` (e.g. `/health`) through without a
@@ -494,6 +507,25 @@ impl<V: Verify> Middleware for Authentication<V> {
             Some(reason) => Err(ConfigError::middleware("Authentication", reason.clone())),
             None => Ok(()),
         }
+    }
+
+    /// Requires the security scheme on every operation it guards (not on
+    /// exempted paths): `HTTPBearer` for a bearer token, `APIKeyHeader` or
+    /// `APIKeyQuery` for an API key, or the one given to
+    /// [`openapi_scheme`](Authentication::openapi_scheme).
+    fn describe(&self, operation: &mut OperationDoc<'_>) {
+        if !self.exempt.is_empty() && self.exempt.matches(operation.method(), operation.path()) {
+            return;
+        }
+        let scheme = match &self.openapi_scheme {
+            Some(scheme) => scheme.clone(),
+            None => match &self.source {
+                Source::Bearer => SecurityScheme::bearer(),
+                Source::Header(name) => SecurityScheme::api_key_header(name.as_str()),
+                Source::Query(name) => SecurityScheme::api_key_query(name.as_str()),
+            },
+        };
+        operation.security(scheme, &[]);
     }
 }
 

@@ -44,6 +44,7 @@ type Session = BoxFuture<'static, Result<(), Error>>;
     message = "`{Self}` is not a valid sluice WebSocket handler",
     label = "not a WebSocket handler",
     note = "a WebSocket handler is an `async fn` whose last argument is `WebSocket`, whose other arguments are extractors that do not read the body (`Path`, `Query`, `Headers`, `State`, `Dep`, ...), and which returns `()` or `Result<(), E>`",
+    note = "a model in `Query<T>`, `Path<T>` or `Headers<T>` needs `#[derive(schemars::JsonSchema)]` beside serde's derive",
     note = "its future must be `Send`: drop a `std::sync::MutexGuard`, `Rc` or `RefCell` borrow before the next `.await`"
 )]
 pub trait WebSocketHandler<T>: Clone + Send + Sync + Sized + 'static {
@@ -165,6 +166,10 @@ where
 
     fn declare(&self, decl: &mut Declaration<'_>) {
         H::declare(decl);
+    }
+
+    fn name(&self) -> Option<&'static str> {
+        crate::handler::fn_name::<H>()
     }
 }
 

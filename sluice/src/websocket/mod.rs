@@ -6,10 +6,11 @@
 //! use sluice::testing::TestClient;
 //! use sluice::websocket::WebSocket;
 //! use sluice::{App, Path, Query};
+//! use schemars::JsonSchema;
 //! use serde::Deserialize;
 //! use serde_json::{json, Value};
 //!
-//! #[derive(Deserialize)]
+//! #[derive(Deserialize, JsonSchema)]
 //! struct Params { q: Option<String> }
 //!
 //! async fn item(Path(item_id): Path<i64>, Query(params): Query<Params>, mut ws: WebSocket) -> sluice::Result<()> {

@@ -1,9 +1,10 @@
 // A bare struct argument: FastAPI reads `item: Item` as the JSON body, sluice
 // needs `Json<Item>`.
+use schemars::JsonSchema;
 use serde::Deserialize;
 use sluice::App;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Item {
     name: String,
 }

@@ -1,14 +1,15 @@
 // A bare struct among other arguments: the trait system cannot say which
 // argument is wrong (see `debug_handler_*` for the attribute that can).
+use schemars::JsonSchema;
 use serde::Deserialize;
 use sluice::{App, HeaderMap, Json, Path};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Filter {
     q: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Item {
     name: String,
 }

@@ -1,9 +1,10 @@
 // A body extractor (`Json<T>`) before another argument: only the last
 // argument may read the body.
+use schemars::JsonSchema;
 use serde::Deserialize;
 use sluice::{App, Json, Path};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Item {
     name: String,
 }

@@ -1,8 +1,9 @@
 // A handler returning a plain struct: wrap it in `Json`.
+use schemars::JsonSchema;
 use serde::Serialize;
 use sluice::App;
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Item {
     name: String,
 }

@@ -1,9 +1,10 @@
 // `routing::get(handler)` reports a wrong handler as `App::get` does.
+use schemars::JsonSchema;
 use serde::Serialize;
 use sluice::routing::get;
 use sluice::Router;
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Item {
     name: String,
 }

@@ -15,6 +15,7 @@ use super::policy::{ceil_secs, Policy, MAX_POLICIES};
 use super::store::{Decision, RateKey, RateLimitStore, StoreError};
 use crate::error::{ConfigError, HttpError};
 use crate::middleware::{Middleware, Next};
+use crate::openapi::{OperationDoc, ResponseDoc};
 use crate::request::Request;
 use crate::response::{IntoResponse, Response};
 
@@ -392,6 +393,29 @@ impl<S: RateLimitStore> Middleware for RateLimit<S> {
 
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed("RateLimit")
+    }
+
+    /// Documents the `429` of every operation it covers (not those an
+    /// exemption lets through), with the default body's schema unless
+    /// [`on_refused`](RateLimit::on_refused) makes another.
+    fn describe(&self, operation: &mut OperationDoc<'_>) {
+        let (method, path) = (operation.method(), operation.path());
+        if self.exempt.iter().any(|e| e.matches(method, path)) {
+            return;
+        }
+        let content: fn(&mut ResponseDoc<'_>) = if self.on_refused.is_some() {
+            |_| {}
+        } else {
+            |doc| {
+                let detail = serde_json::json!({
+                    "type": "object",
+                    "properties": { "detail": { "type": "string", "title": "Detail" } },
+                    "required": ["detail"]
+                });
+                doc.content("application/json", Some(detail));
+            }
+        };
+        operation.response(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", content);
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

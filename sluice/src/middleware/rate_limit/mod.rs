@@ -76,7 +76,9 @@
 //! fields of draft-ietf-httpapi-ratelimit-headers; a refusal is
 //! `429 {"detail":"Too Many Requests"}` with `Retry-After`. [`Headers`]
 //! explains the values and chooses other sets;
-//! [`RateLimit::on_refused`] builds another refusal.
+//! [`RateLimit::on_refused`] builds another refusal. In the app's
+//! [OpenAPI document](crate::openapi), every operation it limits lists
+//! the `429`.
 //!
 //! # Stores
 //!

@@ -1,14 +1,15 @@
 // `#[debug_handler]` points at the argument that is not an extractor, among
 // several that are.
+use schemars::JsonSchema;
 use serde::Deserialize;
 use sluice::{debug_handler, App, HeaderMap, Json, Path};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Filter {
     q: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Item {
     name: String,
 }

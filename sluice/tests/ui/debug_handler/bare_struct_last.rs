@@ -1,8 +1,9 @@
 // `#[debug_handler]` on FastAPI's `item: Item`: the body needs `Json<Item>`.
+use schemars::JsonSchema;
 use serde::Deserialize;
 use sluice::{debug_handler, App};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Item {
     name: String,
 }

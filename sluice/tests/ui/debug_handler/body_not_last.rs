@@ -1,8 +1,9 @@
 // `#[debug_handler]` points at the body extractor that is not last.
+use schemars::JsonSchema;
 use serde::Deserialize;
 use sluice::{debug_handler, App, Json, Path};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Item {
     name: String,
 }

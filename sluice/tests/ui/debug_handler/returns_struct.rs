@@ -1,8 +1,9 @@
 // `#[debug_handler]` points at a return type that is not a response.
+use schemars::JsonSchema;
 use serde::Serialize;
 use sluice::{debug_handler, App};
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Item {
     name: String,
 }

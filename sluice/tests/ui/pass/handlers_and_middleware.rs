@@ -1,9 +1,10 @@
 // The shapes the failing cases should have been: they build.
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sluice::middleware::{Cors, Middleware};
 use sluice::{App, HeaderMap, HttpError, Json, Next, Path, Request, Response, StatusCode};
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, JsonSchema)]
 struct Item {
     name: String,
 }

@@ -1,6 +1,7 @@
 // `#[debug_handler]` accepts every kind of valid handler and changes nothing.
 use std::sync::{Arc, Mutex};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sluice::testing::TestClient;
 use sluice::{
@@ -8,12 +9,12 @@ use sluice::{
     Query, Request, State, StatusCode,
 };
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, JsonSchema)]
 struct Item {
     name: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Filter {
     q: Option<String>,
 }
