@@ -558,9 +558,8 @@ impl AppService {
         let locals = req.locals_if_any().cloned();
         Handled {
             call: inner.root.call(req),
-            shared: &inner.shared,
+            shared: Some(&inner.shared),
             locals,
-            finishing: None,
         }
     }
 
@@ -620,10 +619,9 @@ impl AppService {
 /// is handed straight back instead of being moved through the block.
 struct Handled<'a> {
     call: BoxFuture<'a, Response>,
-    shared: &'a Shared,
+    /// `None` once `call` is the finishing step.
+    shared: Option<&'a Shared>,
     locals: Option<Locals>,
-    /// The rare second step, boxed so that the common future stays small.
-    finishing: Option<BoxFuture<'a, Response>>,
 }
 
 impl Future for Handled<'_> {
@@ -631,9 +629,9 @@ impl Future for Handled<'_> {
 
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         let this = self.get_mut();
-        if let Some(finishing) = &mut this.finishing {
-            return finishing.as_mut().poll(cx);
-        }
+        let Some(shared) = this.shared else {
+            return this.call.as_mut().poll(cx);
+        };
         let call = &mut this.call;
         let polled = match std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))) {
             Ok(polled) => polled,
@@ -642,21 +640,19 @@ impl Future for Handled<'_> {
         match &polled {
             // Nothing to settle, report or move onto the body: every
             // marker `finish` would act on is an extension.
-            Poll::Ready(response) if this.locals.is_none() && response.extensions().is_empty() => {}
-            Poll::Pending => {}
+            Poll::Ready(response) if this.locals.is_none() && response.extensions().is_empty() => {
+                polled
+            }
+            Poll::Pending => polled,
             Poll::Ready(_) => {
                 let Poll::Ready(response) = polled else {
                     return Poll::Pending;
                 };
-                let finishing = this.finishing.insert(Box::pin(finish(
-                    this.shared,
-                    response,
-                    this.locals.take(),
-                )));
-                return finishing.as_mut().poll(cx);
+                this.shared = None;
+                this.call = Box::pin(finish(shared, response, this.locals.take()));
+                this.call.as_mut().poll(cx)
             }
         }
-        polled
     }
 }
 

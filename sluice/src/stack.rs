@@ -200,9 +200,8 @@ impl Next {
         let locals = req.locals_if_any().cloned();
         Settled {
             inner: self.node.call(req),
-            shared: &self.node.shared,
+            shared: Some(&self.node.shared),
             locals,
-            settling: None,
         }
         .await
     }
@@ -212,13 +211,13 @@ impl Next {
 /// the node's future and settles its response. Written out rather than as
 /// an `async` block so that the common response (nothing to settle) is
 /// handed straight back instead of being moved through the block's locals:
-/// every middleware layer runs this once.
+/// every middleware layer runs this once. Kept small (it is part of every
+/// layer's boxed future): the rare settling step replaces `inner`.
 struct Settled<'a> {
     inner: BoxFuture<'a, Response>,
-    shared: &'a Shared,
+    /// `None` once `inner` is the settling step.
+    shared: Option<&'a Shared>,
     locals: Option<Locals>,
-    /// The rare second step, boxed so that every layer's future stays small.
-    settling: Option<BoxFuture<'a, Response>>,
 }
 
 impl Future for Settled<'_> {
@@ -226,10 +225,10 @@ impl Future for Settled<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         let this = self.get_mut();
-        if let Some(settling) = &mut this.settling {
-            return settling.as_mut().poll(cx);
-        }
         let polled = this.inner.as_mut().poll(cx);
+        let Some(shared) = this.shared else {
+            return polled;
+        };
         match &polled {
             Poll::Ready(response) if needs_settling(response, this.locals.as_ref()) => {}
             _ => return polled,
@@ -237,10 +236,9 @@ impl Future for Settled<'_> {
         let Poll::Ready(response) = polled else {
             return Poll::Pending;
         };
-        let settling =
-            this.settling
-                .insert(Box::pin(settle(this.shared, response, this.locals.take())));
-        settling.as_mut().poll(cx)
+        this.shared = None;
+        this.inner = Box::pin(settle(shared, response, this.locals.take()));
+        this.inner.as_mut().poll(cx)
     }
 }
 
