@@ -7,10 +7,12 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sluice::schemars::JsonSchema;
 use sluice::{App, AppService, Json};
 use sluice_fuzz::{assert_headers_safe, request, send};
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, JsonSchema)]
+#[schemars(crate = "sluice::schemars")]
 struct Item {
     name: String,
     price: f64,

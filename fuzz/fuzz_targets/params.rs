@@ -7,10 +7,12 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 use sluice::extract::{Path, Query};
+use sluice::schemars::JsonSchema;
 use sluice::{App, AppService};
 use sluice_fuzz::{assert_headers_safe, request, send};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
+#[schemars(crate = "sluice::schemars")]
 #[allow(dead_code)]
 struct Filter {
     q: Option<String>,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
@@ -122,6 +122,18 @@ where
     }
 }
 
+/// Keeps a second, idle dispatcher alive for the whole test process.
+///
+/// While only one dispatcher exists, tracing-core computes a new callsite's
+/// interest from the registering thread's default alone. A test without a
+/// recorder that reaches a callsite first would then cache it as "never"
+/// for a recording test running beside it, whose events would be lost.
+/// With two, it asks every live dispatcher.
+fn keep_interest_shared() {
+    static IDLE: OnceLock<tracing::Dispatch> = OnceLock::new();
+    IDLE.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
+}
+
 /// Records every event at `max_level` or above while the guard lives (on
 /// this thread: use a current-thread runtime).
 pub fn record(max_level: Level) -> (Events, tracing::subscriber::DefaultGuard) {
@@ -133,6 +145,7 @@ pub fn record(max_level: Level) -> (Events, tracing::subscriber::DefaultGuard) {
         .with(Recorder {
             events: events.clone(),
         });
+    keep_interest_shared();
     let guard = tracing::subscriber::set_default(subscriber);
     // Tests run in parallel, some with no subscriber: make sure no callsite
     // stays cached as "never enabled" from one of those.
@@ -153,6 +166,7 @@ pub fn record_text(max_level: Level) -> (Text, tracing::subscriber::DefaultGuard
                 .with_ansi(false)
                 .with_writer(text.clone()),
         );
+    keep_interest_shared();
     let guard = tracing::subscriber::set_default(subscriber);
     // Tests run in parallel, some with no subscriber: make sure no callsite
     // stays cached as "never enabled" from one of those.
