@@ -9,7 +9,6 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use futures_util::FutureExt;
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::Extensions;
 use tokio_util::task::TaskTracker;
@@ -545,7 +544,7 @@ impl AppService {
     }
 
     /// Handles one request.
-    pub async fn handle(&self, mut req: Request) -> Response {
+    pub fn handle(&self, mut req: Request) -> impl Future<Output = Response> + Send + '_ {
         let inner = &*self.inner;
         if inner.shared.needs_head() && req.locals_if_any().is_none() {
             let head = RequestHead::new(
@@ -557,19 +556,11 @@ impl AppService {
             req.set_locals(Locals::with_head(Some(head)));
         }
         let locals = req.locals_if_any().cloned();
-        let unsettled = {
-            let response = match AssertUnwindSafe(inner.root.call(req)).catch_unwind().await {
-                Ok(response) => response,
-                Err(payload) => panic_response(&*payload, "router", "router"),
-            };
-            // Nothing to settle, report or move onto the body: every
-            // marker this would act on is an extension.
-            if locals.is_none() && response.extensions().is_empty() {
-                return response;
-            }
-            response
-        };
-        Box::pin(finish(&inner.shared, unsettled, locals)).await
+        Handled {
+            call: inner.root.call(req),
+            shared: Some(&inner.shared),
+            locals,
+        }
     }
 
     pub(crate) fn request_from_hyper(
@@ -618,6 +609,49 @@ impl AppService {
         };
         for hook in hooks {
             hook().await;
+        }
+    }
+}
+
+/// The future of [`AppService::handle`]: the request in the stack, a panic
+/// caught, then the response finished if it has anything to finish.
+/// Written out rather than as an `async` block so that the common response
+/// is handed straight back instead of being moved through the block.
+struct Handled<'a> {
+    call: BoxFuture<'a, Response>,
+    /// `None` once `call` is the finishing step.
+    shared: Option<&'a Shared>,
+    locals: Option<Locals>,
+}
+
+impl Future for Handled<'_> {
+    type Output = Response;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let this = self.get_mut();
+        let Some(shared) = this.shared else {
+            return this.call.as_mut().poll(cx);
+        };
+        let call = &mut this.call;
+        let polled = match std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))) {
+            Ok(polled) => polled,
+            Err(payload) => Poll::Ready(panic_response(&*payload, "router", "router")),
+        };
+        match &polled {
+            // Nothing to settle, report or move onto the body: every
+            // marker `finish` would act on is an extension.
+            Poll::Ready(response) if this.locals.is_none() && response.extensions().is_empty() => {
+                polled
+            }
+            Poll::Pending => polled,
+            Poll::Ready(_) => {
+                let Poll::Ready(response) = polled else {
+                    return Poll::Pending;
+                };
+                this.shared = None;
+                this.call = Box::pin(finish(shared, response, this.locals.take()));
+                this.call.as_mut().poll(cx)
+            }
         }
     }
 }

@@ -1,35 +1,36 @@
 //! Small header helpers shared by the built-in middleware.
 
-use http::header::{HeaderMap, HeaderValue, VARY};
+use http::header::{Entry, HeaderMap, HeaderValue, VARY};
 
-/// Adds `names` to the response's `Vary` header, keeping what is already
+/// Adds `name` to the response's `Vary` header, keeping what is already
 /// there (merged into one header line, no duplicates, case-insensitive),
-/// as Starlette's middlewares do.
-pub(crate) fn append_vary(headers: &mut HeaderMap, names: &[&'static str]) {
-    if let [name] = names {
-        if !headers.contains_key(VARY) {
-            // The common case, on every response: nothing to merge, nothing
-            // to allocate.
-            headers.insert(VARY, HeaderValue::from_static(name));
+/// as Starlette's middlewares do. `name` is a ready-made value (a `static`)
+/// so that the common case, no `Vary` yet, neither checks nor copies it.
+pub(crate) fn append_vary(headers: &mut HeaderMap, name: &HeaderValue) {
+    let mut existing = match headers.entry(VARY) {
+        Entry::Vacant(vacant) => {
+            // The common case, on every response: one lookup, nothing to
+            // merge, nothing to allocate.
+            vacant.insert(name.clone());
             return;
         }
-    }
+        Entry::Occupied(existing) => existing,
+    };
+    let Ok(name) = name.to_str() else { return };
     let mut merged = String::new();
-    for value in headers.get_all(VARY) {
+    for value in existing.iter() {
         let Ok(value) = value.to_str() else { continue };
         for token in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
             push_token(&mut merged, token);
         }
     }
     let before = merged.len();
-    for name in names {
-        push_token(&mut merged, name);
-    }
-    if merged.len() == before && headers.contains_key(VARY) {
+    push_token(&mut merged, name);
+    if merged.len() == before {
         return;
     }
     if let Ok(value) = HeaderValue::from_str(&merged) {
-        headers.insert(VARY, value);
+        existing.insert(value);
     }
 }
 
@@ -63,7 +64,8 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.append(VARY, HeaderValue::from_static("Cookie"));
         headers.append(VARY, HeaderValue::from_static("Accept-Language, origin"));
-        append_vary(&mut headers, &["Origin", "Accept-Encoding"]);
+        append_vary(&mut headers, &HeaderValue::from_static("Origin"));
+        append_vary(&mut headers, &HeaderValue::from_static("Accept-Encoding"));
         assert_eq!(
             vary(&headers),
             ["Cookie, Accept-Language, origin, Accept-Encoding"]
@@ -73,8 +75,8 @@ mod tests {
     #[test]
     fn adds_when_absent_and_skips_duplicates() {
         let mut headers = HeaderMap::new();
-        append_vary(&mut headers, &["Origin"]);
-        append_vary(&mut headers, &["origin"]);
+        append_vary(&mut headers, &HeaderValue::from_static("Origin"));
+        append_vary(&mut headers, &HeaderValue::from_static("origin"));
         assert_eq!(vary(&headers), ["Origin"]);
     }
 }

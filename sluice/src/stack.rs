@@ -97,6 +97,49 @@ pub trait Middleware: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Whether this middleware, as configured, does nothing at all: every
+    /// request would be passed on as it came and every response returned
+    /// as it came back. Such a middleware is left out of the built stack,
+    /// so it costs nothing per request; [`App::describe`](crate::App::describe)
+    /// still lists it and [`Middleware::validate`] still checks it.
+    /// Defaults to `false`.
+    ///
+    /// [`TrustedHost`](crate::middleware::TrustedHost) allowing every host
+    /// (its default, as in Starlette) is one.
+    ///
+    /// ```
+    /// use sluice::middleware::Middleware;
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Next, Request, Response};
+    ///
+    /// /// Tags responses, unless it was built switched off.
+    /// struct Tag { on: bool }
+    ///
+    /// impl Middleware for Tag {
+    ///     async fn handle(&self, req: Request, next: Next) -> sluice::Result<Response> {
+    ///         let mut response = next.run(req).await;
+    ///         if self.on {
+    ///             response.headers_mut().insert("x-tag", "1".parse().unwrap());
+    ///         }
+    ///         Ok(response)
+    ///     }
+    ///
+    ///     fn passes_through(&self) -> bool {
+    ///         !self.on
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new().get("/", || async { "hi" }).add_middleware(Tag { on: false });
+    /// assert!(app.describe().contains("Tag"));
+    /// let res = TestClient::new(app).get("/").await;
+    /// assert_eq!(res.header("x-tag"), None);
+    /// # }
+    /// ```
+    fn passes_through(&self) -> bool {
+        false
+    }
+
     /// Adds what this middleware means for an operation it wraps to the
     /// app's OpenAPI document, once when the app is built: e.g. the
     /// security scheme a credential check requires
@@ -155,17 +198,47 @@ impl Next {
     /// Passes the request on and waits for the response.
     pub async fn run(self, req: Request) -> Response {
         let locals = req.locals_if_any().cloned();
-        // In a block, so that the response is not kept in this future's
-        // state across the rare await below (every middleware's future
-        // holds this one).
-        let unsettled = {
-            let response = self.node.call(req).await;
-            if !needs_settling(&response, locals.as_ref()) {
-                return response;
-            }
-            response
+        Settled {
+            inner: self.node.call(req),
+            shared: Some(&self.node.shared),
+            locals,
+        }
+        .await
+    }
+}
+
+/// The future of [`Next::run`] once the request has been handed on: polls
+/// the node's future and settles its response. Written out rather than as
+/// an `async` block so that the common response (nothing to settle) is
+/// handed straight back instead of being moved through the block's locals:
+/// every middleware layer runs this once. Kept small (it is part of every
+/// layer's boxed future): the rare settling step replaces `inner`.
+struct Settled<'a> {
+    inner: BoxFuture<'a, Response>,
+    /// `None` once `inner` is the settling step.
+    shared: Option<&'a Shared>,
+    locals: Option<Locals>,
+}
+
+impl Future for Settled<'_> {
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let this = self.get_mut();
+        let polled = this.inner.as_mut().poll(cx);
+        let Some(shared) = this.shared else {
+            return polled;
         };
-        Box::pin(settle(&self.node.shared, unsettled, locals)).await
+        match &polled {
+            Poll::Ready(response) if needs_settling(response, this.locals.as_ref()) => {}
+            _ => return polled,
+        }
+        let Poll::Ready(response) = polled else {
+            return Poll::Pending;
+        };
+        this.shared = None;
+        this.inner = Box::pin(settle(shared, response, this.locals.take()));
+        this.inner.as_mut().poll(cx)
     }
 }
 
@@ -320,6 +393,7 @@ pub(crate) trait DynMiddleware: Send + Sync + 'static {
     fn call(&self, req: Request, next: Next) -> BoxFuture<'_, Response>;
     fn name(&self) -> Cow<'static, str>;
     fn validate(&self) -> Result<(), ConfigError>;
+    fn passes_through(&self) -> bool;
     fn describe(&self, operation: &mut OperationDoc<'_>);
 }
 
@@ -337,6 +411,10 @@ impl<M: Middleware> DynMiddleware for M {
 
     fn validate(&self) -> Result<(), ConfigError> {
         Middleware::validate(self)
+    }
+
+    fn passes_through(&self) -> bool {
+        Middleware::passes_through(self)
     }
 
     fn describe(&self, operation: &mut OperationDoc<'_>) {
@@ -579,6 +657,8 @@ pub(crate) fn build_stack(
     });
     for item in stack {
         let kind = match item {
+            // Nothing to run: left out, so that it costs nothing per request.
+            StackItem::Native(middleware) if middleware.passes_through() => continue,
             StackItem::Native(middleware) => NodeKind::Middleware {
                 middleware: middleware.clone(),
                 next: node,

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use regex::Regex;
 use sluice::middleware::TrustedHost;
 use sluice::testing::{TestClient, TestResponse};
-use sluice::{App, Request};
+use sluice::{App, Next, Request, Response};
 
 /// The app of the `trusted-host` scenario, with a handler that echoes the
 /// host it saw.
@@ -66,6 +66,41 @@ async fn default_allows_every_host_untouched() {
 async fn star_among_patterns_allows_every_host() {
     let client = client_for(TrustedHost::new().allowed_hosts(["example.com", "*"]));
     assert_eq!(get_with_host(&client, "evil.com").await.status(), 200);
+}
+
+/// Allowing every host, it has nothing to do, so it is left out of the
+/// built stack: the middleware outside it hands requests straight to the
+/// router. Listed in `describe` all the same.
+#[tokio::test]
+async fn allowing_every_host_costs_no_layer() {
+    async fn show_next(req: Request, next: Next) -> Response {
+        let shown = format!("{next:?}");
+        let mut response = next.run(req).await;
+        response
+            .headers_mut()
+            .insert("x-next", shown.parse().expect("a header value"));
+        response
+    }
+    for (middleware, next) in [
+        (TrustedHost::new(), "router"),
+        (
+            TrustedHost::new().allowed_hosts(["*", "example.com"]),
+            "router",
+        ),
+        (
+            TrustedHost::new().allowed_hosts(["example.com"]),
+            "TrustedHost",
+        ),
+    ] {
+        let app = app(middleware).middleware(show_next);
+        assert!(app.describe().contains("TrustedHost"));
+        let res = get_with_host(&TestClient::new(app), "example.com").await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.header("x-next"),
+            Some(format!("Next {{ to: {next:?} }}").as_str())
+        );
+    }
 }
 
 #[tokio::test]

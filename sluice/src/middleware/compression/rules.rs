@@ -13,6 +13,9 @@ use crate::body::Body;
 use crate::headers::append_vary;
 use crate::response::Response;
 
+/// `Accept-Encoding`, for the `Vary` header.
+static VARY_ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+
 /// The media types that are never compressed by default: formats that are
 /// already compressed, and `text/event-stream`, whose events must reach
 /// the client one by one (Starlette 1.10's `DEFAULT_EXCLUDED_CONTENT_TYPES`).
@@ -161,7 +164,7 @@ impl Rules {
         let whole = response.body().as_bytes().cloned();
         // The response could have been compressed: caches must key it on
         // Accept-Encoding, whatever this client gets.
-        append_vary(response.headers_mut(), &["Accept-Encoding"]);
+        append_vary(response.headers_mut(), &VARY_ACCEPT_ENCODING);
         let Some(codec) = codec else {
             return response;
         };

@@ -187,6 +187,9 @@ use crate::middleware::{Middleware, Next};
 use crate::request::Request;
 use crate::response::{Response, TEXT_PLAIN_UTF8};
 
+/// `Origin`, for the `Vary` header.
+static VARY_ORIGIN: HeaderValue = HeaderValue::from_static("Origin");
+
 #[cfg(test)]
 mod tests;
 
@@ -549,7 +552,7 @@ impl Cors {
         if let Some(allow_origin) = allow_origin {
             headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin);
         }
-        append_vary(headers, &["Origin"]);
+        append_vary(headers, &VARY_ORIGIN);
     }
 
     /// The answer to a preflight request.
@@ -629,7 +632,7 @@ impl Middleware for Cors {
             // Not a CORS request, but the answer depends on `Origin` all
             // the same: a cache must not serve it to one that has it.
             let mut response = next.run(req).await;
-            append_vary(response.headers_mut(), &["Origin"]);
+            append_vary(response.headers_mut(), &VARY_ORIGIN);
             return Ok(response);
         };
         if req.method() == Method::OPTIONS

@@ -125,6 +125,9 @@ pub use redis_store::{RedisSessionStore, DEFAULT_REDIS_PREFIX};
 pub use session::Session;
 pub use store::{MemoryStore, SessionStore, StoreError};
 
+/// `Cookie`, for the `Vary` header.
+static VARY_COOKIE: HeaderValue = HeaderValue::from_static("Cookie");
+
 /// Browsers drop a cookie whose name and value together are longer.
 pub const MAX_COOKIE_SIZE: usize = 4096;
 
@@ -587,7 +590,7 @@ impl Config {
         if !state.accessed || is_unhandled_failure(response) {
             return Ok(());
         }
-        append_vary(response.headers_mut(), &["Cookie"]);
+        append_vary(response.headers_mut(), &VARY_COOKIE);
         if !state.modified {
             return Ok(());
         }
