@@ -100,8 +100,7 @@ impl WebSocketRequest {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Debug,
     {
-        let name = name.try_into().expect("a valid header name");
-        let value = value.try_into().expect("a valid header value");
+        let (name, value) = super::header_pair(name, value);
         self.headers.append(name, value);
         self
     }
