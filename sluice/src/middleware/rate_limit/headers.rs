@@ -1,6 +1,7 @@
 //! [`Headers`]: which header fields tell clients about their quota, and how
 //! they are written.
 
+use bytes::Bytes;
 use http::header::RETRY_AFTER;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
@@ -117,27 +118,14 @@ impl Headers {
         &self,
         headers: &mut HeaderMap,
         policies: &[Policy],
-        policy_field: &HeaderValue,
+        fields: &PolicyFields,
         decision: &Decision,
     ) {
         let reset_after = decision.reset_after_us();
         if self.ietf {
-            headers.append(RATELIMIT_POLICY.clone(), policy_field.clone());
-            let mut value = Field::new();
-            let mut numbers = itoa::Buffer::new();
-            for (i, (policy, &reset)) in policies.iter().zip(reset_after).enumerate() {
-                if i > 0 {
-                    value.push(b", ");
-                }
-                value.push(b"\"");
-                value.push(policy.name().as_bytes());
-                value.push(b"\";r=");
-                value.push(numbers.format(policy.remaining(reset)).as_bytes());
-                value.push(b";t=");
-                value.push(numbers.format(ceil_secs(reset)).as_bytes());
-            }
-            if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
-                headers.append(RATELIMIT.clone(), value);
+            headers.append(&RATELIMIT_POLICY, fields.policy.clone());
+            if let Some(value) = fields.ratelimit(policies, reset_after) {
+                headers.append(&RATELIMIT, value);
             }
         }
         if self.x_ratelimit {
@@ -147,12 +135,9 @@ impl Headers {
                 .zip(reset_after)
                 .min_by_key(|(policy, &reset)| (policy.remaining(reset), u64::MAX - reset));
             if let Some((policy, &reset)) = strictest {
-                headers.insert(X_LIMIT.clone(), HeaderValue::from(policy.quota()));
-                headers.insert(
-                    X_REMAINING.clone(),
-                    HeaderValue::from(policy.remaining(reset)),
-                );
-                headers.insert(X_RESET.clone(), HeaderValue::from(ceil_secs(reset)));
+                headers.insert(&X_LIMIT, HeaderValue::from(policy.quota()));
+                headers.insert(&X_REMAINING, HeaderValue::from(policy.remaining(reset)));
+                headers.insert(&X_RESET, HeaderValue::from(ceil_secs(reset)));
             }
         }
     }
@@ -165,63 +150,71 @@ impl Headers {
     }
 }
 
-/// A field value written on the stack, then copied once into the
-/// `HeaderValue` (one allocation of the exact size); the heap only for
-/// values too long for the stack (several long policy names).
-struct Field {
-    stack: [u8; 128],
-    len: usize,
-    heap: Vec<u8>,
+/// What a [`RateLimit`](super::RateLimit) writes the same way on every
+/// response, prepared once when it is configured: the whole
+/// `RateLimit-Policy` value, and the start of each policy's `RateLimit`
+/// item (`"name";r=`, after `, ` for all but the first).
+#[derive(Debug, Clone)]
+pub(crate) struct PolicyFields {
+    policy: HeaderValue,
+    items: Box<[Box<str>]>,
 }
 
-impl Field {
-    #[inline]
-    fn new() -> Self {
-        Field {
-            stack: [0; 128],
-            len: 0,
-            heap: Vec::new(),
+impl PolicyFields {
+    pub(crate) fn new(policies: &[Policy]) -> Self {
+        let mut policy = String::new();
+        let mut items = Vec::with_capacity(policies.len());
+        for (i, p) in policies.iter().enumerate() {
+            let separator = if i > 0 { ", " } else { "" };
+            policy.push_str(separator);
+            policy.push('"');
+            policy.push_str(p.name());
+            policy.push_str("\";q=");
+            policy.push_str(itoa::Buffer::new().format(p.quota()));
+            policy.push_str(";w=");
+            policy.push_str(itoa::Buffer::new().format(p.window().as_secs()));
+            items.push(format!("{separator}\"{}\";r=", p.name()).into_boxed_str());
+        }
+        // Names are checked to be plain ASCII when the app is built, so this
+        // cannot fail; an empty value stands in if it ever did.
+        let policy = HeaderValue::try_from(policy).unwrap_or_else(|_| HeaderValue::from_static(""));
+        PolicyFields {
+            policy,
+            items: items.into_boxed_slice(),
         }
     }
 
-    #[inline]
-    fn push(&mut self, bytes: &[u8]) {
-        if self.heap.is_empty() && self.len + bytes.len() <= self.stack.len() {
-            self.stack[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-            self.len += bytes.len();
-        } else {
-            if self.heap.is_empty() {
-                self.heap.extend_from_slice(&self.stack[..self.len]);
-            }
-            self.heap.extend_from_slice(bytes);
+    /// The `RateLimit` value: `"name";r=4;t=12` per policy. Its length is
+    /// counted first, so that it is written once into a buffer of the exact
+    /// size, which becomes the value without a copy.
+    fn ratelimit(&self, policies: &[Policy], reset_after: &[u64]) -> Option<HeaderValue> {
+        let numbers = || {
+            policies
+                .iter()
+                .zip(reset_after)
+                .map(|(policy, &reset)| (policy.remaining(reset), ceil_secs(reset)))
+        };
+        let len = self
+            .items
+            .iter()
+            .zip(numbers())
+            .map(|(item, (r, t))| item.len() + digits(r) + T.len() + digits(t))
+            .sum();
+        let mut value = Vec::with_capacity(len);
+        let mut buffer = itoa::Buffer::new();
+        for (item, (r, t)) in self.items.iter().zip(numbers()) {
+            value.extend_from_slice(item.as_bytes());
+            value.extend_from_slice(buffer.format(r).as_bytes());
+            value.extend_from_slice(T);
+            value.extend_from_slice(buffer.format(t).as_bytes());
         }
-    }
-
-    #[inline]
-    fn as_bytes(&self) -> &[u8] {
-        if self.heap.is_empty() {
-            &self.stack[..self.len]
-        } else {
-            &self.heap
-        }
+        HeaderValue::from_maybe_shared(Bytes::from(value)).ok()
     }
 }
 
-/// The `RateLimit-Policy` value for `policies`, written once.
-pub(crate) fn policy_field(policies: &[Policy]) -> HeaderValue {
-    let mut value = String::new();
-    for (i, policy) in policies.iter().enumerate() {
-        if i > 0 {
-            value.push_str(", ");
-        }
-        value.push('"');
-        value.push_str(policy.name());
-        value.push_str("\";q=");
-        value.push_str(itoa::Buffer::new().format(policy.quota()));
-        value.push_str(";w=");
-        value.push_str(itoa::Buffer::new().format(policy.window().as_secs()));
-    }
-    // Names are checked to be plain ASCII, so this cannot fail; an empty
-    // value stands in if it ever did.
-    HeaderValue::try_from(value).unwrap_or_else(|_| HeaderValue::from_static(""))
+const T: &[u8] = b";t=";
+
+/// The decimal digits of `n`.
+fn digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |log| log as usize + 1)
 }

@@ -5,10 +5,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderValue, Method, StatusCode};
+use http::{Method, StatusCode};
 use percent_encoding::percent_decode_str;
 
-use super::headers::{policy_field, Headers};
+use super::headers::{Headers, PolicyFields};
 use super::key::{Key, MissingKey};
 use super::memory::MemoryStore;
 use super::policy::{ceil_secs, Policy, MAX_POLICIES};
@@ -41,7 +41,7 @@ type OnRefused = Arc<dyn Fn(&Refusal<'_>) -> Response + Send + Sync>;
 #[must_use]
 pub struct RateLimit<S = MemoryStore> {
     policies: Vec<Policy>,
-    policy_field: HeaderValue,
+    fields: PolicyFields,
     key: Key,
     missing: MissingKey,
     store: S,
@@ -70,7 +70,7 @@ impl<S: Clone> Clone for RateLimit<S> {
     fn clone(&self) -> Self {
         RateLimit {
             policies: self.policies.clone(),
-            policy_field: self.policy_field.clone(),
+            fields: self.fields.clone(),
             key: self.key.clone(),
             missing: self.missing,
             store: self.store.clone(),
@@ -122,7 +122,7 @@ impl RateLimit<MemoryStore> {
     pub fn new(policy: Policy) -> Self {
         let policies = vec![policy];
         RateLimit {
-            policy_field: policy_field(&policies),
+            fields: PolicyFields::new(&policies),
             policies,
             key: Key::default(),
             missing: MissingKey::default(),
@@ -158,7 +158,7 @@ impl<S: RateLimitStore> RateLimit<S> {
     /// [`MAX_POLICIES`].
     pub fn and(mut self, policy: Policy) -> Self {
         self.policies.push(policy);
-        self.policy_field = policy_field(&self.policies);
+        self.fields = PolicyFields::new(&self.policies);
         self
     }
 
@@ -180,7 +180,7 @@ impl<S: RateLimitStore> RateLimit<S> {
     pub fn store<T: RateLimitStore>(self, store: T) -> RateLimit<T> {
         RateLimit {
             policies: self.policies,
-            policy_field: self.policy_field,
+            fields: self.fields,
             key: self.key,
             missing: self.missing,
             store,
@@ -345,7 +345,7 @@ impl<S: RateLimitStore> RateLimit<S> {
         retry_after_secs: u64,
     ) {
         self.headers
-            .write(headers, &self.policies, &self.policy_field, decision);
+            .write(headers, &self.policies, &self.fields, decision);
         self.headers.write_retry_after(headers, retry_after_secs);
     }
 }
@@ -384,7 +384,7 @@ impl<S: RateLimitStore> Middleware for RateLimit<S> {
             self.headers.write(
                 response.headers_mut(),
                 &self.policies,
-                &self.policy_field,
+                &self.fields,
                 &decision,
             );
         }
