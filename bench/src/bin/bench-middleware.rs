@@ -21,13 +21,16 @@
 //! | `proxy-none` | `bare` behind `ProxyHeaders` | from the trusted peer, no forwarded headers |
 //! | `proxy` | `bare` behind `ProxyHeaders` | from the trusted peer, `X-Forwarded-For` (two entries) and `X-Forwarded-Proto` |
 //! | `rate-limit` | `bare` behind `RateLimit` (memory store, a million per second: every request admitted and counted) | no headers; the `RateLimit` fields are checked on the response |
+//! | `metrics` | `bare` behind `Metrics` | no headers |
+//! | `tracing-off` | `metrics` behind `Tracing` with sampling off (an OTLP endpoint that is never called) | no headers |
+//! | `tracing-parent` | as `tracing-off` | a valid `traceparent`, not sampled |
 
 use std::process::ExitCode;
 
 use serde_json::{json, Value};
 use sluice::middleware::rate_limit::{Policy, RateLimit};
 use sluice::middleware::sessions::{Session, Sessions};
-use sluice::middleware::ProxyHeaders;
+use sluice::middleware::{Metrics, ProxyHeaders, Tracing};
 use sluice::{App, AppService, Body, ConnectionInfo, Json, Request};
 
 const SECRET: &str = "bench-middleware: a session secret of 32+ bytes";
@@ -39,6 +42,9 @@ const CASES: &[&str] = &[
     "proxy-none",
     "proxy",
     "rate-limit",
+    "metrics",
+    "tracing-off",
+    "tracing-parent",
 ];
 
 async fn hello() -> Json<Value> {
@@ -68,6 +74,19 @@ fn app(case: &str) -> Option<AppService> {
         "rate-limit" => App::new()
             .get("/hello", hello)
             .add_middleware(RateLimit::new(Policy::per_second(1_000_000))),
+        "metrics" => App::new()
+            .get("/hello", hello)
+            .add_middleware(Metrics::new()),
+        "tracing-off" | "tracing-parent" => {
+            let tracing = Tracing::otlp("http://127.0.0.1:9")
+                .sample_ratio(0.0)
+                .build()
+                .ok()?;
+            App::new()
+                .get("/hello", hello)
+                .add_middleware(Metrics::new())
+                .add_middleware(tracing)
+        }
         "proxy-none" | "proxy" => App::new()
             .get("/hello", hello)
             .add_middleware(ProxyHeaders::new().trusted(["127.0.0.1", "10.0.0.0/8"])),
@@ -82,6 +101,12 @@ fn request(case: &str, cookie: Option<&str>) -> Request {
         builder = builder
             .header("x-forwarded-for", "203.0.113.9, 10.0.0.2")
             .header("x-forwarded-proto", "https");
+    }
+    if case == "tracing-parent" {
+        builder = builder.header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+        );
     }
     if let Some(cookie) = cookie {
         builder = builder.header("cookie", cookie);
@@ -114,10 +139,23 @@ async fn session_cookie() -> String {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("bench-middleware: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Inside the runtime: the tracing exporter starts its task on build.
+    let entered = runtime.enter();
     let parsed = match args.as_slice() {
         [case, requests] => app(case).zip(requests.parse::<u64>().ok()),
         _ => None,
     };
+    drop(entered);
     let Some((service, requests)) = parsed else {
         eprintln!(
             "usage: bench-middleware <case> <requests>; cases: {}",
@@ -126,13 +164,6 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let case = args[0].as_str();
-    let runtime = match tokio::runtime::Builder::new_current_thread().build() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("bench-middleware: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     let ok = runtime.block_on(async {
         let cookie = if case.starts_with("sessions") {
             Some(session_cookie().await)

@@ -612,6 +612,10 @@ fn start_attributes(req: &Request, method: MethodLabel, scheme: SchemeLabel) -> 
 /// task.
 async fn unsampled(span_context: SpanContext, req: Request, next: Next) -> Response {
     let log_span = log_span(&span_context);
+    if log_span.is_disabled() {
+        // Nothing listens for the span: no need to enter it at every poll.
+        return UNSAMPLED.scope(span_context, next.run(req)).await;
+    }
     UNSAMPLED
         .scope(span_context, next.run(req).instrument(log_span))
         .await
