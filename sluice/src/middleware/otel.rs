@@ -651,24 +651,35 @@ fn span_method(method: MethodLabel) -> &'static str {
 /// Ends the server span with what the response says.
 fn end_span(cx: &Context, locals: &Locals, method: MethodLabel, status: u16) {
     let span = cx.span();
+    let status_code = KeyValue::new("http.response.status_code", i64::from(status));
     if let Some(route) = observe::matched_route(locals) {
-        span.update_name(format!("{} {}", span_method(method), route.template()));
+        span.update_name(span_name(method, route.template()));
         // The template is shared by every request to the route.
-        span.set_attribute(KeyValue::new(
+        let route = KeyValue::new(
             "http.route",
             Value::String(StringValue::from(route.template.clone())),
-        ));
+        );
+        span.set_attributes([route, status_code]);
+    } else {
+        span.set_attribute(status_code);
     }
-    span.set_attribute(KeyValue::new(
-        "http.response.status_code",
-        i64::from(status),
-    ));
     if let Some(error_type) = observe::error_type(status) {
         span.set_attribute(KeyValue::new("error.type", error_type.to_string()));
         // No description: the status code says it all.
         span.set_status(Status::error(""));
     }
     span.end();
+}
+
+/// `<METHOD> <route>`, written into a string of the exact size (this runs
+/// for every sampled request).
+fn span_name(method: MethodLabel, template: &str) -> String {
+    let method = span_method(method);
+    let mut name = String::with_capacity(method.len() + 1 + template.len());
+    name.push_str(method);
+    name.push(' ');
+    name.push_str(template);
+    name
 }
 
 /// A request in flight under its span.
