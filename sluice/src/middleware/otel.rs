@@ -165,6 +165,10 @@ struct Inner {
     /// Whether a request without a trace context is never sampled
     /// ([`OtlpBuilder::sample_ratio`] 0): then its span is not even built.
     never_samples_roots: bool,
+    /// Whether a request without a trace context is always sampled
+    /// ([`OtlpBuilder::sample_ratio`] 1): then its attributes go in with
+    /// the span, where they fit without growing its list.
+    always_samples_roots: bool,
     /// Ids for the traces that are not built.
     ids: RandomIdGenerator,
 }
@@ -190,6 +194,7 @@ impl Tracing {
                 shutdown_timeout: DEFAULT_EXPORT_TIMEOUT,
                 sampler_reads_attributes: true,
                 never_samples_roots: false,
+                always_samples_roots: false,
                 ids: RandomIdGenerator::default(),
             }),
         }
@@ -386,6 +391,7 @@ impl OtlpBuilder {
             // Parent-based, else by trace id: no attribute is read.
             inner.sampler_reads_attributes = false;
             inner.never_samples_roots = self.sample_ratio == 0.0;
+            inner.always_samples_roots = self.sample_ratio >= 1.0;
         }
         Ok(tracing)
     }
@@ -537,7 +543,8 @@ impl Middleware for Tracing {
         // The sampler sees the attributes only if it may read them;
         // otherwise they are made once the span is sampled, so a request
         // that is not sampled costs no allocation here.
-        let early = inner.sampler_reads_attributes;
+        let early = inner.sampler_reads_attributes
+            || (inner.always_samples_roots && !parent.has_active_span());
         let builder = if early {
             builder.with_attributes(start_attributes(&req, method, scheme))
         } else {
@@ -565,10 +572,12 @@ impl Middleware for Tracing {
             method,
             done: false,
         };
-        let mut response =
-            opentelemetry::context::FutureExt::with_context(next.run(req), guard.cx.clone())
-                .instrument(log_span)
-                .await;
+        let run = opentelemetry::context::FutureExt::with_context(next.run(req), guard.cx.clone());
+        let mut response = if log_span.is_disabled() {
+            run.await
+        } else {
+            run.instrument(log_span).await
+        };
         let status = response.status().as_u16();
         if observe::is_complete(response.body()) {
             guard.finish(status);
@@ -593,7 +602,8 @@ impl Middleware for Tracing {
 
 /// The attributes a server span starts with.
 fn start_attributes(req: &Request, method: MethodLabel, scheme: SchemeLabel) -> Vec<KeyValue> {
-    let mut attributes = Vec::with_capacity(6);
+    // Room for the attributes the span gets when it ends, too.
+    let mut attributes = Vec::with_capacity(7);
     attributes.push(KeyValue::new("http.request.method", method.as_str()));
     if method.is_other() {
         attributes.push(KeyValue::new(
