@@ -544,6 +544,9 @@ impl Router {
     /// - It runs inside the app's middleware and this router's, like any
     ///   route; errors the service returns become error responses, as for
     ///   [`App::add_layer`](crate::App::add_layer).
+    /// - WebSocket handshakes under the prefix go to the service too, as
+    ///   Starlette's `Mount` passes WebSocket scopes on: a mounted sluice
+    ///   [`App`](crate::App) answers them from its own WebSocket routes.
     /// - `prefix` starts with `/` and does not end with one. `"/"` mounts at
     ///   the root: the service answers every path that no route and no
     ///   other mount matches.
@@ -998,18 +1001,7 @@ impl RouterTable {
         };
         let entry = &self.paths[*found.value];
         if let Some(node) = &entry.mount {
-            if req.extensions().get::<OriginalUri>().is_none() {
-                let original =
-                    OriginalUri::of(req.scheme(), req.uri(), req.headers(), req.connection());
-                req.extensions_mut().insert(original);
-            }
-            if let Some(route) = &entry.static_match {
-                if let Some(locals) = req.locals_if_any() {
-                    locals.set_route(route.clone());
-                }
-                req.set_route(route.clone());
-            }
-            return node.call(req);
+            return Self::to_mount(req, entry, node);
         }
         let method = req.method();
         let node = entry
@@ -1036,12 +1028,22 @@ impl RouterTable {
     /// A WebSocket handshake: to the WebSocket route of its path, if it
     /// is a valid handshake and there is one.
     fn dispatch_websocket(&self, req: Request) -> BoxFuture<'_, Response> {
+        let decoded = decode_path(req.path());
+        let found = self.matcher.at(&decoded);
+        // A mount takes the handshake as it is: the mounted app checks it
+        // and finds its own WebSocket route (Starlette's `Mount` passes
+        // WebSocket scopes on).
+        if let Ok(found) = &found {
+            let entry = &self.paths[*found.value];
+            if let Some(node) = &entry.mount {
+                return Self::to_mount(req, entry, node);
+            }
+        }
         if let Err(invalid) = websocket::check_handshake(req.method(), req.version(), req.headers())
         {
             return Box::pin(std::future::ready(invalid.into_response()));
         }
-        let decoded = decode_path(req.path());
-        let Ok(found) = self.matcher.at(&decoded) else {
+        let Ok(found) = found else {
             return Box::pin(std::future::ready(websocket::refusal()));
         };
         let entry = &self.paths[*found.value];
@@ -1050,6 +1052,27 @@ impl RouterTable {
         };
         let route = Self::route_match(entry, &found.params);
         node.call(Self::with_route(req, route))
+    }
+
+    /// Hands the request to a mount: the original URL goes with it, and
+    /// the mount's prefix is its route.
+    fn to_mount<'a>(
+        mut req: Request,
+        entry: &PathEntry,
+        node: &'a Node,
+    ) -> BoxFuture<'a, Response> {
+        if req.extensions().get::<OriginalUri>().is_none() {
+            let original =
+                OriginalUri::of(req.scheme(), req.uri(), req.headers(), req.connection());
+            req.extensions_mut().insert(original);
+        }
+        if let Some(route) = &entry.static_match {
+            if let Some(locals) = req.locals_if_any() {
+                locals.set_route(route.clone());
+            }
+            req.set_route(route.clone());
+        }
+        node.call(req)
     }
 
     /// The route a request matched, with its parameters.

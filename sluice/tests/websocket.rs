@@ -771,3 +771,22 @@ async fn send_to_a_client_that_stops_reading_gives_up_after_the_send_timeout() {
         "gave up after {waited:?}, before the timeout"
     );
 }
+
+#[tokio::test]
+async fn a_handshake_under_a_mount_reaches_the_mounted_app() {
+    // The outer app has WebSocket routes of its own, and the mounted app
+    // answers under its prefix, as Starlette's `Mount` passes WebSocket
+    // scopes on.
+    let inner = App::new().websocket("/echo", echo).build().expect("valid");
+    let client = TestClient::new(app().mount("/v1", inner));
+    let mut ws = client.websocket("/v1/echo").await.expect("accepted");
+    ws.send_text("through the mount").await;
+    assert_eq!(ws.recv_text().await, "through the mount");
+    // Nothing at that path in the mounted app: refused, as any unknown path.
+    let refused = client.websocket("/v1/nope").await.expect_err("refused");
+    assert_eq!(refused.status(), 403);
+    // The outer app's own routes still answer.
+    let mut ws = client.websocket("/ws").await.expect("accepted");
+    ws.send_text("outer").await;
+    assert_eq!(ws.recv_text().await, "outer");
+}

@@ -102,6 +102,15 @@ async fn echoes_text_and_binary_over_a_real_socket() {
 }
 
 #[tokio::test]
+async fn a_mounted_app_upgrades_its_own_websocket_route() {
+    let inner = App::new().websocket("/echo", echo).build().expect("valid");
+    let server = start(app().mount("/v1", inner)).await;
+    let mut client = connect(server.addr, "/v1/echo").await;
+    client.send(WsMessage::text("mounted")).await.expect("send");
+    assert_eq!(next(&mut client).await, WsMessage::text("mounted"));
+}
+
+#[tokio::test]
 async fn a_client_close_is_answered_with_its_code_and_reason() {
     let server = start(app()).await;
     let mut client = connect(server.addr, "/ws").await;
