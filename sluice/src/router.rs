@@ -986,7 +986,7 @@ impl Endpoint for RouterTable {
 }
 
 impl RouterTable {
-    fn dispatch(&self, mut req: Request) -> BoxFuture<'_, Response> {
+    fn dispatch(&self, req: Request) -> BoxFuture<'_, Response> {
         if self.websockets && websocket::is_websocket_request(req.headers()) {
             return self.dispatch_websocket(req);
         }

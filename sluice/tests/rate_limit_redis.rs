@@ -17,8 +17,7 @@ use sluice::redis::RedisConnection;
 use sluice::testing::{TestClient, TestResponse};
 use sluice::{App, Json, Server};
 use support::redis::RedisServer;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use support::wire;
 use tokio::sync::oneshot;
 use tracing::Level;
 
@@ -164,46 +163,22 @@ async fn a_flushed_script_is_loaded_again() {
     assert_eq!(redis.command(&["SCRIPT", "EXISTS", &sha]), "1");
 }
 
-/// Starts `app` behind a real server on a free port.
-async fn serve(app: App) -> (SocketAddr, oneshot::Sender<()>) {
-    let (tx, rx) = oneshot::channel::<()>();
-    let server = Server::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port")
-        .with_shutdown_signal(async {
-            let _ = rx.await;
-        });
-    let addr = server.local_addr();
-    tokio::spawn(server.serve(app));
-    (addr, tx)
-}
-
 /// One request on a fresh connection: the status and the `retry-after`
 /// (the request must have been counted: it carries `ratelimit`).
 async fn get(addr: SocketAddr, client: &str) -> (u16, Option<String>) {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let request = format!(
-        "GET /limited HTTP/1.1\r\nhost: test\r\nx-client: {client}\r\nconnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .await
-        .expect("read the response");
-    let status = response
-        .get(9..12)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {response:?}"));
-    let retry_after = response
-        .lines()
-        .find_map(|l| l.strip_prefix("retry-after: "))
-        .map(str::to_owned);
+    let response = wire::request_once(
+        addr,
+        &format!(
+            "GET /limited HTTP/1.1\r\nhost: test\r\nx-client: {client}\r\nconnection: close\r\n\r\n"
+        ),
+    )
+    .await;
     assert!(
-        response.lines().any(|l| l.starts_with("ratelimit: ")),
+        wire::header_of(&response, "ratelimit").is_some(),
         "not counted (the store failed?): {response:?}"
     );
-    (status, retry_after)
+    let retry_after = wire::header_of(&response, "retry-after").map(str::to_owned);
+    (wire::status_of(&response), retry_after)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -220,14 +195,17 @@ async fn two_instances_share_one_quota_exactly() {
             .key(Key::header("x-client"))
             .store(store(redis, &prefix).timeout(Duration::from_secs(2))))
     };
-    let (a, stop_a) = serve(instance()).await;
-    let (b, stop_b) = serve(instance()).await;
+    let (a, b) = (wire::start(instance()).await, wire::start(instance()).await);
 
     // Six clients, 30 requests each, all at once, alternating instances.
     let mut tasks = Vec::new();
     for client in 0..6 {
         for i in 0..30 {
-            let addr = if (client + i) % 2 == 0 { a } else { b };
+            let addr = if (client + i) % 2 == 0 {
+                a.addr
+            } else {
+                b.addr
+            };
             let name = format!("client-{client}");
             tasks.push(tokio::spawn(
                 async move { (client, get(addr, &name).await) },
@@ -244,8 +222,8 @@ async fn two_instances_share_one_quota_exactly() {
         }
     }
     assert_eq!(admitted, [10; 6], "admitted per client, in total over both");
-    let _ = stop_a.send(());
-    let _ = stop_b.send(());
+    a.stop().await.expect("a stops");
+    b.stop().await.expect("b stops");
 }
 
 #[tokio::test]

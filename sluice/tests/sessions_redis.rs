@@ -14,11 +14,9 @@ use serde_json::{json, Value};
 use sluice::extract::Path;
 use sluice::middleware::sessions::{RedisSessionStore, Session, Sessions};
 use sluice::testing::{TestClient, TestResponse};
-use sluice::{App, Json, Server};
+use sluice::{App, Json};
 use support::redis::RedisServer;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::sync::oneshot;
+use support::wire;
 
 const SECRET: &str = "a session secret of at least thirty-two bytes";
 
@@ -215,20 +213,6 @@ async fn regenerate_moves_the_data_to_a_new_id_and_deletes_the_old_one() {
     );
 }
 
-/// Starts `app` behind a real server on a free port.
-async fn serve(app: App) -> (SocketAddr, oneshot::Sender<()>) {
-    let (tx, rx) = oneshot::channel::<()>();
-    let server = Server::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port")
-        .with_shutdown_signal(async {
-            let _ = rx.await;
-        });
-    let addr = server.local_addr();
-    tokio::spawn(server.serve(app));
-    (addr, tx)
-}
-
 /// One request on a fresh connection: status, `set-cookie` and body.
 async fn request(
     addr: SocketAddr,
@@ -237,29 +221,20 @@ async fn request(
     cookie: Option<&str>,
     body: &str,
 ) -> (u16, Option<String>, String) {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
     let cookie = cookie.map_or(String::new(), |c| format!("cookie: {c}\r\n"));
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: test\r\n{cookie}content-type: application/json\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .await
-        .expect("read the response");
-    let (head, body) = response.split_once("\r\n\r\n").expect("a head");
-    let status = head
-        .get(9..12)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {response:?}"));
-    let set_cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
+    let response = wire::request_once(
+        addr,
+        &format!(
+            "{method} {path} HTTP/1.1\r\nhost: test\r\n{cookie}content-type: application/json\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    let set_cookie = wire::header_of(&response, "set-cookie")
         .map(|c| c.split(';').next().unwrap_or_default().to_owned());
-    (status, set_cookie, body.to_owned())
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    (wire::status_of(&response), set_cookie, body.to_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,8 +246,8 @@ async fn a_session_written_through_one_instance_is_read_through_the_other() {
     // Two apps, each behind its own real server, with the same secret and
     // prefix: two instances behind a load balancer.
     let instance = || app(Sessions::new(SECRET).store(store(redis, &prefix)));
-    let (a, stop_a) = serve(instance()).await;
-    let (b, stop_b) = serve(instance()).await;
+    let (server_a, server_b) = (wire::start(instance()).await, wire::start(instance()).await);
+    let (a, b) = (server_a.addr, server_b.addr);
 
     let (status, cookie, body) = request(a, "PUT", "/session/user", None, r#""alice""#).await;
     assert_eq!(status, 200);
@@ -300,13 +275,14 @@ async fn a_session_written_through_one_instance_is_read_through_the_other() {
     let stranger = App::new().get("/session", get_session).add_middleware(
         Sessions::new("another secret, also thirty-two bytes long").store(store(redis, &prefix)),
     );
-    let (c, stop_c) = serve(stranger).await;
+    let server_c = wire::start(stranger).await;
+    let c = server_c.addr;
     let (_, cookie, _) = request(a, "PUT", "/session/user", None, r#""bob""#).await;
     let (_, _, body) = request(c, "GET", "/session", cookie.as_deref(), "").await;
     assert_eq!(body, r#"{"session":{}}"#);
 
-    for stop in [stop_a, stop_b, stop_c] {
-        let _ = stop.send(());
+    for server in [server_a, server_b, server_c] {
+        server.stop().await.expect("the instance stops");
     }
 }
 

@@ -183,3 +183,32 @@ pub async fn read_until_closed(stream: &mut TcpStream) -> String {
     .await;
     String::from_utf8_lossy(&buf).into_owned()
 }
+
+/// Sends `request` (raw bytes, which should ask for `connection: close`)
+/// on a fresh connection and reads the whole response.
+pub async fn request_once(addr: SocketAddr, request: &str) -> String {
+    let mut stream = connect(addr).await;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("write the request");
+    read_until_closed(&mut stream).await
+}
+
+/// The status code of a raw response.
+pub fn status_of(response: &str) -> u16 {
+    response
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {response:?}"))
+}
+
+/// The first value of header `name` (lowercase, as the server writes it)
+/// in a raw response's head.
+pub fn header_of<'a>(response: &'a str, name: &str) -> Option<&'a str> {
+    let head = response.split("\r\n\r\n").next().unwrap_or(response);
+    head.lines().find_map(|line| {
+        line.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(": "))
+    })
+}
