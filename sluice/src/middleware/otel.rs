@@ -165,6 +165,10 @@ struct Inner {
     /// Whether a request without a trace context is never sampled
     /// ([`OtlpBuilder::sample_ratio`] 0): then its span is not even built.
     never_samples_roots: bool,
+    /// Whether the sampler follows a caller's sampled flag (the
+    /// parent-based sampler of [`Tracing::otlp`]): then a request whose
+    /// caller did not sample it is not built either.
+    follows_parent: bool,
     /// Whether a request without a trace context is always sampled
     /// ([`OtlpBuilder::sample_ratio`] 1): then its attributes go in with
     /// the span, where they fit without growing its list.
@@ -195,6 +199,7 @@ impl Tracing {
                 sampler_reads_attributes: true,
                 never_samples_roots: false,
                 always_samples_roots: false,
+                follows_parent: false,
                 ids: RandomIdGenerator::default(),
             }),
         }
@@ -392,6 +397,7 @@ impl OtlpBuilder {
             inner.sampler_reads_attributes = false;
             inner.never_samples_roots = self.sample_ratio == 0.0;
             inner.always_samples_roots = self.sample_ratio >= 1.0;
+            inner.follows_parent = true;
         }
         Ok(tracing)
     }
@@ -535,6 +541,23 @@ impl Middleware for Tracing {
                 TraceState::NONE,
             );
             return Ok(unsampled(span_context, req, next).await);
+        }
+        if inner.follows_parent && parent.has_active_span() {
+            let caller = parent.span().span_context().clone();
+            if !caller.is_sampled() {
+                // The caller did not sample its trace, so neither does the
+                // parent-based sampler: what the SDK would make, without
+                // it. The trace goes on, with a span id of ours.
+                drop(parent);
+                let span_context = SpanContext::new(
+                    caller.trace_id(),
+                    inner.ids.new_span_id(),
+                    TraceFlags::default(),
+                    false,
+                    caller.trace_state().clone(),
+                );
+                return Ok(unsampled(span_context, req, next).await);
+            }
         }
         let builder = inner
             .tracer
