@@ -329,7 +329,10 @@ async fn a_future_version_is_read_and_an_unsampled_parent_is_respected() {
         .header("tracestate", "vendor1=opaque1")
         .await;
     let text = res.text();
-    assert!(text.ends_with("|vendor1=opaque1"), "the caller's state goes on: {text}");
+    assert!(
+        text.ends_with("|vendor1=opaque1"),
+        "the caller's state goes on: {text}"
+    );
     assert!(
         text.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
         "{text}"
