@@ -114,6 +114,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::Either;
 use http::HeaderMap;
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
 use opentelemetry::trace::{
@@ -126,6 +127,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, IdGenerator, RandomIdGenerator, Sampler, SdkTracer,
 };
+use tracing::instrument::Instrumented;
 use tracing::Instrument;
 
 pub use opentelemetry::Context;
@@ -153,26 +155,52 @@ pub struct Tracing {
     inner: Arc<Inner>,
 }
 
+/// The sampler, as far as the middleware can tell.
+#[derive(Clone, Copy)]
+enum Sampling {
+    /// A provider of the user's ([`Tracing::new`]): its sampler may read
+    /// anything, so every span goes through it with its attributes.
+    Provider,
+    /// [`Tracing::otlp`]'s: the caller's sampled flag when there is a
+    /// caller, else this share of new traces (by trace id); it reads no
+    /// attribute.
+    ParentBasedRatio(f64),
+}
+
+impl Sampling {
+    /// Whether the sampler may look at a span's attributes; if not, they
+    /// are only made for a span that is sampled.
+    fn reads_attributes(self) -> bool {
+        matches!(self, Sampling::Provider)
+    }
+
+    /// Whether a request whose caller did not sample its trace is dropped.
+    fn follows_parent(self) -> bool {
+        matches!(self, Sampling::ParentBasedRatio(_))
+    }
+
+    /// Whether a new trace is always dropped (ratio 0): then its span is
+    /// not even built.
+    fn never_samples_roots(self) -> bool {
+        matches!(self, Sampling::ParentBasedRatio(ratio) if ratio == 0.0)
+    }
+
+    /// Whether a new trace is always sampled (ratio 1): then its
+    /// attributes go in with the span, where they fit without growing its
+    /// list.
+    fn always_samples_roots(self) -> bool {
+        matches!(self, Sampling::ParentBasedRatio(ratio) if ratio >= 1.0)
+    }
+}
+
 struct Inner {
     provider: SdkTracerProvider,
     tracer: SdkTracer,
     propagator: TraceContextPropagator,
     shutdown_timeout: Duration,
-    /// Whether the provider's sampler may look at the span's attributes
-    /// (any sampler given to [`Tracing::new`]); if not, they are only made
-    /// for a span that is sampled.
-    sampler_reads_attributes: bool,
-    /// Whether a request without a trace context is never sampled
-    /// ([`OtlpBuilder::sample_ratio`] 0): then its span is not even built.
-    never_samples_roots: bool,
-    /// Whether the sampler follows a caller's sampled flag (the
-    /// parent-based sampler of [`Tracing::otlp`]): then a request whose
-    /// caller did not sample it is not built either.
-    follows_parent: bool,
-    /// Whether a request without a trace context is always sampled
-    /// ([`OtlpBuilder::sample_ratio`] 1): then its attributes go in with
-    /// the span, where they fit without growing its list.
-    always_samples_roots: bool,
+    /// What the middleware knows of the sampler, to skip the SDK where
+    /// the sampler's answer is certain.
+    sampling: Sampling,
     /// Ids for the traces that are not built.
     ids: RandomIdGenerator,
 }
@@ -196,10 +224,7 @@ impl Tracing {
                 tracer,
                 propagator: TraceContextPropagator::new(),
                 shutdown_timeout: DEFAULT_EXPORT_TIMEOUT,
-                sampler_reads_attributes: true,
-                never_samples_roots: false,
-                always_samples_roots: false,
-                follows_parent: false,
+                sampling: Sampling::Provider,
                 ids: RandomIdGenerator::default(),
             }),
         }
@@ -393,11 +418,7 @@ impl OtlpBuilder {
         let mut tracing = Tracing::new(provider);
         if let Some(inner) = Arc::get_mut(&mut tracing.inner) {
             inner.shutdown_timeout = self.export_timeout;
-            // Parent-based, else by trace id: no attribute is read.
-            inner.sampler_reads_attributes = false;
-            inner.never_samples_roots = self.sample_ratio == 0.0;
-            inner.always_samples_roots = self.sample_ratio >= 1.0;
-            inner.follows_parent = true;
+            inner.sampling = Sampling::ParentBasedRatio(self.sample_ratio);
         }
         Ok(tracing)
     }
@@ -530,7 +551,8 @@ impl Middleware for Tracing {
         let parent = self.extract(req.headers());
         let method = MethodLabel::of(req.method());
         let scheme = SchemeLabel::of(req.scheme());
-        if inner.never_samples_roots && !parent.has_active_span() {
+        let sampling = inner.sampling;
+        if sampling.never_samples_roots() && !parent.has_active_span() {
             // A new trace that the sampler is sure to drop: skip the SDK
             // and only make the ids the trace is passed on with.
             let span_context = SpanContext::new(
@@ -542,7 +564,7 @@ impl Middleware for Tracing {
             );
             return Ok(unsampled(span_context, req, next).await);
         }
-        if inner.follows_parent && parent.has_active_span() {
+        if sampling.follows_parent() && parent.has_active_span() {
             let caller = parent.span().span_context().clone();
             if !caller.is_sampled() {
                 // The caller did not sample its trace, so neither does the
@@ -566,8 +588,8 @@ impl Middleware for Tracing {
         // The sampler sees the attributes only if it may read them;
         // otherwise they are made once the span is sampled, so a request
         // that is not sampled costs no allocation here.
-        let early = inner.sampler_reads_attributes
-            || (inner.always_samples_roots && !parent.has_active_span());
+        let early = sampling.reads_attributes()
+            || (sampling.always_samples_roots() && !parent.has_active_span());
         let builder = if early {
             builder.with_attributes(start_attributes(&req, method, scheme))
         } else {
@@ -596,11 +618,7 @@ impl Middleware for Tracing {
             done: false,
         };
         let run = opentelemetry::context::FutureExt::with_context(next.run(req), guard.cx.clone());
-        let mut response = if log_span.is_disabled() {
-            run.await
-        } else {
-            run.instrument(log_span).await
-        };
+        let mut response = in_log_span(log_span, run).await;
         let status = response.status().as_u16();
         if observe::is_complete(response.body()) {
             guard.finish(status);
@@ -645,13 +663,19 @@ fn start_attributes(req: &Request, method: MethodLabel, scheme: SchemeLabel) -> 
 /// task.
 async fn unsampled(span_context: SpanContext, req: Request, next: Next) -> Response {
     let log_span = log_span(&span_context);
-    if log_span.is_disabled() {
-        // Nothing listens for the span: no need to enter it at every poll.
-        return UNSAMPLED.scope(span_context, next.run(req)).await;
-    }
     UNSAMPLED
-        .scope(span_context, next.run(req).instrument(log_span))
+        .scope(span_context, in_log_span(log_span, next.run(req)))
         .await
+}
+
+/// `future` in `span`, or `future` alone when nothing listens for the span
+/// (no need to enter it at every poll then).
+fn in_log_span<F: Future>(span: tracing::Span, future: F) -> Either<F, Instrumented<F>> {
+    if span.is_disabled() {
+        Either::Left(future)
+    } else {
+        Either::Right(future.instrument(span))
+    }
 }
 
 /// The `tracing` span the rest of the stack runs in. Its fields are only
