@@ -5,7 +5,7 @@ use bytes::Bytes;
 use http::header::RETRY_AFTER;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::policy::{ceil_secs, Policy};
+use super::policy::{ceil_secs, Policy, MAX_POLICIES};
 use super::store::Decision;
 
 static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
@@ -188,21 +188,19 @@ impl PolicyFields {
     /// counted first, so that it is written once into a buffer of the exact
     /// size, which becomes the value without a copy.
     fn ratelimit(&self, policies: &[Policy], reset_after: &[u64]) -> Option<HeaderValue> {
-        let numbers = || {
-            policies
-                .iter()
-                .zip(reset_after)
-                .map(|(policy, &reset)| (policy.remaining(reset), ceil_secs(reset)))
-        };
-        let len = self
-            .items
-            .iter()
-            .zip(numbers())
-            .map(|(item, (r, t))| item.len() + digits(r) + T.len() + digits(t))
-            .sum();
+        let mut numbers = [(0, 0); MAX_POLICIES];
+        let mut len = 0;
+        for ((slot, item), (policy, &reset)) in numbers
+            .iter_mut()
+            .zip(&*self.items)
+            .zip(policies.iter().zip(reset_after))
+        {
+            *slot = (policy.remaining(reset), ceil_secs(reset));
+            len += item.len() + digits(slot.0) + T.len() + digits(slot.1);
+        }
         let mut value = Vec::with_capacity(len);
         let mut buffer = itoa::Buffer::new();
-        for (item, (r, t)) in self.items.iter().zip(numbers()) {
+        for (item, &(r, t)) in self.items.iter().zip(&numbers) {
             value.extend_from_slice(item.as_bytes());
             value.extend_from_slice(buffer.format(r).as_bytes());
             value.extend_from_slice(T);
