@@ -198,8 +198,7 @@ impl HttpError {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Debug,
     {
-        let name = name.try_into().expect("a valid header name");
-        let value = value.try_into().expect("a valid header value");
+        let (name, value) = crate::headers::header_pair(name, value);
         self.with_typed_header(name, value)
     }
 

@@ -1,6 +1,27 @@
-//! Small header helpers shared by the built-in middleware.
+//! Small header helpers shared by the built-in middleware, the errors and
+//! the test client.
 
-use http::header::{Entry, HeaderMap, HeaderValue, VARY};
+use std::fmt;
+
+use http::header::{Entry, HeaderMap, HeaderName, HeaderValue, VARY};
+
+/// A header the programmer wrote, converted; a typo in it is a bug in the
+/// caller's code, so it panics there ([`HttpError::with_header`], the test
+/// client's headers).
+///
+/// [`HttpError::with_header`]: crate::HttpError::with_header
+#[track_caller]
+pub(crate) fn header_pair<K, V>(name: K, value: V) -> (HeaderName, HeaderValue)
+where
+    K: TryInto<HeaderName>,
+    K::Error: fmt::Debug,
+    V: TryInto<HeaderValue>,
+    V::Error: fmt::Debug,
+{
+    let name = name.try_into().expect("a valid header name");
+    let value = value.try_into().expect("a valid header value");
+    (name, value)
+}
 
 /// Adds `name` to the response's `Vary` header, keeping what is already
 /// there (merged into one header line, no duplicates, case-insensitive),

@@ -15,9 +15,9 @@ fn src() -> PathBuf {
 /// before it. A new module takes its place here.
 const LAYERS: &[&str] = &[
     // plain types
+    "headers",
     "error",
     "body",
-    "headers",
     // the OpenAPI document's parts, which responses and extractors describe
     "openapi",
     "response",

@@ -258,7 +258,7 @@ impl TestClient {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Debug,
     {
-        let (name, value) = header_pair(name, value);
+        let (name, value) = crate::headers::header_pair(name, value);
         self.headers.insert(name, value);
         self
     }
@@ -659,21 +659,6 @@ pub struct RequestBuilder {
     decompress: bool,
 }
 
-/// A header a test wrote, converted; a typo in it is the test's bug, so it
-/// panics at the caller.
-#[track_caller]
-pub(crate) fn header_pair<K, V>(name: K, value: V) -> (HeaderName, HeaderValue)
-where
-    K: TryInto<HeaderName>,
-    K::Error: fmt::Debug,
-    V: TryInto<HeaderValue>,
-    V::Error: fmt::Debug,
-{
-    let name = name.try_into().expect("a valid header name");
-    let value = value.try_into().expect("a valid header value");
-    (name, value)
-}
-
 impl fmt::Debug for RequestBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestBuilder")
@@ -701,7 +686,7 @@ impl RequestBuilder {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Debug,
     {
-        let (name, value) = header_pair(name, value);
+        let (name, value) = crate::headers::header_pair(name, value);
         self.headers.append(name, value);
         self
     }

@@ -100,7 +100,7 @@ impl WebSocketRequest {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Debug,
     {
-        let (name, value) = super::header_pair(name, value);
+        let (name, value) = crate::headers::header_pair(name, value);
         self.headers.append(name, value);
         self
     }
