@@ -246,10 +246,11 @@ impl Server {
         let mut builder = auto::Builder::new(TokioExecutor::new());
         // The header-read timeout is the watchdog's, not hyper's: hyper's
         // arms a timer and makes an extra read on every request.
-        let watchdog = self.header_read_timeout.map(|timeout| {
-            let (watchdog, sweeper) = Watchdog::new(timeout);
-            (watchdog, AbortOnDrop(tokio::spawn(sweeper)))
-        });
+        let watchdog = self
+            .header_read_timeout
+            .map(Watchdog::new)
+            .transpose()
+            .map_err(ServeError::Io)?;
         builder
             .http1()
             .header_read_timeout(None)
@@ -404,15 +405,6 @@ impl http_body::Body for KeepBusy {
 fn is_small_whole_body(body: &crate::Body) -> bool {
     body.as_bytes()
         .is_some_and(|bytes| bytes.len() <= 64 * 1024)
-}
-
-/// Aborts a background task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// Tells a client over the connection limit to come back later.
