@@ -6,7 +6,7 @@
 //! makes an extra read on every request, which costs about a tenth of a
 //! small request's time. This watchdog costs a few atomic stores per
 //! request instead: each connection records when it started waiting for a
-//! head, and one task checks all connections a few times per timeout.
+//! head, and one thread checks all connections a few times per timeout.
 //!
 //! When a connection waits for a head:
 //! - from the moment it is accepted;
