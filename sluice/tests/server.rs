@@ -156,6 +156,65 @@ async fn graceful_shutdown_finishes_requests_in_flight_and_refuses_new_ones() {
     );
 }
 
+/// A grace period far longer than any wait in these tests: a shutdown
+/// that returns within [`support::wire::DEADLINE`] did not wait for it.
+const LONG_GRACE: Duration = Duration::from_secs(3600);
+
+/// Shutting down with an idle keep-alive connection open: the connection
+/// is closed at once and the server returns without waiting out the grace
+/// period, with or without the header-read timeout.
+async fn idle_http1_connection_is_closed_at_shutdown(header_timeout: Option<Duration>) {
+    let mut server = start_with(app(), |server| {
+        server
+            .grace_period(LONG_GRACE)
+            .header_read_timeout(header_timeout)
+    })
+    .await;
+    let mut idle = connect(server.addr).await;
+    assert!(exchange(&mut idle, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .ends_with("hello"));
+    server.begin_shutdown();
+    assert_eq!(
+        read_until_closed(&mut idle).await,
+        "",
+        "closed, nothing sent"
+    );
+    server.finished().await.expect("clean exit");
+}
+
+#[tokio::test]
+async fn an_idle_connection_does_not_hold_up_shutdown() {
+    idle_http1_connection_is_closed_at_shutdown(Some(Duration::from_secs(30))).await;
+}
+
+#[tokio::test]
+async fn an_idle_connection_does_not_hold_up_shutdown_without_a_header_timeout() {
+    idle_http1_connection_is_closed_at_shutdown(None).await;
+}
+
+#[tokio::test]
+async fn an_idle_http2_connection_is_sent_goaway_at_shutdown() {
+    let mut server = start_with(app(), |server| server.grace_period(LONG_GRACE)).await;
+    let stream = connect(server.addr).await;
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .expect("h2 handshake");
+    let conn = tokio::spawn(conn);
+    let request = http::Request::get(format!("http://{}/", server.addr))
+        .body(Empty::<Bytes>::new())
+        .expect("request");
+    let response = sender.send_request(request).await.expect("response");
+    assert_eq!(response.status(), 200);
+    server.begin_shutdown();
+    within("the client sees the connection end", conn)
+        .await
+        .expect("the client task did not panic")
+        .expect("a clean end (GOAWAY), not an error");
+    server.finished().await.expect("clean exit");
+}
+
 #[tokio::test]
 async fn shutdown_waits_for_background_tasks() {
     let release = Arc::new(Notify::new());
