@@ -35,9 +35,9 @@ use std::time::Duration;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::Semaphore;
+use tokio_util::task::TaskTracker;
 
 use crate::app::{App, AppService};
 use crate::error::ConfigError;
@@ -245,12 +245,11 @@ impl Server {
         tracing::debug!(target: "sluice", addr = %self.local_addr, "serving\n{}", service.describe());
         let mut builder = auto::Builder::new(TokioExecutor::new());
         // The header-read timeout is the watchdog's, not hyper's: hyper's
-        // arms a timer and makes an extra read on every request.
-        let watchdog = self
-            .header_read_timeout
-            .map(Watchdog::new)
-            .transpose()
-            .map_err(ServeError::Io)?;
+        // arms a timer and makes an extra read on every request. The
+        // watchdog also carries the shutdown signal to every connection.
+        let (watchdog, _sweeper) =
+            Watchdog::new(self.header_read_timeout).map_err(ServeError::Io)?;
+        let connections = TaskTracker::new();
         builder
             .http1()
             .header_read_timeout(None)
@@ -258,7 +257,6 @@ impl Server {
             .max_buf_size(self.max_header_bytes)
             .keep_alive(true);
         builder.http2().timer(TokioTimer::new());
-        let graceful = GracefulShutdown::new();
         let mut shutdown = self
             .shutdown
             .unwrap_or_else(|| Box::pin(termination_signal()));
@@ -290,19 +288,18 @@ impl Server {
                         secure: false,
                     };
                     let app = service.clone();
-                    let watch = watchdog.as_ref().map(|(watchdog, _)| watchdog.watch());
+                    let watch = watchdog.watch();
                     let conn_watch = watch.clone();
                     let hyper_service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
                         let app = app.clone();
-                        let in_flight = conn_watch.as_ref().map(|w| w.request_started());
-                        let watch_upgrades = conn_watch.clone();
+                        let in_flight = conn_watch.request_started();
                         async move {
                             let req = app.request_from_hyper(req, conn_info, body_idle_timeout);
                             let response = app.handle(req).await;
                             if response.status() == http::StatusCode::SWITCHING_PROTOCOLS {
                                 // A WebSocket from now on: never idle HTTP.
-                                if let Some(watch) = &watch_upgrades {
-                                    watch.upgraded();
+                                if let Some(in_flight) = &in_flight {
+                                    in_flight.upgraded();
                                 }
                             }
                             Ok::<_, Infallible>(match in_flight {
@@ -318,13 +315,19 @@ impl Server {
                             })
                         }
                     });
-                    let io = TokioIo::new(Watched::new(stream, watch));
+                    let io = TokioIo::new(Watched::new(stream, watch.clone()));
                     let conn = builder
                         .serve_connection_with_upgrades(io, hyper_service)
                         .into_owned();
-                    let conn = graceful.watch(conn);
-                    tokio::spawn(async move {
-                        if let Err(e) = conn.await {
+                    connections.spawn(async move {
+                        let mut conn = std::pin::pin!(conn);
+                        let served = std::future::poll_fn(|cx| {
+                            if watch.take_closing() {
+                                conn.as_mut().graceful_shutdown();
+                            }
+                            conn.as_mut().poll(cx)
+                        });
+                        if let Err(e) = served.await {
                             tracing::debug!(target: "sluice", error = %e, %remote_addr, "connection ended with an error");
                         }
                         drop(slot);
@@ -341,11 +344,10 @@ impl Server {
         let sockets = service.shared().sockets();
         sockets.closing.cancel();
         sockets.tracker.close();
-        if tokio::time::timeout_at(deadline, graceful.shutdown())
-            .await
-            .is_err()
-        {
-            tracing::warn!(target: "sluice", "grace period over: connections still open were dropped");
+        watchdog.close_all();
+        connections.close();
+        if !all_closed(&watchdog, &connections, deadline).await {
+            tracing::warn!(target: "sluice", open = connections.len(), "grace period over: connections still open were dropped");
         }
         if tokio::time::timeout_at(deadline, sockets.tracker.wait())
             .await
@@ -398,6 +400,30 @@ impl http_body::Body for KeepBusy {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.body.size_hint()
+    }
+}
+
+/// Waits until every connection has closed, or the deadline. Wakes the
+/// ones still open every so often, so that a connection that was between
+/// two looks at the shutdown signal when it was given is not left waiting
+/// on its client. Whether all closed in time.
+async fn all_closed(
+    watchdog: &Watchdog,
+    connections: &TaskTracker,
+    deadline: tokio::time::Instant,
+) -> bool {
+    loop {
+        let step = (tokio::time::Instant::now() + Duration::from_millis(100)).min(deadline);
+        if tokio::time::timeout_at(step, connections.wait())
+            .await
+            .is_ok()
+        {
+            return true;
+        }
+        if step >= deadline {
+            return false;
+        }
+        watchdog.close_all();
     }
 }
 

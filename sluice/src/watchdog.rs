@@ -1,6 +1,8 @@
-//! The server's connection watchdog: closes connections that keep the
-//! server waiting for a request head (a slowloris attack, or a keep-alive
-//! connection left idle) longer than the header-read timeout.
+//! The server's connections as one set: the watchdog that closes
+//! connections keeping the server waiting for a request head (a slowloris
+//! attack, or a keep-alive connection left idle) longer than the
+//! header-read timeout, and the signal that asks every connection to close
+//! gracefully when the server shuts down.
 //!
 //! hyper has a header-read timeout of its own, but it arms a timer and
 //! makes an extra read on every request, which costs about a tenth of a
@@ -17,6 +19,12 @@
 //! sent, the connection is busy and is never closed. A connection
 //! that waits too long has its pending read fail with `TimedOut`, and hyper
 //! closes it.
+//!
+//! The shutdown signal is one flag, read once each time a connection's
+//! task runs, rather than a channel each connection polls (hyper-util's
+//! `GracefulShutdown` costs a `Notify` poll, about 150 instructions, per
+//! request). Setting it wakes every connection that waits on its client,
+//! through the waker its last read left here.
 
 use std::io;
 use std::pin::Pin;
@@ -40,7 +48,12 @@ pub(crate) struct Watchdog {
     /// Milliseconds since `started`, kept by the sweeper: cheaper to read
     /// on every request than the system clock, and precise enough.
     now_ms: AtomicU64,
-    timeout_ms: u64,
+    /// The header-read timeout; `None`: there is no sweeper, and nothing
+    /// is timed.
+    timeout_ms: Option<u64>,
+    /// The server is shutting down: every connection should close once
+    /// its requests in flight are answered.
+    closing: AtomicBool,
     connections: Mutex<Vec<Weak<Watch>>>,
 }
 
@@ -56,41 +69,53 @@ pub(crate) struct Watch {
     /// Upgraded (a WebSocket): no longer HTTP, never waits for a head.
     upgraded: AtomicBool,
     expired: AtomicBool,
+    /// It has been asked to close gracefully ([`Watch::take_closing`]).
+    told: AtomicBool,
     waker: AtomicWaker,
 }
 
 impl Watchdog {
-    /// A watchdog closing connections that wait longer than `timeout`, and
-    /// its sweeper: a thread of its own, not a tokio timer, because a timer
-    /// pending in the runtime makes every one of its worker's parks read
-    /// the clock and turn the timer wheel, about 200 instructions per
+    /// The connection set of a server, and, with a header-read `timeout`,
+    /// its sweeper: a thread of its own, not a tokio timer, because a
+    /// timer pending in the runtime makes every one of its worker's parks
+    /// read the clock and turn the timer wheel, about 200 instructions per
     /// request. The sweeper stops when the returned [`Sweeper`] is dropped.
-    pub(crate) fn new(timeout: Duration) -> io::Result<(Arc<Self>, Sweeper)> {
+    pub(crate) fn new(timeout: Option<Duration>) -> io::Result<(Arc<Self>, Option<Sweeper>)> {
         let watchdog = Arc::new(Watchdog {
             started: Instant::now(),
             now_ms: AtomicU64::new(1),
-            timeout_ms: u64::try_from(timeout.as_millis())
-                .unwrap_or(u64::MAX)
-                .max(1),
+            timeout_ms: timeout.map(|timeout| {
+                u64::try_from(timeout.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .max(1)
+            }),
+            closing: AtomicBool::new(false),
             connections: Mutex::new(Vec::new()),
         });
+        let Some(timeout) = timeout else {
+            return Ok((watchdog, None));
+        };
         let tick = (timeout / 8).clamp(Duration::from_millis(5), Duration::from_secs(1));
         let (stop, stopped) = mpsc::channel::<()>();
         let weak = Arc::downgrade(&watchdog);
         let thread = std::thread::Builder::new()
             .name("sluice-watchdog".into())
             .spawn(move || sweep(&weak, tick, &stopped))?;
-        Ok((
-            watchdog,
-            Sweeper {
-                stop: Some(stop),
-                thread: Some(thread),
-            },
-        ))
+        let sweeper = Sweeper {
+            stop: Some(stop),
+            thread: Some(thread),
+        };
+        Ok((watchdog, Some(sweeper)))
     }
 
     fn now_ms(&self) -> u64 {
         self.now_ms.load(Ordering::Relaxed)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Weak<Watch>>> {
+        self.connections
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Starts watching a connection that was just accepted.
@@ -102,23 +127,48 @@ impl Watchdog {
             reading: AtomicBool::new(false),
             upgraded: AtomicBool::new(false),
             expired: AtomicBool::new(false),
+            told: AtomicBool::new(false),
             waker: AtomicWaker::new(),
         });
-        self.connections
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(Arc::downgrade(&watch));
+        let mut connections = self.lock();
+        if connections.len() == connections.capacity() {
+            // Forget the connections that ended before growing: without a
+            // sweeper, nothing else does. Amortized O(1) per connection.
+            connections.retain(|weak| weak.strong_count() > 0);
+        }
+        connections.push(Arc::downgrade(&watch));
         watch
+    }
+
+    /// Asks every connection to close gracefully: each finishes the
+    /// requests it has in hand, then closes. Wakes the ones waiting on
+    /// their client so that they notice now. Calling it again wakes any
+    /// connection still open once more.
+    pub(crate) fn close_all(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        let connections: Vec<Arc<Watch>> = self.lock().iter().filter_map(Weak::upgrade).collect();
+        for watch in connections {
+            watch.waker.wake();
+        }
     }
 }
 
 impl Watch {
-    /// A request head has arrived: the connection is busy until the
-    /// returned guard is dropped.
-    pub(crate) fn request_started(self: &Arc<Self>) -> InFlight {
+    /// A request head has arrived: with a header-read timeout, the
+    /// connection is busy until the returned guard is dropped. `None`
+    /// without one: nothing needs to know.
+    pub(crate) fn request_started(self: &Arc<Self>) -> Option<InFlight> {
+        self.watchdog.timeout_ms?;
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.waiting_since.store(BUSY, Ordering::Release);
-        InFlight(self.clone())
+        Some(InFlight(self.clone()))
+    }
+
+    /// Whether the connection should now be asked to close gracefully:
+    /// `true` once, the first time this is called after the server began
+    /// shutting down.
+    pub(crate) fn take_closing(&self) -> bool {
+        self.watchdog.closing.load(Ordering::Acquire) && !self.told.swap(true, Ordering::AcqRel)
     }
 
     /// A request's response has been sent: once none is left in flight,
@@ -144,6 +194,11 @@ impl Watch {
 
     fn read_found_nothing(&self, cx: &Context<'_>) {
         self.waker.register(cx.waker());
+        // The shutdown may have begun since this connection's task last
+        // looked, and woken the waker it had before this one: run again.
+        if self.watchdog.closing.load(Ordering::SeqCst) && !self.told.load(Ordering::Acquire) {
+            cx.waker().wake_by_ref();
+        }
         self.reading.store(true, Ordering::Release);
         if self.waiting_since.load(Ordering::Acquire) == START_AT_NEXT_READ {
             let now = self.watchdog.now_ms();
@@ -172,6 +227,13 @@ impl Watch {
 /// future, then by its response body until that has been sent, so that a
 /// slow handler or a long stream is never taken for a slow client.
 pub(crate) struct InFlight(Arc<Watch>);
+
+impl InFlight {
+    /// The connection was upgraded: see [`Watch::upgraded`].
+    pub(crate) fn upgraded(&self) {
+        self.0.upgraded();
+    }
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
@@ -208,22 +270,21 @@ fn sweep(watchdog: &Weak<Watchdog>, tick: Duration, stopped: &mpsc::Receiver<()>
             .unwrap_or(u64::MAX - 1)
             .max(1);
         watchdog.now_ms.store(now, Ordering::Relaxed);
+        let Some(timeout_ms) = watchdog.timeout_ms else {
+            return;
+        };
         let mut overdue = Vec::new();
-        watchdog
-            .connections
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .retain(|weak| match weak.upgrade() {
-                None => false,
-                Some(watch) => {
-                    if watch.overdue(now, watchdog.timeout_ms) {
-                        overdue.push(watch);
-                        false
-                    } else {
-                        true
-                    }
+        watchdog.lock().retain(|weak| match weak.upgrade() {
+            None => false,
+            Some(watch) => {
+                if watch.overdue(now, timeout_ms) {
+                    overdue.push(watch);
+                    false
+                } else {
+                    true
                 }
-            });
+            }
+        });
         for watch in overdue {
             watch.expired.store(true, Ordering::Release);
             watch.waker.wake();
@@ -237,12 +298,12 @@ pin_project_lite::pin_project! {
     pub(crate) struct Watched<T> {
         #[pin]
         io: T,
-        watch: Option<Arc<Watch>>,
+        watch: Arc<Watch>,
     }
 }
 
 impl<T> Watched<T> {
-    pub(crate) fn new(io: T, watch: Option<Arc<Watch>>) -> Self {
+    pub(crate) fn new(io: T, watch: Arc<Watch>) -> Self {
         Watched { io, watch }
     }
 }
@@ -261,9 +322,7 @@ impl<T: AsyncRead> AsyncRead for Watched<T> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.project();
-        let Some(watch) = this.watch.as_deref() else {
-            return this.io.poll_read(cx, buf);
-        };
+        let watch = &**this.watch;
         if watch.expired.load(Ordering::Acquire) {
             return Poll::Ready(Err(timed_out()));
         }
@@ -326,7 +385,7 @@ mod tests {
 
     #[test]
     fn the_sweeper_keeps_the_clock_until_it_is_dropped() {
-        let (watchdog, sweeper) = Watchdog::new(Duration::from_millis(40)).unwrap();
+        let (watchdog, sweeper) = Watchdog::new(Some(Duration::from_millis(40))).unwrap();
         assert!(advances(&watchdog), "the sweeper thread keeps the clock");
         drop(sweeper);
         assert!(!advances(&watchdog), "the sweeper thread stopped");
@@ -334,7 +393,7 @@ mod tests {
 
     #[test]
     fn an_overdue_connection_is_expired_and_woken() {
-        let (watchdog, _sweeper) = Watchdog::new(Duration::from_millis(20)).unwrap();
+        let (watchdog, _sweeper) = Watchdog::new(Some(Duration::from_millis(20))).unwrap();
         let watch = watchdog.watch();
         let waker = futures_util::task::noop_waker();
         watch.read_found_nothing(&Context::from_waker(&waker));
