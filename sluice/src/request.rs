@@ -158,6 +158,7 @@ impl Request {
         }
     }
 
+    #[inline]
     pub(crate) fn from_parts_internal(
         inner: http::Request<Body>,
         conn: ConnectionInfo,

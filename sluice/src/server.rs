@@ -291,10 +291,12 @@ impl Server {
                     let watch = watchdog.watch();
                     let conn_watch = watch.clone();
                     let hyper_service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+                        // Converted before the future is made, so that the
+                        // future holds a pointer rather than the whole head.
+                        let req = app.request_from_hyper(req, conn_info, body_idle_timeout);
                         let app = app.clone();
                         let in_flight = conn_watch.request_started();
                         async move {
-                            let req = app.request_from_hyper(req, conn_info, body_idle_timeout);
                             let response = app.handle(req).await;
                             if response.status() == http::StatusCode::SWITCHING_PROTOCOLS {
                                 // A WebSocket from now on: never idle HTTP.
