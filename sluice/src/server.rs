@@ -329,7 +329,9 @@ impl Server {
                             }
                             conn.as_mut().poll(cx)
                         });
-                        if let Err(e) = served.await {
+                        let served = served.await;
+                        watch.http_ended();
+                        if let Err(e) = served {
                             tracing::debug!(target: "sluice", error = %e, %remote_addr, "connection ended with an error");
                         }
                         drop(slot);

@@ -171,6 +171,14 @@ impl Watch {
         self.watchdog.closing.load(Ordering::Acquire) && !self.told.swap(true, Ordering::AcqRel)
     }
 
+    /// The HTTP connection is over, though its socket may live on (a
+    /// WebSocket after an upgrade reads through it): the shutdown signal
+    /// is no longer this connection's business, and a read that finds
+    /// nothing must not wake its task for it (that task would spin).
+    pub(crate) fn http_ended(&self) {
+        self.told.store(true, Ordering::Release);
+    }
+
     /// A request's response has been sent: once none is left in flight,
     /// the connection waits for the next head, from now if a read is
     /// already waiting on the client (hyper keeps one pending while it
@@ -389,6 +397,59 @@ mod tests {
         assert!(advances(&watchdog), "the sweeper thread keeps the clock");
         drop(sweeper);
         assert!(!advances(&watchdog), "the sweeper thread stopped");
+    }
+
+    /// A waker that counts its wakes.
+    struct Count(AtomicUsize);
+
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn shutting_down_wakes_a_waiting_connection_once_and_an_ended_one_never() {
+        let (watchdog, _) = Watchdog::new(None).unwrap();
+        let (waiting, ended) = (watchdog.watch(), watchdog.watch());
+        let (count_waiting, count_ended) = (
+            Arc::new(Count(AtomicUsize::new(0))),
+            Arc::new(Count(AtomicUsize::new(0))),
+        );
+        let waker_waiting = std::task::Waker::from(count_waiting.clone());
+        let waker_ended = std::task::Waker::from(count_ended.clone());
+        waiting.read_found_nothing(&Context::from_waker(&waker_waiting));
+        ended.http_ended();
+        ended.read_found_nothing(&Context::from_waker(&waker_ended));
+
+        watchdog.close_all();
+        assert_eq!(count_waiting.0.load(Ordering::SeqCst), 1, "woken to notice");
+        assert!(waiting.take_closing(), "told to close");
+        assert!(!waiting.take_closing(), "told once");
+        // Told, it reads on while it drains: no more wake-ups of its own.
+        waiting.read_found_nothing(&Context::from_waker(&waker_waiting));
+        assert_eq!(count_waiting.0.load(Ordering::SeqCst), 1);
+        // An upgraded socket reading after the shutdown began is not woken
+        // for it, however often it reads.
+        for _ in 0..3 {
+            ended.read_found_nothing(&Context::from_waker(&waker_ended));
+        }
+        assert!(!ended.take_closing());
+        assert!(
+            count_ended.0.load(Ordering::SeqCst) <= 1,
+            "the shutdown's own pass at most"
+        );
+    }
+
+    #[test]
+    fn a_connection_that_starts_waiting_after_the_wake_up_pass_wakes_itself() {
+        let (watchdog, _) = Watchdog::new(None).unwrap();
+        let late = watchdog.watch();
+        watchdog.close_all();
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = std::task::Waker::from(count.clone());
+        late.read_found_nothing(&Context::from_waker(&waker));
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
     }
 
     #[test]
