@@ -190,7 +190,9 @@ impl Server {
     /// a client sending its headers slowly (slowloris), or a keep-alive
     /// connection left idle after its last response. A slow handler or a
     /// long streamed response never counts. Checked a few times per
-    /// timeout, so a connection is closed up to an eighth of it late.
+    /// timeout, so a connection is closed up to an eighth of it late, by a
+    /// thread of the server's own (`sluice-watchdog`) that sleeps between
+    /// checks and ends with the server.
     pub fn header_read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.header_read_timeout = timeout;
         self
