@@ -400,3 +400,81 @@ async fn into_response_types_cover_the_common_returns() {
     assert_eq!(res.status(), 404);
     assert_eq!(res.json::<Value>(), json!({"detail": "Item not found"}));
 }
+
+/// Runs as [`Named`] does, except for paths under `/quiet`, which it skips
+/// ([`Middleware::skips`]).
+struct SkipsQuiet(&'static str);
+
+impl Middleware for SkipsQuiet {
+    async fn handle(&self, req: Request, next: Next) -> sluice::Result<Response> {
+        enter(&req, self.0);
+        let mut response = next.run(req).await;
+        leave(&mut response, self.0);
+        Ok(response)
+    }
+
+    fn skips(&self, req: &Request) -> bool {
+        req.path().starts_with("/quiet")
+    }
+}
+
+#[tokio::test]
+async fn a_middleware_that_skips_a_request_is_left_out_for_that_request_alone() {
+    let app = App::new()
+        .get("/trail", trail)
+        .get("/quiet/trail", trail)
+        .add_middleware(Named("A"))
+        .add_middleware(SkipsQuiet("S"))
+        .add_middleware(Named("B"));
+    let client = TestClient::new(app);
+    let res = client.get("/trail").await;
+    assert_eq!(res.json::<Value>(), json!({"trail": ["B", "S", "A"]}));
+    assert_eq!(res.header_all("x-out"), ["A", "S", "B"]);
+    let res = client.get("/quiet/trail").await;
+    assert_eq!(res.json::<Value>(), json!({"trail": ["B", "A"]}));
+    assert_eq!(res.header_all("x-out"), ["A", "B"]);
+}
+
+#[derive(Debug)]
+struct Teapot;
+
+impl std::fmt::Display for Teapot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("short and stout")
+    }
+}
+
+impl std::error::Error for Teapot {}
+
+#[tokio::test]
+async fn what_a_skipped_layer_wraps_still_has_its_errors_handled_and_its_tasks_run() {
+    let (done, mut ran) = tokio::sync::mpsc::unbounded_channel();
+    // The skipping middleware is the only one: nothing but the app's own
+    // edge is left to settle the response.
+    let app = App::new()
+        .get("/quiet/fail", || async {
+            Err::<&str, _>(Error::new(Teapot))
+        })
+        .get("/quiet/task", move |tasks: sluice::BackgroundTasks| {
+            let done = done.clone();
+            async move {
+                tasks.add(async move {
+                    let _ = done.send(());
+                });
+                "queued"
+            }
+        })
+        .exception_handler(|_: &Teapot| (StatusCode::IM_A_TEAPOT, "handled"))
+        .add_middleware(SkipsQuiet("S"));
+    let client = TestClient::new(app);
+    let res = client.get("/quiet/fail").await;
+    assert_eq!(res.status(), 418);
+    assert_eq!(res.text(), "handled");
+    assert!(res.header("x-out").is_none());
+    let res = client.get("/quiet/task").await;
+    assert_eq!(res.text(), "queued");
+    tokio::time::timeout(std::time::Duration::from_secs(10), ran.recv())
+        .await
+        .expect("the background task ran")
+        .expect("it said so");
+}

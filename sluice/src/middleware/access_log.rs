@@ -134,6 +134,13 @@ impl Middleware for AccessLog {
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed("AccessLog")
     }
+
+    /// While its level is disabled, nothing would be written: the request
+    /// passes without a layer's cost. Checked per request, so a level
+    /// enabled later (a reloaded filter) takes effect at once.
+    fn skips(&self, _req: &Request) -> bool {
+        !level_enabled(self.level)
+    }
 }
 
 fn level_enabled(level: Level) -> bool {

@@ -286,11 +286,10 @@ impl<S: RateLimitStore> RateLimit<S> {
             .any(|exemption| exemption.matches(req.method(), &path))
     }
 
-    /// Exempt, a decision, or a store failure.
+    /// A decision, a store failure, or a pass (no key to count under).
+    /// Exempt requests never get here: the stack skips this middleware for
+    /// them ([`Middleware::skips`]).
     async fn decide(&self, req: &Request) -> Verdict {
-        if !self.exempt.is_empty() && self.is_exempt(req) {
-            return Verdict::Pass;
-        }
         let found = self.key.extract(req);
         let key = match &found {
             Some(found) => found.as_key(),
@@ -393,6 +392,11 @@ impl<S: RateLimitStore> Middleware for RateLimit<S> {
 
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed("RateLimit")
+    }
+
+    /// Exempt requests pass without a layer's cost.
+    fn skips(&self, req: &Request) -> bool {
+        !self.exempt.is_empty() && self.is_exempt(req)
     }
 
     /// Documents the `429` of every operation it covers (not those an
