@@ -352,7 +352,10 @@ impl Server {
         sockets.tracker.close();
         watchdog.close_all();
         connections.close();
-        if !all_closed(&watchdog, &connections, deadline).await {
+        if tokio::time::timeout_at(deadline, connections.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!(target: "sluice", open = connections.len(), "grace period over: connections still open were dropped");
         }
         if tokio::time::timeout_at(deadline, sockets.tracker.wait())
@@ -406,30 +409,6 @@ impl http_body::Body for KeepBusy {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.body.size_hint()
-    }
-}
-
-/// Waits until every connection has closed, or the deadline. Wakes the
-/// ones still open every so often, so that a connection that was between
-/// two looks at the shutdown signal when it was given is not left waiting
-/// on its client. Whether all closed in time.
-async fn all_closed(
-    watchdog: &Watchdog,
-    connections: &TaskTracker,
-    deadline: tokio::time::Instant,
-) -> bool {
-    loop {
-        let step = (tokio::time::Instant::now() + Duration::from_millis(100)).min(deadline);
-        if tokio::time::timeout_at(step, connections.wait())
-            .await
-            .is_ok()
-        {
-            return true;
-        }
-        if step >= deadline {
-            return false;
-        }
-        watchdog.close_all();
     }
 }
 

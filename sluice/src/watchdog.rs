@@ -92,7 +92,7 @@ impl Watchdog {
             closing: AtomicBool::new(false),
             connections: Mutex::new(Vec::new()),
         });
-        let Some(timeout) = timeout else {
+        let (Some(timeout), Some(timeout_ms)) = (timeout, watchdog.timeout_ms) else {
             return Ok((watchdog, None));
         };
         let tick = (timeout / 8).clamp(Duration::from_millis(5), Duration::from_secs(1));
@@ -100,7 +100,7 @@ impl Watchdog {
         let weak = Arc::downgrade(&watchdog);
         let thread = std::thread::Builder::new()
             .name("sluice-watchdog".into())
-            .spawn(move || sweep(&weak, tick, &stopped))?;
+            .spawn(move || sweep(&weak, tick, timeout_ms, &stopped))?;
         let sweeper = Sweeper {
             stop: Some(stop),
             thread: Some(thread),
@@ -142,8 +142,9 @@ impl Watchdog {
 
     /// Asks every connection to close gracefully: each finishes the
     /// requests it has in hand, then closes. Wakes the ones waiting on
-    /// their client so that they notice now. Calling it again wakes any
-    /// connection still open once more.
+    /// their client so that they notice now; one that registers its waker
+    /// after this pass sees the flag and wakes itself
+    /// ([`Watch::read_found_nothing`]). The others notice at their next run.
     pub(crate) fn close_all(&self) {
         self.closing.store(true, Ordering::SeqCst);
         let connections: Vec<Arc<Watch>> = self.lock().iter().filter_map(Weak::upgrade).collect();
@@ -269,7 +270,7 @@ impl Drop for Sweeper {
 
 /// Every tick: advances the clock, closes overdue connections, forgets the
 /// ones that ended. Returns once the [`Sweeper`] or the watchdog is gone.
-fn sweep(watchdog: &Weak<Watchdog>, tick: Duration, stopped: &mpsc::Receiver<()>) {
+fn sweep(watchdog: &Weak<Watchdog>, tick: Duration, timeout_ms: u64, stopped: &mpsc::Receiver<()>) {
     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(tick) {
         let Some(watchdog) = watchdog.upgrade() else {
             return;
@@ -278,9 +279,6 @@ fn sweep(watchdog: &Weak<Watchdog>, tick: Duration, stopped: &mpsc::Receiver<()>
             .unwrap_or(u64::MAX - 1)
             .max(1);
         watchdog.now_ms.store(now, Ordering::Relaxed);
-        let Some(timeout_ms) = watchdog.timeout_ms else {
-            return;
-        };
         let mut overdue = Vec::new();
         watchdog.lock().retain(|weak| match weak.upgrade() {
             None => false,
