@@ -87,10 +87,13 @@
 //! the route shares, the method, scheme and status as small numbers) to
 //! the series' histogram, so labels are neither allocated nor formatted
 //! per request, and the registry's lock is taken once per series and
-//! thread. A histogram is an atomic counter per bucket and an atomic sum,
-//! and the active-requests gauges are atomics, so requests on many threads
-//! to one route never wait for each other. The text is only formatted when
-//! the metrics are scraped, by `prometheus-client`'s encoder.
+//! thread. Each thread also records into cells of its own: a series'
+//! histogram is, per thread that recorded it, an atomic counter per bucket
+//! and an atomic sum, and the active-requests gauge an atomic per thread,
+//! summed when scraped. So requests on many threads to one route neither
+//! wait for each other nor pass the same cache line from core to core. The
+//! text is only formatted when the metrics are scraped, by
+//! `prometheus-client`'s encoder.
 //!
 //! # Why `prometheus-client`
 //!
@@ -106,8 +109,8 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 use http::header::{HeaderMap, HeaderValue, ACCEPT, ALLOW, CONTENT_TYPE};
@@ -116,7 +119,6 @@ use prometheus_client::encoding::{
     EncodeLabel, EncodeLabelSet, EncodeMetric, LabelSetEncoder, MetricEncoder, NoLabelSet,
 };
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::{Registry, Unit};
 use thread_local::ThreadLocal;
@@ -155,11 +157,27 @@ struct Inner {
     invalid: Option<String>,
     registry: Registry,
     duration: Family<RequestLabels, DurationHistogram, fn() -> DurationHistogram>,
-    active: Family<ActiveLabels, Gauge>,
-    /// One gauge handle per method and scheme, made on first use.
-    active_handles: [[OnceLock<Gauge>; SchemeLabel::COUNT]; MethodLabel::COUNT],
-    /// Each thread's map from a request's labels to its series.
-    series: ThreadLocal<RefCell<SeriesMap>>,
+    active: Family<ActiveLabels, ActiveGauge>,
+    /// What each thread records into.
+    threads: ThreadLocal<ThreadCells>,
+}
+
+/// One thread's part of the metrics.
+struct ThreadCells {
+    /// The thread's map from a request's labels to its series.
+    series: RefCell<SeriesMap>,
+    /// The thread's share of the active-requests gauge, per method and
+    /// scheme, made on first use.
+    active: [[OnceLock<Arc<AtomicI64>>; SchemeLabel::COUNT]; MethodLabel::COUNT],
+}
+
+impl ThreadCells {
+    fn new() -> Self {
+        ThreadCells {
+            series: RefCell::new(SeriesMap::default()),
+            active: std::array::from_fn(|_| std::array::from_fn(|_| OnceLock::new())),
+        }
+    }
 }
 
 type SeriesMap = HashMap<SeriesKey, Series, foldhash::fast::FixedState>;
@@ -176,7 +194,8 @@ struct SeriesKey {
 }
 
 struct Series {
-    histogram: DurationHistogram,
+    /// This thread's cells of the series' histogram.
+    histogram: Arc<HistogramCells>,
     /// Pins the template whose address is in the key.
     _route: Option<Arc<RouteMatch>>,
 }
@@ -185,16 +204,61 @@ fn new_duration_histogram() -> DurationHistogram {
     DurationHistogram::default()
 }
 
-/// One series of `http.server.request.duration`: a counter per bucket and
-/// the sum, each an atomic, so recording takes no lock at all (the
-/// `Histogram` of `prometheus-client` guards each series with a mutex,
-/// which under one busy route is a lock every request takes). It is
-/// written out by `prometheus-client`'s own histogram encoder.
-#[derive(Clone, Default, Debug)]
-struct DurationHistogram {
-    cells: Arc<HistogramCells>,
+/// The cells of a metric, one per thread that recorded into it, summed
+/// when the metric is written. The lock is taken when a thread first
+/// records into the metric and when it is scraped, never per request.
+#[derive(Debug)]
+struct Shards<T> {
+    cells: Mutex<Vec<Arc<T>>>,
 }
 
+impl<T> Default for Shards<T> {
+    fn default() -> Self {
+        Shards {
+            cells: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<T: Default> Shards<T> {
+    /// New cells, for a thread to record into.
+    fn add(&self) -> Arc<T> {
+        let cells = Arc::new(T::default());
+        self.lock().push(cells.clone());
+        cells
+    }
+
+    /// The cells first made, or new ones.
+    fn any(&self) -> Arc<T> {
+        let mut list = self.lock();
+        match list.first() {
+            Some(cells) => cells.clone(),
+            None => {
+                let cells = Arc::new(T::default());
+                list.push(cells.clone());
+                cells
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<T>>> {
+        // A panic while pushing leaves a list that is still whole.
+        self.cells.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One series of `http.server.request.duration`: per thread, a counter per
+/// bucket and the sum, each an atomic, so recording takes no lock at all
+/// (the `Histogram` of `prometheus-client` guards each series with a
+/// mutex, which under one busy route is a lock every request takes). It
+/// is written out by `prometheus-client`'s own histogram encoder.
+#[derive(Clone, Default, Debug)]
+struct DurationHistogram {
+    shards: Arc<Shards<HistogramCells>>,
+}
+
+/// One thread's share of a histogram (any thread may add to it; only one
+/// does, unless recording were re-entered).
 #[derive(Default, Debug)]
 struct HistogramCells {
     /// Observations per bucket (not cumulative); the last is `+Inf`.
@@ -203,9 +267,9 @@ struct HistogramCells {
     sum: AtomicU64,
 }
 
-impl DurationHistogram {
+impl HistogramCells {
     fn observe(&self, seconds: f64) {
-        let cells = &*self.cells;
+        let cells = self;
         // The first bucket whose upper bound is at least the value; NaN
         // (never a duration) would land in the first.
         let index = DURATION_BUCKETS.partition_point(|bound| *bound < seconds);
@@ -234,20 +298,50 @@ impl TypedMetric for DurationHistogram {
 
 impl EncodeMetric for DurationHistogram {
     fn encode(&self, mut encoder: MetricEncoder<'_>) -> Result<(), fmt::Error> {
-        let cells = &*self.cells;
         let mut buckets = [(f64::INFINITY, 0_u64); DURATION_BUCKETS.len() + 1];
-        let mut count = 0_u64;
-        for (i, (bound, observed)) in buckets.iter_mut().enumerate() {
-            if let Some(upper) = DURATION_BUCKETS.get(i) {
-                *bound = *upper;
+        for (bound, upper) in buckets.iter_mut().zip(DURATION_BUCKETS) {
+            bound.0 = upper;
+        }
+        let mut sum = 0.0;
+        for cells in self.shards.lock().iter() {
+            for ((_, observed), cell) in buckets.iter_mut().zip(&cells.buckets) {
+                *observed += cell.load(Ordering::Relaxed);
             }
-            *observed = cells.buckets[i].load(Ordering::Relaxed);
-            count += *observed;
+            sum += f64::from_bits(cells.sum.load(Ordering::Relaxed));
         }
         // The count is the buckets' total, so that `_count` and the `+Inf`
         // bucket always agree, even while requests are being recorded.
-        let sum = f64::from_bits(cells.sum.load(Ordering::Relaxed));
+        let count = buckets.iter().map(|(_, observed)| observed).sum();
         encoder.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
+    }
+}
+
+/// One series of `http.server.active_requests`: an up-down count per
+/// thread that started requests. A request that ends on another thread
+/// takes itself off the count it was added to, so only the total means
+/// anything.
+#[derive(Clone, Default, Debug)]
+struct ActiveGauge {
+    shards: Arc<Shards<AtomicI64>>,
+}
+
+impl TypedMetric for ActiveGauge {
+    const TYPE: MetricType = MetricType::Gauge;
+}
+
+impl EncodeMetric for ActiveGauge {
+    fn encode(&self, mut encoder: MetricEncoder<'_>) -> Result<(), fmt::Error> {
+        let total: i64 = self
+            .shards
+            .lock()
+            .iter()
+            .map(|count| count.load(Ordering::Relaxed))
+            .sum();
+        encoder.encode_gauge(&total)
     }
 
     fn metric_type(&self) -> MetricType {
@@ -278,7 +372,7 @@ impl Metrics {
     fn build(path: String, invalid: Option<String>) -> Self {
         let duration: Family<RequestLabels, DurationHistogram, fn() -> DurationHistogram> =
             Family::new_with_constructor(new_duration_histogram);
-        let active: Family<ActiveLabels, Gauge> = Family::default();
+        let active: Family<ActiveLabels, ActiveGauge> = Family::default();
         let mut registry = Registry::default();
         registry.register_with_unit(
             "http_server_request_duration",
@@ -299,8 +393,7 @@ impl Metrics {
                 registry,
                 duration,
                 active,
-                active_handles: std::array::from_fn(|_| std::array::from_fn(|_| OnceLock::new())),
-                series: ThreadLocal::new(),
+                threads: ThreadLocal::new(),
             }),
         }
     }
@@ -369,10 +462,14 @@ impl Metrics {
 }
 
 impl Inner {
-    fn active_gauge(&self, method: MethodLabel, scheme: SchemeLabel) -> &Gauge {
-        self.active_handles[method.index()][scheme.index()].get_or_init(|| {
+    /// This thread's count of active requests with the method and scheme.
+    fn active_count(&self, method: MethodLabel, scheme: SchemeLabel) -> &Arc<AtomicI64> {
+        let cells = self.threads.get_or(ThreadCells::new);
+        cells.active[method.index()][scheme.index()].get_or_init(|| {
             self.active
-                .get_or_create_owned(&ActiveLabels { method, scheme })
+                .get_or_create(&ActiveLabels { method, scheme })
+                .shards
+                .add()
         })
     }
 
@@ -396,19 +493,24 @@ impl Inner {
             status,
             route: route.map(|r| Arc::from(r.template())),
         };
-        let cell = self.series.get_or(|| RefCell::new(SeriesMap::default()));
-        match cell.try_borrow_mut() {
+        let cells = self.threads.get_or(ThreadCells::new);
+        match cells.series.try_borrow_mut() {
             Ok(mut map) => map
                 .entry(key)
                 .or_insert_with(|| Series {
-                    histogram: self.duration.get_or_create_owned(&labels()),
+                    histogram: self.duration.get_or_create(&labels()).shards.add(),
                     _route: route.cloned(),
                 })
                 .histogram
                 .observe(seconds),
             // Only reachable if recording were re-entered on this thread;
             // take the registry's way then.
-            Err(_) => self.duration.get_or_create(&labels()).observe(seconds),
+            Err(_) => self
+                .duration
+                .get_or_create(&labels())
+                .shards
+                .any()
+                .observe(seconds),
         }
     }
 }
@@ -421,8 +523,8 @@ impl Middleware for Metrics {
         }
         let method = MethodLabel::of(req.method());
         let scheme = SchemeLabel::of(req.scheme());
-        let active = inner.active_gauge(method, scheme);
-        active.inc();
+        let active = inner.active_count(method, scheme);
+        active.fetch_add(1, Ordering::Relaxed);
         let mut pending = Pending {
             inner,
             active,
@@ -470,7 +572,7 @@ impl Middleware for Metrics {
 /// gauge in any case (also when the request is cancelled).
 struct Pending<'a> {
     inner: &'a Inner,
-    active: &'a Gauge,
+    active: &'a AtomicI64,
     locals: Locals,
     method: MethodLabel,
     scheme: SchemeLabel,
@@ -485,7 +587,7 @@ impl Pending<'_> {
         self.inner
             .record(self.method, self.scheme, status, route.as_ref(), seconds);
         self.done = true;
-        self.active.dec();
+        self.active.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -493,7 +595,7 @@ impl Drop for Pending<'_> {
     fn drop(&mut self) {
         if !self.done {
             // Cancelled before a response: no duration to record.
-            self.active.dec();
+            self.active.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
@@ -501,7 +603,7 @@ impl Drop for Pending<'_> {
 /// The same, for a response whose body is still to be streamed.
 struct Streamed {
     inner: Arc<Inner>,
-    active: Gauge,
+    active: Arc<AtomicI64>,
     locals: Locals,
     method: MethodLabel,
     scheme: SchemeLabel,
@@ -520,7 +622,7 @@ impl OnEnd for Streamed {
             route.as_ref(),
             seconds,
         );
-        self.active.dec();
+        self.active.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -676,9 +778,10 @@ mod tests {
     #[test]
     fn observations_land_in_the_first_bucket_that_holds_them() {
         let histogram = DurationHistogram::default();
+        let cells = histogram.shards.add();
         // A bound is inclusive (`le`): 5 ms is in the first bucket.
         for seconds in [0.001, 0.005, 0.0051, 0.3, 10.0, 11.0] {
-            histogram.observe(seconds);
+            cells.observe(seconds);
         }
         let text = text_of(&histogram);
         let labels = r#"http_request_method="GET",url_scheme="http""#;
@@ -709,16 +812,26 @@ mod tests {
     #[test]
     fn threads_recording_at_once_lose_nothing() {
         let histogram = DurationHistogram::default();
+        let shared = histogram.shards.any();
         std::thread::scope(|scope| {
-            for _ in 0..4 {
-                scope.spawn(|| {
+            for thread in 0..4 {
+                let (histogram, shared) = (&histogram, &shared);
+                scope.spawn(move || {
+                    // Two threads with cells of their own, and two sharing
+                    // cells, as recording re-entered on a thread would.
+                    let cells = if thread < 2 {
+                        histogram.shards.add()
+                    } else {
+                        shared.clone()
+                    };
                     for _ in 0..10_000 {
                         // Exact in binary, so the sum is exact too.
-                        histogram.observe(0.25);
+                        cells.observe(0.25);
                     }
                 });
             }
         });
+        assert_eq!(histogram.shards.lock().len(), 3);
         let text = text_of(&histogram);
         let labels = r#"http_request_method="GET",url_scheme="http""#;
         assert!(
@@ -731,6 +844,21 @@ mod tests {
         );
         assert!(text.contains(&format!("d_seconds_bucket{{le=\"0.1\",{labels}}} 0\n")));
         assert!(text.contains(&format!("d_seconds_bucket{{le=\"0.25\",{labels}}} 40000\n")));
+    }
+
+    #[test]
+    fn the_active_gauge_is_the_total_over_threads() {
+        let gauge = ActiveGauge::default();
+        let (first, second) = (gauge.shards.add(), gauge.shards.add());
+        first.fetch_add(3, Ordering::Relaxed);
+        // Requests started on the first thread and ended on the second.
+        second.fetch_sub(2, Ordering::Relaxed);
+        let mut registry = Registry::default();
+        registry.register("active", "Active", gauge);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode_registry(&mut text, &registry)
+            .expect("writes to a string");
+        assert!(text.contains("\nactive 1\n"), "{text}");
     }
 
     fn accept(value: &'static str) -> ExpositionFormat {
