@@ -1,8 +1,8 @@
-//! `bench-middleware <case> <requests>`: sends `requests` requests, one
-//! after another, in process through an app with one of the proxy and
-//! session middlewares, and exits. Run it under callgrind with two request
-//! counts to get the instructions one request costs (start-up cancels
-//! out), and compare a case with `bare`:
+//! `bench-middleware <case> <requests> [threads]`: sends `requests`
+//! requests, one after another, in process through an app with one of the
+//! proxy and session middlewares, and exits. Run it under callgrind with
+//! two request counts to get the instructions one request costs (start-up
+//! cancels out), and compare a case with `bare`:
 //!
 //! ```sh
 //! cargo build --release -p sluice-bench --bin bench-middleware
@@ -11,6 +11,12 @@
 //!     target/release/bench-middleware sessions-read $n
 //! done
 //! ```
+//!
+//! With `threads`, that many threads (each with a runtime of its own) send
+//! `requests` requests each through the one app at the same time, and the
+//! wall time per request per thread is printed: what state shared between
+//! cores costs, which callgrind (one thread at a time) cannot see. Compare
+//! with `1` thread, over several alternated runs (the machine is shared).
 //!
 //! | case | app | request |
 //! |---|---|---|
@@ -26,6 +32,7 @@
 //! | `tracing-parent` | as `tracing-off` | a valid `traceparent`, not sampled |
 
 use std::process::ExitCode;
+use std::time::Instant;
 
 use serde_json::{json, Value};
 use sluice::middleware::rate_limit::{Policy, RateLimit};
@@ -152,45 +159,78 @@ fn main() -> ExitCode {
     // Inside the runtime: the tracing exporter starts its task on build.
     let entered = runtime.enter();
     let parsed = match args.as_slice() {
-        [case, requests] => app(case).zip(requests.parse::<u64>().ok()),
+        [case, requests] => app(case)
+            .zip(requests.parse::<u64>().ok())
+            .map(|p| (p, None)),
+        [case, requests, threads] => app(case)
+            .zip(requests.parse::<u64>().ok())
+            .zip(threads.parse::<usize>().ok().filter(|t| *t > 0))
+            .map(|(p, threads)| (p, Some(threads))),
         _ => None,
     };
     drop(entered);
-    let Some((service, requests)) = parsed else {
+    let Some(((service, requests), threads)) = parsed else {
         eprintln!(
-            "usage: bench-middleware <case> <requests>; cases: {}",
+            "usage: bench-middleware <case> <requests> [threads]; cases: {}",
             CASES.join(", ")
         );
         return ExitCode::from(2);
     };
     let case = args[0].as_str();
-    let ok = runtime.block_on(async {
-        let cookie = if case.starts_with("sessions") {
-            Some(session_cookie().await)
-        } else {
-            None
-        };
-        // Looked up by a parsed name, so that checking costs little next to
-        // what is measured.
-        let ratelimit = sluice::http::HeaderName::from_static("ratelimit");
-        let set_cookie = sluice::http::header::SET_COOKIE;
-        let mut ok = 0;
-        for _ in 0..requests {
-            let res = service.handle(request(case, cookie.as_deref())).await;
-            let fine = res.status() == 200
-                && (case != "sessions-write" || res.headers().contains_key(&set_cookie))
-                && (case != "rate-limit" || res.headers().contains_key(&ratelimit));
-            ok += u64::from(fine);
+    let cookie = if case.starts_with("sessions") {
+        Some(runtime.block_on(session_cookie()))
+    } else {
+        None
+    };
+    let cookie = cookie.as_deref();
+    let (ok, sent) = match threads {
+        None => (
+            runtime.block_on(send(&service, case, cookie, requests)),
+            requests,
+        ),
+        Some(threads) => {
+            let started = Instant::now();
+            let ok: u64 = std::thread::scope(|scope| {
+                let senders: Vec<_> = (0..threads)
+                    .map(|_| {
+                        let service = &service;
+                        scope.spawn(move || {
+                            tokio::runtime::Builder::new_current_thread()
+                                .enable_all()
+                                .build()
+                                .map_or(0, |rt| rt.block_on(send(service, case, cookie, requests)))
+                        })
+                    })
+                    .collect();
+                senders.into_iter().map(|s| s.join().unwrap_or(0)).sum()
+            });
+            let nanos = started.elapsed().as_nanos() as f64 / requests.max(1) as f64;
+            println!("{case}, {threads} thread(s): {nanos:.0} ns per request per thread");
+            (ok, requests * threads as u64)
         }
-        ok
-    });
-    if ok == requests {
+    };
+    if ok == sent {
         ExitCode::SUCCESS
     } else {
-        eprintln!(
-            "bench-middleware: {} of {requests} requests failed",
-            requests - ok
-        );
+        eprintln!("bench-middleware: {} of {sent} requests failed", sent - ok);
         ExitCode::FAILURE
     }
+}
+
+/// Sends `requests` requests one after another; how many were answered as
+/// the case expects.
+async fn send(service: &AppService, case: &str, cookie: Option<&str>, requests: u64) -> u64 {
+    // Looked up by a parsed name, so that checking costs little next to
+    // what is measured.
+    let ratelimit = sluice::http::HeaderName::from_static("ratelimit");
+    let set_cookie = sluice::http::header::SET_COOKIE;
+    let mut ok = 0;
+    for _ in 0..requests {
+        let res = service.handle(request(case, cookie)).await;
+        let fine = res.status() == 200
+            && (case != "sessions-write" || res.headers().contains_key(&set_cookie))
+            && (case != "rate-limit" || res.headers().contains_key(&ratelimit));
+        ok += u64::from(fine);
+    }
+    ok
 }
