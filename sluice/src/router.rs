@@ -20,12 +20,14 @@
 //! other.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::fmt;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use http::header::{HeaderValue, ALLOW};
 use http::{Method, StatusCode};
+use thread_local::ThreadLocal;
 
 use crate::error::{ConfigError, HttpError, IntoStatusCode};
 use crate::extract::{Declaration, OriginalUri};
@@ -667,6 +669,7 @@ impl Router {
             matcher: matchit::Router::new(),
             paths: Vec::new(),
             websockets: false,
+            static_copies: ThreadLocal::new(),
         };
         let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         let route_paths: Vec<String> = self.routes.iter().map(|r| r.path.clone()).collect();
@@ -973,6 +976,11 @@ pub(crate) struct RouterTable {
     paths: Vec<PathEntry>,
     /// Some route is a WebSocket route: handshakes are told apart.
     websockets: bool,
+    /// Each thread's copies of the paths' static matches, made on first
+    /// use. Every request holds its route's match, so every request would
+    /// otherwise write the count of the same `Arc` (twice), and that cache
+    /// line would travel between the cores serving the route.
+    static_copies: ThreadLocal<Box<[OnceCell<Arc<RouteMatch>>]>>,
 }
 
 impl Endpoint for RouterTable {
@@ -999,9 +1007,10 @@ impl RouterTable {
                 return Box::pin(std::future::ready(response));
             }
         };
-        let entry = &self.paths[*found.value];
+        let index = *found.value;
+        let entry = &self.paths[index];
         if let Some(node) = &entry.mount {
-            return Self::to_mount(req, entry, node);
+            return self.to_mount(req, index, node);
         }
         let method = req.method();
         let node = entry
@@ -1021,7 +1030,7 @@ impl RouterTable {
             response.headers_mut().insert(ALLOW, entry.allow.clone());
             return Box::pin(std::future::ready(response));
         };
-        let route = Self::route_match(entry, &found.params);
+        let route = self.route_match(*found.value, entry, &found.params);
         node.call(Self::with_route(req, route))
     }
 
@@ -1034,9 +1043,9 @@ impl RouterTable {
         // and finds its own WebSocket route (Starlette's `Mount` passes
         // WebSocket scopes on).
         if let Ok(found) = &found {
-            let entry = &self.paths[*found.value];
-            if let Some(node) = &entry.mount {
-                return Self::to_mount(req, entry, node);
+            let index = *found.value;
+            if let Some(node) = &self.paths[index].mount {
+                return self.to_mount(req, index, node);
             }
         }
         if let Err(invalid) = websocket::check_handshake(req.method(), req.version(), req.headers())
@@ -1050,15 +1059,16 @@ impl RouterTable {
         let Some(node) = &entry.websocket else {
             return Box::pin(std::future::ready(websocket::refusal()));
         };
-        let route = Self::route_match(entry, &found.params);
+        let route = self.route_match(*found.value, entry, &found.params);
         node.call(Self::with_route(req, route))
     }
 
     /// Hands the request to a mount: the original URL goes with it, and
     /// the mount's prefix is its route.
     fn to_mount<'a>(
+        &self,
         mut req: Request,
-        entry: &PathEntry,
+        index: usize,
         node: &'a Node,
     ) -> BoxFuture<'a, Response> {
         if req.extensions().get::<OriginalUri>().is_none() {
@@ -1066,19 +1076,34 @@ impl RouterTable {
                 OriginalUri::of(req.scheme(), req.uri(), req.headers(), req.connection());
             req.extensions_mut().insert(original);
         }
-        if let Some(route) = &entry.static_match {
-            if let Some(locals) = req.locals_if_any() {
-                locals.set_route(route.clone());
-            }
-            req.set_route(route.clone());
+        if let Some(original) = &self.paths[index].static_match {
+            req = Self::with_route(req, self.static_match(index, original));
         }
         node.call(req)
     }
 
+    /// This thread's copy of the static match of the `index`th path.
+    fn static_match(&self, index: usize, original: &Arc<RouteMatch>) -> Arc<RouteMatch> {
+        let copies = self
+            .static_copies
+            .get_or(|| self.paths.iter().map(|_| OnceCell::new()).collect());
+        match copies.get(index) {
+            Some(copy) => copy
+                .get_or_init(|| Arc::new(RouteMatch::clone(original)))
+                .clone(),
+            None => original.clone(),
+        }
+    }
+
     /// The route a request matched, with its parameters.
-    fn route_match(entry: &PathEntry, params: &matchit::Params<'_, '_>) -> Arc<RouteMatch> {
+    fn route_match(
+        &self,
+        index: usize,
+        entry: &PathEntry,
+        params: &matchit::Params<'_, '_>,
+    ) -> Arc<RouteMatch> {
         match &entry.static_match {
-            Some(shared) => shared.clone(),
+            Some(original) => self.static_match(index, original),
             None => Arc::new(RouteMatch {
                 template: entry.template.clone(),
                 params: entry

@@ -249,3 +249,56 @@ fn invalid_paths_and_prefixes_are_build_errors() {
     ));
     assert!(TestClient::try_new(App::new().route("/ok", post(ok))).is_ok());
 }
+
+#[test]
+fn requests_on_many_threads_see_their_route_and_the_apps_state() {
+    // Each thread holds the app and the static routes' matches by handles
+    // of its own: every one must still say the same thing.
+    async fn whereami(req: sluice::Request) -> String {
+        let route = req.route().map(|r| r.template().to_owned());
+        let state = req.state::<&'static str>().copied();
+        format!("{route:?} {state:?}")
+    }
+    async fn item(Path(id): Path<u32>, sluice::State(name): sluice::State<&'static str>) -> String {
+        format!("{name} {id}")
+    }
+    let mounted = App::new().get("/inner", whereami).build().expect("valid");
+    let service = App::new()
+        .state("the app")
+        .get("/here", whereami)
+        .get("/items/{id}", item)
+        .mount("/sub", mounted)
+        .build()
+        .expect("a valid app");
+    std::thread::scope(|scope| {
+        for thread in 0..4_u32 {
+            let service = &service;
+            scope.spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("a runtime");
+                runtime.block_on(async {
+                    for i in 0..50_u32 {
+                        let id = thread * 100 + i;
+                        for (path, expected) in [
+                            (
+                                "/here".to_owned(),
+                                r#"Some("/here") Some("the app")"#.to_owned(),
+                            ),
+                            (format!("/items/{id}"), format!("the app {id}")),
+                            ("/sub/inner".to_owned(), r#"Some("/inner") None"#.to_owned()),
+                        ] {
+                            let req = sluice::http::Request::get(&path)
+                                .body(sluice::Body::empty())
+                                .expect("a request");
+                            let res = service.handle(sluice::Request::from_http(req)).await;
+                            assert_eq!(res.status(), 200, "{path}");
+                            let body = res.into_body().collect().await.expect("a body");
+                            assert_eq!(body, expected.as_bytes(), "{path}");
+                        }
+                    }
+                });
+            });
+        }
+    });
+}
