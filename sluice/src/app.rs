@@ -22,7 +22,7 @@ use crate::openapi::{DocBuilder, DocsKind, OpenApi};
 use crate::request::{ConnectionInfo, Locals, Request, DEFAULT_MAX_BODY_SIZE};
 use crate::response::Response;
 use crate::router::{get, MethodRouter, Router};
-use crate::shared::{ErasedHandler, ExceptionHandler, Shared};
+use crate::shared::{ErasedHandler, ExceptionHandler, Shared, SharedHandles};
 use crate::stack::{
     build_stack, panic_response, settle, HttpService, Middleware, MiddlewareFn, Node, StackItem,
     TowerLayer,
@@ -442,6 +442,7 @@ impl App {
         Ok(AppService {
             inner: Arc::new(AppInner {
                 root,
+                handles: SharedHandles::new(shared.clone()),
                 shared,
                 max_body_size: self.max_body_size,
                 description,
@@ -504,6 +505,8 @@ fn bytes_response(content_type: &'static str, body: Bytes) -> Response {
 struct AppInner {
     root: Arc<Node>,
     shared: Arc<Shared>,
+    /// What requests made here hold the app by.
+    handles: SharedHandles,
     max_body_size: usize,
     description: String,
     openapi: Option<serde_json::Value>,
@@ -574,7 +577,7 @@ impl AppService {
             req,
             conn,
             self.inner.max_body_size,
-            Some(self.inner.shared.clone()),
+            Some(self.inner.handles.handle().clone()),
         )
     }
 
@@ -587,7 +590,7 @@ impl AppService {
             req,
             conn,
             self.inner.max_body_size,
-            Some(self.inner.shared.clone()),
+            Some(self.inner.handles.handle().clone()),
         )
     }
 

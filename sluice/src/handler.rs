@@ -14,7 +14,7 @@ use crate::extract::{Declaration, FromRequest, FromRequestParts, RequestContext}
 use crate::lifecycle;
 use crate::request::{Locals, Request};
 use crate::response::{IntoResponse, Response};
-use crate::shared::Shared;
+use crate::shared::{Shared, SharedHandles};
 use crate::stack::{panic_response, short_type_name, Endpoint};
 
 /// An async function that can handle requests: up to 16 arguments that are
@@ -171,7 +171,7 @@ where
     fn endpoint(&self, shared: &Arc<Shared>) -> Arc<dyn Endpoint> {
         Arc::new(HandlerEndpoint::<H, T> {
             handler: self.handler.clone(),
-            shared: shared.clone(),
+            shared: SharedHandles::new(shared.clone()),
             name: short_type_name(std::any::type_name::<H>()),
             _marker: PhantomData,
         })
@@ -199,7 +199,7 @@ pub(crate) fn fn_name<H>() -> Option<&'static str> {
 /// A handler in the built app.
 struct HandlerEndpoint<H, T> {
     handler: H,
-    shared: Arc<Shared>,
+    shared: SharedHandles,
     name: &'static str,
     _marker: PhantomData<fn() -> T>,
 }
@@ -211,7 +211,7 @@ where
 {
     fn call(&self, req: Request) -> BoxFuture<'_, Response> {
         Box::pin(async move {
-            let cx = RequestContext::new(&req, &self.shared);
+            let cx = RequestContext::new(&req, self.shared.handle());
             // In a block, so that the response is not kept in this future's
             // state across the rare await below.
             let unfinished = {
@@ -249,7 +249,7 @@ impl<H, T> HandlerEndpoint<H, T> {
         };
         if Shared::is_unresolved(&response) {
             let head = cx.locals().and_then(Locals::head);
-            self.shared.resolve(&mut response, head).await;
+            self.shared.shared().resolve(&mut response, head).await;
         }
         response
     }

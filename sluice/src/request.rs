@@ -15,7 +15,7 @@ use crate::body::Body;
 use crate::error::BodyError;
 use crate::head::RequestHead;
 use crate::lifecycle::Lifecycle;
-use crate::shared::Shared;
+use crate::shared::{Shared, SharedHandle};
 
 /// The default for [`App::max_body_size`](crate::App::max_body_size): 16 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
@@ -71,7 +71,7 @@ struct Inner {
     route: Option<Arc<RouteMatch>>,
     body_limit: usize,
     /// The app handling it; `None` for a request made by hand.
-    app: Option<Arc<Shared>>,
+    app: Option<SharedHandle>,
     /// Created on first use.
     locals: OnceLock<Locals>,
 }
@@ -163,7 +163,7 @@ impl Request {
         inner: http::Request<Body>,
         conn: ConnectionInfo,
         body_limit: usize,
-        app: Option<Arc<Shared>>,
+        app: Option<SharedHandle>,
     ) -> Self {
         Request {
             inner: Box::new(Inner {
@@ -434,7 +434,8 @@ impl Request {
             let app = self
                 .inner
                 .app
-                .clone()
+                .as_deref()
+                .cloned()
                 .unwrap_or_else(|| Arc::new(Shared::new(Extensions::new(), Vec::new())));
             Arc::new(Lifecycle::new(app))
         })
@@ -787,7 +788,7 @@ struct Carried {
     conn: ConnectionInfo,
     route: Option<Arc<RouteMatch>>,
     body_limit: usize,
-    app: Option<Arc<Shared>>,
+    app: Option<SharedHandle>,
     locals: Option<Locals>,
 }
 

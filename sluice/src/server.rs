@@ -289,7 +289,10 @@ impl Server {
                         local_addr: Some(local_addr),
                         secure: false,
                     };
-                    let app = service.clone();
+                    // The connection's own handle on the app: each request
+                    // clones it, and a count written by every request on
+                    // every core would travel between them.
+                    let app = Arc::new(service.clone());
                     let watch = watchdog.watch();
                     let conn_watch = watch.clone();
                     let hyper_service = hyper::service::service_fn(move |req: http::Request<Incoming>| {

@@ -5,10 +5,11 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures_util::future::BoxFuture;
 use http::{Extensions, StatusCode};
+use thread_local::ThreadLocal;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -269,6 +270,38 @@ where
 
     fn needs_head(&self) -> bool {
         true
+    }
+}
+
+/// A handle on the app's [`Shared`]: the `Arc` that requests clone.
+pub(crate) type SharedHandle = Arc<Arc<Shared>>;
+
+/// The app's [`Shared`] as the requests on each thread hold it: through a
+/// handle of that thread's own, made on first use. Each request clones the
+/// handle it is given; were that one `Arc` for all threads, every request
+/// would write the same count, and its cache line would travel between the
+/// cores serving requests.
+pub(crate) struct SharedHandles {
+    shared: Arc<Shared>,
+    handles: ThreadLocal<SharedHandle>,
+}
+
+impl SharedHandles {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        SharedHandles {
+            shared,
+            handles: ThreadLocal::new(),
+        }
+    }
+
+    /// The app's shared state.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// This thread's handle on it.
+    pub(crate) fn handle(&self) -> &SharedHandle {
+        self.handles.get_or(|| Arc::new(self.shared.clone()))
     }
 }
 

@@ -39,7 +39,7 @@ use crate::lifecycle::Lifecycle;
 use crate::openapi::OperationDoc;
 use crate::request::{client_of, ClientAddr, ConnectionInfo, Locals, Request, RouteMatch};
 use crate::response::IntoResponse;
-use crate::shared::Shared;
+use crate::shared::SharedHandle;
 
 mod body;
 mod check;
@@ -57,7 +57,8 @@ pub use params::{Headers, Path, Query};
 /// the matched route, the connection, the request's locals. Every
 /// extractor gets it.
 pub struct RequestContext {
-    shared: Arc<Shared>,
+    /// A handle of this thread's own (see `SharedHandles`).
+    shared: SharedHandle,
     route: Option<Arc<RouteMatch>>,
     conn: ConnectionInfo,
     body_limit: usize,
@@ -66,7 +67,7 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    pub(crate) fn new(req: &Request, shared: &Arc<Shared>) -> Self {
+    pub(crate) fn new(req: &Request, shared: &SharedHandle) -> Self {
         let locals = req.locals_if_any().cloned();
         let lifecycle = OnceLock::new();
         if let Some(existing) = locals.as_ref().and_then(Locals::lifecycle) {
@@ -119,7 +120,7 @@ impl RequestContext {
     /// first use.
     pub(crate) fn lifecycle(&self) -> &Arc<Lifecycle> {
         self.lifecycle
-            .get_or_init(|| Arc::new(Lifecycle::new(self.shared.clone())))
+            .get_or_init(|| Arc::new(Lifecycle::new(Arc::clone(&*self.shared))))
     }
 
     /// Whether the request's lifecycle has been created.

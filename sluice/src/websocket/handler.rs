@@ -213,7 +213,8 @@ where
             .into_response();
         };
         let subprotocols = requested_subprotocols(req.headers());
-        let mut cx = RequestContext::new(&req, &self.shared);
+        // A handle of the handshake's own: it is one request among many.
+        let mut cx = RequestContext::new(&req, &Arc::new(self.shared.clone()));
         let (mut parts, _body) = req.into_http_request().into_parts();
         let (link, decided) = Link::new();
         let socket = WebSocket::new(
