@@ -355,3 +355,57 @@ async fn a_cancelled_request_leaves_the_active_gauge() {
     );
     assert!(!text.contains("http_server_request_duration_seconds_count"));
 }
+
+#[test]
+fn requests_on_many_threads_are_all_counted_once() {
+    // Each thread records into cells of its own; the scrape adds them up.
+    let metrics = Metrics::new();
+    let service = app(metrics.clone()).build().expect("a valid app");
+    let (threads, per_thread) = (4, 250);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let service = &service;
+            scope.spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("a runtime");
+                runtime.block_on(async {
+                    for i in 0..per_thread {
+                        let path = if i % 2 == 0 { "/hello" } else { "/items/7" };
+                        let req = sluice::http::Request::get(path)
+                            .body(Body::empty())
+                            .expect("a request");
+                        let res = service.handle(sluice::Request::from_http(req)).await;
+                        assert_eq!(res.status(), 200);
+                    }
+                });
+            });
+        }
+    });
+    let text = metrics.render(ExpositionFormat::Prometheus);
+    let m = "http_request_method";
+    let s = "http_response_status_code";
+    for route in ["/hello", "/items/{item_id}"] {
+        let labels = format!(r#"{m}="GET",{s}="200",http_route="{route}",url_scheme="http""#);
+        let expected = (threads * per_thread / 2).to_string();
+        assert_eq!(
+            count_of(&text, &labels).as_deref(),
+            Some(&*expected),
+            "{text}"
+        );
+        let inf = samples(&text)
+            .into_iter()
+            .find(|(name, l, _)| {
+                name == "http_server_request_duration_seconds_bucket"
+                    && *l == format!(r#"le="+Inf",{labels}"#)
+            })
+            .map(|(_, _, value)| value);
+        assert_eq!(inf.as_deref(), Some(&*expected), "{text}");
+    }
+    assert!(
+        text.contains(
+            r#"http_server_active_requests{http_request_method="GET",url_scheme="http"} 0"#
+        ),
+        "{text}"
+    );
+}
