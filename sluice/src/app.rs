@@ -11,6 +11,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::Extensions;
+use thread_local::ThreadLocal;
 use tokio_util::task::TaskTracker;
 
 use crate::body::Body;
@@ -442,6 +443,7 @@ impl App {
         Ok(AppService {
             inner: Arc::new(AppInner {
                 root,
+                roots: ThreadLocal::new(),
                 handles: SharedHandles::new(shared.clone()),
                 shared,
                 max_body_size: self.max_body_size,
@@ -504,6 +506,8 @@ fn bytes_response(content_type: &'static str, body: Bytes) -> Response {
 
 struct AppInner {
     root: Arc<Node>,
+    /// Each thread's copy of the stack (see [`Node::copy_for_thread`]).
+    roots: ThreadLocal<Arc<Node>>,
     shared: Arc<Shared>,
     /// What requests made here hold the app by.
     handles: SharedHandles,
@@ -512,6 +516,17 @@ struct AppInner {
     openapi: Option<serde_json::Value>,
     /// Taken (once) at shutdown; never touched per request.
     shutdown_hooks: std::sync::Mutex<Vec<ShutdownHook>>,
+}
+
+impl AppInner {
+    /// The outermost node of the stack, as this thread runs it.
+    fn root(&self) -> &Node {
+        if self.root.is_endpoint() {
+            // No middleware: no `Next` to hand out.
+            return &self.root;
+        }
+        self.roots.get_or(|| self.root.copy_for_thread())
+    }
 }
 
 /// A built [`App`]: a cheap-to-clone [`tower::Service`] that handles
@@ -560,7 +575,7 @@ impl AppService {
         }
         let locals = req.locals_if_any().cloned();
         Handled {
-            call: inner.root.call(req),
+            call: inner.root().call(req),
             shared: Some(&inner.shared),
             locals,
         }

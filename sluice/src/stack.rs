@@ -775,6 +775,36 @@ impl Node {
         }
     }
 
+    /// A copy of the stack from this node in, for one thread's requests:
+    /// each layer hands the next node's `Arc` to its middleware's [`Next`]
+    /// per request, and copies keep each count on one core. The nodes are
+    /// copied; what they run (middleware, tower services, the endpoint) is
+    /// shared. Below a tower layer the stack stays shared: the layer was
+    /// built around it once.
+    pub(crate) fn copy_for_thread(&self) -> Arc<Node> {
+        let kind = match &self.kind {
+            NodeKind::Middleware { middleware, next } => NodeKind::Middleware {
+                middleware: middleware.clone(),
+                next: next.copy_for_thread(),
+            },
+            NodeKind::Layer { service, name } => NodeKind::Layer {
+                // As every request clones it.
+                service: service.clone(),
+                name: name.clone(),
+            },
+            NodeKind::Endpoint(endpoint) => NodeKind::Endpoint(endpoint.clone()),
+        };
+        Arc::new(Node {
+            kind,
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// Whether this is the end of the stack: no middleware at all.
+    pub(crate) fn is_endpoint(&self) -> bool {
+        matches!(self.kind, NodeKind::Endpoint(_))
+    }
+
     pub(crate) fn name(&self) -> Cow<'static, str> {
         match &self.kind {
             NodeKind::Middleware { middleware, .. } => middleware.name(),

@@ -174,3 +174,53 @@ async fn tower_http_body_limit_refuses_before_inner_native_middleware_runs() {
     assert_eq!(res.text(), "10 bytes");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn every_thread_runs_the_whole_stack_in_order() {
+    // Each thread runs a copy of the stack's nodes of its own: every copy
+    // must hold every layer, native and tower, in the order added, and what
+    // a middleware holds stays one for all threads (here: one counter).
+    let counted = Arc::new(AtomicUsize::new(0));
+    let seen = counted.clone();
+    let service = App::new()
+        .get("/", trail)
+        .middleware(native_a)
+        .add_layer(SetRequestHeaderLayer::appending(
+            x_in(),
+            HeaderValue::from_static("tower"),
+        ))
+        .middleware(native_b)
+        .middleware(move |req: Request, next: Next| {
+            let seen = seen.clone();
+            async move {
+                seen.fetch_add(1, Ordering::Relaxed);
+                next.run(req).await
+            }
+        })
+        .build()
+        .expect("a valid app");
+    let (threads, per_thread) = (4, 100);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let service = &service;
+            scope.spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("a runtime");
+                runtime.block_on(async {
+                    for _ in 0..per_thread {
+                        let req = sluice::http::Request::get("/")
+                            .body(sluice::Body::empty())
+                            .expect("a request");
+                        let res = service.handle(Request::from_http(req)).await;
+                        let out: Vec<_> = res.headers().get_all(x_out()).iter().cloned().collect();
+                        assert_eq!(out, ["A", "B"]);
+                        let body = res.into_body().collect().await.expect("a body");
+                        assert_eq!(body, "B,tower,A");
+                    }
+                });
+            });
+        }
+    });
+    assert_eq!(counted.load(Ordering::Relaxed), threads * per_thread);
+}
