@@ -30,6 +30,7 @@
 //! | `metrics` | `bare` behind `Metrics` | no headers |
 //! | `tracing-off` | `metrics` behind `Tracing` with sampling off (an OTLP endpoint that is never called) | no headers |
 //! | `tracing-parent` | as `tracing-off` | a valid `traceparent`, not sampled |
+//! | `layers` | `bare` behind four function middlewares that only call `next` | no headers |
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -38,7 +39,7 @@ use serde_json::{json, Value};
 use sluice::middleware::rate_limit::{Policy, RateLimit};
 use sluice::middleware::sessions::{Session, Sessions};
 use sluice::middleware::{Metrics, ProxyHeaders, Tracing};
-use sluice::{App, AppService, Body, ConnectionInfo, Json, Request};
+use sluice::{App, AppService, Body, ConnectionInfo, Json, Next, Request, Response};
 
 const SECRET: &str = "bench-middleware: a session secret of 32+ bytes";
 const CASES: &[&str] = &[
@@ -52,7 +53,12 @@ const CASES: &[&str] = &[
     "metrics",
     "tracing-off",
     "tracing-parent",
+    "layers",
 ];
+
+async fn pass(req: Request, next: Next) -> Response {
+    next.run(req).await
+}
 
 async fn hello() -> Json<Value> {
     Json(json!({"message": "Hello, World!"}))
@@ -94,6 +100,12 @@ fn app(case: &str) -> Option<AppService> {
                 .add_middleware(Metrics::new())
                 .add_middleware(tracing)
         }
+        "layers" => App::new()
+            .get("/hello", hello)
+            .middleware(pass)
+            .middleware(pass)
+            .middleware(pass)
+            .middleware(pass),
         "proxy-none" | "proxy" => App::new()
             .get("/hello", hello)
             .add_middleware(ProxyHeaders::new().trusted(["127.0.0.1", "10.0.0.0/8"])),
