@@ -23,7 +23,7 @@ use crate::openapi::{DocBuilder, DocsKind, OpenApi};
 use crate::request::{ConnectionInfo, Locals, Request, DEFAULT_MAX_BODY_SIZE};
 use crate::response::Response;
 use crate::router::{get, MethodRouter, Router};
-use crate::shared::{ErasedHandler, ExceptionHandler, Shared, SharedHandles};
+use crate::shared::{ErasedHandler, ExceptionHandler, Shared, SharedHandle, SharedHandles};
 use crate::stack::{
     build_stack, panic_response, settle, HttpService, Middleware, MiddlewareFn, Node, StackItem,
     TowerLayer,
@@ -581,19 +581,23 @@ impl AppService {
         }
     }
 
+    /// A handle on the app for one connection's requests (see
+    /// [`SharedHandles`]): a connection runs on one thread at a time.
+    pub(crate) fn connection_handle(&self) -> SharedHandle {
+        Arc::new(self.inner.shared.clone())
+    }
+
+    /// `req` as the app takes it, holding the app by `handle` (from
+    /// [`AppService::connection_handle`]).
     pub(crate) fn request_from_hyper(
         &self,
         req: http::Request<hyper::body::Incoming>,
         conn: ConnectionInfo,
         body_idle_timeout: Option<std::time::Duration>,
+        handle: &SharedHandle,
     ) -> Request {
         let req = req.map(|body| Body::from_incoming(body, body_idle_timeout));
-        Request::from_parts_internal(
-            req,
-            conn,
-            self.inner.max_body_size,
-            Some(self.inner.handles.handle().clone()),
-        )
+        Request::from_parts_internal(req, conn, self.inner.max_body_size, Some(handle.clone()))
     }
 
     pub(crate) fn request_from_body(

@@ -211,7 +211,7 @@ where
 {
     fn call(&self, req: Request) -> BoxFuture<'_, Response> {
         Box::pin(async move {
-            let cx = RequestContext::new(&req, self.shared.handle());
+            let cx = RequestContext::new(&req, &self.shared);
             // In a block, so that the response is not kept in this future's
             // state across the rare await below.
             let unfinished = {

@@ -475,6 +475,11 @@ impl Request {
         self.inner.route = Some(route);
     }
 
+    /// The handle on the app the request came in by, if any.
+    pub(crate) fn app_handle(&self) -> Option<&SharedHandle> {
+        self.inner.app.as_ref()
+    }
+
     pub(crate) fn route_arc(&self) -> Option<&Arc<RouteMatch>> {
         self.inner.route.as_ref()
     }

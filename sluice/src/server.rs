@@ -293,12 +293,14 @@ impl Server {
                     // clones it, and a count written by every request on
                     // every core would travel between them.
                     let app = Arc::new(service.clone());
+                    let handle = app.connection_handle();
                     let watch = watchdog.watch();
                     let conn_watch = watch.clone();
                     let hyper_service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
                         // Converted before the future is made, so that the
                         // future holds a pointer rather than the whole head.
-                        let req = app.request_from_hyper(req, conn_info, body_idle_timeout);
+                        let req =
+                            app.request_from_hyper(req, conn_info, body_idle_timeout, &handle);
                         let app = app.clone();
                         let in_flight = conn_watch.request_started();
                         async move {

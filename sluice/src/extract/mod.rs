@@ -39,7 +39,7 @@ use crate::lifecycle::Lifecycle;
 use crate::openapi::OperationDoc;
 use crate::request::{client_of, ClientAddr, ConnectionInfo, Locals, Request, RouteMatch};
 use crate::response::IntoResponse;
-use crate::shared::SharedHandle;
+use crate::shared::{SharedHandle, SharedHandles};
 
 mod body;
 mod check;
@@ -67,7 +67,13 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    pub(crate) fn new(req: &Request, shared: &SharedHandle) -> Self {
+    pub(crate) fn new(req: &Request, handles: &SharedHandles) -> Self {
+        // The request's own handle, when it came in by this app (a mounted
+        // app's handlers have an app of their own): no lookup needed.
+        let shared = match req.app_handle() {
+            Some(handle) if Arc::ptr_eq(&**handle, handles.shared()) => handle,
+            _ => handles.handle(),
+        };
         let locals = req.locals_if_any().cloned();
         let lifecycle = OnceLock::new();
         if let Some(existing) = locals.as_ref().and_then(Locals::lifecycle) {

@@ -27,7 +27,7 @@ use crate::handler::RouteHandler;
 use crate::lifecycle::{self, Lifecycle};
 use crate::request::Request;
 use crate::response::{attach_error, IntoResponse, Response, ResponseExt};
-use crate::shared::Shared;
+use crate::shared::{Shared, SharedHandles};
 use crate::stack::{panic_response, short_type_name, Endpoint};
 
 /// A handler's session, once its arguments are extracted.
@@ -158,7 +158,7 @@ where
     fn endpoint(&self, shared: &Arc<Shared>) -> Arc<dyn Endpoint> {
         Arc::new(WebSocketEndpoint::<H, T> {
             handler: self.handler.clone(),
-            shared: shared.clone(),
+            shared: SharedHandles::new(shared.clone()),
             name: short_type_name(std::any::type_name::<H>()),
             _marker: PhantomData,
         })
@@ -175,7 +175,7 @@ where
 
 struct WebSocketEndpoint<H, T> {
     handler: H,
-    shared: Arc<Shared>,
+    shared: SharedHandles,
     name: &'static str,
     _marker: PhantomData<fn() -> T>,
 }
@@ -213,14 +213,13 @@ where
             .into_response();
         };
         let subprotocols = requested_subprotocols(req.headers());
-        // A handle of the handshake's own: it is one request among many.
-        let mut cx = RequestContext::new(&req, &Arc::new(self.shared.clone()));
+        let mut cx = RequestContext::new(&req, &self.shared);
         let (mut parts, _body) = req.into_http_request().into_parts();
         let (link, decided) = Link::new();
         let socket = WebSocket::new(
             link.clone(),
             subprotocols,
-            self.shared.sockets().closing.clone(),
+            self.shared.shared().sockets().closing.clone(),
         );
         let extracted = AssertUnwindSafe(self.handler.clone().extract(&mut parts, &cx, socket))
             .catch_unwind()
@@ -243,13 +242,13 @@ where
             }
         };
         let lifecycle = cx.take_lifecycle();
-        let sockets = self.shared.sockets();
+        let sockets = self.shared.shared().sockets();
         let ended = upgrade.ended.take();
         let session = run_session(
             session,
             link.clone(),
             lifecycle.clone(),
-            self.shared.clone(),
+            self.shared.shared().clone(),
             self.name,
         );
         sockets.tracker.spawn(async move {
