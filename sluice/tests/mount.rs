@@ -245,3 +245,22 @@ async fn a_mounted_app_sees_its_own_paths() {
         "http://testserver/v1/users"
     );
 }
+
+#[tokio::test]
+async fn a_mounted_app_answers_with_its_own_state() {
+    async fn whose(sluice::State(name): sluice::State<&'static str>) -> &'static str {
+        name
+    }
+    let inner = App::new()
+        .state("inner")
+        .get("/whose", whose)
+        .build()
+        .expect("valid");
+    let app = App::new()
+        .state("outer")
+        .get("/whose", whose)
+        .mount("/sub", inner);
+    let client = TestClient::new(app);
+    assert_eq!(client.get("/whose").await.text(), "outer");
+    assert_eq!(client.get("/sub/whose").await.text(), "inner");
+}
