@@ -9,6 +9,8 @@ use sluice::middleware::metrics::{ExpositionFormat, Metrics, DURATION_BUCKETS};
 use sluice::testing::TestClient;
 use sluice::{App, Body, HttpError, Method};
 
+mod support;
+
 fn app(metrics: Metrics) -> App {
     App::new()
         .get("/hello", || async { "hello" })
@@ -362,24 +364,10 @@ fn requests_on_many_threads_are_all_counted_once() {
     let metrics = Metrics::new();
     let service = app(metrics.clone()).build().expect("a valid app");
     let (threads, per_thread) = (4, 250);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let service = &service;
-            scope.spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .build()
-                    .expect("a runtime");
-                runtime.block_on(async {
-                    for i in 0..per_thread {
-                        let path = if i % 2 == 0 { "/hello" } else { "/items/7" };
-                        let req = sluice::http::Request::get(path)
-                            .body(Body::empty())
-                            .expect("a request");
-                        let res = service.handle(sluice::Request::from_http(req)).await;
-                        assert_eq!(res.status(), 200);
-                    }
-                });
-            });
+    support::on_threads(threads, |_| async {
+        for i in 0..per_thread {
+            let path = if i % 2 == 0 { "/hello" } else { "/items/7" };
+            assert_eq!(support::get(&service, path).await.0.status, 200);
         }
     });
     let text = metrics.render(ExpositionFormat::Prometheus);

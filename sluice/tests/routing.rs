@@ -7,6 +7,8 @@ use sluice::routing::{get, post};
 use sluice::testing::TestClient;
 use sluice::{App, ConfigError, Router};
 
+mod support;
+
 async fn ok() -> &'static str {
     "ok"
 }
@@ -270,35 +272,24 @@ fn requests_on_many_threads_see_their_route_and_the_apps_state() {
         .mount("/sub", mounted)
         .build()
         .expect("a valid app");
-    std::thread::scope(|scope| {
-        for thread in 0..4_u32 {
-            let service = &service;
-            scope.spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .build()
-                    .expect("a runtime");
-                runtime.block_on(async {
-                    for i in 0..50_u32 {
-                        let id = thread * 100 + i;
-                        for (path, expected) in [
-                            (
-                                "/here".to_owned(),
-                                r#"Some("/here") Some("the app")"#.to_owned(),
-                            ),
-                            (format!("/items/{id}"), format!("the app {id}")),
-                            ("/sub/inner".to_owned(), r#"Some("/inner") None"#.to_owned()),
-                        ] {
-                            let req = sluice::http::Request::get(&path)
-                                .body(sluice::Body::empty())
-                                .expect("a request");
-                            let res = service.handle(sluice::Request::from_http(req)).await;
-                            assert_eq!(res.status(), 200, "{path}");
-                            let body = res.into_body().collect().await.expect("a body");
-                            assert_eq!(body, expected.as_bytes(), "{path}");
-                        }
-                    }
-                });
-            });
+    support::on_threads(4, |thread| {
+        let service = &service;
+        async move {
+            for i in 0..50 {
+                let id = thread * 100 + i;
+                for (path, expected) in [
+                    (
+                        "/here".to_owned(),
+                        r#"Some("/here") Some("the app")"#.to_owned(),
+                    ),
+                    (format!("/items/{id}"), format!("the app {id}")),
+                    ("/sub/inner".to_owned(), r#"Some("/inner") None"#.to_owned()),
+                ] {
+                    let (head, body) = support::get(service, &path).await;
+                    assert_eq!(head.status, 200, "{path}");
+                    assert_eq!(body, expected.as_bytes(), "{path}");
+                }
+            }
         }
     });
 }

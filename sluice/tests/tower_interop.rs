@@ -15,6 +15,8 @@ use tower_http::propagate_header::PropagateHeaderLayer;
 use tower_http::set_header::{SetRequestHeaderLayer, SetResponseHeaderLayer};
 use tower_http::timeout::TimeoutLayer;
 
+mod support;
+
 fn x_out() -> HeaderName {
     HeaderName::from_static("x-out")
 }
@@ -200,26 +202,12 @@ fn every_thread_runs_the_whole_stack_in_order() {
         .build()
         .expect("a valid app");
     let (threads, per_thread) = (4, 100);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let service = &service;
-            scope.spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .build()
-                    .expect("a runtime");
-                runtime.block_on(async {
-                    for _ in 0..per_thread {
-                        let req = sluice::http::Request::get("/")
-                            .body(sluice::Body::empty())
-                            .expect("a request");
-                        let res = service.handle(Request::from_http(req)).await;
-                        let out: Vec<_> = res.headers().get_all(x_out()).iter().cloned().collect();
-                        assert_eq!(out, ["A", "B"]);
-                        let body = res.into_body().collect().await.expect("a body");
-                        assert_eq!(body, "B,tower,A");
-                    }
-                });
-            });
+    support::on_threads(threads, |_| async {
+        for _ in 0..per_thread {
+            let (head, body) = support::get(&service, "/").await;
+            let out: Vec<_> = head.headers.get_all(x_out()).iter().cloned().collect();
+            assert_eq!(out, ["A", "B"]);
+            assert_eq!(body, "B,tower,A");
         }
     });
     assert_eq!(counted.load(Ordering::Relaxed), threads * per_thread);

@@ -10,7 +10,9 @@
 //! - [`redis`]: a real `redis-server` on a free port, stopped by PID;
 //! - [`Log`]: the order in which things happened;
 //! - [`runtime`] and [`cases`]: one tokio runtime for the cases of a
-//!   property test, and its configuration.
+//!   property test, and its configuration;
+//! - [`on_threads`] and [`get`]: requests sent through one app from
+//!   several threads at once.
 
 #![allow(dead_code, unreachable_pub, unused_imports, unused_macros)]
 
@@ -65,6 +67,42 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
             .build()
             .expect("a runtime")
     })
+}
+
+/// Runs `send(thread)` on `threads` threads at once, each in a
+/// current-thread runtime of its own, and waits for all of them.
+pub fn on_threads<F, Fut>(threads: usize, send: F)
+where
+    F: Fn(usize) -> Fut + Sync,
+    Fut: std::future::Future<Output = ()>,
+{
+    std::thread::scope(|scope| {
+        for thread in 0..threads {
+            let send = &send;
+            scope.spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("a runtime")
+                    .block_on(send(thread));
+            });
+        }
+    });
+}
+
+/// `GET path` through `service`, in process: the response's head and its
+/// whole body.
+pub async fn get(
+    service: &sluice::AppService,
+    path: &str,
+) -> (sluice::http::response::Parts, sluice::Bytes) {
+    let req = sluice::http::Request::get(path)
+        .body(sluice::Body::empty())
+        .expect("a request");
+    let (head, body) = service
+        .handle(sluice::Request::from_http(req))
+        .await
+        .into_parts();
+    (head, body.collect().await.expect("a body"))
 }
 
 /// A proptest configuration running `n` cases. Integration tests have no
