@@ -444,8 +444,7 @@ impl App {
             inner: Arc::new(AppInner {
                 root,
                 roots: ThreadLocal::new(),
-                handles: SharedHandles::new(shared.clone()),
-                shared,
+                handles: SharedHandles::new(shared),
                 max_body_size: self.max_body_size,
                 description,
                 openapi,
@@ -508,8 +507,7 @@ struct AppInner {
     root: Arc<Node>,
     /// Each thread's copy of the stack (see [`Node::copy_for_thread`]).
     roots: ThreadLocal<Arc<Node>>,
-    shared: Arc<Shared>,
-    /// What requests made here hold the app by.
+    /// The app's shared state, and what requests made here hold it by.
     handles: SharedHandles,
     max_body_size: usize,
     description: String,
@@ -564,7 +562,7 @@ impl AppService {
     /// Handles one request.
     pub fn handle(&self, mut req: Request) -> impl Future<Output = Response> + Send + '_ {
         let inner = &*self.inner;
-        if inner.shared.needs_head() && req.locals_if_any().is_none() {
+        if inner.handles.shared().needs_head() && req.locals_if_any().is_none() {
             let head = RequestHead::new(
                 req.method().clone(),
                 req.uri().clone(),
@@ -576,7 +574,7 @@ impl AppService {
         let locals = req.locals_if_any().cloned();
         Handled {
             call: inner.root().call(req),
-            shared: Some(&inner.shared),
+            shared: Some(inner.handles.shared()),
             locals,
         }
     }
@@ -584,7 +582,7 @@ impl AppService {
     /// A handle on the app for one connection's requests (see
     /// [`SharedHandles`]): a connection runs on one thread at a time.
     pub(crate) fn connection_handle(&self) -> SharedHandle {
-        Arc::new(self.inner.shared.clone())
+        Arc::new(self.inner.handles.shared().clone())
     }
 
     /// `req` as the app takes it, holding the app by `handle` (from
@@ -614,11 +612,11 @@ impl AppService {
     }
 
     pub(crate) fn tracker(&self) -> &TaskTracker {
-        self.inner.shared.tracker()
+        self.inner.handles.shared().tracker()
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.inner.shared
+        self.inner.handles.shared()
     }
 
     /// Runs the [`App::on_shutdown`] hooks, once: a second call finds none.

@@ -230,15 +230,8 @@ impl<T: Default> Shards<T> {
 
     /// The cells first made, or new ones.
     fn any(&self) -> Arc<T> {
-        let mut list = self.lock();
-        match list.first() {
-            Some(cells) => cells.clone(),
-            None => {
-                let cells = Arc::new(T::default());
-                list.push(cells.clone());
-                cells
-            }
-        }
+        let first = self.lock().first().cloned();
+        first.unwrap_or_else(|| self.add())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<T>>> {
@@ -269,22 +262,19 @@ struct HistogramCells {
 
 impl HistogramCells {
     fn observe(&self, seconds: f64) {
-        let cells = self;
         // The first bucket whose upper bound is at least the value; NaN
         // (never a duration) would land in the first.
         let index = DURATION_BUCKETS.partition_point(|bound| *bound < seconds);
-        if let Some(bucket) = cells.buckets.get(index) {
+        if let Some(bucket) = self.buckets.get(index) {
             bucket.fetch_add(1, Ordering::Relaxed);
         }
-        let mut current = cells.sum.load(Ordering::Relaxed);
+        let mut current = self.sum.load(Ordering::Relaxed);
         loop {
             let sum = (f64::from_bits(current) + seconds).to_bits();
-            match cells.sum.compare_exchange_weak(
-                current,
-                sum,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
+            match self
+                .sum
+                .compare_exchange_weak(current, sum, Ordering::Relaxed, Ordering::Relaxed)
+            {
                 Ok(_) => break,
                 Err(now) => current = now,
             }
