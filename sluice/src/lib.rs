@@ -61,6 +61,7 @@ pub mod openapi;
 pub mod redis;
 mod request;
 mod response;
+mod route_watch;
 mod router;
 mod server;
 mod shared;

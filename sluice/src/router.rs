@@ -36,6 +36,7 @@ use crate::mount::{MountDecl, MountEndpoint};
 use crate::openapi::{DocBuilder, Entry, ExtraResponse, Operation, OperationDoc, RouteDoc};
 use crate::request::{Request, RouteMatch};
 use crate::response::{IntoResponse, Redirect, Response, ResponseExt};
+use crate::route_watch;
 use crate::shared::Shared;
 use crate::stack::{
     box_service, build_stack, short_type_name, Endpoint, HttpService, Middleware, MiddlewareFn,
@@ -1121,6 +1122,7 @@ impl RouterTable {
         if let Some(locals) = req.locals_if_any() {
             locals.set_route(route.clone());
         }
+        route_watch::report(&route);
         req.set_route(route);
         req
     }

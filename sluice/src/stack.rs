@@ -245,6 +245,14 @@ pub struct Next {
 }
 
 impl Next {
+    /// Whether the router runs inside the polls of [`Next::run`]'s future
+    /// (no tower layer further in), so that a
+    /// [`Watched`](crate::route_watch::Watched) future sees its match.
+    #[cfg(any(feature = "metrics", feature = "otel"))]
+    pub(crate) fn reports_route_inline(&self) -> bool {
+        self.node.inline
+    }
+
     /// Passes the request on and waits for the response.
     pub async fn run(self, req: Request) -> Response {
         let locals = req.locals_if_any().cloned();
@@ -711,23 +719,32 @@ pub(crate) fn build_stack(
     let mut node = Arc::new(Node {
         kind: NodeKind::Endpoint(endpoint),
         shared: shared.clone(),
+        inline: true,
     });
     for item in stack {
-        let kind = match item {
+        let (kind, inline) = match item {
             // Nothing to run: left out, so that it costs nothing per request.
             StackItem::Native(middleware) if middleware.passes_through() => continue,
-            StackItem::Native(middleware) => NodeKind::Middleware {
-                middleware: middleware.clone(),
-                next: node,
-            },
-            StackItem::Layer { build, name } => NodeKind::Layer {
-                service: build(NextService { node }),
-                name: name.clone(),
-            },
+            StackItem::Native(middleware) => {
+                let inline = node.inline;
+                let kind = NodeKind::Middleware {
+                    middleware: middleware.clone(),
+                    next: node,
+                };
+                (kind, inline)
+            }
+            StackItem::Layer { build, name } => {
+                let kind = NodeKind::Layer {
+                    service: build(NextService { node }),
+                    name: name.clone(),
+                };
+                (kind, false)
+            }
         };
         node = Arc::new(Node {
             kind,
             shared: shared.clone(),
+            inline,
         });
     }
     node
@@ -739,6 +756,10 @@ pub(crate) struct Node {
     kind: NodeKind,
     /// The app, whose exception handlers settle this node's responses.
     shared: Arc<Shared>,
+    /// Whether the endpoint runs inside this node's polls, on the same
+    /// task: no tower layer (which may hand the request to a task of its
+    /// own) stands between them. See [`crate::route_watch`].
+    inline: bool,
 }
 
 enum NodeKind {
@@ -797,6 +818,7 @@ impl Node {
         Arc::new(Node {
             kind,
             shared: self.shared.clone(),
+            inline: self.inline,
         })
     }
 

@@ -30,6 +30,8 @@ const LAYERS: &[&str] = &[
     "background",
     // the request
     "request",
+    // the matched route, told to middleware around the router
+    "route_watch",
     // Middleware, Next, the tower adapters, the endpoint trait
     "stack",
     // extractors and handlers

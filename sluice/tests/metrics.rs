@@ -397,3 +397,105 @@ fn requests_on_many_threads_are_all_counted_once() {
         "{text}"
     );
 }
+
+/// A tower layer that runs the rest of the stack on a task of its own, as
+/// `tower::buffer` does: the route must still reach `Metrics`.
+#[derive(Clone)]
+struct OnOwnTask<S>(S);
+
+impl<S> tower::Service<sluice::http::Request<Body>> for OnOwnTask<S>
+where
+    S: tower::Service<sluice::http::Request<Body>, Response = sluice::Response>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+    S::Error: Send + 'static,
+{
+    type Response = sluice::Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<sluice::Response, S::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: sluice::http::Request<Body>) -> Self::Future {
+        let inner = self.0.clone();
+        Box::pin(async move {
+            let task = tokio::spawn(tower::ServiceExt::oneshot(inner, req));
+            task.await.expect("the inner task ran")
+        })
+    }
+}
+
+fn route_count(text: &str, route: &str) -> Option<String> {
+    count_of(
+        text,
+        &format!(
+            r#"http_request_method="GET",http_response_status_code="200",http_route="{route}",url_scheme="http""#
+        ),
+    )
+}
+
+#[tokio::test]
+async fn the_route_is_labelled_when_a_tower_layer_runs_the_rest_on_its_own_task() {
+    let app = App::new()
+        .get(
+            "/items/{item_id}",
+            |sluice::Path(id): sluice::Path<i64>| async move { id.to_string() },
+        )
+        .add_layer(tower::layer::layer_fn(OnOwnTask))
+        .add_middleware(Metrics::new());
+    let client = TestClient::new(app);
+    for id in 0..3 {
+        assert_eq!(
+            client.get(&format!("/items/{id}")).await.text(),
+            id.to_string()
+        );
+    }
+    let text = client.get("/metrics").await.text();
+    assert_eq!(
+        route_count(&text, "/items/{item_id}"),
+        Some("3".to_owned()),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_mounted_apps_route_and_a_route_level_metrics_are_labelled() {
+    let metrics = Metrics::new();
+    let api = App::new().get(
+        "/items/{item_id}",
+        |sluice::Path(id): sluice::Path<i64>| async move { id.to_string() },
+    );
+    let app = App::new()
+        .mount("/api", api.build().expect("the mounted app builds"))
+        .get("/hello", || async { "hello" })
+        // On a route: the route is known before this `Metrics` runs.
+        .route(
+            "/on-route/{name}",
+            sluice::routing::get(|| async { "on route" }).add_middleware(metrics.clone()),
+        )
+        .add_middleware(Metrics::new());
+    let client = TestClient::new(app);
+    assert_eq!(client.get("/api/items/5").await.text(), "5");
+    assert_eq!(client.get("/hello").await.text(), "hello");
+    assert_eq!(client.get("/on-route/x").await.text(), "on route");
+    let text = client.get("/metrics").await.text();
+    assert_eq!(route_count(&text, "/hello"), Some("1".to_owned()), "{text}");
+    // By the mount's path, as the app's router matched it (a watch inside
+    // the mounted app would see `/items/{item_id}`).
+    assert_eq!(route_count(&text, "/api"), Some("1".to_owned()), "{text}");
+    let route_level = metrics.render(ExpositionFormat::Prometheus);
+    assert_eq!(
+        route_count(&route_level, "/on-route/{name}"),
+        Some("1".to_owned()),
+        "{route_level}"
+    );
+}

@@ -57,7 +57,14 @@
 //! - `http_route` is the template of the route that matched, e.g.
 //!   `/items/{item_id}`. When no route matched (a 404, a 405, the trailing
 //!   slash redirect, a middleware that answered first) the label is absent,
-//!   so a flood of random paths adds no series.
+//!   so a flood of random paths adds no series. A request to a mounted app
+//!   is labelled with the mount's path (`/api`), as this app's router
+//!   matched it; a `Metrics` inside the mounted app sees its own routes.
+//!   The route is learnt without any per-request allocation, while the
+//!   request runs inside this middleware's future: a middleware further in
+//!   that moves `next.run(req)` onto a task of its own (`tokio::spawn`)
+//!   hides it, and such requests are recorded without `http_route` (a
+//!   tower layer that does so, added with `add_layer`, is allowed for).
 //! - `url_scheme` is [`Request::scheme`](crate::Request::scheme), which
 //!   `ProxyHeaders` sets from a trusted proxy; schemes other than `http`,
 //!   `https`, `ws` and `wss` are recorded as `_OTHER`.
@@ -126,7 +133,7 @@ use thread_local::ThreadLocal;
 use super::observe::{self, Ending, MethodLabel, OnEnd, SchemeLabel};
 use crate::error::{ConfigError, HttpError};
 use crate::middleware::{Middleware, Next};
-use crate::{Body, IntoResponse, Locals, Request, Response, RouteMatch};
+use crate::{Body, IntoResponse, Request, Response, RouteMatch};
 
 /// OpenTelemetry's recommended bucket boundaries for
 /// `http.server.request.duration`, in seconds.
@@ -518,23 +525,23 @@ impl Middleware for Metrics {
         let mut pending = Pending {
             inner,
             active,
-            locals: req.locals().clone(),
             method,
             scheme,
             start: Instant::now(),
             done: false,
         };
-        let mut response = next.run(req).await;
+        let mut route = None;
+        let mut response = observe::run_watching_route(req, next, &mut route).await;
         let status = response.status().as_u16();
         if observe::is_complete(response.body()) {
-            pending.finish(status);
+            pending.finish(status, route.as_ref());
         } else {
             // Streamed: the request ends with its body.
             pending.done = true;
             let ending = Streamed {
                 inner: self.inner.clone(),
                 active: active.clone(),
-                locals: pending.locals.clone(),
+                route,
                 method,
                 scheme,
                 status,
@@ -563,7 +570,6 @@ impl Middleware for Metrics {
 struct Pending<'a> {
     inner: &'a Inner,
     active: &'a AtomicI64,
-    locals: Locals,
     method: MethodLabel,
     scheme: SchemeLabel,
     start: Instant,
@@ -571,11 +577,10 @@ struct Pending<'a> {
 }
 
 impl Pending<'_> {
-    fn finish(&mut self, status: u16) {
+    fn finish(&mut self, status: u16, route: Option<&Arc<RouteMatch>>) {
         let seconds = self.start.elapsed().as_secs_f64();
-        let route = observe::matched_route(&self.locals);
         self.inner
-            .record(self.method, self.scheme, status, route.as_ref(), seconds);
+            .record(self.method, self.scheme, status, route, seconds);
         self.done = true;
         self.active.fetch_sub(1, Ordering::Relaxed);
     }
@@ -594,7 +599,7 @@ impl Drop for Pending<'_> {
 struct Streamed {
     inner: Arc<Inner>,
     active: Arc<AtomicI64>,
-    locals: Locals,
+    route: Option<Arc<RouteMatch>>,
     method: MethodLabel,
     scheme: SchemeLabel,
     status: u16,
@@ -604,12 +609,11 @@ struct Streamed {
 impl OnEnd for Streamed {
     fn end(self, _complete: bool) {
         let seconds = self.start.elapsed().as_secs_f64();
-        let route = observe::matched_route(&self.locals);
         self.inner.record(
             self.method,
             self.scheme,
             self.status,
-            route.as_ref(),
+            self.route.as_ref(),
             seconds,
         );
         self.active.fetch_sub(1, Ordering::Relaxed);

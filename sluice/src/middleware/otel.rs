@@ -9,7 +9,10 @@
 //! `http.request.method_original` for `_OTHER`), `http.route`,
 //! `http.response.status_code`, `url.path`, `url.scheme`, and `error.type`
 //! with status `ERROR` for a 5xx (a 4xx leaves the status unset, as the
-//! conventions require of server spans).
+//! conventions require of server spans). The route is learnt as
+//! `Metrics` learns it, with the same one exception: a
+//! middleware further in that runs `next.run(req)` on a task of its own
+//! hides it.
 //!
 //! ```
 //! use sluice::middleware::{otel, Tracing};
@@ -136,7 +139,7 @@ pub use opentelemetry_sdk::trace::SdkTracerProvider;
 use super::observe::{self, Ending, MethodLabel, OnEnd, SchemeLabel};
 use crate::error::{ConfigError, Error};
 use crate::middleware::{Middleware, Next};
-use crate::{Locals, Request, Response};
+use crate::{Request, Response, RouteMatch};
 
 /// The instrumentation scope of the spans.
 const SCOPE: &str = "sluice";
@@ -608,25 +611,27 @@ impl Middleware for Tracing {
         if !early {
             span.set_attributes(start_attributes(&req, method, scheme));
         }
-        let locals = req.locals().clone();
         let cx = parent.with_span(span);
         let log_span = log_span(cx.span().span_context());
         let mut guard = Finish {
             cx,
-            locals,
             method,
             done: false,
         };
-        let run = opentelemetry::context::FutureExt::with_context(next.run(req), guard.cx.clone());
+        let mut route = None;
+        let run = opentelemetry::context::FutureExt::with_context(
+            observe::run_watching_route(req, next, &mut route),
+            guard.cx.clone(),
+        );
         let mut response = in_log_span(log_span, run).await;
         let status = response.status().as_u16();
         if observe::is_complete(response.body()) {
-            guard.finish(status);
+            guard.finish(status, route.as_ref());
         } else {
             guard.done = true;
             let ending = StreamedSpan {
                 cx: guard.cx.clone(),
-                locals: guard.locals.clone(),
+                route,
                 method,
                 status,
             };
@@ -706,10 +711,10 @@ fn span_method(method: MethodLabel) -> &'static str {
 }
 
 /// Ends the server span with what the response says.
-fn end_span(cx: &Context, locals: &Locals, method: MethodLabel, status: u16) {
+fn end_span(cx: &Context, route: Option<&Arc<RouteMatch>>, method: MethodLabel, status: u16) {
     let span = cx.span();
     let status_code = KeyValue::new("http.response.status_code", i64::from(status));
-    if let Some(route) = observe::matched_route(locals) {
+    if let Some(route) = route {
         span.update_name(span_name(method, route.template()));
         // The template is shared by every request to the route.
         let route = KeyValue::new(
@@ -742,15 +747,14 @@ fn span_name(method: MethodLabel, template: &str) -> String {
 /// A request in flight under its span.
 struct Finish {
     cx: Context,
-    locals: Locals,
     method: MethodLabel,
     done: bool,
 }
 
 impl Finish {
-    fn finish(&mut self, status: u16) {
+    fn finish(&mut self, status: u16, route: Option<&Arc<RouteMatch>>) {
         self.done = true;
-        end_span(&self.cx, &self.locals, self.method, status);
+        end_span(&self.cx, route, self.method, status);
     }
 }
 
@@ -770,14 +774,14 @@ impl Drop for Finish {
 /// The same, for a response whose body is still to be streamed.
 struct StreamedSpan {
     cx: Context,
-    locals: Locals,
+    route: Option<Arc<RouteMatch>>,
     method: MethodLabel,
     status: u16,
 }
 
 impl OnEnd for StreamedSpan {
     fn end(self, _complete: bool) {
-        end_span(&self.cx, &self.locals, self.method, self.status);
+        end_span(&self.cx, self.route.as_ref(), self.method, self.status);
     }
 }
 
