@@ -1031,7 +1031,7 @@ impl RouterTable {
             response.headers_mut().insert(ALLOW, entry.allow.clone());
             return Box::pin(std::future::ready(response));
         };
-        let route = self.route_match(*found.value, entry, &found.params);
+        let route = self.route_match(index, &found.params);
         node.call(Self::with_route(req, route))
     }
 
@@ -1060,7 +1060,7 @@ impl RouterTable {
         let Some(node) = &entry.websocket else {
             return Box::pin(std::future::ready(websocket::refusal()));
         };
-        let route = self.route_match(*found.value, entry, &found.params);
+        let route = self.route_match(*found.value, &found.params);
         node.call(Self::with_route(req, route))
     }
 
@@ -1077,35 +1077,31 @@ impl RouterTable {
                 OriginalUri::of(req.scheme(), req.uri(), req.headers(), req.connection());
             req.extensions_mut().insert(original);
         }
-        if let Some(original) = &self.paths[index].static_match {
-            req = Self::with_route(req, self.static_match(index, original));
+        if let Some(route) = self.static_match(index) {
+            req = Self::with_route(req, route);
         }
         node.call(req)
     }
 
-    /// This thread's copy of the static match of the `index`th path.
-    fn static_match(&self, index: usize, original: &Arc<RouteMatch>) -> Arc<RouteMatch> {
+    /// This thread's copy of the static match of the `index`th path, if
+    /// its template has no parameters.
+    fn static_match(&self, index: usize) -> Option<Arc<RouteMatch>> {
+        let original = self.paths[index].static_match.as_ref()?;
         let copies = self
             .static_copies
             .get_or(|| self.paths.iter().map(|_| OnceCell::new()).collect());
-        match copies.get(index) {
-            Some(copy) => copy
+        Some(
+            copies[index]
                 .get_or_init(|| Arc::new(RouteMatch::clone(original)))
                 .clone(),
-            None => original.clone(),
-        }
+        )
     }
 
-    /// The route a request matched, with its parameters.
-    fn route_match(
-        &self,
-        index: usize,
-        entry: &PathEntry,
-        params: &matchit::Params<'_, '_>,
-    ) -> Arc<RouteMatch> {
-        match &entry.static_match {
-            Some(original) => self.static_match(index, original),
-            None => Arc::new(RouteMatch {
+    /// The route the `index`th path matched, with its parameters.
+    fn route_match(&self, index: usize, params: &matchit::Params<'_, '_>) -> Arc<RouteMatch> {
+        self.static_match(index).unwrap_or_else(|| {
+            let entry = &self.paths[index];
+            Arc::new(RouteMatch {
                 template: entry.template.clone(),
                 params: entry
                     .names
@@ -1113,8 +1109,8 @@ impl RouterTable {
                     .cloned()
                     .zip(params.iter().map(|(_, v)| v.to_owned()))
                     .collect(),
-            }),
-        }
+            })
+        })
     }
 
     /// The request, told the route it matched.
