@@ -5,6 +5,8 @@
 
 use std::future::Future;
 
+pub use crate::stack::StackEntry;
+
 use crate::extract::{private::ViaParts, FromRequest};
 use crate::response::IntoResponse;
 

@@ -53,6 +53,7 @@ pub mod extract;
 mod handler;
 mod head;
 mod headers;
+mod hook;
 mod lifecycle;
 pub mod middleware;
 mod mount;

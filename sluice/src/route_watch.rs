@@ -87,10 +87,8 @@ impl<F: Future> Future for Watched<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let polled = {
-            let _scope = Scope::enter(this.route);
-            this.future.poll(cx)
-        };
+        let future = this.future;
+        let polled = watching(this.route, || future.poll(cx));
         if polled.is_ready() {
             if let Some(route) = this.locals.as_ref().and_then(Locals::route) {
                 **this.route = Some(route);
@@ -98,6 +96,13 @@ impl<F: Future> Future for Watched<'_, F> {
         }
         polled
     }
+}
+
+/// Runs `poll` (one poll of the rest of the stack) under watch, writing
+/// into `route` the first route reported (if it holds none yet).
+pub(crate) fn watching<R>(route: &mut Option<Arc<RouteMatch>>, poll: impl FnOnce() -> R) -> R {
+    let _scope = Scope::enter(route);
+    poll()
 }
 
 /// One poll under watch. Leaving it (also by a panic) restores the slot of

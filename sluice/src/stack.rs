@@ -231,6 +231,17 @@ pub trait Middleware: Send + Sync + 'static {
     fn describe(&self, operation: &mut OperationDoc<'_>) {
         let _ = operation;
     }
+
+    /// How the stack runs this middleware. Not public API: the built-ins
+    /// that never need to wait run in a cheaper form than
+    /// [`Middleware::handle`]'s future; everything else keeps this default.
+    #[doc(hidden)]
+    fn __into_stack(self) -> StackEntry
+    where
+        Self: Sized,
+    {
+        StackEntry(StackItem::Native(Arc::new(self)))
+    }
 }
 
 /// The rest of the stack, from a middleware's point of view.
@@ -248,7 +259,6 @@ impl Next {
     /// Whether the router runs inside the polls of [`Next::run`]'s future
     /// (no tower layer further in), so that a
     /// [`Watched`](crate::route_watch::Watched) future sees its match.
-    #[cfg(any(feature = "metrics", feature = "otel"))]
     pub(crate) fn reports_route_inline(&self) -> bool {
         self.node.inline
     }
@@ -662,6 +672,17 @@ impl<S: HttpService> tower_service::Service<http::Request<Body>> for ServiceAdap
     }
 }
 
+/// What [`Middleware::__into_stack`] returns: how the stack runs a
+/// middleware. Not public API.
+#[doc(hidden)]
+pub struct StackEntry(pub(crate) StackItem);
+
+impl fmt::Debug for StackEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("StackEntry").field(&self.0.name()).finish()
+    }
+}
+
 /// One entry of a middleware stack, in the order it was added.
 #[derive(Clone)]
 pub(crate) enum StackItem {
@@ -673,8 +694,10 @@ pub(crate) enum StackItem {
 }
 
 impl StackItem {
+    /// A middleware value, in the form it chose (see
+    /// [`Middleware::__into_stack`]).
     pub(crate) fn native<M: Middleware>(middleware: M) -> Self {
-        StackItem::Native(Arc::new(middleware))
+        middleware.__into_stack().0
     }
 
     /// A tower layer, wrapped around the rest of the stack when it is built.
@@ -820,6 +843,17 @@ impl Node {
             shared: self.shared.clone(),
             inline: self.inline,
         })
+    }
+
+    /// Whether the router runs inside the polls of this node's future (see
+    /// [`Next::reports_route_inline`]).
+    pub(crate) fn runs_router_inline(&self) -> bool {
+        self.inline
+    }
+
+    /// The app whose exception handlers settle this node's responses.
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// Whether this is the end of the stack: no middleware at all.

@@ -34,6 +34,8 @@ const LAYERS: &[&str] = &[
     "route_watch",
     // Middleware, Next, the tower adapters, the endpoint trait
     "stack",
+    // the cheaper form of the built-ins that never wait
+    "hook",
     // extractors and handlers
     "extract",
     "handler",

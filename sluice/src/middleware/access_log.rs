@@ -24,6 +24,7 @@
 //! # }
 //! ```
 
+use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::fmt;
 use std::pin::Pin;
@@ -38,9 +39,13 @@ use tracing::Level;
 use super::request_id::ReqId;
 use crate::body::Body;
 use crate::error::BoxError;
+use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
+use crate::request::RouteMatch;
 use crate::request::{ClientAddr, Request};
 use crate::response::Response;
+use crate::stack::StackEntry;
+use std::sync::Arc;
 
 /// The `tracing` target of the access log events: filter on it, e.g.
 /// `RUST_LOG=sluice::access=info`.
@@ -94,23 +99,29 @@ impl AccessLog {
     }
 }
 
-impl Middleware for AccessLog {
-    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
-        if !level_enabled(self.level) {
-            return Ok(next.run(req).await);
-        }
-        let start = Instant::now();
-        let mut record = Record {
+impl Hook for AccessLog {
+    /// What is known of the request, and whether it is a `HEAD`.
+    type State<'a> = (Record, bool);
+
+    fn before(&self, req: &mut Request) -> Before<(Record, bool)> {
+        let record = Record {
             level: self.level,
             method: req.method().clone(),
             uri: req.uri().clone(),
             status: StatusCode::OK,
-            start,
+            start: Instant::now(),
             request_id: req.extensions().get::<ReqId>().cloned(),
             client: req.client(),
         };
-        let head = req.method() == Method::HEAD;
-        let mut response = next.run(req).await;
+        Before::Pass((record, req.method() == Method::HEAD))
+    }
+
+    fn after<'a>(
+        &'a self,
+        (mut record, head): (Record, bool),
+        response: &mut Response,
+        _route: Option<Arc<RouteMatch>>,
+    ) -> Option<BoxFuture<'a, Response>> {
         record.status = response.status();
         let known = if head {
             Some(0)
@@ -128,7 +139,17 @@ impl Middleware for AccessLog {
                 });
             }
         }
-        Ok(response)
+        None
+    }
+}
+
+impl Middleware for AccessLog {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        hook::handle(self, req, next).await
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        hook::entry(self)
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -158,7 +179,7 @@ fn level_enabled(level: Level) -> bool {
 }
 
 /// What one event says, gathered while the request is handled.
-struct Record {
+pub(crate) struct Record {
     level: Level,
     method: Method,
     uri: Uri,

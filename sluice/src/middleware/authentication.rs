@@ -53,6 +53,7 @@
 //! For one fixed secret there is [`Authentication::static_bearer`] (and
 //! [`StaticToken`] for the other sources), which compares in constant time.
 
+use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
@@ -63,10 +64,13 @@ use http::{Method, StatusCode};
 use subtle::ConstantTimeEq;
 
 use crate::error::{ConfigError, Error, HttpError};
+use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
 use crate::openapi::{OperationDoc, SecurityScheme};
 use crate::request::Request;
+use crate::request::RouteMatch;
 use crate::response::{IntoResponse, Response};
+use crate::stack::StackEntry;
 
 /// Checks a credential: what [`Authentication`] calls with the token or key
 /// it found.
@@ -461,6 +465,60 @@ fn is_token68(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
+impl<V: Verify> Authentication<V> {
+    /// The answer to a rejected credential.
+    fn rejected(&self, rejection: Rejection) -> crate::Result<Response> {
+        match rejection.kind {
+            RejectionKind::Unauthorized => {
+                tracing::debug!(target: "sluice::auth", "credential rejected; 401");
+                Ok(self.unauthorized())
+            }
+            RejectionKind::Forbidden => {
+                Err(HttpError::new(StatusCode::FORBIDDEN, "Forbidden").into())
+            }
+            RejectionKind::Failed(error) => Err(error),
+        }
+    }
+}
+
+/// A credential that [`Verify::verify_now`] can answer for is checked
+/// without a future; one that needs [`Verify::verify`] takes
+/// [`Middleware::handle`].
+impl<V: Verify> Hook for Authentication<V> {
+    type State<'a> = ();
+    const AFTER: bool = false;
+
+    fn before(&self, req: &mut Request) -> Before<()> {
+        if !self.exempt.is_empty() && self.exempt.matches(req.method(), &req.decoded_path()) {
+            return Before::Pass(());
+        }
+        let Some(credential) = self.credential(req) else {
+            tracing::debug!(target: "sluice::auth", "no well-formed credential; 401");
+            return Before::Answer(self.unauthorized());
+        };
+        match self.verifier.verify_now(&credential) {
+            None => Before::Wait,
+            Some(Ok(principal)) => {
+                req.extensions_mut().insert(principal);
+                Before::Pass(())
+            }
+            Some(Err(rejection)) => Before::Answer(
+                self.rejected(rejection)
+                    .unwrap_or_else(IntoResponse::into_response),
+            ),
+        }
+    }
+
+    fn after(
+        &self,
+        (): (),
+        _response: &mut Response,
+        _route: Option<Arc<RouteMatch>>,
+    ) -> Option<BoxFuture<'_, Response>> {
+        None
+    }
+}
+
 impl<V: Verify> Middleware for Authentication<V> {
     async fn handle(&self, mut req: Request, next: Next) -> crate::Result<Response> {
         if !self.exempt.is_empty() && self.exempt.matches(req.method(), &req.decoded_path()) {
@@ -485,17 +543,12 @@ impl<V: Verify> Middleware for Authentication<V> {
                 req.extensions_mut().insert(principal);
                 Ok(next.run(req).await)
             }
-            Err(rejection) => match rejection.kind {
-                RejectionKind::Unauthorized => {
-                    tracing::debug!(target: "sluice::auth", "credential rejected; 401");
-                    Ok(self.unauthorized())
-                }
-                RejectionKind::Forbidden => {
-                    Err(HttpError::new(StatusCode::FORBIDDEN, "Forbidden").into())
-                }
-                RejectionKind::Failed(error) => Err(error),
-            },
+            Err(rejection) => self.rejected(rejection),
         }
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        hook::entry(self)
     }
 
     fn name(&self) -> Cow<'static, str> {

@@ -30,6 +30,7 @@
 //! # }
 //! ```
 
+use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -41,9 +42,13 @@ use http_body::{Body as _, Frame, SizeHint};
 
 use crate::body::Body;
 use crate::error::{BodyError, BoxError, Error};
+use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
 use crate::request::Request;
+use crate::request::RouteMatch;
 use crate::response::{IntoResponse, Response};
+use crate::stack::StackEntry;
+use std::sync::Arc;
 
 /// Limits the size of request bodies.
 ///
@@ -94,16 +99,21 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
     length
 }
 
-impl Middleware for BodyLimit {
-    async fn handle(&self, mut req: Request, next: Next) -> crate::Result<Response> {
+/// It only looks at (and wraps) request bodies, then passes the request
+/// straight on.
+impl Hook for BodyLimit {
+    type State<'a> = ();
+    const AFTER: bool = false;
+
+    fn before(&self, req: &mut Request) -> Before<()> {
         let limit = self.limit;
         let declared = declared_length(req.headers());
         if declared.is_some_and(|len| len > limit as u64) {
-            return Ok(self.too_large());
+            return Before::Answer(self.too_large());
         }
         if let Some(bytes) = req.body().as_bytes() {
             if bytes.len() > limit {
-                return Ok(self.too_large());
+                return Before::Answer(self.too_large());
             }
         } else if !req.body().is_end_stream() {
             // Count a streamed body as it is read, whether or not it
@@ -119,7 +129,26 @@ impl Middleware for BodyLimit {
         if req.body_limit() > limit {
             req.set_body_limit(limit);
         }
-        Ok(next.run(req).await)
+        Before::Pass(())
+    }
+
+    fn after<'a>(
+        &'a self,
+        (): (),
+        _response: &mut Response,
+        _route: Option<Arc<RouteMatch>>,
+    ) -> Option<BoxFuture<'a, Response>> {
+        None
+    }
+}
+
+impl Middleware for BodyLimit {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        hook::handle(self, req, next).await
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        hook::entry(self)
     }
 
     fn name(&self) -> Cow<'static, str> {

@@ -46,6 +46,7 @@
 //! # }
 //! ```
 
+use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
@@ -55,11 +56,14 @@ use http::StatusCode;
 use serde_json::json;
 
 use crate::error::{Error, HttpError};
+use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
 use crate::request::Request;
+use crate::request::RouteMatch;
 use crate::response::{
     internal_error_response, IntoResponse, Json, Response, ResponseExt, Unhandled, Unresolved,
 };
+use crate::stack::StackEntry;
 
 /// [`ErrorHandler`] under the name tower-http users look for. sluice
 /// catches panics everywhere already; this decides how they are answered.
@@ -207,16 +211,22 @@ fn debug_response(error: &Error) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
 }
 
-impl Middleware for ErrorHandler {
-    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
-        let response = next.run(req).await;
-        let Some(error) = response.error() else {
-            return Ok(response);
-        };
-        let Some((mut replacement, handled)) = self.rewrite(error, response.status()) else {
-            return Ok(response);
-        };
-        let (mut parts, _body) = response.into_parts();
+impl Hook for ErrorHandler {
+    type State<'a> = ();
+
+    fn before(&self, _req: &mut Request) -> Before<()> {
+        Before::Pass(())
+    }
+
+    fn after(
+        &self,
+        (): (),
+        response: &mut Response,
+        _route: Option<Arc<RouteMatch>>,
+    ) -> Option<BoxFuture<'_, Response>> {
+        let error = response.error()?;
+        let (mut replacement, handled) = self.rewrite(error, response.status())?;
+        let (mut parts, _body) = std::mem::take(response).into_parts();
         for name in [
             CONTENT_TYPE,
             CONTENT_LENGTH,
@@ -247,7 +257,18 @@ impl Middleware for ErrorHandler {
             parts.extensions.remove::<Unhandled>();
         }
         *replacement.extensions_mut() = parts.extensions;
-        Ok(replacement)
+        *response = replacement;
+        None
+    }
+}
+
+impl Middleware for ErrorHandler {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        hook::handle(self, req, next).await
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        hook::entry(self)
     }
 
     fn name(&self) -> Cow<'static, str> {

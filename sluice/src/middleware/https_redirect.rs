@@ -108,9 +108,14 @@
 //! [`Host`]: https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Host
 
 use super::{Middleware, Next};
+use crate::hook::{self, Before, Hook};
 use crate::request::Request;
+use crate::request::RouteMatch;
 use crate::response::{IntoResponse, Redirect, Response};
+use crate::stack::StackEntry;
 use crate::url::{absolute_url, invalid_host_response, redirect_netloc};
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
 
 /// Redirects plain-`http` requests to `https`; see the [module docs](self).
 #[derive(Debug, Clone, Default)]
@@ -138,10 +143,14 @@ fn secure_scheme(scheme: &str) -> Option<&'static str> {
     }
 }
 
-impl Middleware for HttpsRedirect {
-    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+/// It only looks at requests: a secure one goes straight on.
+impl Hook for HttpsRedirect {
+    type State<'a> = ();
+    const AFTER: bool = false;
+
+    fn before(&self, req: &mut Request) -> Before<()> {
         let Some(target) = secure_scheme(req.scheme()) else {
-            return Ok(next.run(req).await);
+            return Before::Pass(());
         };
         let netloc = redirect_netloc(
             req.headers(),
@@ -150,7 +159,7 @@ impl Middleware for HttpsRedirect {
             true,
         );
         let Some(netloc) = netloc else {
-            return Ok(invalid_host_response());
+            return Before::Answer(invalid_host_response());
         };
         // A WebSocket handshake goes to `wss://`, as Starlette sends it.
         let target = if target == "https" && crate::websocket::is_websocket_request(req.headers()) {
@@ -159,7 +168,26 @@ impl Middleware for HttpsRedirect {
             target
         };
         let location = absolute_url(target, false, &netloc, req.path(), req.query());
-        Ok(Redirect::temporary(location).into_response())
+        Before::Answer(Redirect::temporary(location).into_response())
+    }
+
+    fn after<'a>(
+        &'a self,
+        (): (),
+        _response: &mut Response,
+        _route: Option<Arc<RouteMatch>>,
+    ) -> Option<BoxFuture<'a, Response>> {
+        None
+    }
+}
+
+impl Middleware for HttpsRedirect {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        hook::handle(self, req, next).await
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        hook::entry(self)
     }
 }
 

@@ -112,6 +112,7 @@
 //! format 0.0.4 is the OpenMetrics text without the `# UNIT` lines and
 //! `# EOF`, for the histogram and gauge families recorded here.
 
+use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -132,7 +133,9 @@ use thread_local::ThreadLocal;
 
 use super::observe::{self, Ending, MethodLabel, OnEnd, SchemeLabel};
 use crate::error::{ConfigError, HttpError};
+use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
+use crate::stack::StackEntry;
 use crate::{Body, IntoResponse, Request, Response, RouteMatch};
 
 /// OpenTelemetry's recommended bucket boundaries for
@@ -512,26 +515,35 @@ impl Inner {
     }
 }
 
-impl Middleware for Metrics {
-    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+impl Hook for Metrics {
+    type State<'a> = Pending<'a>;
+    const WATCHES_ROUTE: bool = true;
+
+    fn before(&self, req: &mut Request) -> Before<Pending<'_>> {
         let inner = &self.inner;
         if req.path() == inner.path {
-            return Ok(self.expose(&req));
+            return Before::Answer(self.expose(req));
         }
         let method = MethodLabel::of(req.method());
         let scheme = SchemeLabel::of(req.scheme());
         let active = inner.active_count(method, scheme);
         active.fetch_add(1, Ordering::Relaxed);
-        let mut pending = Pending {
+        Before::Pass(Pending {
             inner,
             active,
             method,
             scheme,
             start: Instant::now(),
             done: false,
-        };
-        let mut route = None;
-        let mut response = observe::run_watching_route(req, next, &mut route).await;
+        })
+    }
+
+    fn after<'a>(
+        &'a self,
+        mut pending: Pending<'a>,
+        response: &mut Response,
+        route: Option<Arc<RouteMatch>>,
+    ) -> Option<BoxFuture<'a, Response>> {
         let status = response.status().as_u16();
         if observe::is_complete(response.body()) {
             pending.finish(status, route.as_ref());
@@ -540,17 +552,27 @@ impl Middleware for Metrics {
             pending.done = true;
             let ending = Streamed {
                 inner: self.inner.clone(),
-                active: active.clone(),
+                active: pending.active.clone(),
                 route,
-                method,
-                scheme,
+                method: pending.method,
+                scheme: pending.scheme,
                 status,
                 start: pending.start,
             };
             let body = std::mem::take(response.body_mut());
             *response.body_mut() = Ending::wrap(body, ending);
         }
-        Ok(response)
+        None
+    }
+}
+
+impl Middleware for Metrics {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        hook::handle(self, req, next).await
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        hook::entry(self)
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -567,9 +589,9 @@ impl Middleware for Metrics {
 
 /// A request in flight: records it when finished, and leaves the active
 /// gauge in any case (also when the request is cancelled).
-struct Pending<'a> {
+pub(crate) struct Pending<'a> {
     inner: &'a Inner,
-    active: &'a AtomicI64,
+    active: &'a Arc<AtomicI64>,
     method: MethodLabel,
     scheme: SchemeLabel,
     start: Instant,

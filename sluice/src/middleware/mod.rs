@@ -79,6 +79,8 @@ mod body_limit;
 pub mod compression;
 pub mod cors;
 mod error_handler;
+#[cfg(test)]
+mod hook_tests;
 pub mod https_redirect;
 #[cfg(feature = "metrics")]
 pub mod metrics;

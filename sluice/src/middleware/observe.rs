@@ -3,9 +3,7 @@
 //! spell it: the method (known ones, or `_OTHER`), the scheme, the matched
 //! route, and the end of a response body.
 
-use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -13,8 +11,7 @@ use http::Method;
 use http_body::{Frame, SizeHint};
 
 use crate::error::BoxError;
-use crate::route_watch::Watched;
-use crate::{Body, Next, Request, Response, RouteMatch};
+use crate::Body;
 
 /// The methods the conventions know (`http.request.method`), in a fixed
 /// order; anything else is `_OTHER`.
@@ -103,24 +100,6 @@ impl SchemeLabel {
     pub(crate) fn as_str(self) -> &'static str {
         KNOWN_SCHEMES.get(self.index()).copied().unwrap_or("_OTHER")
     }
-}
-
-/// Runs the rest of the stack, writing into `route` the route the router
-/// matched: it stays `None` when no route matched (a 404, a 405, the
-/// trailing-slash redirect, or a middleware that answered first). The
-/// route is watched for ([`Watched`]), which costs the request nothing;
-/// only with a tower layer further in, which may run the rest on a task of
-/// its own, does it travel in the request's [`Locals`](crate::Locals)
-/// instead.
-pub(crate) fn run_watching_route(
-    req: Request,
-    next: Next,
-    route: &mut Option<Arc<RouteMatch>>,
-) -> Watched<'_, impl Future<Output = Response>> {
-    // On a route, the match is known already.
-    *route = req.route_arc().cloned();
-    let locals = (!next.reports_route_inline()).then(|| req.locals().clone());
-    Watched::new(next.run(req), route, locals)
 }
 
 /// `error.type` for a response: the status code for a 5xx, as the

@@ -620,7 +620,7 @@ impl Middleware for Tracing {
         };
         let mut route = None;
         let run = opentelemetry::context::FutureExt::with_context(
-            observe::run_watching_route(req, next, &mut route),
+            crate::hook::run_watching_route(req, next, &mut route),
             guard.cx.clone(),
         );
         let mut response = in_log_span(log_span, run).await;

@@ -25,17 +25,22 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::future::BoxFuture;
 use http::header::{HeaderName, HeaderValue};
+
+use crate::error::ConfigError;
+use crate::hook::{self, Before, Hook};
+use crate::middleware::{Middleware, Next};
+use crate::request::Request;
+use crate::request::RouteMatch;
+use crate::response::Response;
+use crate::stack::StackEntry;
 
 /// `Server-Timing` (not among `http`'s constants).
 static SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
-
-use crate::error::ConfigError;
-use crate::middleware::{Middleware, Next};
-use crate::request::Request;
-use crate::response::Response;
 
 /// Adds the time the rest of the app took to each response: FastAPI's
 /// `add_process_time_header` as a configurable built-in.
@@ -117,10 +122,19 @@ impl ProcessTime {
     }
 }
 
-impl Middleware for ProcessTime {
-    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
-        let start = Instant::now();
-        let mut response = next.run(req).await;
+impl Hook for ProcessTime {
+    type State<'a> = Instant;
+
+    fn before(&self, _req: &mut Request) -> Before<Instant> {
+        Before::Pass(Instant::now())
+    }
+
+    fn after(
+        &self,
+        start: Instant,
+        response: &mut Response,
+        _route: Option<Arc<RouteMatch>>,
+    ) -> Option<BoxFuture<'_, Response>> {
         let elapsed = start.elapsed();
         if let Some(name) = &self.header {
             response
@@ -132,7 +146,17 @@ impl Middleware for ProcessTime {
                 .headers_mut()
                 .append(SERVER_TIMING.clone(), server_timing_value(metric, elapsed));
         }
-        Ok(response)
+        None
+    }
+}
+
+impl Middleware for ProcessTime {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        hook::handle(self, req, next).await
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        hook::entry(self)
     }
 
     fn name(&self) -> Cow<'static, str> {

@@ -108,13 +108,18 @@
 //! [`Host`]: https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Host
 //! [Host header attacks]: https://portswigger.net/web-security/host-header
 
+use futures_util::future::BoxFuture;
 use std::net::Ipv6Addr;
 
 use super::{Middleware, Next};
 use crate::error::ConfigError;
+use crate::hook::{self, Before, Hook};
 use crate::request::Request;
+use crate::request::RouteMatch;
 use crate::response::{IntoResponse, Redirect, Response};
+use crate::stack::StackEntry;
 use crate::url::{absolute_url, invalid_host_response, request_host, HostPort, Port, RequestHost};
+use std::sync::Arc;
 
 /// Starlette's wording for a misplaced `*`.
 const ENFORCE_DOMAIN_WILDCARD: &str = "domain wildcard patterns must be like '*.example.com'";
@@ -212,28 +217,44 @@ impl TrustedHost {
     }
 }
 
-impl Middleware for TrustedHost {
-    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+/// It only looks at requests: one it lets through goes straight on.
+impl Hook for TrustedHost {
+    type State<'a> = ();
+    const AFTER: bool = false;
+
+    fn before(&self, req: &mut Request) -> Before<()> {
         if self.allow_any {
-            return Ok(next.run(req).await);
+            return Before::Pass(());
         }
-        let redirect = match request_host(req.headers(), req.uri().authority()) {
-            RequestHost::Valid(HostPort { host, .. }) if self.allows(host) => None,
+        match request_host(req.headers(), req.uri().authority()) {
+            RequestHost::Valid(HostPort { host, .. }) if self.allows(host) => Before::Pass(()),
             RequestHost::Valid(HostPort {
                 host, authority, ..
-            }) if self.www_redirect && self.lists_www_of(host) => Some(absolute_url(
-                req.scheme(),
-                true,
-                authority,
-                req.path(),
-                req.query(),
-            )),
-            _ => return Ok(invalid_host_response()),
-        };
-        Ok(match redirect {
-            None => next.run(req).await,
-            Some(location) => Redirect::temporary(location).into_response(),
-        })
+            }) if self.www_redirect && self.lists_www_of(host) => {
+                let location = absolute_url(req.scheme(), true, authority, req.path(), req.query());
+                Before::Answer(Redirect::temporary(location).into_response())
+            }
+            _ => Before::Answer(invalid_host_response()),
+        }
+    }
+
+    fn after<'a>(
+        &'a self,
+        (): (),
+        _response: &mut Response,
+        _route: Option<Arc<RouteMatch>>,
+    ) -> Option<BoxFuture<'a, Response>> {
+        None
+    }
+}
+
+impl Middleware for TrustedHost {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        hook::handle(self, req, next).await
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        hook::entry(self)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

@@ -1,14 +1,19 @@
 //! [`GZip`]: Starlette's `GZipMiddleware`, with RFC 9110 negotiation.
 
+use futures_util::future::BoxFuture;
 use std::borrow::Cow;
+use std::sync::Arc;
 
-use super::accept_encoding::AcceptEncoding;
+use super::accept_encoding::{AcceptEncoding, Deferred};
 use super::encoder::{Codec, Coding};
 use super::rules::Rules;
 use crate::error::ConfigError;
+use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
 use crate::request::Request;
+use crate::request::RouteMatch;
 use crate::response::Response;
+use crate::stack::StackEntry;
 
 /// Compresses responses with `gzip` for clients that accept it: Starlette's
 /// `GZipMiddleware`, with the same options and defaults.
@@ -99,17 +104,34 @@ impl Default for GZip {
     }
 }
 
-impl Middleware for GZip {
-    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
-        let accept = AcceptEncoding::defer(req.headers());
-        let response = next.run(req).await;
-        if self.rules.passes_untouched(&response) {
-            return Ok(response);
+impl Hook for GZip {
+    type State<'a> = Deferred;
+
+    fn before(&self, req: &mut Request) -> Before<Deferred> {
+        Before::Pass(AcceptEncoding::defer(req.headers()))
+    }
+
+    fn after(
+        &self,
+        accept: Deferred,
+        response: &mut Response,
+        _route: Option<Arc<RouteMatch>>,
+    ) -> Option<BoxFuture<'_, Response>> {
+        if self.rules.passes_untouched(response) {
+            return None;
         }
         let codec = accept.parse().negotiate(&self.codec);
-        // Boxed: the compressing path is rare next to the pass-through one,
-        // and its future is large.
-        Ok(Box::pin(self.rules.apply(response, codec)).await)
+        Some(Box::pin(self.rules.apply(std::mem::take(response), codec)))
+    }
+}
+
+impl Middleware for GZip {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        hook::handle(self, req, next).await
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        hook::entry(self)
     }
 
     fn name(&self) -> Cow<'static, str> {

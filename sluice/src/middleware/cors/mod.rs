@@ -168,8 +168,10 @@
 //! [ACRH]: https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Request-Headers
 //! [token]: https://www.rfc-editor.org/rfc/rfc9110#section-5.6.2
 
+use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use http::header::{
     HeaderMap, HeaderName, HeaderValue, ACCESS_CONTROL_ALLOW_CREDENTIALS,
@@ -183,9 +185,12 @@ use regex::Regex;
 use crate::body::Body;
 use crate::error::ConfigError;
 use crate::headers::append_vary;
+use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
 use crate::request::Request;
+use crate::request::RouteMatch;
 use crate::response::{Response, TEXT_PLAIN_UTF8};
+use crate::stack::StackEntry;
 
 /// `Origin`, for the `Vary` header.
 static VARY_ORIGIN: HeaderValue = HeaderValue::from_static("Origin");
@@ -621,29 +626,61 @@ impl Cors {
     }
 }
 
-impl Middleware for Cors {
-    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+/// What [`Cors`] does to the response of a request it passed on.
+pub(crate) enum CorsStep {
+    /// Nothing (a WebSocket handshake).
+    Untouched,
+    /// Not a CORS request: only `Vary: Origin`.
+    VaryOrigin,
+    /// A simple CORS request: the CORS fields, with this origin allowed
+    /// (`None`: not allowed).
+    Decorate(Option<HeaderValue>),
+}
+
+impl Hook for Cors {
+    type State<'a> = CorsStep;
+
+    fn before(&self, req: &mut Request) -> Before<CorsStep> {
         if crate::websocket::is_websocket_request(req.headers()) {
             // Browsers do not apply CORS to WebSockets; Starlette's
             // middleware passes them through untouched too.
-            return Ok(next.run(req).await);
+            return Before::Pass(CorsStep::Untouched);
         }
         let Some(origin) = req.headers().get(ORIGIN) else {
             // Not a CORS request, but the answer depends on `Origin` all
             // the same: a cache must not serve it to one that has it.
-            let mut response = next.run(req).await;
-            append_vary(response.headers_mut(), &VARY_ORIGIN);
-            return Ok(response);
+            return Before::Pass(CorsStep::VaryOrigin);
         };
         if req.method() == Method::OPTIONS
             && req.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD)
         {
-            return Ok(self.preflight(origin, req.headers()));
+            return Before::Answer(self.preflight(origin, req.headers()));
         }
-        let allow_origin = self.simple_allow_origin(origin);
-        let mut response = next.run(req).await;
-        self.decorate(allow_origin, response.headers_mut());
-        Ok(response)
+        Before::Pass(CorsStep::Decorate(self.simple_allow_origin(origin)))
+    }
+
+    fn after(
+        &self,
+        step: CorsStep,
+        response: &mut Response,
+        _route: Option<Arc<RouteMatch>>,
+    ) -> Option<BoxFuture<'_, Response>> {
+        match step {
+            CorsStep::Untouched => {}
+            CorsStep::VaryOrigin => append_vary(response.headers_mut(), &VARY_ORIGIN),
+            CorsStep::Decorate(allow_origin) => self.decorate(allow_origin, response.headers_mut()),
+        }
+        None
+    }
+}
+
+impl Middleware for Cors {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        hook::handle(self, req, next).await
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        hook::entry(self)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

@@ -95,6 +95,7 @@
 //!   right; when all of them are trusted, the leftmost of those is the
 //!   client. With `*` that is "trust exactly N proxies".
 
+use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::net::IpAddr;
 
@@ -102,9 +103,13 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, UPGRADE};
 use ipnet::IpNet;
 
 use crate::error::ConfigError;
+use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
+use crate::request::RouteMatch;
 use crate::request::{ClientAddr, Request, Scheme};
 use crate::response::Response;
+use crate::stack::StackEntry;
+use std::sync::Arc;
 
 mod parse;
 #[cfg(test)]
@@ -466,16 +471,39 @@ fn latin1(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
-impl Middleware for ProxyHeaders {
-    async fn handle(&self, mut req: Request, next: Next) -> crate::Result<Response> {
-        if self.trusts_client(&req) {
+/// It only changes requests, then passes them straight on.
+impl Hook for ProxyHeaders {
+    type State<'a> = ();
+    const AFTER: bool = false;
+
+    fn before(&self, req: &mut Request) -> Before<()> {
+        if self.trusts_client(req) {
             if self.forwarded {
-                self.apply_forwarded(&mut req);
+                self.apply_forwarded(req);
             } else {
-                self.apply_x_forwarded(&mut req);
+                self.apply_x_forwarded(req);
             }
         }
-        Ok(next.run(req).await)
+        Before::Pass(())
+    }
+
+    fn after<'a>(
+        &'a self,
+        (): (),
+        _response: &mut Response,
+        _route: Option<Arc<RouteMatch>>,
+    ) -> Option<BoxFuture<'a, Response>> {
+        None
+    }
+}
+
+impl Middleware for ProxyHeaders {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        hook::handle(self, req, next).await
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        hook::entry(self)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

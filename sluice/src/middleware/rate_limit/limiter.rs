@@ -1,5 +1,6 @@
 //! The [`RateLimit`] middleware.
 
+use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
@@ -14,10 +15,13 @@ use super::memory::MemoryStore;
 use super::policy::{ceil_secs, Policy, MAX_POLICIES};
 use super::store::{Decision, RateKey, RateLimitStore, StoreError};
 use crate::error::{ConfigError, HttpError};
+use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
 use crate::openapi::{OperationDoc, ResponseDoc};
 use crate::request::Request;
+use crate::request::RouteMatch;
 use crate::response::{IntoResponse, Response};
+use crate::stack::StackEntry;
 
 type OnRefused = Arc<dyn Fn(&Refusal<'_>) -> Response + Send + Sync>;
 
@@ -304,6 +308,34 @@ impl<S: RateLimitStore> RateLimit<S> {
         }
     }
 
+    /// [`RateLimit::decide`] when the store answers at once; `None` when it
+    /// must be asked with a future.
+    fn decide_now(&self, req: &Request) -> Option<Verdict> {
+        let found = self.key.extract(req);
+        let key = match &found {
+            Some(found) => found.as_key(),
+            None => match self.missing {
+                MissingKey::Shared => RateKey::Shared,
+                MissingKey::Allow => return Some(Verdict::Pass),
+            },
+        };
+        Some(match self.store.check_now(&key, &self.policies)? {
+            Ok(decision) => Verdict::Decided(decision),
+            Err(error) => Verdict::Failed(error),
+        })
+    }
+
+    /// The answer when the store could not decide: a 503 when failing
+    /// closed, else `None` (the request goes on, uncounted).
+    fn store_failed(&self, error: &StoreError) -> Option<Response> {
+        // The store logs its own failures (rate-limited); this is the
+        // per-request detail.
+        tracing::debug!(target: "sluice::rate_limit", %error, fail_closed = self.fail_closed, "the store could not decide");
+        self.fail_closed.then(|| {
+            HttpError::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response()
+        })
+    }
+
     fn refuse(&self, decision: &Decision) -> Response {
         let reset_after = decision.reset_after_us();
         let mut wait_us = 0;
@@ -356,23 +388,60 @@ enum Verdict {
     Failed(StoreError),
 }
 
+/// With a store that answers at once (the memory store), a request is
+/// counted without a future; with another, [`Middleware::handle`] asks it.
+impl<S: RateLimitStore> Hook for RateLimit<S> {
+    /// The decision, when its fields go on the response.
+    type State<'a> = Option<Decision>;
+
+    fn before(&self, req: &mut Request) -> Before<Option<Decision>> {
+        let Some(verdict) = self.decide_now(req) else {
+            return Before::Wait;
+        };
+        let decision = match verdict {
+            Verdict::Decided(decision) => decision,
+            Verdict::Pass => return Before::Pass(None),
+            Verdict::Failed(error) => {
+                return match self.store_failed(&error) {
+                    Some(refusal) => Before::Answer(refusal),
+                    None => Before::Pass(None),
+                };
+            }
+        };
+        if !decision.is_admitted() {
+            return Before::Answer(self.refuse(&decision));
+        }
+        Before::Pass(self.headers.on_admitted().then_some(decision))
+    }
+
+    fn after(
+        &self,
+        decision: Option<Decision>,
+        response: &mut Response,
+        _route: Option<Arc<RouteMatch>>,
+    ) -> Option<BoxFuture<'_, Response>> {
+        if let Some(decision) = decision {
+            self.headers.write(
+                response.headers_mut(),
+                &self.policies,
+                &self.fields,
+                &decision,
+            );
+        }
+        None
+    }
+}
+
 impl<S: RateLimitStore> Middleware for RateLimit<S> {
     async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
         let decision = match self.decide(&req).await {
             Verdict::Decided(decision) => decision,
             Verdict::Pass => return Ok(next.run(req).await),
             Verdict::Failed(error) => {
-                // The store logs its own failures (rate-limited); this is
-                // the per-request detail.
-                tracing::debug!(target: "sluice::rate_limit", %error, fail_closed = self.fail_closed, "the store could not decide");
-                if self.fail_closed {
-                    return Ok(HttpError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "Service Unavailable",
-                    )
-                    .into_response());
-                }
-                return Ok(next.run(req).await);
+                return Ok(match self.store_failed(&error) {
+                    Some(refusal) => refusal,
+                    None => next.run(req).await,
+                });
             }
         };
         if !decision.is_admitted() {
@@ -388,6 +457,10 @@ impl<S: RateLimitStore> Middleware for RateLimit<S> {
             );
         }
         Ok(response)
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        hook::entry(self)
     }
 
     fn name(&self) -> Cow<'static, str> {

@@ -294,6 +294,14 @@ impl RateLimitStore for MemoryStore {
     ) -> impl std::future::Future<Output = Result<Decision, StoreError>> + Send {
         std::future::ready(Ok(self.decide(key, policies)))
     }
+
+    fn check_now(
+        &self,
+        key: &RateKey<'_>,
+        policies: &[Policy],
+    ) -> Option<Result<Decision, StoreError>> {
+        Some(Ok(self.decide(key, policies)))
+    }
 }
 
 /// The map's keys are already keyed hashes: hashing them again would only

@@ -47,6 +47,19 @@ pub trait RateLimitStore: Send + Sync + 'static {
         policies: &[Policy],
     ) -> impl Future<Output = Result<Decision, StoreError>> + Send;
 
+    /// Decides at once, for a store that never waits (one in memory): the
+    /// middleware tries this first, and runs no future when it answers.
+    /// `None`, the default, means "ask [`RateLimitStore::check`]". A store
+    /// that answers here must answer the same in `check`.
+    fn check_now(
+        &self,
+        key: &RateKey<'_>,
+        policies: &[Policy],
+    ) -> Option<Result<Decision, StoreError>> {
+        let _ = (key, policies);
+        None
+    }
+
     /// Checks the store's settings when the app is built (default: nothing
     /// to check).
     ///

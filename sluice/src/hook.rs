@@ -1,0 +1,274 @@
+//! The cheaper form of a built-in middleware that never needs to wait: a
+//! [`Hook`] looks at the request before the rest of the stack runs and at
+//! the response after, with plain function calls.
+//!
+//! A [`Middleware`] layer costs about 480 instructions per request: its
+//! future (the middleware's `async fn`, holding a [`Next`](crate::Next) and
+//! the request) is boxed and guarded, and [`Next::run`](crate::Next::run)
+//! wraps the rest of the stack in a future of its own. A hook's layer
+//! boxes one small future that polls the rest of the stack directly: no
+//! `Next`, no `async` state machine, the response moved once. Its
+//! behaviour is the same as that of the [`Middleware::handle`] it stands
+//! for ([`handle`] is that method, for every hook):
+//!
+//! - the response of the rest of the stack is settled (background work
+//!   marked, a fresh error offered to the exception handlers) before
+//!   [`Hook::after`] sees it, as `Next::run` settles it;
+//! - an answer from [`Hook::before`] is settled by whoever called the
+//!   layer, as a middleware's own response is;
+//! - a panic in the hook, or further in, becomes a 500 carrying the
+//!   [`Panic`](crate::Panic), named after the middleware.
+//!
+//! Which built-ins are hooks is an implementation detail: each says so
+//! with [`Middleware::__into_stack`], by returning [`entry`].
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use futures_util::future::BoxFuture;
+
+use crate::error::ConfigError;
+use crate::openapi::OperationDoc;
+use crate::request::{Locals, Request, RouteMatch};
+use crate::response::Response;
+use crate::route_watch;
+use crate::shared::Shared;
+use crate::stack::{
+    needs_settling, panic_response, settle, DynMiddleware, Middleware, Next, Node, StackEntry,
+    StackItem,
+};
+
+/// What [`Hook::before`] decided.
+pub(crate) enum Before<S> {
+    /// Pass the request on; `S` goes to [`Hook::after`] with the response.
+    Pass(S),
+    /// Answer now, without the rest of the stack.
+    Answer(Response),
+    /// This request needs waiting (an async credential check, a remote
+    /// store): run [`Middleware::handle`] instead. Returned before `req`
+    /// was changed.
+    Wait,
+}
+
+/// A middleware that never needs to wait, in two synchronous halves.
+pub(crate) trait Hook: Middleware {
+    /// What `before` hands to `after`; it may borrow the hook.
+    type State<'a>: Send + Unpin + 'a
+    where
+        Self: 'a;
+
+    /// Whether [`Hook::after`] does anything. A hook that only looks at
+    /// requests says `false`, and a request it passes on goes straight to
+    /// the next layer, as if the hook [skipped](Middleware::skips) it.
+    const AFTER: bool = true;
+
+    /// Whether [`Hook::after`] wants the route that matched (see
+    /// [`crate::route_watch`]). Without it, `after` gets `None`.
+    const WATCHES_ROUTE: bool = false;
+
+    /// Looks at (and may change) the request before the rest of the stack.
+    fn before(&self, req: &mut Request) -> Before<Self::State<'_>>;
+
+    /// Looks at (and may change or replace) the settled response. Work
+    /// that must wait (compressing a body, say) is returned as a future
+    /// that takes the response over and resolves to the final one.
+    fn after<'a>(
+        &'a self,
+        state: Self::State<'a>,
+        response: &mut Response,
+        route: Option<Arc<RouteMatch>>,
+    ) -> Option<BoxFuture<'a, Response>>;
+}
+
+/// The stack entry of a hook: what its [`Middleware::__into_stack`]
+/// returns.
+pub(crate) fn entry<H: Hook>(hook: H) -> StackEntry {
+    StackEntry(StackItem::Native(Arc::new(Hooked(hook))))
+}
+
+/// A hook's [`Middleware::handle`]: the same steps, in the `async` form,
+/// for whoever calls `handle` directly (another middleware wrapping it, a
+/// test).
+pub(crate) async fn handle<H: Hook>(
+    hook: &H,
+    mut req: Request,
+    next: Next,
+) -> crate::Result<Response> {
+    let state = match hook.before(&mut req) {
+        Before::Pass(state) => state,
+        Before::Answer(response) => return Ok(response),
+        Before::Wait => return Err(crate::Error::msg("a hook asked to wait in its own handle")),
+    };
+    let mut route = None;
+    let mut response = if H::WATCHES_ROUTE {
+        run_watching_route(req, next, &mut route).await
+    } else {
+        next.run(req).await
+    };
+    match hook.after(state, &mut response, route) {
+        None => Ok(response),
+        Some(rest) => Ok(rest.await),
+    }
+}
+
+/// Runs the rest of the stack, writing into `route` the route the router
+/// matched: it stays `None` when no route matched (a 404, a 405, the
+/// trailing-slash redirect, or a middleware that answered first). The
+/// route is watched for ([`Watched`](route_watch::Watched)), which costs the request nothing;
+/// only with a tower layer further in, which may run the rest on a task of
+/// its own, does it travel in the request's [`Locals`](crate::Locals)
+/// instead.
+pub(crate) fn run_watching_route(
+    req: Request,
+    next: Next,
+    route: &mut Option<Arc<RouteMatch>>,
+) -> route_watch::Watched<'_, impl Future<Output = Response>> {
+    // On a route, the match is known already.
+    *route = req.route_arc().cloned();
+    let locals = (!next.reports_route_inline()).then(|| req.locals().clone());
+    route_watch::Watched::new(next.run(req), route, locals)
+}
+
+/// A hook in the stack.
+struct Hooked<H>(H);
+
+impl<H: Hook> DynMiddleware for Hooked<H> {
+    fn call<'a>(&'a self, mut req: Request, next: &'a Arc<Node>) -> BoxFuture<'a, Response> {
+        let hook = &self.0;
+        if hook.skips(&req) {
+            return next.call(req);
+        }
+        let before = std::panic::catch_unwind(AssertUnwindSafe(|| hook.before(&mut req)));
+        let state = match before {
+            Ok(Before::Pass(state)) => state,
+            // Settled by the caller, as a middleware's own answer is.
+            Ok(Before::Answer(response)) => return Box::pin(std::future::ready(response)),
+            Ok(Before::Wait) => return DynMiddleware::call(hook, req, next),
+            Err(payload) => {
+                let response = panic_response(&*payload, "middleware", &hook.name());
+                return Box::pin(std::future::ready(response));
+            }
+        };
+        if !H::AFTER {
+            // Settled by the caller, as for a skipping middleware.
+            return next.call(req);
+        }
+        let locals = req.locals_if_any().cloned();
+        // On a route, the match is known already.
+        let mut route = if H::WATCHES_ROUTE {
+            req.route_arc().cloned()
+        } else {
+            None
+        };
+        // A tower layer further in may answer on another task, where the
+        // router's report cannot reach: the request's locals carry the
+        // match instead.
+        let watch_locals =
+            (H::WATCHES_ROUTE && !next.runs_router_inline()).then(|| req.locals().clone());
+        let inner = if H::WATCHES_ROUTE {
+            // The router may match as soon as it is called.
+            route_watch::watching(&mut route, || next.call(req))
+        } else {
+            next.call(req)
+        };
+        Box::pin(HookFuture {
+            hook,
+            inner,
+            shared: Some(next.shared()),
+            locals,
+            state: Some(state),
+            route,
+            watch_locals,
+        })
+    }
+
+    fn name(&self) -> std::borrow::Cow<'static, str> {
+        Middleware::name(&self.0)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        Middleware::validate(&self.0)
+    }
+
+    fn passes_through(&self) -> bool {
+        Middleware::passes_through(&self.0)
+    }
+
+    fn describe(&self, operation: &mut OperationDoc<'_>) {
+        Middleware::describe(&self.0, operation);
+    }
+}
+
+/// A hook's layer once the request is passed on: polls the rest of the
+/// stack, settles its response, runs [`Hook::after`], then the future
+/// `after` returned, if any.
+struct HookFuture<'a, H: Hook> {
+    hook: &'a H,
+    /// The rest of the stack; then the settling step; then what `after`
+    /// returned.
+    inner: BoxFuture<'a, Response>,
+    /// `None` once `inner` is the settling step or `after`'s future.
+    shared: Option<&'a Shared>,
+    locals: Option<Locals>,
+    /// `None` once `after` ran.
+    state: Option<H::State<'a>>,
+    /// The route for `after`: known at the start, or reported while the
+    /// rest of the stack ran (with [`Hook::WATCHES_ROUTE`]).
+    route: Option<Arc<RouteMatch>>,
+    /// Where the route is found instead, past a tower layer.
+    watch_locals: Option<Locals>,
+}
+
+impl<H: Hook> Future for HookFuture<'_, H> {
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let this = self.get_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| this.step(cx))) {
+            Ok(polled) => polled,
+            Err(payload) => {
+                // Poisoned: a later poll answers nothing new.
+                this.state = None;
+                this.shared = None;
+                Poll::Ready(panic_response(&*payload, "middleware", &this.hook.name()))
+            }
+        }
+    }
+}
+
+impl<H: Hook> HookFuture<'_, H> {
+    fn step(&mut self, cx: &mut Context<'_>) -> Poll<Response> {
+        loop {
+            // Once the route is known, later reports do not change it.
+            let mut response = if H::WATCHES_ROUTE && self.shared.is_some() && self.route.is_none()
+            {
+                let inner = &mut self.inner;
+                let polled = route_watch::watching(&mut self.route, || inner.as_mut().poll(cx));
+                let response = ready!(polled);
+                if let Some(route) = self.watch_locals.as_ref().and_then(Locals::route) {
+                    self.route = Some(route);
+                }
+                response
+            } else {
+                ready!(self.inner.as_mut().poll(cx))
+            };
+            if let Some(shared) = self.shared.take() {
+                if needs_settling(&response, self.locals.as_ref()) {
+                    self.inner = Box::pin(settle(shared, response, self.locals.take()));
+                    continue;
+                }
+            }
+            let Some(state) = self.state.take() else {
+                // `after`'s own future answered.
+                return Poll::Ready(response);
+            };
+            match self.hook.after(state, &mut response, self.route.take()) {
+                None => return Poll::Ready(response),
+                Some(rest) => self.inner = rest,
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The stack's cheaper form of the built-ins ([`crate::hook`]), checked
+//! with a probe hook against what a `Middleware` layer does: the order of
+//! events, settling, answers, panics, waiting, and `handle` called
+//! directly.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::BoxFuture;
+use http::{HeaderValue, StatusCode};
+
+use crate::hook::{self, Before, Hook};
+use crate::middleware::{Middleware, Next};
+use crate::request::{Request, RouteMatch};
+use crate::response::{IntoResponse, Response};
+use crate::stack::StackEntry;
+use crate::testing::TestClient;
+use crate::{App, HttpError};
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn note(log: &Log, event: impl Into<String>) {
+    log.lock().expect("not poisoned").push(event.into());
+}
+
+fn events(log: &Log) -> Vec<String> {
+    log.lock().expect("not poisoned").clone()
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Pass,
+    AnswerForbidden,
+    Wait,
+    PanicBefore,
+    PanicAfter,
+    AfterFuture,
+}
+
+/// Logs `probe before` and `probe after <status>`, and tags the response
+/// with `x-probe`: `after`, or `handle` when it waited.
+struct Probe {
+    mode: Mode,
+    log: Log,
+}
+
+impl Hook for Probe {
+    type State<'a> = Mode;
+
+    fn before(&self, _req: &mut Request) -> Before<Mode> {
+        note(&self.log, "probe before");
+        match self.mode {
+            Mode::AnswerForbidden => {
+                Before::Answer(crate::Error::from(HttpError::new(403, "Forbidden")).into_response())
+            }
+            Mode::Wait => Before::Wait,
+            Mode::PanicBefore => panic!("probe panicked before"),
+            mode => Before::Pass(mode),
+        }
+    }
+
+    fn after<'a>(
+        &'a self,
+        mode: Mode,
+        response: &mut Response,
+        _route: Option<Arc<RouteMatch>>,
+    ) -> Option<BoxFuture<'a, Response>> {
+        note(
+            &self.log,
+            format!("probe after {}", response.status().as_u16()),
+        );
+        match mode {
+            Mode::PanicAfter => panic!("probe panicked after"),
+            Mode::AfterFuture => {
+                let mut response = std::mem::take(response);
+                Some(Box::pin(async move {
+                    tokio::task::yield_now().await;
+                    response
+                        .headers_mut()
+                        .insert("x-probe", HeaderValue::from_static("after-future"));
+                    response
+                }))
+            }
+            _ => {
+                response
+                    .headers_mut()
+                    .insert("x-probe", HeaderValue::from_static("after"));
+                None
+            }
+        }
+    }
+}
+
+impl Middleware for Probe {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        if self.mode != Mode::Wait {
+            return hook::handle(self, req, next).await;
+        }
+        note(&self.log, "probe handle");
+        let mut response = next.run(req).await;
+        response
+            .headers_mut()
+            .insert("x-probe", HeaderValue::from_static("handle"));
+        Ok(response)
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("Probe")
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        hook::entry(self)
+    }
+}
+
+/// Calls the probe's `handle` itself, as a user's middleware wrapping a
+/// built-in would.
+struct Wrapping(Probe);
+
+impl Middleware for Wrapping {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        self.0.handle(req, next).await
+    }
+}
+
+#[derive(Debug)]
+struct Unicorn;
+
+impl std::fmt::Display for Unicorn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a unicorn")
+    }
+}
+
+impl std::error::Error for Unicorn {}
+
+/// `GET /` (logs `handler`) and `GET /unicorn` (an error the exception
+/// handler answers with a 418), behind `probe`, behind a function
+/// middleware that logs what comes back to it.
+fn app(log: &Log, probe: impl Middleware) -> App {
+    let (handler_log, outer_log) = (log.clone(), log.clone());
+    App::new()
+        .get("/", move || {
+            let log = handler_log.clone();
+            async move {
+                note(&log, "handler");
+                "hi"
+            }
+        })
+        .get("/unicorn", || async {
+            Err::<&str, _>(crate::Error::new(Unicorn))
+        })
+        .exception_handler(|_: &Unicorn| (StatusCode::IM_A_TEAPOT, "caught"))
+        .exception_handler(|err: &HttpError| (err.status(), "handled"))
+        .add_middleware(probe)
+        .middleware(move |req: Request, next: Next| {
+            let log = outer_log.clone();
+            async move {
+                note(&log, "outer before");
+                let response = next.run(req).await;
+                let tag = response.headers().get("x-probe").cloned();
+                let tag = tag.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("-");
+                note(
+                    &log,
+                    format!("outer after {} {tag}", response.status().as_u16()),
+                );
+                response
+            }
+        })
+}
+
+fn probe(mode: Mode, log: &Log) -> Probe {
+    Probe {
+        mode,
+        log: log.clone(),
+    }
+}
+
+#[tokio::test]
+async fn a_hook_runs_in_its_place_in_the_onion() {
+    for wrapped in [false, true] {
+        let log = Log::default();
+        let app = if wrapped {
+            app(&log, Wrapping(probe(Mode::Pass, &log)))
+        } else {
+            app(&log, probe(Mode::Pass, &log))
+        };
+        let res = TestClient::new(app).get("/").await;
+        assert_eq!(
+            (res.status(), res.header("x-probe")),
+            (StatusCode::OK, Some("after"))
+        );
+        assert_eq!(
+            events(&log),
+            [
+                "outer before",
+                "probe before",
+                "handler",
+                "probe after 200",
+                "outer after 200 after"
+            ],
+            "wrapped: {wrapped}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn after_sees_an_error_further_in_once_the_exception_handlers_answered_it() {
+    let log = Log::default();
+    let res = TestClient::new(app(&log, probe(Mode::Pass, &log)))
+        .get("/unicorn")
+        .await;
+    assert_eq!(
+        (res.status(), res.text()),
+        (StatusCode::IM_A_TEAPOT, "caught".to_owned())
+    );
+    assert_eq!(
+        events(&log),
+        [
+            "outer before",
+            "probe before",
+            "probe after 418",
+            "outer after 418 after"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_answer_from_before_is_offered_to_the_exception_handlers_on_its_way_out() {
+    let log = Log::default();
+    let res = TestClient::new(app(&log, probe(Mode::AnswerForbidden, &log)))
+        .get("/")
+        .await;
+    assert_eq!(
+        (res.status(), res.text()),
+        (StatusCode::FORBIDDEN, "handled".to_owned())
+    );
+    // Neither the handler nor the hook's own `after` ran.
+    assert_eq!(
+        events(&log),
+        ["outer before", "probe before", "outer after 403 -"]
+    );
+}
+
+#[tokio::test]
+async fn a_hook_that_must_wait_runs_its_handle() {
+    let log = Log::default();
+    let res = TestClient::new(app(&log, probe(Mode::Wait, &log)))
+        .get("/")
+        .await;
+    assert_eq!(res.header("x-probe"), Some("handle"));
+    assert_eq!(
+        events(&log),
+        [
+            "outer before",
+            "probe before",
+            "probe handle",
+            "handler",
+            "outer after 200 handle"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn after_may_finish_with_a_future() {
+    let log = Log::default();
+    let res = TestClient::new(app(&log, probe(Mode::AfterFuture, &log)))
+        .get("/")
+        .await;
+    assert_eq!(res.header("x-probe"), Some("after-future"));
+    assert_eq!(
+        events(&log).last().map(String::as_str),
+        Some("outer after 200 after-future")
+    );
+}
+
+#[tokio::test]
+async fn a_panic_in_before_or_after_is_a_500_that_outer_middleware_sees() {
+    for (mode, ran) in [(Mode::PanicBefore, false), (Mode::PanicAfter, true)] {
+        let log = Log::default();
+        let client = TestClient::new(app(&log, probe(mode, &log))).raise_server_exceptions(false);
+        let res = client.get("/").await;
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let events = events(&log);
+        assert_eq!(events.contains(&"handler".to_owned()), ran);
+        assert_eq!(events.last().map(String::as_str), Some("outer after 500 -"));
+    }
+}
