@@ -31,6 +31,7 @@
 //! | `tracing-off` | `metrics` behind `Tracing` with sampling off (an OTLP endpoint that is never called) | no headers |
 //! | `tracing-parent` | as `tracing-off` | a valid `traceparent`, not sampled |
 //! | `layers` | `bare` behind four function middlewares that only call `next` | no headers |
+//! | `stack` | `bare` behind `perf-stack`'s built-ins: `Authentication`, `AccessLog` (debug, off), `ProcessTime`, `GZip`, `TrustedHost` (any host), `Cors`, `ErrorHandler` | `Authorization` and `Origin`, as `bench/run` sends them |
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -38,7 +39,10 @@ use std::time::Instant;
 use serde_json::{json, Value};
 use sluice::middleware::rate_limit::{Policy, RateLimit};
 use sluice::middleware::sessions::{Session, Sessions};
-use sluice::middleware::{Metrics, ProxyHeaders, Tracing};
+use sluice::middleware::{
+    AccessLog, Authentication, Cors, ErrorHandler, GZip, Metrics, ProcessTime, ProxyHeaders,
+    StaticToken, Tracing, TrustedHost,
+};
 use sluice::{App, AppService, Body, ConnectionInfo, Json, Next, Request, Response};
 
 const SECRET: &str = "bench-middleware: a session secret of 32+ bytes";
@@ -54,6 +58,7 @@ const CASES: &[&str] = &[
     "tracing-off",
     "tracing-parent",
     "layers",
+    "stack",
 ];
 
 async fn pass(req: Request, next: Next) -> Response {
@@ -106,6 +111,29 @@ fn app(case: &str) -> Option<AppService> {
             .middleware(pass)
             .middleware(pass)
             .middleware(pass),
+        "stack" => App::new()
+            .get("/hello", hello)
+            .add_middleware(
+                Authentication::api_key_header(
+                    "authorization",
+                    StaticToken::new("Bearer valid_token"),
+                )
+                .challenge("Bearer"),
+            )
+            .add_middleware(AccessLog::new().level(tracing::Level::DEBUG))
+            .add_middleware(ProcessTime::new())
+            .add_middleware(GZip::new().minimum_size(500))
+            .add_middleware(TrustedHost::new().allowed_hosts(["*"]))
+            .add_middleware(
+                Cors::new()
+                    .allow_origins(["http://localhost", "http://localhost:8080"])
+                    .allow_credentials(true)
+                    .allow_methods(["*"])
+                    .allow_headers(["*"])
+                    .expose_headers(["X-Process-Time"])
+                    .max_age(600),
+            )
+            .add_middleware(ErrorHandler::new()),
         "proxy-none" | "proxy" => App::new()
             .get("/hello", hello)
             .add_middleware(ProxyHeaders::new().trusted(["127.0.0.1", "10.0.0.0/8"])),
@@ -126,6 +154,11 @@ fn request(case: &str, cookie: Option<&str>) -> Request {
             "traceparent",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
         );
+    }
+    if case == "stack" {
+        builder = builder
+            .header("authorization", "Bearer valid_token")
+            .header("origin", "http://localhost");
     }
     if let Some(cookie) = cookie {
         builder = builder.header("cookie", cookie);
