@@ -9,7 +9,8 @@
 //! boxes one small future that polls the rest of the stack directly: no
 //! `Next`, no `async` state machine, the response moved once. Its
 //! behaviour is the same as that of the [`Middleware::handle`] it stands
-//! for ([`handle`] is that method, for every hook):
+//! for ([`handle`] is that method, for a hook that never returns
+//! [`Before::Wait`]):
 //!
 //! - the response of the rest of the stack is settled (background work
 //!   marked, a fresh error offered to the exception handlers) before
@@ -48,8 +49,9 @@ pub(crate) enum Before<S> {
     /// Answer now, without the rest of the stack.
     Answer(Response),
     /// This request needs waiting (an async credential check, a remote
-    /// store): run [`Middleware::handle`] instead. Returned before `req`
-    /// was changed.
+    /// store): run [`Middleware::handle`] instead, which the hook then
+    /// writes itself ([`handle`] cannot wait). Returned before `req` was
+    /// changed.
     Wait,
 }
 
@@ -74,13 +76,17 @@ pub(crate) trait Hook: Middleware {
 
     /// Looks at (and may change or replace) the settled response. Work
     /// that must wait (compressing a body, say) is returned as a future
-    /// that takes the response over and resolves to the final one.
+    /// that takes the response over and resolves to the final one. Does
+    /// nothing by default, for a hook that only looks at requests.
     fn after<'a>(
         &'a self,
         state: Self::State<'a>,
         response: &mut Response,
         route: Option<Arc<RouteMatch>>,
-    ) -> Option<BoxFuture<'a, Response>>;
+    ) -> Option<BoxFuture<'a, Response>> {
+        let _ = (state, response, route);
+        None
+    }
 }
 
 /// The stack entry of a hook: what its [`Middleware::__into_stack`]
@@ -91,7 +97,8 @@ pub(crate) fn entry<H: Hook>(hook: H) -> StackEntry {
 
 /// A hook's [`Middleware::handle`]: the same steps, in the `async` form,
 /// for whoever calls `handle` directly (another middleware wrapping it, a
-/// test).
+/// test). A hook that may return [`Before::Wait`] writes its own `handle`;
+/// here a `Wait` is answered with a 500 rather than a panic.
 pub(crate) async fn handle<H: Hook>(
     hook: &H,
     mut req: Request,
@@ -100,7 +107,12 @@ pub(crate) async fn handle<H: Hook>(
     let state = match hook.before(&mut req) {
         Before::Pass(state) => state,
         Before::Answer(response) => return Ok(response),
-        Before::Wait => return Err(crate::Error::msg("a hook asked to wait in its own handle")),
+        Before::Wait => {
+            let name = hook.name();
+            return Err(crate::Error::msg(format!(
+                "{name} asked to wait in its own handle"
+            )));
+        }
     };
     let mut route = None;
     let mut response = if H::WATCHES_ROUTE {
@@ -117,10 +129,10 @@ pub(crate) async fn handle<H: Hook>(
 /// Runs the rest of the stack, writing into `route` the route the router
 /// matched: it stays `None` when no route matched (a 404, a 405, the
 /// trailing-slash redirect, or a middleware that answered first). The
-/// route is watched for ([`Watched`](route_watch::Watched)), which costs the request nothing;
-/// only with a tower layer further in, which may run the rest on a task of
-/// its own, does it travel in the request's [`Locals`](crate::Locals)
-/// instead.
+/// route is watched for ([`Watched`](route_watch::Watched)), which costs
+/// the request nothing; only with a tower layer further in, which may run
+/// the rest on a task of its own, does it travel in the request's
+/// [`Locals`](crate::Locals) instead.
 pub(crate) fn run_watching_route(
     req: Request,
     next: Next,

@@ -53,7 +53,6 @@
 //! For one fixed secret there is [`Authentication::static_bearer`] (and
 //! [`StaticToken`] for the other sources), which compares in constant time.
 
-use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
@@ -68,7 +67,6 @@ use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
 use crate::openapi::{OperationDoc, SecurityScheme};
 use crate::request::Request;
-use crate::request::RouteMatch;
 use crate::response::{IntoResponse, Response};
 use crate::stack::StackEntry;
 
@@ -507,15 +505,6 @@ impl<V: Verify> Hook for Authentication<V> {
                     .unwrap_or_else(IntoResponse::into_response),
             ),
         }
-    }
-
-    fn after(
-        &self,
-        (): (),
-        _response: &mut Response,
-        _route: Option<Arc<RouteMatch>>,
-    ) -> Option<BoxFuture<'_, Response>> {
-        None
     }
 }
 

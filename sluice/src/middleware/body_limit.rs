@@ -30,7 +30,6 @@
 //! # }
 //! ```
 
-use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -45,10 +44,8 @@ use crate::error::{BodyError, BoxError, Error};
 use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
 use crate::request::Request;
-use crate::request::RouteMatch;
 use crate::response::{IntoResponse, Response};
 use crate::stack::StackEntry;
-use std::sync::Arc;
 
 /// Limits the size of request bodies.
 ///
@@ -130,15 +127,6 @@ impl Hook for BodyLimit {
             req.set_body_limit(limit);
         }
         Before::Pass(())
-    }
-
-    fn after<'a>(
-        &'a self,
-        (): (),
-        _response: &mut Response,
-        _route: Option<Arc<RouteMatch>>,
-    ) -> Option<BoxFuture<'a, Response>> {
-        None
     }
 }
 

@@ -110,12 +110,9 @@
 use super::{Middleware, Next};
 use crate::hook::{self, Before, Hook};
 use crate::request::Request;
-use crate::request::RouteMatch;
 use crate::response::{IntoResponse, Redirect, Response};
 use crate::stack::StackEntry;
 use crate::url::{absolute_url, invalid_host_response, redirect_netloc};
-use futures_util::future::BoxFuture;
-use std::sync::Arc;
 
 /// Redirects plain-`http` requests to `https`; see the [module docs](self).
 #[derive(Debug, Clone, Default)]
@@ -169,15 +166,6 @@ impl Hook for HttpsRedirect {
         };
         let location = absolute_url(target, false, &netloc, req.path(), req.query());
         Before::Answer(Redirect::temporary(location).into_response())
-    }
-
-    fn after<'a>(
-        &'a self,
-        (): (),
-        _response: &mut Response,
-        _route: Option<Arc<RouteMatch>>,
-    ) -> Option<BoxFuture<'a, Response>> {
-        None
     }
 }
 

@@ -108,18 +108,15 @@
 //! [`Host`]: https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Host
 //! [Host header attacks]: https://portswigger.net/web-security/host-header
 
-use futures_util::future::BoxFuture;
 use std::net::Ipv6Addr;
 
 use super::{Middleware, Next};
 use crate::error::ConfigError;
 use crate::hook::{self, Before, Hook};
 use crate::request::Request;
-use crate::request::RouteMatch;
 use crate::response::{IntoResponse, Redirect, Response};
 use crate::stack::StackEntry;
 use crate::url::{absolute_url, invalid_host_response, request_host, HostPort, Port, RequestHost};
-use std::sync::Arc;
 
 /// Starlette's wording for a misplaced `*`.
 const ENFORCE_DOMAIN_WILDCARD: &str = "domain wildcard patterns must be like '*.example.com'";
@@ -236,15 +233,6 @@ impl Hook for TrustedHost {
             }
             _ => Before::Answer(invalid_host_response()),
         }
-    }
-
-    fn after<'a>(
-        &'a self,
-        (): (),
-        _response: &mut Response,
-        _route: Option<Arc<RouteMatch>>,
-    ) -> Option<BoxFuture<'a, Response>> {
-        None
     }
 }
 

@@ -117,11 +117,7 @@ impl Hook for GZip {
         response: &mut Response,
         _route: Option<Arc<RouteMatch>>,
     ) -> Option<BoxFuture<'_, Response>> {
-        if self.rules.passes_untouched(response) {
-            return None;
-        }
-        let codec = accept.parse().negotiate(&self.codec);
-        Some(Box::pin(self.rules.apply(std::mem::take(response), codec)))
+        self.rules.finish(accept, &self.codec, response)
     }
 }
 

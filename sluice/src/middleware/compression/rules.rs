@@ -7,6 +7,9 @@ use http::header::{
 };
 use http::StatusCode;
 
+use futures_util::future::BoxFuture;
+
+use super::accept_encoding::Deferred;
 use super::body::{offload, CompressedBody};
 use super::encoder::Codec;
 use crate::body::Body;
@@ -154,6 +157,23 @@ impl Rules {
 
     /// Applies the rules to a response; `codec` is what the client accepts
     /// (`None`: identity only).
+    /// The after half of a compressing middleware: nothing for a response
+    /// these rules leave alone, else the response compressed with the
+    /// coding `accept` prefers among `offered` (a future: the body may have
+    /// to be read first).
+    pub(crate) fn finish(
+        &self,
+        accept: Deferred,
+        offered: &[Codec],
+        response: &mut Response,
+    ) -> Option<BoxFuture<'_, Response>> {
+        if self.passes_untouched(response) {
+            return None;
+        }
+        let codec = accept.parse().negotiate(offered);
+        Some(Box::pin(self.apply(std::mem::take(response), codec)))
+    }
+
     pub(crate) async fn apply(&self, mut response: Response, codec: Option<Codec>) -> Response {
         if self.leaves_alone(&response) {
             return response;

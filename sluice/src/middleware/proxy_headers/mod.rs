@@ -95,7 +95,6 @@
 //!   right; when all of them are trusted, the leftmost of those is the
 //!   client. With `*` that is "trust exactly N proxies".
 
-use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::net::IpAddr;
 
@@ -105,11 +104,9 @@ use ipnet::IpNet;
 use crate::error::ConfigError;
 use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
-use crate::request::RouteMatch;
 use crate::request::{ClientAddr, Request, Scheme};
 use crate::response::Response;
 use crate::stack::StackEntry;
-use std::sync::Arc;
 
 mod parse;
 #[cfg(test)]
@@ -485,15 +482,6 @@ impl Hook for ProxyHeaders {
             }
         }
         Before::Pass(())
-    }
-
-    fn after<'a>(
-        &'a self,
-        (): (),
-        _response: &mut Response,
-        _route: Option<Arc<RouteMatch>>,
-    ) -> Option<BoxFuture<'a, Response>> {
-        None
     }
 }
 
