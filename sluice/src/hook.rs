@@ -241,12 +241,7 @@ impl<H: Hook> Future for HookFuture<'_, H> {
         let this = self.get_mut();
         match std::panic::catch_unwind(AssertUnwindSafe(|| this.step(cx))) {
             Ok(polled) => polled,
-            Err(payload) => {
-                // Poisoned: a later poll answers nothing new.
-                this.state = None;
-                this.shared = None;
-                Poll::Ready(panic_response(&*payload, "middleware", &this.hook.name()))
-            }
+            Err(payload) => Poll::Ready(panic_response(&*payload, "middleware", &this.hook.name())),
         }
     }
 }

@@ -24,14 +24,15 @@
 //! # }
 //! ```
 
-use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::fmt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use http::{Method, StatusCode, Uri};
 use http_body::{Frame, SizeHint};
 use tracing::Level;
@@ -41,11 +42,9 @@ use crate::body::Body;
 use crate::error::BoxError;
 use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
-use crate::request::RouteMatch;
-use crate::request::{ClientAddr, Request};
+use crate::request::{ClientAddr, Request, RouteMatch};
 use crate::response::Response;
 use crate::stack::StackEntry;
-use std::sync::Arc;
 
 /// The `tracing` target of the access log events: filter on it, e.g.
 /// `RUST_LOG=sluice::access=info`.

@@ -510,24 +510,16 @@ impl<V: Verify> Hook for Authentication<V> {
 
 impl<V: Verify> Middleware for Authentication<V> {
     async fn handle(&self, mut req: Request, next: Next) -> crate::Result<Response> {
-        if !self.exempt.is_empty() && self.exempt.matches(req.method(), &req.decoded_path()) {
-            return Ok(next.run(req).await);
+        match Hook::before(self, &mut req) {
+            Before::Pass(()) => return Ok(next.run(req).await),
+            Before::Answer(answer) => return Ok(answer),
+            Before::Wait => {}
         }
-        let checked = match self.credential(&req) {
-            Some(credential) => self
-                .verifier
-                .verify_now(&credential)
-                .ok_or_else(|| credential.into_owned()),
-            None => {
-                tracing::debug!(target: "sluice::auth", "no well-formed credential; 401");
-                return Ok(self.unauthorized());
-            }
+        // A credential that `verify_now` left to `verify`.
+        let Some(credential) = self.credential(&req).map(Cow::into_owned) else {
+            return Ok(self.unauthorized());
         };
-        let verdict = match checked {
-            Ok(verdict) => verdict,
-            Err(credential) => self.verifier.verify(credential).await,
-        };
-        match verdict {
+        match self.verifier.verify(credential).await {
             Ok(principal) => {
                 req.extensions_mut().insert(principal);
                 Ok(next.run(req).await)

@@ -46,11 +46,11 @@
 //! # }
 //! ```
 
-use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::StatusCode;
 use serde_json::json;
@@ -58,8 +58,7 @@ use serde_json::json;
 use crate::error::{Error, HttpError};
 use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
-use crate::request::Request;
-use crate::request::RouteMatch;
+use crate::request::{Request, RouteMatch};
 use crate::response::{
     internal_error_response, IntoResponse, Json, Response, ResponseExt, Unhandled, Unresolved,
 };

@@ -112,7 +112,6 @@
 //! format 0.0.4 is the OpenMetrics text without the `# UNIT` lines and
 //! `# EOF`, for the histogram and gauge families recorded here.
 
-use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -121,6 +120,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
+use futures_util::future::BoxFuture;
 use http::header::{HeaderMap, HeaderValue, ACCEPT, ALLOW, CONTENT_TYPE};
 use http::{Method, StatusCode};
 use prometheus_client::encoding::{

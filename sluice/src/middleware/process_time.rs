@@ -34,8 +34,7 @@ use http::header::{HeaderName, HeaderValue};
 use crate::error::ConfigError;
 use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
-use crate::request::Request;
-use crate::request::RouteMatch;
+use crate::request::{Request, RouteMatch};
 use crate::response::Response;
 use crate::stack::StackEntry;
 

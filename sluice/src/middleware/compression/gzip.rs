@@ -1,8 +1,9 @@
 //! [`GZip`]: Starlette's `GZipMiddleware`, with RFC 9110 negotiation.
 
-use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
 
 use super::accept_encoding::{AcceptEncoding, Deferred};
 use super::encoder::{Codec, Coding};
@@ -10,8 +11,7 @@ use super::rules::Rules;
 use crate::error::ConfigError;
 use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
-use crate::request::Request;
-use crate::request::RouteMatch;
+use crate::request::{Request, RouteMatch};
 use crate::response::Response;
 use crate::stack::StackEntry;
 

@@ -1,9 +1,10 @@
 //! [`Compression`]: `gzip`, `br` and `zstd`, chosen by the client's
 //! `Accept-Encoding` weights.
 
-use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
 
 use super::accept_encoding::{AcceptEncoding, Deferred};
 use super::encoder::{Codec, Coding};
@@ -11,8 +12,7 @@ use super::rules::Rules;
 use crate::error::ConfigError;
 use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
-use crate::request::Request;
-use crate::request::RouteMatch;
+use crate::request::{Request, RouteMatch};
 use crate::response::Response;
 use crate::stack::StackEntry;
 

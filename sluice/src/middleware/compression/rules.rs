@@ -2,12 +2,11 @@
 //! [`Compression`](super::Compression): which responses are left alone,
 //! which get `Vary: Accept-Encoding`, and how a body is compressed.
 
+use futures_util::future::BoxFuture;
 use http::header::{
     HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG,
 };
 use http::StatusCode;
-
-use futures_util::future::BoxFuture;
 
 use super::accept_encoding::Deferred;
 use super::body::{offload, CompressedBody};

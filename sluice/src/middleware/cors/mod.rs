@@ -168,11 +168,11 @@
 //! [ACRH]: https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Request-Headers
 //! [token]: https://www.rfc-editor.org/rfc/rfc9110#section-5.6.2
 
-use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use http::header::{
     HeaderMap, HeaderName, HeaderValue, ACCESS_CONTROL_ALLOW_CREDENTIALS,
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -187,8 +187,7 @@ use crate::error::ConfigError;
 use crate::headers::append_vary;
 use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
-use crate::request::Request;
-use crate::request::RouteMatch;
+use crate::request::{Request, RouteMatch};
 use crate::response::{Response, TEXT_PLAIN_UTF8};
 use crate::stack::StackEntry;
 

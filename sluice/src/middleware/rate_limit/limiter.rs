@@ -1,16 +1,16 @@
 //! The [`RateLimit`] middleware.
 
-use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use http::{Method, StatusCode};
 use percent_encoding::percent_decode_str;
 
 use super::headers::{Headers, PolicyFields};
-use super::key::{Key, MissingKey};
+use super::key::{Found, Key, MissingKey};
 use super::memory::MemoryStore;
 use super::policy::{ceil_secs, Policy, MAX_POLICIES};
 use super::store::{Decision, RateKey, RateLimitStore, StoreError};
@@ -18,8 +18,7 @@ use crate::error::{ConfigError, HttpError};
 use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
 use crate::openapi::{OperationDoc, ResponseDoc};
-use crate::request::Request;
-use crate::request::RouteMatch;
+use crate::request::{Request, RouteMatch};
 use crate::response::{IntoResponse, Response};
 use crate::stack::StackEntry;
 
@@ -290,39 +289,69 @@ impl<S: RateLimitStore> RateLimit<S> {
             .any(|exemption| exemption.matches(req.method(), &path))
     }
 
+    /// The key `found` counts under: `None` for a request without one that
+    /// [`MissingKey::Allow`] lets through.
+    fn rate_key<'f>(&self, found: &'f Option<Found<'_>>) -> Option<RateKey<'f>> {
+        match found {
+            Some(found) => Some(found.as_key()),
+            None => match self.missing {
+                MissingKey::Shared => Some(RateKey::Shared),
+                MissingKey::Allow => None,
+            },
+        }
+    }
+
     /// A decision, a store failure, or a pass (no key to count under).
     /// Exempt requests never get here: the stack skips this middleware for
     /// them ([`Middleware::skips`]).
     async fn decide(&self, req: &Request) -> Verdict {
         let found = self.key.extract(req);
-        let key = match &found {
-            Some(found) => found.as_key(),
-            None => match self.missing {
-                MissingKey::Shared => RateKey::Shared,
-                MissingKey::Allow => return Verdict::Pass,
-            },
+        let Some(key) = self.rate_key(&found) else {
+            return Verdict::Pass;
         };
-        match self.store.check(&key, &self.policies).await {
-            Ok(decision) => Verdict::Decided(decision),
-            Err(error) => Verdict::Failed(error),
-        }
+        self.store.check(&key, &self.policies).await.into()
     }
 
     /// [`RateLimit::decide`] when the store answers at once; `None` when it
     /// must be asked with a future.
     fn decide_now(&self, req: &Request) -> Option<Verdict> {
         let found = self.key.extract(req);
-        let key = match &found {
-            Some(found) => found.as_key(),
-            None => match self.missing {
-                MissingKey::Shared => RateKey::Shared,
-                MissingKey::Allow => return Some(Verdict::Pass),
-            },
+        let Some(key) = self.rate_key(&found) else {
+            return Some(Verdict::Pass);
         };
-        Some(match self.store.check_now(&key, &self.policies)? {
-            Ok(decision) => Verdict::Decided(decision),
-            Err(error) => Verdict::Failed(error),
-        })
+        self.store
+            .check_now(&key, &self.policies)
+            .map(Verdict::from)
+    }
+
+    /// What a verdict means for the request: pass it on with the decision
+    /// whose fields go on its response (`None`: no fields), or answer it.
+    /// Never [`Before::Wait`].
+    fn admit(&self, verdict: Verdict) -> Before<Option<Decision>> {
+        match verdict {
+            Verdict::Pass => Before::Pass(None),
+            Verdict::Failed(error) => self
+                .store_failed(&error)
+                .map_or(Before::Pass(None), Before::Answer),
+            Verdict::Decided(decision) if !decision.is_admitted() => {
+                Before::Answer(self.refuse(&decision))
+            }
+            Verdict::Decided(decision) => {
+                Before::Pass(self.headers.on_admitted().then_some(decision))
+            }
+        }
+    }
+
+    /// Writes the fields of an admitted request's decision, if any.
+    fn write_admitted(&self, decision: Option<Decision>, response: &mut Response) {
+        if let Some(decision) = decision {
+            self.headers.write(
+                response.headers_mut(),
+                &self.policies,
+                &self.fields,
+                &decision,
+            );
+        }
     }
 
     /// The answer when the store could not decide: a 503 when failing
@@ -388,6 +417,15 @@ enum Verdict {
     Failed(StoreError),
 }
 
+impl From<Result<Decision, StoreError>> for Verdict {
+    fn from(checked: Result<Decision, StoreError>) -> Self {
+        match checked {
+            Ok(decision) => Verdict::Decided(decision),
+            Err(error) => Verdict::Failed(error),
+        }
+    }
+}
+
 /// With a store that answers at once (the memory store), a request is
 /// counted without a future; with another, [`Middleware::handle`] asks it.
 impl<S: RateLimitStore> Hook for RateLimit<S> {
@@ -395,23 +433,10 @@ impl<S: RateLimitStore> Hook for RateLimit<S> {
     type State<'a> = Option<Decision>;
 
     fn before(&self, req: &mut Request) -> Before<Option<Decision>> {
-        let Some(verdict) = self.decide_now(req) else {
-            return Before::Wait;
-        };
-        let decision = match verdict {
-            Verdict::Decided(decision) => decision,
-            Verdict::Pass => return Before::Pass(None),
-            Verdict::Failed(error) => {
-                return match self.store_failed(&error) {
-                    Some(refusal) => Before::Answer(refusal),
-                    None => Before::Pass(None),
-                };
-            }
-        };
-        if !decision.is_admitted() {
-            return Before::Answer(self.refuse(&decision));
+        match self.decide_now(req) {
+            Some(verdict) => self.admit(verdict),
+            None => Before::Wait,
         }
-        Before::Pass(self.headers.on_admitted().then_some(decision))
     }
 
     fn after(
@@ -420,42 +445,21 @@ impl<S: RateLimitStore> Hook for RateLimit<S> {
         response: &mut Response,
         _route: Option<Arc<RouteMatch>>,
     ) -> Option<BoxFuture<'_, Response>> {
-        if let Some(decision) = decision {
-            self.headers.write(
-                response.headers_mut(),
-                &self.policies,
-                &self.fields,
-                &decision,
-            );
-        }
+        self.write_admitted(decision, response);
         None
     }
 }
 
 impl<S: RateLimitStore> Middleware for RateLimit<S> {
     async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
-        let decision = match self.decide(&req).await {
-            Verdict::Decided(decision) => decision,
-            Verdict::Pass => return Ok(next.run(req).await),
-            Verdict::Failed(error) => {
-                return Ok(match self.store_failed(&error) {
-                    Some(refusal) => refusal,
-                    None => next.run(req).await,
-                });
-            }
+        let decision = match self.admit(self.decide(&req).await) {
+            Before::Pass(decision) => decision,
+            Before::Answer(answer) => return Ok(answer),
+            // `admit` always decides.
+            Before::Wait => None,
         };
-        if !decision.is_admitted() {
-            return Ok(self.refuse(&decision));
-        }
         let mut response = next.run(req).await;
-        if self.headers.on_admitted() {
-            self.headers.write(
-                response.headers_mut(),
-                &self.policies,
-                &self.fields,
-                &decision,
-            );
-        }
+        self.write_admitted(decision, &mut response);
         Ok(response)
     }
 
