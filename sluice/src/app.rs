@@ -579,6 +579,13 @@ impl AppService {
         }
     }
 
+    /// The outermost node of the stack, for tests that look at how it
+    /// was built.
+    #[cfg(test)]
+    pub(crate) fn stack_root(&self) -> &Node {
+        &self.inner.root
+    }
+
     /// A handle on the app for one connection's requests (see
     /// [`SharedHandles`]): a connection runs on one thread at a time.
     pub(crate) fn connection_handle(&self) -> SharedHandle {

@@ -20,6 +20,14 @@
 //! - a panic in the hook, or further in, becomes a 500 carrying the
 //!   [`Panic`](crate::Panic), named after the middleware.
 //!
+//! Hooks next to each other in a stack share one future instead of boxing
+//! one each ([`run`]): the first of them calls every `before` in turn,
+//! then the rest of the stack, then every `after` on the way back, with
+//! the same settling, answers and panics as their layers one inside the
+//! other. A hook's state waits in a [`Slot`] meanwhile, so a state type
+//! says how it is set aside ([`Stash`]). A hook whose state borrows it, or
+//! that watches for the route, keeps a layer of its own ([`entry_alone`]).
+//!
 //! Which built-ins are hooks is an implementation detail: each says so
 //! with [`Middleware::__into_stack`], by returning [`entry`].
 
@@ -30,6 +38,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use futures_util::future::BoxFuture;
+use smallvec::SmallVec;
 
 use crate::error::ConfigError;
 use crate::openapi::OperationDoc;
@@ -38,22 +47,10 @@ use crate::response::Response;
 use crate::route_watch;
 use crate::shared::Shared;
 use crate::stack::{
-    needs_settling, panic_response, settle, DynMiddleware, Middleware, Next, Node, StackEntry,
-    StackItem,
+    needs_settling, panic_response, settle, DynMiddleware, HookSteps, Middleware, Next, Node,
+    StackEntry, StackItem,
 };
-
-/// What [`Hook::before`] decided.
-pub(crate) enum Before<S> {
-    /// Pass the request on; `S` goes to [`Hook::after`] with the response.
-    Pass(S),
-    /// Answer now, without the rest of the stack.
-    Answer(Response),
-    /// This request needs waiting (an async credential check, a remote
-    /// store): run [`Middleware::handle`] instead, which the hook then
-    /// writes itself ([`handle`] cannot wait). Returned before `req` was
-    /// changed.
-    Wait,
-}
+pub(crate) use crate::stack::{Before, Slot, Stash};
 
 /// A middleware that never needs to wait, in two synchronous halves.
 pub(crate) trait Hook: Middleware {
@@ -90,8 +87,21 @@ pub(crate) trait Hook: Middleware {
 }
 
 /// The stack entry of a hook: what its [`Middleware::__into_stack`]
-/// returns.
-pub(crate) fn entry<H: Hook>(hook: H) -> StackEntry {
+/// returns. Next to other hooks, it shares their future (see [`run`]).
+pub(crate) fn entry<H>(hook: H) -> StackEntry
+where
+    H: Hook,
+    for<'a> H::State<'a>: Stash,
+{
+    if H::WATCHES_ROUTE {
+        return entry_alone(hook);
+    }
+    StackEntry(StackItem::Native(Arc::new(Sharing(Hooked(hook)))))
+}
+
+/// The stack entry of a hook that keeps a future of its own: one whose
+/// state borrows it, or that watches for the route.
+pub(crate) fn entry_alone<H: Hook>(hook: H) -> StackEntry {
     StackEntry(StackItem::Native(Arc::new(Hooked(hook))))
 }
 
@@ -275,6 +285,263 @@ impl<H: Hook> HookFuture<'_, H> {
             match self.hook.after(state, &mut response, self.route.take()) {
                 None => return Poll::Ready(response),
                 Some(rest) => self.inner = rest,
+            }
+        }
+    }
+}
+
+/// A hook that shares one future with the hooks next to it in the stack.
+/// Alone, it is its [`Hooked`] layer.
+struct Sharing<H>(Hooked<H>);
+
+impl<H> DynMiddleware for Sharing<H>
+where
+    H: Hook,
+    for<'a> H::State<'a>: Stash,
+{
+    fn call<'a>(&'a self, req: Request, next: &'a Arc<Node>) -> BoxFuture<'a, Response> {
+        self.0.call(req, next)
+    }
+
+    fn name(&self) -> std::borrow::Cow<'static, str> {
+        self.0.name()
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.0.validate()
+    }
+
+    fn passes_through(&self) -> bool {
+        self.0.passes_through()
+    }
+
+    fn describe(&self, operation: &mut OperationDoc<'_>) {
+        self.0.describe(operation);
+    }
+
+    fn hook_steps(self: Arc<Self>) -> Option<Arc<dyn HookSteps>> {
+        Some(self)
+    }
+}
+
+impl<H> HookSteps for Sharing<H>
+where
+    H: Hook,
+    for<'a> H::State<'a>: Stash,
+{
+    fn before(&self, req: &mut Request) -> Before<Option<Slot>> {
+        let hook = &self.0 .0;
+        if hook.skips(req) {
+            return Before::Pass(None);
+        }
+        match hook.before(req) {
+            Before::Pass(state) => Before::Pass(H::AFTER.then(|| state.stash())),
+            Before::Answer(response) => Before::Answer(response),
+            Before::Wait => Before::Wait,
+        }
+    }
+
+    fn after<'a>(&'a self, slot: Slot, response: &mut Response) -> Option<BoxFuture<'a, Response>> {
+        // A slot is only ever handed back to the hook that filled it.
+        let state = <H::State<'a> as Stash>::unstash(slot)?;
+        self.0 .0.after(state, response, None)
+    }
+
+    fn wait<'a>(&'a self, req: Request, next: &'a Arc<Node>) -> BoxFuture<'a, Response> {
+        DynMiddleware::call(&self.0 .0, req, next)
+    }
+
+    fn run<'a>(&'a self, req: Request, node: &'a Node) -> BoxFuture<'a, Response> {
+        run(req, node)
+    }
+
+    fn name(&self) -> std::borrow::Cow<'static, str> {
+        Middleware::name(&self.0 .0)
+    }
+}
+
+/// Runs the hooks that start at `node` ([`Node::hook_run`] of them) in one
+/// future, with the same steps as their [`Hooked`] layers one inside the
+/// other: each `before` in turn (a hook that answers the request, asks to
+/// wait or panics ends the run there, as its layer would), then the rest
+/// of the stack, then each `after` on the way back, the response settled
+/// before each.
+pub(crate) fn run(mut req: Request, node: &Node) -> BoxFuture<'_, Response> {
+    // Made at the first hook with an `after`, and filled in place.
+    let mut run: Option<Box<Run<'_>>> = None;
+    let mut at = node;
+    let mut left = node.hook_run();
+    // One guard for every `before`: `at` is the hook that panicked.
+    let stop = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        while left > 0 {
+            let Some((hook, next)) = at.hook_link() else {
+                break;
+            };
+            left -= 1;
+            match hook.before(&mut req) {
+                Before::Pass(None) => {}
+                Before::Pass(Some(slot)) => {
+                    let frame = Frame {
+                        hook,
+                        slot,
+                        locals: req.locals_if_any().cloned(),
+                    };
+                    match &mut run {
+                        Some(run) => run.frames.push(frame),
+                        None => run = Some(Run::new(node.shared(), frame)),
+                    }
+                }
+                Before::Answer(response) => return Stop::Answer(response),
+                Before::Wait => return Stop::Wait,
+            }
+            at = next;
+        }
+        Stop::Rest
+    }));
+    let inner = match (stop, at.hook_link()) {
+        (Ok(Stop::Rest), _) => at.call(req),
+        (Ok(Stop::Answer(response)), _) => Box::pin(std::future::ready(response)),
+        (Ok(Stop::Wait), Some((hook, next))) => hook.wait(req, next),
+        (Err(payload), Some((hook, _))) => {
+            let response = panic_response(&*payload, "middleware", &hook.name());
+            Box::pin(std::future::ready(response))
+        }
+        // Not reached: the run stops at a hook, or after the last one.
+        (_, None) => at.call(req),
+    };
+    match run {
+        Some(mut run) => {
+            run.pending = run.frames.len();
+            run.inner = inner;
+            Box::into_pin(run)
+        }
+        // Settled by the caller, as for hooks that only look at requests.
+        None => inner,
+    }
+}
+
+/// Where the `before`s of a run stopped.
+enum Stop {
+    /// Past the last hook: the rest of the stack is next.
+    Rest,
+    /// A hook answered.
+    Answer(Response),
+    /// A hook asked to wait.
+    Wait,
+}
+
+/// A hook of a [`Run`] whose `after` is to come.
+struct Frame<'a> {
+    hook: &'a dyn HookSteps,
+    /// Its state; [`Slot::Empty`] once given back.
+    slot: Slot,
+    /// The request's locals when the hook passed it on.
+    locals: Option<Locals>,
+}
+
+/// The future of a run of hooks (see [`run`]).
+struct Run<'a> {
+    /// The rest of the stack; or a settling step; or an `after`'s future.
+    inner: BoxFuture<'a, Response>,
+    /// The hooks with an `after`, outermost first.
+    frames: SmallVec<[Frame<'a>; 4]>,
+    /// How many of `frames` are still to run their `after`, from the last.
+    pending: usize,
+    shared: &'a Shared,
+    /// Whether the response has been settled for the next `after`.
+    settled: bool,
+    /// The hook whose `after` returned `inner`, when one did.
+    after_of: Option<&'a dyn HookSteps>,
+}
+
+impl<'a> Run<'a> {
+    /// A run whose first `after` is `frame`'s; the rest of the stack is
+    /// set once known.
+    fn new(shared: &'a Shared, frame: Frame<'a>) -> Box<Self> {
+        let mut frames = SmallVec::new();
+        frames.push(frame);
+        Box::new(Run {
+            // Boxes nothing (a zero-sized future), until replaced.
+            inner: Box::pin(std::future::pending()),
+            frames,
+            pending: 0,
+            shared,
+            settled: false,
+            after_of: None,
+        })
+    }
+
+    /// Runs the `after`s still to come, the response settled before each.
+    /// `false` when there is a future in `inner` to poll first: a settling
+    /// step, or what an `after` returned. `current` is the hook whose
+    /// `after` is running, for a panic.
+    fn afters(&mut self, response: &mut Response, current: &mut Option<&'a dyn HookSteps>) -> bool {
+        while let Some(frame) = self.pending.checked_sub(1).map(|top| &mut self.frames[top]) {
+            if !self.settled {
+                self.settled = true;
+                if needs_settling(response, frame.locals.as_ref()) {
+                    let response = std::mem::take(response);
+                    self.inner = Box::pin(settle(self.shared, response, frame.locals.take()));
+                    return false;
+                }
+            }
+            self.settled = false;
+            self.pending -= 1;
+            let hook = frame.hook;
+            *current = Some(hook);
+            let slot = std::mem::replace(&mut frame.slot, Slot::Empty);
+            if let Some(rest) = hook.after(slot, response) {
+                self.inner = rest;
+                self.after_of = Some(hook);
+                return false;
+            }
+        }
+        true
+    }
+}
+
+impl Future for Run<'_> {
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let this = self.get_mut();
+        loop {
+            let inner = &mut this.inner;
+            let polled = std::panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx)));
+            let mut response = match polled {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(response)) => response,
+                Err(payload) => {
+                    // As in the hook's own layer: the panic is its answer,
+                    // and its `after` does not run.
+                    let owner = match this.after_of {
+                        Some(hook) => Some(hook),
+                        None => this.pending.checked_sub(1).map(|top| {
+                            this.pending = top;
+                            this.frames[top].hook
+                        }),
+                    };
+                    this.settled = false;
+                    let name =
+                        owner.map_or(std::borrow::Cow::Borrowed("middleware"), |hook| hook.name());
+                    panic_response(&*payload, "middleware", &name)
+                }
+            };
+            this.after_of = None;
+            loop {
+                let mut current = None;
+                let done = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    this.afters(&mut response, &mut current)
+                }));
+                match done {
+                    Ok(true) => return Poll::Ready(response),
+                    Ok(false) => break,
+                    Err(payload) => {
+                        let name = current
+                            .map_or(std::borrow::Cow::Borrowed("middleware"), |hook| hook.name());
+                        response = panic_response(&*payload, "middleware", &name);
+                    }
+                }
             }
         }
     }

@@ -465,6 +465,109 @@ pub(crate) trait DynMiddleware: Send + Sync + 'static {
     fn validate(&self) -> Result<(), ConfigError>;
     fn passes_through(&self) -> bool;
     fn describe(&self, operation: &mut OperationDoc<'_>);
+
+    /// A hook's steps, when this middleware is a hook that can share one
+    /// future with the hooks next to it (see [`HookSteps`]).
+    fn hook_steps(self: Arc<Self>) -> Option<Arc<dyn HookSteps>> {
+        None
+    }
+}
+
+/// What a hook decided before the rest of the stack ran (see
+/// [`crate::hook`]).
+pub(crate) enum Before<S> {
+    /// Pass the request on; `S` goes to the hook's `after` with the
+    /// response.
+    Pass(S),
+    /// Answer now, without the rest of the stack.
+    Answer(Response),
+    /// This request needs waiting (an async credential check, a remote
+    /// store): run [`Middleware::handle`] instead, which the hook then
+    /// writes itself (a hook's `handle` cannot wait). Returned before the
+    /// request was changed.
+    Wait,
+}
+
+/// A hook's state, set aside while a run of hooks shares one future:
+/// one of the few shapes the built-ins' states take, so that setting one
+/// aside costs no allocation ([`Slot::Other`] aside).
+pub(crate) enum Slot {
+    /// Nothing to keep.
+    Empty,
+    /// A point in time.
+    Instant(std::time::Instant),
+    /// A small choice, with a header value.
+    Tagged(u8, Option<http::HeaderValue>),
+    /// Anything else, boxed.
+    Other(Box<dyn std::any::Any + Send>),
+}
+
+impl Slot {
+    /// The value of [`Slot::Other`], if it holds a `T`.
+    pub(crate) fn take_other<T: std::any::Any>(self) -> Option<T> {
+        match self {
+            Slot::Other(other) => other.downcast().ok().map(|other| *other),
+            _ => None,
+        }
+    }
+}
+
+/// A hook's state that a [`Slot`] can hold.
+pub(crate) trait Stash: Sized {
+    /// Sets the state aside.
+    fn stash(self) -> Slot;
+
+    /// Takes it back: `None` for a slot some other type filled, which a
+    /// run of hooks never hands over.
+    fn unstash(slot: Slot) -> Option<Self>;
+}
+
+impl Stash for () {
+    fn stash(self) -> Slot {
+        Slot::Empty
+    }
+
+    fn unstash(slot: Slot) -> Option<Self> {
+        matches!(slot, Slot::Empty).then_some(())
+    }
+}
+
+impl Stash for std::time::Instant {
+    fn stash(self) -> Slot {
+        Slot::Instant(self)
+    }
+
+    fn unstash(slot: Slot) -> Option<Self> {
+        match slot {
+            Slot::Instant(at) => Some(at),
+            _ => None,
+        }
+    }
+}
+
+/// A hook's steps in object-safe form. Adjacent hooks in a stack share
+/// one future instead of boxing one each: the first of them starts the
+/// run ([`HookSteps::run`]), which calls each one's `before` in turn,
+/// then the rest of the stack, then each `after` on the way back (see
+/// [`crate::hook`]).
+pub(crate) trait HookSteps: Send + Sync {
+    /// The hook's `before`, its state set aside: `Pass(None)` when the
+    /// hook [skips](Middleware::skips) the request, or has no `after`.
+    fn before(&self, req: &mut Request) -> Before<Option<Slot>>;
+
+    /// The hook's `after`, given back the state its `before` set aside.
+    fn after<'a>(&'a self, slot: Slot, response: &mut Response) -> Option<BoxFuture<'a, Response>>;
+
+    /// The middleware's own future around `next`, for a request its
+    /// `before` answered [`Before::Wait`] for.
+    fn wait<'a>(&'a self, req: Request, next: &'a Arc<Node>) -> BoxFuture<'a, Response>;
+
+    /// Runs the hooks that start at `node`, this one first (see
+    /// [`Node::hook_run`]). The runner lives with the hooks.
+    fn run<'a>(&'a self, req: Request, node: &'a Node) -> BoxFuture<'a, Response>;
+
+    /// [`Middleware::name`].
+    fn name(&self) -> Cow<'static, str>;
 }
 
 impl<M: Middleware> DynMiddleware for M {
@@ -743,31 +846,40 @@ pub(crate) fn build_stack(
         kind: NodeKind::Endpoint(endpoint),
         shared: shared.clone(),
         inline: true,
+        hook_run: 0,
     });
     for item in stack {
-        let (kind, inline) = match item {
+        let (kind, inline, hook_run) = match item {
             // Nothing to run: left out, so that it costs nothing per request.
             StackItem::Native(middleware) if middleware.passes_through() => continue,
             StackItem::Native(middleware) => {
                 let inline = node.inline;
+                let steps = middleware.clone().hook_steps();
+                let hook_run = if steps.is_some() {
+                    (node.hook_run + 1).min(MAX_HOOK_RUN)
+                } else {
+                    0
+                };
                 let kind = NodeKind::Middleware {
                     middleware: middleware.clone(),
                     next: node,
+                    steps,
                 };
-                (kind, inline)
+                (kind, inline, hook_run)
             }
             StackItem::Layer { build, name } => {
                 let kind = NodeKind::Layer {
                     service: build(NextService { node }),
                     name: name.clone(),
                 };
-                (kind, false)
+                (kind, false, 0)
             }
         };
         node = Arc::new(Node {
             kind,
             shared: shared.clone(),
             inline,
+            hook_run,
         });
     }
     node
@@ -783,13 +895,24 @@ pub(crate) struct Node {
     /// task: no tower layer (which may hand the request to a task of its
     /// own) stands between them. See [`crate::route_watch`].
     inline: bool,
+    /// How many hooks that can share one future ([`HookSteps`]) start
+    /// here, one after the other, this node's included (at most
+    /// [`MAX_HOOK_RUN`]); 0 when this node is not one.
+    hook_run: u8,
 }
+
+/// The longest run of hooks one future serves; a longer one is served in
+/// several.
+const MAX_HOOK_RUN: u8 = 8;
 
 enum NodeKind {
     /// A native middleware and the rest of the stack.
     Middleware {
         middleware: Arc<dyn DynMiddleware>,
         next: Arc<Node>,
+        /// The middleware's steps, when it is a hook that can share a
+        /// future with the next ones ([`DynMiddleware::hook_steps`]).
+        steps: Option<Arc<dyn HookSteps>>,
     },
     /// A tower service built from a layer wrapped around the rest of the stack.
     Layer {
@@ -805,7 +928,14 @@ impl Node {
     /// [`Next::run`] (or the app's outermost layer) does that.
     pub(crate) fn call(&self, req: Request) -> BoxFuture<'_, Response> {
         match &self.kind {
-            NodeKind::Middleware { middleware, next } => middleware.call(req, next),
+            NodeKind::Middleware {
+                middleware,
+                next,
+                steps,
+            } => match steps {
+                Some(steps) if self.hook_run > 1 => steps.run(req, self),
+                _ => middleware.call(req, next),
+            },
             NodeKind::Layer { service, .. } => {
                 let service = service.clone();
                 Box::pin(async move {
@@ -827,9 +957,14 @@ impl Node {
     /// built around it once.
     pub(crate) fn copy_for_thread(&self) -> Arc<Node> {
         let kind = match &self.kind {
-            NodeKind::Middleware { middleware, next } => NodeKind::Middleware {
+            NodeKind::Middleware {
+                middleware,
+                next,
+                steps,
+            } => NodeKind::Middleware {
                 middleware: middleware.clone(),
                 next: next.copy_for_thread(),
+                steps: steps.clone(),
             },
             NodeKind::Layer { service, name } => NodeKind::Layer {
                 // As every request clones it.
@@ -842,7 +977,23 @@ impl Node {
             kind,
             shared: self.shared.clone(),
             inline: self.inline,
+            hook_run: self.hook_run,
         })
+    }
+
+    /// How many hooks start a run here (see [`HookSteps`]): this node's
+    /// hook and the next node's, up to this many, share one future.
+    pub(crate) fn hook_run(&self) -> usize {
+        usize::from(self.hook_run)
+    }
+
+    /// This node's hook and the node after it, when it is one (see
+    /// [`HookSteps`]).
+    pub(crate) fn hook_link(&self) -> Option<(&dyn HookSteps, &Arc<Node>)> {
+        match &self.kind {
+            NodeKind::Middleware { next, steps, .. } => steps.as_deref().map(|steps| (steps, next)),
+            _ => None,
+        }
     }
 
     /// Whether the router runs inside the polls of this node's future (see

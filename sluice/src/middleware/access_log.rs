@@ -40,7 +40,7 @@ use tracing::Level;
 use super::request_id::ReqId;
 use crate::body::Body;
 use crate::error::BoxError;
-use crate::hook::{self, Before, Hook};
+use crate::hook::{self, Before, Hook, Slot, Stash};
 use crate::middleware::{Middleware, Next};
 use crate::request::{ClientAddr, Request, RouteMatch};
 use crate::response::Response;
@@ -95,6 +95,16 @@ impl AccessLog {
     pub fn level(mut self, level: Level) -> Self {
         self.level = level;
         self
+    }
+}
+
+impl Stash for (Record, bool) {
+    fn stash(self) -> Slot {
+        Slot::Other(Box::new(self))
+    }
+
+    fn unstash(slot: Slot) -> Option<Self> {
+        slot.take_other()
     }
 }
 

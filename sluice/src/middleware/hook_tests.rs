@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::future::BoxFuture;
 use http::{HeaderValue, StatusCode};
 
-use crate::hook::{self, Before, Hook};
+use crate::hook::{self, Before, Hook, Slot, Stash};
 use crate::middleware::{Middleware, Next};
 use crate::request::{Request, RouteMatch};
 use crate::response::{IntoResponse, Response};
@@ -27,7 +27,7 @@ fn events(log: &Log) -> Vec<String> {
     log.lock().expect("not poisoned").clone()
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Debug)]
 enum Mode {
     Pass,
     AnswerForbidden,
@@ -35,20 +35,46 @@ enum Mode {
     PanicBefore,
     PanicAfter,
     AfterFuture,
+    /// `after` returns a future that panics.
+    PanicInAfterFuture,
 }
 
-/// Logs `probe before` and `probe after <status>`, and tags the response
-/// with `x-probe`: `after`, or `handle` when it waited.
+const MODES: [Mode; 7] = [
+    Mode::Pass,
+    Mode::AnswerForbidden,
+    Mode::Wait,
+    Mode::PanicBefore,
+    Mode::PanicAfter,
+    Mode::AfterFuture,
+    Mode::PanicInAfterFuture,
+];
+
+/// Logs `<tag> before` and `<tag> after <status>`, and tags the response
+/// with `x-probe`: `after`, or `handle` when it waited (the outermost
+/// probe's tag wins).
 struct Probe {
     mode: Mode,
     log: Log,
+    tag: &'static str,
+    /// Kept out of runs of hooks: a layer of its own.
+    alone: bool,
+}
+
+impl Stash for Mode {
+    fn stash(self) -> Slot {
+        Slot::Other(Box::new(self))
+    }
+
+    fn unstash(slot: Slot) -> Option<Self> {
+        slot.take_other()
+    }
 }
 
 impl Hook for Probe {
     type State<'a> = Mode;
 
     fn before(&self, _req: &mut Request) -> Before<Mode> {
-        note(&self.log, "probe before");
+        note(&self.log, format!("{} before", self.tag));
         match self.mode {
             Mode::AnswerForbidden => {
                 Before::Answer(crate::Error::from(HttpError::new(403, "Forbidden")).into_response())
@@ -67,24 +93,28 @@ impl Hook for Probe {
     ) -> Option<BoxFuture<'a, Response>> {
         note(
             &self.log,
-            format!("probe after {}", response.status().as_u16()),
+            format!("{} after {}", self.tag, response.status().as_u16()),
         );
         match mode {
             Mode::PanicAfter => panic!("probe panicked after"),
+            Mode::PanicInAfterFuture => Some(Box::pin(async {
+                tokio::task::yield_now().await;
+                panic!("probe's after future panicked")
+            })),
             Mode::AfterFuture => {
                 let mut response = std::mem::take(response);
                 Some(Box::pin(async move {
                     tokio::task::yield_now().await;
                     response
                         .headers_mut()
-                        .insert("x-probe", HeaderValue::from_static("after-future"));
+                        .insert("x-probe", self.tagged("after-future"));
                     response
                 }))
             }
             _ => {
                 response
                     .headers_mut()
-                    .insert("x-probe", HeaderValue::from_static("after"));
+                    .insert("x-probe", self.tagged("after"));
                 None
             }
         }
@@ -96,11 +126,11 @@ impl Middleware for Probe {
         if self.mode != Mode::Wait {
             return hook::handle(self, req, next).await;
         }
-        note(&self.log, "probe handle");
+        note(&self.log, format!("{} handle", self.tag));
         let mut response = next.run(req).await;
         response
             .headers_mut()
-            .insert("x-probe", HeaderValue::from_static("handle"));
+            .insert("x-probe", self.tagged("handle"));
         Ok(response)
     }
 
@@ -109,7 +139,23 @@ impl Middleware for Probe {
     }
 
     fn __into_stack(self) -> StackEntry {
-        hook::entry(self)
+        if self.alone {
+            hook::entry_alone(self)
+        } else {
+            hook::entry(self)
+        }
+    }
+}
+
+impl Probe {
+    /// `what`, or `<tag> what` for a probe not called `probe`.
+    fn tagged(&self, what: &str) -> HeaderValue {
+        let value = if self.tag == "probe" {
+            what.to_owned()
+        } else {
+            format!("{} {what}", self.tag)
+        };
+        HeaderValue::try_from(value).expect("a visible ASCII tag")
     }
 }
 
@@ -138,7 +184,12 @@ impl std::error::Error for Unicorn {}
 /// handler answers with a 418), behind `probe`, behind a function
 /// middleware that logs what comes back to it.
 fn app(log: &Log, probe: impl Middleware) -> App {
-    let (handler_log, outer_log) = (log.clone(), log.clone());
+    logged(routes(log).add_middleware(probe), log)
+}
+
+/// The routes of [`app`].
+fn routes(log: &Log) -> App {
+    let handler_log = log.clone();
     App::new()
         .get("/", move || {
             let log = handler_log.clone();
@@ -152,27 +203,33 @@ fn app(log: &Log, probe: impl Middleware) -> App {
         })
         .exception_handler(|_: &Unicorn| (StatusCode::IM_A_TEAPOT, "caught"))
         .exception_handler(|err: &HttpError| (err.status(), "handled"))
-        .add_middleware(probe)
-        .middleware(move |req: Request, next: Next| {
-            let log = outer_log.clone();
-            async move {
-                note(&log, "outer before");
-                let response = next.run(req).await;
-                let tag = response.headers().get("x-probe").cloned();
-                let tag = tag.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("-");
-                note(
-                    &log,
-                    format!("outer after {} {tag}", response.status().as_u16()),
-                );
-                response
-            }
-        })
+}
+
+/// `app` behind a function middleware that logs what comes back to it.
+fn logged(app: App, log: &Log) -> App {
+    let outer_log = log.clone();
+    app.middleware(move |req: Request, next: Next| {
+        let log = outer_log.clone();
+        async move {
+            note(&log, "outer before");
+            let response = next.run(req).await;
+            let tag = response.headers().get("x-probe").cloned();
+            let tag = tag.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("-");
+            note(
+                &log,
+                format!("outer after {} {tag}", response.status().as_u16()),
+            );
+            response
+        }
+    })
 }
 
 fn probe(mode: Mode, log: &Log) -> Probe {
     Probe {
         mode,
         log: log.clone(),
+        tag: "probe",
+        alone: false,
     }
 }
 
@@ -284,5 +341,75 @@ async fn a_panic_in_before_or_after_is_a_500_that_outer_middleware_sees() {
         let events = events(&log);
         assert_eq!(events.contains(&"handler".to_owned()), ran);
         assert_eq!(events.last().map(String::as_str), Some("outer after 500 -"));
+    }
+}
+
+/// Three probes, innermost first, behind the logging middleware: next to
+/// each other, or each a layer of its own. Inside them, a tower layer
+/// panics on `/tower-panic`, where no layer further in catches it.
+fn three(log: &Log, modes: [Mode; 3], alone: bool) -> App {
+    let panics = tower::layer::layer_fn(|next: crate::stack::NextService| {
+        tower::service_fn(move |req: http::Request<crate::Body>| {
+            let next = next.clone();
+            async move {
+                assert_ne!(req.uri().path(), "/tower-panic", "the tower layer panicked");
+                tower::ServiceExt::oneshot(next, req).await
+            }
+        })
+    });
+    let mut app = routes(log).add_layer(panics);
+    for (tag, mode) in ["inner", "middle", "outer"].into_iter().zip(modes) {
+        app = app.add_middleware(Probe {
+            mode,
+            log: log.clone(),
+            tag,
+            alone,
+        });
+    }
+    logged(app, log)
+}
+
+#[test]
+fn adjacent_hooks_share_one_run() {
+    let log = Log::default();
+    let runs = |app: App| app.build().expect("builds").stack_root().hook_run();
+    let hooks = |alone: [bool; 3]| {
+        let mut app = routes(&log);
+        for alone in alone {
+            app = app.add_middleware(Probe {
+                alone,
+                ..probe(Mode::Pass, &log)
+            });
+        }
+        app
+    };
+    assert_eq!(runs(hooks([false; 3])), 3);
+    // The outermost starts the run; one kept alone breaks it.
+    assert_eq!(runs(hooks([false, true, false])), 1);
+    assert_eq!(runs(hooks([true, false, false])), 2);
+    // A function middleware is no hook.
+    assert_eq!(runs(logged(hooks([false; 3]), &log)), 0);
+}
+
+#[tokio::test]
+async fn a_run_of_hooks_behaves_as_their_layers_one_inside_the_other() {
+    for inner in MODES {
+        for middle in MODES {
+            for outer in MODES {
+                let modes = [inner, middle, outer];
+                for path in ["/", "/unicorn", "/tower-panic"] {
+                    let mut seen = Vec::new();
+                    for alone in [true, false] {
+                        let log = Log::default();
+                        let client = TestClient::new(three(&log, modes, alone))
+                            .raise_server_exceptions(false);
+                        let res = client.get(path).await;
+                        let probe = res.header("x-probe").map(str::to_owned);
+                        seen.push((res.status(), probe, res.text(), events(&log)));
+                    }
+                    assert_eq!(seen[0], seen[1], "{modes:?} {path}");
+                }
+            }
+        }
     }
 }

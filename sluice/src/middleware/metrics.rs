@@ -572,7 +572,7 @@ impl Middleware for Metrics {
     }
 
     fn __into_stack(self) -> StackEntry {
-        hook::entry(self)
+        hook::entry_alone(self)
     }
 
     fn name(&self) -> Cow<'static, str> {

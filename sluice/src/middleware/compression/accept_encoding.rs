@@ -7,6 +7,7 @@
 use http::header::{HeaderMap, ACCEPT_ENCODING};
 
 use super::encoder::{Codec, Coding};
+use crate::hook::{Slot, Stash};
 
 /// A weight ("q-value") in thousandths: `0` means "not acceptable", `1000`
 /// is `q=1`, the default when no weight is given. RFC 9110 allows at most
@@ -177,6 +178,27 @@ fn trim(bytes: &[u8]) -> &[u8] {
 pub(crate) enum Deferred {
     Line(http::HeaderValue),
     Parsed(AcceptEncoding),
+}
+
+impl Stash for Deferred {
+    fn stash(self) -> Slot {
+        match self {
+            Deferred::Line(line) => Slot::Tagged(0, Some(line)),
+            // No header at all: the common case, kept without a box.
+            Deferred::Parsed(accept) if accept == AcceptEncoding::default() => {
+                Slot::Tagged(1, None)
+            }
+            Deferred::Parsed(accept) => Slot::Other(Box::new(accept)),
+        }
+    }
+
+    fn unstash(slot: Slot) -> Option<Self> {
+        match slot {
+            Slot::Tagged(0, Some(line)) => Some(Deferred::Line(line)),
+            Slot::Tagged(1, None) => Some(Deferred::Parsed(AcceptEncoding::default())),
+            other => other.take_other().map(Deferred::Parsed),
+        }
+    }
 }
 
 impl Deferred {

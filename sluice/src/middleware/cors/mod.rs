@@ -185,7 +185,7 @@ use regex::Regex;
 use crate::body::Body;
 use crate::error::ConfigError;
 use crate::headers::append_vary;
-use crate::hook::{self, Before, Hook};
+use crate::hook::{self, Before, Hook, Slot, Stash};
 use crate::middleware::{Middleware, Next};
 use crate::request::{Request, RouteMatch};
 use crate::response::{Response, TEXT_PLAIN_UTF8};
@@ -634,6 +634,25 @@ pub(crate) enum CorsStep {
     /// A simple CORS request: the CORS fields, with this origin allowed
     /// (`None`: not allowed).
     Decorate(Option<HeaderValue>),
+}
+
+impl Stash for CorsStep {
+    fn stash(self) -> Slot {
+        match self {
+            CorsStep::Untouched => Slot::Tagged(0, None),
+            CorsStep::VaryOrigin => Slot::Tagged(1, None),
+            CorsStep::Decorate(origin) => Slot::Tagged(2, origin),
+        }
+    }
+
+    fn unstash(slot: Slot) -> Option<Self> {
+        match slot {
+            Slot::Tagged(0, None) => Some(CorsStep::Untouched),
+            Slot::Tagged(1, None) => Some(CorsStep::VaryOrigin),
+            Slot::Tagged(2, origin) => Some(CorsStep::Decorate(origin)),
+            _ => None,
+        }
+    }
 }
 
 impl Hook for Cors {

@@ -15,7 +15,7 @@ use super::memory::MemoryStore;
 use super::policy::{ceil_secs, Policy, MAX_POLICIES};
 use super::store::{Decision, RateKey, RateLimitStore, StoreError};
 use crate::error::{ConfigError, HttpError};
-use crate::hook::{self, Before, Hook};
+use crate::hook::{self, Before, Hook, Slot, Stash};
 use crate::middleware::{Middleware, Next};
 use crate::openapi::{OperationDoc, ResponseDoc};
 use crate::request::{Request, RouteMatch};
@@ -428,6 +428,16 @@ impl From<Result<Decision, StoreError>> for Verdict {
 
 /// With a store that answers at once (the memory store), a request is
 /// counted without a future; with another, [`Middleware::handle`] asks it.
+impl Stash for Option<Decision> {
+    fn stash(self) -> Slot {
+        Slot::Other(Box::new(self))
+    }
+
+    fn unstash(slot: Slot) -> Option<Self> {
+        slot.take_other()
+    }
+}
+
 impl<S: RateLimitStore> Hook for RateLimit<S> {
     /// The decision, when its fields go on the response.
     type State<'a> = Option<Decision>;
