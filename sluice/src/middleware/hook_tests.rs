@@ -413,3 +413,132 @@ async fn a_run_of_hooks_behaves_as_their_layers_one_inside_the_other() {
         }
     }
 }
+
+/// The built-ins that are hooks, innermost first, as one run; or each a
+/// layer of its own, kept apart by function middleware that pass every
+/// request on.
+fn built_ins(apart: bool) -> App {
+    use crate::middleware::{
+        AccessLog, Authentication, Cors, ErrorHandler, GZip, ProcessTime, RateLimit, StaticToken,
+        TrustedHost,
+    };
+    let add = |app: App, middleware: &dyn Fn(App) -> App| {
+        let app = middleware(app);
+        if apart {
+            app.middleware(|req: Request, next: Next| next.run(req))
+        } else {
+            app
+        }
+    };
+    let mut app = App::new()
+        .get("/hello", || async { "hello" })
+        .get("/health", || async { "ok" })
+        .get("/big", || async { "big ".repeat(400) })
+        .get("/boom", || async {
+            Err::<&str, _>(crate::Error::msg("boom"))
+        });
+    app = add(app, &|app| {
+        app.add_middleware(
+            Authentication::api_key_header("authorization", StaticToken::new("Bearer token"))
+                .exempt_route(http::Method::GET, "/health"),
+        )
+    });
+    app = add(app, &|app| app.add_middleware(RateLimit::per_minute(8)));
+    app = add(app, &|app| {
+        app.add_middleware(AccessLog::new().level(tracing::Level::ERROR))
+    });
+    app = add(app, &|app| app.add_middleware(ProcessTime::new()));
+    app = add(app, &|app| {
+        app.add_middleware(GZip::new().minimum_size(500))
+    });
+    app = add(app, &|app| {
+        app.add_middleware(TrustedHost::new().allowed_hosts(["testserver"]))
+    });
+    app = add(app, &|app| {
+        app.add_middleware(
+            Cors::new()
+                .allow_origins(["http://localhost"])
+                .allow_credentials(true)
+                .allow_methods(["*"])
+                .allow_headers(["*"])
+                .expose_headers(["X-Process-Time"]),
+        )
+    });
+    add(app, &|app| app.add_middleware(ErrorHandler::new()))
+}
+
+#[tokio::test]
+async fn the_built_ins_answer_the_same_in_one_run_as_in_layers_of_their_own() {
+    let run = built_ins(false).build().expect("builds");
+    assert_eq!(run.stack_root().hook_run(), 8, "the built-ins make one run");
+    let clients = [
+        TestClient::new(built_ins(false)).raise_server_exceptions(false),
+        TestClient::new(built_ins(true)).raise_server_exceptions(false),
+    ];
+    let mut seen: [Vec<String>; 2] = Default::default();
+    for (client, seen) in clients.iter().zip(&mut seen) {
+        let token = ("authorization", "Bearer token");
+        let origin = ("origin", "http://localhost");
+        let requests = [
+            client
+                .get("/hello")
+                .header(token.0, token.1)
+                .header(origin.0, origin.1),
+            client.get("/hello").header(origin.0, origin.1),
+            client.get("/hello").header(token.0, token.1),
+            client
+                .get("/health")
+                .header("origin", "http://evil.example"),
+            client
+                .options("/hello")
+                .header(origin.0, origin.1)
+                .header("access-control-request-method", "PUT"),
+            client
+                .get("/big")
+                .header(token.0, token.1)
+                .header("accept-encoding", "br")
+                .header("accept-encoding", "gzip"),
+            client
+                .get("/big")
+                .header(token.0, token.1)
+                .header("accept-encoding", "gzip"),
+            client.get("/big").header(token.0, token.1),
+            client
+                .get("/hello")
+                .header(token.0, token.1)
+                .header("host", "evil.example"),
+            client
+                .get("/boom")
+                .header(token.0, token.1)
+                .header(origin.0, origin.1),
+            // Past the quota of eight (the preflight and the wrong host never
+            // reach it).
+            client.get("/hello").header(token.0, token.1),
+            client
+                .get("/hello")
+                .header(token.0, token.1)
+                .header(origin.0, origin.1),
+        ];
+        for request in requests {
+            let res = request.await;
+            let mut headers: Vec<String> = res
+                .headers()
+                .iter()
+                // Times: each app's own.
+                .filter(|(name, _)| {
+                    !["x-process-time", "ratelimit", "retry-after"].contains(&name.as_str())
+                })
+                .map(|(name, value)| format!("{name}: {value:?}"))
+                .collect();
+            headers.sort();
+            seen.push(format!("{} {headers:?} {:?}", res.status(), res.bytes()));
+        }
+    }
+    assert_eq!(seen[0], seen[1]);
+    // The requests did reach each built-in.
+    let statuses: Vec<&str> = seen[0].iter().map(|s| &s[..3]).collect();
+    assert_eq!(
+        statuses,
+        ["200", "401", "200", "200", "200", "200", "200", "200", "400", "500", "429", "429"]
+    );
+}
