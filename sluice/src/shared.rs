@@ -310,6 +310,9 @@ pub(crate) struct Shared {
     states: Extensions,
     exception_handlers: Vec<ErasedHandler>,
     tracker: TaskTracker,
+    /// Held while the test client waits for the background work (see
+    /// [`Shared::drain_background`]).
+    draining: tokio::sync::Mutex<()>,
     /// Open WebSocket sessions.
     sockets: Sockets,
     /// Some exception handler reads the request: requests carry a copy of
@@ -328,6 +331,7 @@ impl Shared {
             states,
             exception_handlers,
             tracker: TaskTracker::new(),
+            draining: tokio::sync::Mutex::new(()),
             sockets: Sockets::default(),
             needs_head,
             failures: Mutex::new(None),
@@ -342,6 +346,18 @@ impl Shared {
     /// The tracker of background tasks and cleanups.
     pub(crate) fn tracker(&self) -> &TaskTracker {
         &self.tracker
+    }
+
+    /// Waits until the background tasks and cleanups started so far have
+    /// finished: what the test client does after each response. The
+    /// tracker is closed for the wait and opened again after it, one
+    /// waiter at a time: a request of the same app that opened it again
+    /// while another was still waiting would leave that wait hanging.
+    pub(crate) async fn drain_background(&self) {
+        let _one_at_a_time = self.draining.lock().await;
+        self.tracker.close();
+        self.tracker.wait().await;
+        self.tracker.reopen();
     }
 
     /// The app's open WebSocket sessions.

@@ -1036,3 +1036,36 @@ async fn an_absolute_form_target_carries_its_own_host_and_no_base_path() {
     assert_eq!(body["host"], "other.test:8080");
     assert_eq!(res.url(), "http://other.test:8080/items");
 }
+
+/// One client shared by many tasks at once: each request waits for the
+/// app's background work, and none of those waits may be left hanging by
+/// another request's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_shared_client_answers_every_concurrent_request() {
+    async fn with_work(tasks: BackgroundTasks) -> &'static str {
+        tasks.add(async {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        });
+        "ok"
+    }
+    let client = TestClient::new(App::new().get("/", with_work));
+    let tasks: Vec<_> = (0..2000)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.get("/").await.status() })
+        })
+        .collect();
+    let all = async {
+        let mut answered = 0;
+        for task in tasks {
+            if task.await.expect("no panic") == StatusCode::OK {
+                answered += 1;
+            }
+        }
+        answered
+    };
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(60), all)
+        .await
+        .expect("every request answered within a minute");
+    assert_eq!(answered, 2000);
+}

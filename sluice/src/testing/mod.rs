@@ -963,10 +963,7 @@ impl TestClient {
         let (bytes, body_error) = read_body(body).await;
         // The body is gone: background tasks and cleanups start now. Wait
         // for them, as FastAPI's TestClient does.
-        let tracker = app.tracker();
-        tracker.close();
-        tracker.wait().await;
-        tracker.reopen();
+        app.shared().drain_background().await;
         let failures = app.shared().take_failures();
         if self.raise_server_exceptions {
             if let Some(failure) = failures.first() {

@@ -223,10 +223,7 @@ impl TestClient {
     /// Waits for the background tasks and cleanups the app has started,
     /// then raises the failures it saw (unless told not to).
     async fn settle(&self, what: &str) {
-        let tracker = self.app.tracker();
-        tracker.close();
-        tracker.wait().await;
-        tracker.reopen();
+        self.app.shared().drain_background().await;
         let failures = self.app.shared().take_failures();
         if self.raise_server_exceptions {
             if let Some(failure) = failures.first() {
