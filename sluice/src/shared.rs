@@ -312,6 +312,7 @@ pub(crate) struct Shared {
     tracker: TaskTracker,
     /// Held while the test client waits for the background work (see
     /// [`Shared::drain_background`]).
+    #[cfg(feature = "testing")]
     draining: tokio::sync::Mutex<()>,
     /// Open WebSocket sessions.
     sockets: Sockets,
@@ -331,6 +332,7 @@ impl Shared {
             states,
             exception_handlers,
             tracker: TaskTracker::new(),
+            #[cfg(feature = "testing")]
             draining: tokio::sync::Mutex::new(()),
             sockets: Sockets::default(),
             needs_head,
@@ -353,6 +355,7 @@ impl Shared {
     /// tracker is closed for the wait and opened again after it, one
     /// waiter at a time: a request of the same app that opened it again
     /// while another was still waiting would leave that wait hanging.
+    #[cfg(feature = "testing")]
     pub(crate) async fn drain_background(&self) {
         let _one_at_a_time = self.draining.lock().await;
         self.tracker.close();
