@@ -354,10 +354,6 @@ where
     fn run<'a>(&'a self, req: Request, node: &'a Node) -> BoxFuture<'a, Response> {
         run(req, node)
     }
-
-    fn name(&self) -> std::borrow::Cow<'static, str> {
-        Middleware::name(&self.0 .0)
-    }
 }
 
 /// Runs the hooks that start at `node` ([`Node::hook_run`] of them) in one
@@ -370,14 +366,15 @@ pub(crate) fn run(mut req: Request, node: &Node) -> BoxFuture<'_, Response> {
     // Made at the first hook with an `after`, and filled in place.
     let mut run: Option<Box<Run<'_>>> = None;
     let mut at = node;
-    let mut left = node.hook_run();
-    // One guard for every `before`: `at` is the hook that panicked.
+    // The hook whose `before` is running: the one that panicked, if any.
+    let mut current = None;
+    // One guard for every `before`.
     let stop = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        while left > 0 {
+        for _ in 0..node.hook_run() {
             let Some((hook, next)) = at.hook_link() else {
                 break;
             };
-            left -= 1;
+            current = Some(hook);
             match hook.before(&mut req) {
                 Before::Pass(None) => {}
                 Before::Pass(Some(slot)) => {
@@ -392,22 +389,20 @@ pub(crate) fn run(mut req: Request, node: &Node) -> BoxFuture<'_, Response> {
                     }
                 }
                 Before::Answer(response) => return Stop::Answer(response),
-                Before::Wait => return Stop::Wait,
+                Before::Wait => return Stop::Wait(hook, next),
             }
             at = next;
         }
-        Stop::Rest
+        Stop::Rest(at)
     }));
-    let inner = match (stop, at.hook_link()) {
-        (Ok(Stop::Rest), _) => at.call(req),
-        (Ok(Stop::Answer(response)), _) => Box::pin(std::future::ready(response)),
-        (Ok(Stop::Wait), Some((hook, next))) => hook.wait(req, next),
-        (Err(payload), Some((hook, _))) => {
-            let response = panic_response(&*payload, "middleware", &hook.name());
+    let inner = match stop {
+        Ok(Stop::Rest(rest)) => rest.call(req),
+        Ok(Stop::Answer(response)) => Box::pin(std::future::ready(response)),
+        Ok(Stop::Wait(hook, next)) => hook.wait(req, next),
+        Err(payload) => {
+            let response = panic_response(&*payload, "middleware", &name_of(current));
             Box::pin(std::future::ready(response))
         }
-        // Not reached: the run stops at a hook, or after the last one.
-        (_, None) => at.call(req),
     };
     match run {
         Some(mut run) => {
@@ -421,13 +416,18 @@ pub(crate) fn run(mut req: Request, node: &Node) -> BoxFuture<'_, Response> {
 }
 
 /// Where the `before`s of a run stopped.
-enum Stop {
-    /// Past the last hook: the rest of the stack is next.
-    Rest,
+enum Stop<'a> {
+    /// Past the last hook: the rest of the stack is next, from this node.
+    Rest(&'a Node),
     /// A hook answered.
     Answer(Response),
-    /// A hook asked to wait.
-    Wait,
+    /// A hook asked to wait: its own future runs, around `next`.
+    Wait(&'a dyn HookSteps, &'a Arc<Node>),
+}
+
+/// The name a panic in `hook` is reported under.
+fn name_of(hook: Option<&dyn HookSteps>) -> std::borrow::Cow<'static, str> {
+    hook.map_or(std::borrow::Cow::Borrowed("middleware"), |hook| hook.name())
 }
 
 /// A hook of a [`Run`] whose `after` is to come.
@@ -522,9 +522,7 @@ impl Future for Run<'_> {
                         }),
                     };
                     this.settled = false;
-                    let name =
-                        owner.map_or(std::borrow::Cow::Borrowed("middleware"), |hook| hook.name());
-                    panic_response(&*payload, "middleware", &name)
+                    panic_response(&*payload, "middleware", &name_of(owner))
                 }
             };
             this.after_of = None;
@@ -537,9 +535,7 @@ impl Future for Run<'_> {
                     Ok(true) => return Poll::Ready(response),
                     Ok(false) => break,
                     Err(payload) => {
-                        let name = current
-                            .map_or(std::borrow::Cow::Borrowed("middleware"), |hook| hook.name());
-                        response = panic_response(&*payload, "middleware", &name);
+                        response = panic_response(&*payload, "middleware", &name_of(current));
                     }
                 }
             }

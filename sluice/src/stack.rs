@@ -550,7 +550,7 @@ impl Stash for std::time::Instant {
 /// run ([`HookSteps::run`]), which calls each one's `before` in turn,
 /// then the rest of the stack, then each `after` on the way back (see
 /// [`crate::hook`]).
-pub(crate) trait HookSteps: Send + Sync {
+pub(crate) trait HookSteps: DynMiddleware {
     /// The hook's `before`, its state set aside: `Pass(None)` when the
     /// hook [skips](Middleware::skips) the request, or has no `after`.
     fn before(&self, req: &mut Request) -> Before<Option<Slot>>;
@@ -565,9 +565,6 @@ pub(crate) trait HookSteps: Send + Sync {
     /// Runs the hooks that start at `node`, this one first (see
     /// [`Node::hook_run`]). The runner lives with the hooks.
     fn run<'a>(&'a self, req: Request, node: &'a Node) -> BoxFuture<'a, Response>;
-
-    /// [`Middleware::name`].
-    fn name(&self) -> Cow<'static, str>;
 }
 
 impl<M: Middleware> DynMiddleware for M {
