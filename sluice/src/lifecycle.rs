@@ -33,18 +33,14 @@ use std::any::{Any, TypeId};
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use http::StatusCode;
-use http_body::{Frame, SizeHint};
 
-use crate::body::Body;
-use crate::error::{BoxError, Error, Panic};
+use crate::body::{Ending, OnEnd};
+use crate::error::{Error, Panic};
 use crate::response::{Response, ResponseExt};
 use crate::shared::Shared;
 
@@ -189,9 +185,9 @@ impl Lifecycle {
                 }));
             }
         }
-        response
-            .extensions_mut()
-            .insert(PendingWork(Arc::new(Trigger(self.clone()))));
+        response.extensions_mut().insert(PendingWork {
+            _trigger: Arc::new(Trigger(self.clone())),
+        });
     }
 
     /// Starts the background tasks and then the request-scope cleanups, once.
@@ -363,52 +359,26 @@ impl Drop for Trigger {
 /// The response extension that says: background work starts once this
 /// response has been sent. See the module docs.
 #[derive(Clone)]
-pub(crate) struct PendingWork(Arc<Trigger>);
+pub(crate) struct PendingWork {
+    /// Held, never read: dropping the last clone starts the work.
+    _trigger: Arc<Trigger>,
+}
 
 /// Moves a response's [`PendingWork`] onto its body, so that the work
 /// starts once the body has been sent completely, or dropped (the client
 /// went away). Called by the app's outermost layer.
 pub(crate) fn into_body(response: &mut Response) {
-    let Some(PendingWork(trigger)) = response.extensions_mut().remove::<PendingWork>() else {
+    let Some(work) = response.extensions_mut().remove::<PendingWork>() else {
         return;
     };
     let body = std::mem::take(response.body_mut());
-    *response.body_mut() = Body::new(AfterSend {
-        body,
-        trigger: Some(trigger),
-    });
+    *response.body_mut() = Ending::wrap(body, work);
 }
 
-/// A response body that drops its trigger when it has been sent
-/// completely, or when it is dropped.
-struct AfterSend {
-    body: Body,
-    trigger: Option<Arc<Trigger>>,
-}
-
-impl http_body::Body for AfterSend {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.body).poll_frame(cx);
-        if matches!(polled, Poll::Ready(None | Some(Err(_)))) {
-            this.trigger = None;
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
-    }
+/// Dropping the trigger, once the body has been sent or dropped, starts
+/// the work.
+impl OnEnd for PendingWork {
+    fn end(self, _complete: bool) {}
 }
 
 /// The request was cancelled before its handler finished: a middleware

@@ -40,6 +40,7 @@ use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
 use crate::app::{App, AppService};
+use crate::body::{Ending, OnEnd};
 use crate::error::ConfigError;
 use crate::request::ConnectionInfo;
 use crate::watchdog::{InFlight, Watchdog, Watched};
@@ -316,9 +317,7 @@ impl Server {
                                 // small whole body goes out with the head,
                                 // at once: no need to follow it.
                                 Some(in_flight) if !is_small_whole_body(response.body()) => {
-                                    response.map(|body| {
-                                        crate::Body::new(KeepBusy { body, _in_flight: in_flight })
-                                    })
+                                    response.map(|body| Ending::wrap(body, in_flight))
                                 }
                                 _ => response,
                             })
@@ -387,34 +386,9 @@ impl Server {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// A response body that keeps its connection busy for the watchdog
-    /// until it has been sent (or dropped).
-    struct KeepBusy {
-        #[pin]
-        body: crate::Body,
-        _in_flight: InFlight,
-    }
-}
-
-impl http_body::Body for KeepBusy {
-    type Data = bytes::Bytes;
-    type Error = crate::error::BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
-        self.project().body.poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.body.size_hint()
-    }
+/// A request in flight until its response body has been sent.
+impl OnEnd for InFlight {
+    fn end(self, _complete: bool) {}
 }
 
 /// A body small enough to leave with its response head in one write.

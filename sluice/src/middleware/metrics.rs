@@ -131,7 +131,8 @@ use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::{Registry, Unit};
 use thread_local::ThreadLocal;
 
-use super::observe::{self, Ending, MethodLabel, OnEnd, SchemeLabel};
+use super::observe::{self, MethodLabel, SchemeLabel};
+use crate::body::{Ending, OnEnd};
 use crate::error::{ConfigError, HttpError};
 use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};

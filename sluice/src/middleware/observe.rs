@@ -1,16 +1,10 @@
 //! What [`Metrics`](super::Metrics) and [`Tracing`](super::Tracing) both
 //! read from a request, the way OpenTelemetry's HTTP semantic conventions
 //! spell it: the method (known ones, or `_OTHER`), the scheme, the matched
-//! route, and the end of a response body.
+//! route, and whether a response is complete when it leaves.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use bytes::Bytes;
 use http::Method;
-use http_body::{Frame, SizeHint};
 
-use crate::error::BoxError;
 use crate::Body;
 
 /// The methods the conventions know (`http.request.method`), in a fixed
@@ -114,69 +108,6 @@ pub(crate) fn error_type(status: u16) -> Option<u16> {
 /// body does.
 pub(crate) fn is_complete(body: &Body) -> bool {
     http_body::Body::size_hint(body).exact().is_some()
-}
-
-/// Something to do when a response body has been sent, or dropped unsent.
-pub(crate) trait OnEnd: Send + Unpin + 'static {
-    /// The body ended: `complete` is `false` when it failed or was dropped
-    /// before its end (the client went away).
-    fn end(self, complete: bool);
-}
-
-/// A response body that runs an [`OnEnd`] when it ends or is dropped. It
-/// keeps the inner body's size hint.
-pub(crate) struct Ending<E: OnEnd> {
-    inner: Body,
-    on_end: Option<E>,
-}
-
-impl<E: OnEnd> Ending<E> {
-    pub(crate) fn wrap(inner: Body, on_end: E) -> Body {
-        Body::new(Ending {
-            inner,
-            on_end: Some(on_end),
-        })
-    }
-
-    fn finish(&mut self, complete: bool) {
-        if let Some(on_end) = self.on_end.take() {
-            on_end.end(complete);
-        }
-    }
-}
-
-impl<E: OnEnd> http_body::Body for Ending<E> {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(None) => this.finish(true),
-            Poll::Ready(Some(Err(_))) => this.finish(false),
-            Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => this.finish(true),
-            _ => {}
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-impl<E: OnEnd> Drop for Ending<E> {
-    fn drop(&mut self) {
-        self.finish(false);
-    }
 }
 
 #[cfg(test)]

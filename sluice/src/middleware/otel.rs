@@ -136,7 +136,8 @@ use tracing::Instrument;
 pub use opentelemetry::Context;
 pub use opentelemetry_sdk::trace::SdkTracerProvider;
 
-use super::observe::{self, Ending, MethodLabel, OnEnd, SchemeLabel};
+use super::observe::{self, MethodLabel, SchemeLabel};
+use crate::body::{Ending, OnEnd};
 use crate::error::{ConfigError, Error};
 use crate::middleware::{Middleware, Next};
 use crate::{Request, Response, RouteMatch};
