@@ -256,6 +256,11 @@ pub struct Next {
 }
 
 impl Next {
+    /// The rest of the stack from `node`.
+    pub(crate) fn to(node: &Arc<Node>) -> Next {
+        Next { node: node.clone() }
+    }
+
     /// Whether the router runs inside the polls of [`Next::run`]'s future
     /// (no tower layer further in), so that a
     /// [`Watched`](crate::route_watch::Watched) future sees its match.
@@ -574,10 +579,7 @@ impl<M: Middleware> DynMiddleware for M {
             // layer's `Next::run` would have.
             return next.call(req);
         }
-        Box::pin(Guarded {
-            inner: self.handle(req, Next { node: next.clone() }),
-            middleware: self,
-        })
+        guard(self, self.handle(req, Next::to(next)))
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -629,6 +631,19 @@ where
             }
         }
     }
+}
+
+/// `future`, run by the stack as `middleware`'s own (see [`Guarded`]): for
+/// a middleware that runs a future other than its `handle`'s.
+pub(crate) fn guard<'a, M, F>(middleware: &'a M, future: F) -> BoxFuture<'a, Response>
+where
+    M: Middleware,
+    F: Future<Output = crate::Result<Response>> + Send + 'a,
+{
+    Box::pin(Guarded {
+        inner: future,
+        middleware,
+    })
 }
 
 /// The 500 for a panic, carrying a [`Panic`] error.

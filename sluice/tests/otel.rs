@@ -15,7 +15,7 @@ use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, 
 use prost::Message as _;
 use sluice::middleware::{otel, Tracing};
 use sluice::testing::TestClient;
-use sluice::{App, Bytes, HttpError, Method, Request, Server};
+use sluice::{App, BackgroundTasks, Bytes, HttpError, Method, Next, Request, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// An OTLP/HTTP receiver on a free loopback port.
@@ -382,6 +382,125 @@ async fn sampling_off_records_nothing_but_still_propagates() {
     let spans = collector.spans();
     assert_eq!(spans.len(), 1);
     assert_eq!(str_attr(&spans[0], "url.path"), Some("/hello"));
+}
+
+/// An app whose answers go through every settling step: an exception
+/// handler, an error, a panic, background work; and a middleware outside
+/// `tracing`, which sees the settled response.
+fn settled_app(tracing: Option<Tracing>, tasks_run: Arc<Mutex<Vec<&'static str>>>) -> App {
+    let app = App::new()
+        .get("/hello", || async { "hello" })
+        .get("/teapot", || async { HttpError::new(418, "I'm a teapot") })
+        .get("/boom", || async {
+            Err::<&str, _>(sluice::Error::msg("boom"))
+        })
+        .get("/panic", || async {
+            if true {
+                panic!("the handler panicked");
+            }
+            "never"
+        })
+        .get("/later", move |tasks: BackgroundTasks| {
+            let tasks_run = tasks_run.clone();
+            async move {
+                tasks.add(async move { tasks_run.lock().expect("not poisoned").push("task") });
+                "accepted"
+            }
+        })
+        .exception_handler(|err: &HttpError| (err.status(), format!("handled: {}", err.detail())));
+    let app = match tracing {
+        Some(tracing) => app.add_middleware(tracing),
+        None => app,
+    };
+    app.middleware(|req: Request, next: Next| async move {
+        let mut response = next.run(req).await;
+        let seen = response.status().as_str().to_owned();
+        response
+            .headers_mut()
+            .insert("x-outer-saw", seen.parse().expect("digits"));
+        response
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_is_not_sampled_is_answered_as_without_tracing() {
+    let collector = Collector::start().await;
+    let unsampled = Tracing::otlp(&collector.url)
+        .sample_ratio(0.0)
+        .build()
+        .expect("valid");
+    let (with, without) = (
+        Arc::new(Mutex::new(Vec::new())),
+        Arc::new(Mutex::new(Vec::new())),
+    );
+    let traced = TestClient::new(settled_app(Some(unsampled.clone()), with.clone()))
+        .raise_server_exceptions(false);
+    let plain = TestClient::new(settled_app(None, without.clone())).raise_server_exceptions(false);
+    let caller_unsampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00";
+    for path in ["/hello", "/teapot", "/boom", "/panic", "/later", "/missing"] {
+        for traceparent in [None, Some(caller_unsampled)] {
+            let send = |client: &TestClient| {
+                let request = client.get(path);
+                match traceparent {
+                    Some(value) => request.header("traceparent", value),
+                    None => request,
+                }
+            };
+            let (a, b) = (send(&traced).await, send(&plain).await);
+            let case = format!("{path} with traceparent {traceparent:?}");
+            assert_eq!(a.status(), b.status(), "{case}");
+            assert_eq!(a.header("x-outer-saw"), b.header("x-outer-saw"), "{case}");
+            assert_eq!(a.header("content-type"), b.header("content-type"), "{case}");
+            assert_eq!(a.text(), b.text(), "{case}");
+        }
+    }
+    assert_eq!(*with.lock().expect("not poisoned"), ["task", "task"]);
+    assert_eq!(*without.lock().expect("not poisoned"), ["task", "task"]);
+    unsampled.shutdown().await.expect("flushed");
+    assert!(collector.spans().is_empty(), "{:#?}", collector.spans());
+}
+
+/// A sampler that panics on the paths it is told to.
+#[derive(Debug, Clone)]
+struct PanickingSampler;
+
+impl opentelemetry_sdk::trace::ShouldSample for PanickingSampler {
+    fn should_sample(
+        &self,
+        _parent: Option<&otel::Context>,
+        _trace_id: opentelemetry::trace::TraceId,
+        name: &str,
+        _kind: &opentelemetry::trace::SpanKind,
+        _attributes: &[opentelemetry::KeyValue],
+        _links: &[opentelemetry::trace::Link],
+    ) -> opentelemetry_sdk::trace::SamplingResult {
+        if name == "DELETE" {
+            panic!("the sampler panicked");
+        }
+        opentelemetry_sdk::trace::SamplingResult {
+            decision: opentelemetry_sdk::trace::SamplingDecision::Drop,
+            attributes: Vec::new(),
+            trace_state: opentelemetry::trace::TraceState::default(),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_sampler_that_panics_is_a_500_and_the_app_goes_on() {
+    let provider = otel::SdkTracerProvider::builder()
+        .with_sampler(PanickingSampler)
+        .build();
+    let app = App::new()
+        .get("/hello", || async { "hello" })
+        .delete("/hello", || async { "deleted" })
+        .add_middleware(Tracing::new(provider));
+    let client = TestClient::new(app).raise_server_exceptions(false);
+    let res = client.delete("/hello").await;
+    assert_eq!(res.status(), 500);
+    assert_eq!(res.text(), r#"{"detail":"Internal Server Error"}"#);
+    let res = client.get("/hello").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text(), "hello");
 }
 
 /// Sends one request over a real connection and reads the answer.

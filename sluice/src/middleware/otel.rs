@@ -112,12 +112,13 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::future::Either;
+use futures_util::future::{BoxFuture, Either};
 use http::HeaderMap;
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
 use opentelemetry::trace::{
@@ -140,6 +141,8 @@ use super::observe::{self, MethodLabel, SchemeLabel};
 use crate::body::{Ending, OnEnd};
 use crate::error::{ConfigError, Error};
 use crate::middleware::{Middleware, Next};
+use crate::openapi::OperationDoc;
+use crate::stack::{guard, panic_response, DynMiddleware, Node, StackEntry, StackItem};
 use crate::{Request, Response, RouteMatch};
 
 /// The instrumentation scope of the spans.
@@ -549,8 +552,19 @@ pub fn inject_context(cx: &Context, headers: &mut HeaderMap) {
         .inject_context(cx, &mut opentelemetry_http::HeaderInjector(headers));
 }
 
-impl Middleware for Tracing {
-    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+/// How a request starts, as far as its trace goes.
+enum Start {
+    /// Not sampled: no span of ours to end. The trace still goes on with
+    /// this context (sampled flag off), through [`inject`].
+    Unsampled(SpanContext),
+    /// Sampled: the context holds the server span.
+    Sampled(Context, MethodLabel),
+}
+
+impl Tracing {
+    /// Reads the request's trace context and asks the sampler, skipping the
+    /// SDK where its answer is certain.
+    fn start(&self, req: &Request) -> Start {
         let inner = &*self.inner;
         let parent = self.extract(req.headers());
         let method = MethodLabel::of(req.method());
@@ -559,14 +573,13 @@ impl Middleware for Tracing {
         if sampling.never_samples_roots() && !parent.has_active_span() {
             // A new trace that the sampler is sure to drop: skip the SDK
             // and only make the ids the trace is passed on with.
-            let span_context = SpanContext::new(
+            return Start::Unsampled(SpanContext::new(
                 inner.ids.new_trace_id(),
                 inner.ids.new_span_id(),
                 TraceFlags::default(),
                 false,
                 TraceState::NONE,
-            );
-            return Ok(unsampled(span_context, req, next).await);
+            ));
         }
         if sampling.follows_parent() && parent.has_active_span() {
             let caller = parent.span().span_context().clone();
@@ -574,15 +587,13 @@ impl Middleware for Tracing {
                 // The caller did not sample its trace, so neither does the
                 // parent-based sampler: what the SDK would make, without
                 // it. The trace goes on, with a span id of ours.
-                drop(parent);
-                let span_context = SpanContext::new(
+                return Start::Unsampled(SpanContext::new(
                     caller.trace_id(),
                     inner.ids.new_span_id(),
                     TraceFlags::default(),
                     false,
                     caller.trace_state().clone(),
-                );
-                return Ok(unsampled(span_context, req, next).await);
+                ));
             }
         }
         let builder = inner
@@ -595,24 +606,29 @@ impl Middleware for Tracing {
         let early = sampling.reads_attributes()
             || (sampling.always_samples_roots() && !parent.has_active_span());
         let builder = if early {
-            builder.with_attributes(start_attributes(&req, method, scheme))
+            builder.with_attributes(start_attributes(req, method, scheme))
         } else {
             builder
         };
         let mut span = inner.tracer.build_with_context(builder, &parent);
         if !span.is_recording() {
-            // Not sampled: no span to end and no OpenTelemetry context to
-            // make. The trace still goes on (with the sampled flag off)
-            // through `inject`, which reads it from here.
-            let span_context = span.span_context().clone();
-            drop(span);
-            drop(parent);
-            return Ok(unsampled(span_context, req, next).await);
+            return Start::Unsampled(span.span_context().clone());
         }
         if !early {
-            span.set_attributes(start_attributes(&req, method, scheme));
+            span.set_attributes(start_attributes(req, method, scheme));
         }
-        let cx = parent.with_span(span);
+        Start::Sampled(parent.with_span(span), method)
+    }
+
+    /// The rest of the stack for a sampled request, under its span, which
+    /// ends with the response (or with its body, for a stream).
+    async fn sampled(
+        &self,
+        cx: Context,
+        method: MethodLabel,
+        req: Request,
+        next: Next,
+    ) -> crate::Result<Response> {
         let log_span = log_span(cx.span().span_context());
         let mut guard = Finish {
             cx,
@@ -641,9 +657,64 @@ impl Middleware for Tracing {
         }
         Ok(response)
     }
+}
+
+impl Middleware for Tracing {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        match self.start(&req) {
+            Start::Unsampled(span_context) => Ok(unsampled(span_context, next.run(req)).await),
+            Start::Sampled(cx, method) => self.sampled(cx, method, req, next).await,
+        }
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        StackEntry(StackItem::Native(Arc::new(Layer(self))))
+    }
 
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed("Tracing")
+    }
+}
+
+/// [`Tracing`] as the stack runs it. A request that is not sampled (most,
+/// in production) runs the rest of the stack with its trace context at
+/// hand and no future of the middleware's own: there is nothing to do
+/// with its response, which whoever called this layer settles, as for a
+/// middleware that skips a request.
+struct Layer(Tracing);
+
+impl DynMiddleware for Layer {
+    fn call<'a>(&'a self, req: Request, next: &'a Arc<Node>) -> BoxFuture<'a, Response> {
+        let tracing = &self.0;
+        // The sampler is the user's code too: a panic is this layer's 500,
+        // as one in `handle` would be.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| tracing.start(&req))) {
+            Ok(Start::Unsampled(span_context)) => Box::pin(unsampled(span_context, next.call(req))),
+            Ok(Start::Sampled(cx, method)) => {
+                guard(tracing, tracing.sampled(cx, method, req, Next::to(next)))
+            }
+            Err(payload) => Box::pin(std::future::ready(panic_response(
+                &*payload,
+                "middleware",
+                "Tracing",
+            ))),
+        }
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        Middleware::name(&self.0)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        Middleware::validate(&self.0)
+    }
+
+    fn passes_through(&self) -> bool {
+        Middleware::passes_through(&self.0)
+    }
+
+    fn describe(&self, operation: &mut OperationDoc<'_>) {
+        Middleware::describe(&self.0, operation);
     }
 }
 
@@ -663,15 +734,15 @@ fn start_attributes(req: &Request, method: MethodLabel, scheme: SchemeLabel) -> 
     attributes
 }
 
-/// Runs the rest of the stack for a request that is not sampled: no span
-/// to end and no OpenTelemetry context to make. The trace still goes on,
-/// with the sampled flag off, through [`inject`], which reads it from the
-/// task.
-async fn unsampled(span_context: SpanContext, req: Request, next: Next) -> Response {
+/// `rest`, the rest of the stack for a request that is not sampled, with
+/// its span context kept with the task, where [`inject`] reads it to pass
+/// the trace on (sampled flag off).
+fn unsampled<F: Future<Output = Response>>(
+    span_context: SpanContext,
+    rest: F,
+) -> impl Future<Output = Response> {
     let log_span = log_span(&span_context);
-    UNSAMPLED
-        .scope(span_context, in_log_span(log_span, next.run(req)))
-        .await
+    UNSAMPLED.scope(span_context, in_log_span(log_span, rest))
 }
 
 /// `future` in `span`, or `future` alone when nothing listens for the span
