@@ -107,7 +107,9 @@
 //! sample ratio of 0 a request without a trace context does not go
 //! through the SDK at all. A sampler of your own (through
 //! [`Tracing::new`]) sees the attributes `http.request.method`,
-//! `url.path` and `url.scheme` when it decides.
+//! `url.path` and `url.scheme` when it decides. In the stack, such a
+//! request costs no middleware future either: the rest of the stack runs
+//! with its trace context at hand, and the response goes out untouched.
 
 use std::borrow::Cow;
 use std::fmt;
