@@ -40,15 +40,13 @@ use std::task::{ready, Context, Poll};
 use futures_util::future::BoxFuture;
 use smallvec::SmallVec;
 
-use crate::error::ConfigError;
-use crate::openapi::OperationDoc;
 use crate::request::{Locals, Request, RouteMatch};
 use crate::response::Response;
 use crate::route_watch;
 use crate::shared::Shared;
 use crate::stack::{
-    needs_settling, panic_response, settle, DynMiddleware, HookSteps, Middleware, Next, Node,
-    StackEntry, StackItem,
+    forward_description, needs_settling, panic_response, settle, DynMiddleware, HookSteps,
+    Middleware, Next, Node, StackEntry, StackItem,
 };
 pub(crate) use crate::stack::{Before, Slot, Stash};
 
@@ -207,21 +205,7 @@ impl<H: Hook> DynMiddleware for Hooked<H> {
         })
     }
 
-    fn name(&self) -> std::borrow::Cow<'static, str> {
-        Middleware::name(&self.0)
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        Middleware::validate(&self.0)
-    }
-
-    fn passes_through(&self) -> bool {
-        Middleware::passes_through(&self.0)
-    }
-
-    fn describe(&self, operation: &mut OperationDoc<'_>) {
-        Middleware::describe(&self.0, operation);
-    }
+    forward_description!(0);
 }
 
 /// A hook's layer once the request is passed on: polls the rest of the
@@ -303,21 +287,7 @@ where
         self.0.call(req, next)
     }
 
-    fn name(&self) -> std::borrow::Cow<'static, str> {
-        self.0.name()
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        self.0.validate()
-    }
-
-    fn passes_through(&self) -> bool {
-        self.0.passes_through()
-    }
-
-    fn describe(&self, operation: &mut OperationDoc<'_>) {
-        self.0.describe(operation);
-    }
+    forward_description!(0.0);
 
     fn hook_steps(self: Arc<Self>) -> Option<Arc<dyn HookSteps>> {
         Some(self)

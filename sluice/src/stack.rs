@@ -478,6 +478,30 @@ pub(crate) trait DynMiddleware: Send + Sync + 'static {
     }
 }
 
+/// The [`DynMiddleware`] methods that say what a middleware is (all but
+/// `call`), for a stack wrapper: forwarded to the [`Middleware`] it holds
+/// at the given field path (`0` for `self.0`, `0 . 0` for `self.0.0`).
+macro_rules! forward_description {
+    ($($field:tt).+) => {
+        fn name(&self) -> std::borrow::Cow<'static, str> {
+            $crate::stack::Middleware::name(&self.$($field).+)
+        }
+
+        fn validate(&self) -> Result<(), $crate::error::ConfigError> {
+            $crate::stack::Middleware::validate(&self.$($field).+)
+        }
+
+        fn passes_through(&self) -> bool {
+            $crate::stack::Middleware::passes_through(&self.$($field).+)
+        }
+
+        fn describe(&self, operation: &mut $crate::openapi::OperationDoc<'_>) {
+            $crate::stack::Middleware::describe(&self.$($field).+, operation);
+        }
+    };
+}
+pub(crate) use forward_description;
+
 /// What a hook decided before the rest of the stack ran (see
 /// [`crate::hook`]).
 pub(crate) enum Before<S> {

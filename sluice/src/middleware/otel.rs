@@ -143,8 +143,9 @@ use super::observe::{self, MethodLabel, SchemeLabel};
 use crate::body::{Ending, OnEnd};
 use crate::error::{ConfigError, Error};
 use crate::middleware::{Middleware, Next};
-use crate::openapi::OperationDoc;
-use crate::stack::{guard, panic_response, DynMiddleware, Node, StackEntry, StackItem};
+use crate::stack::{
+    forward_description, guard, panic_response, DynMiddleware, Node, StackEntry, StackItem,
+};
 use crate::{Request, Response, RouteMatch};
 
 /// The instrumentation scope of the spans.
@@ -703,21 +704,7 @@ impl DynMiddleware for Layer {
         }
     }
 
-    fn name(&self) -> Cow<'static, str> {
-        Middleware::name(&self.0)
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        Middleware::validate(&self.0)
-    }
-
-    fn passes_through(&self) -> bool {
-        Middleware::passes_through(&self.0)
-    }
-
-    fn describe(&self, operation: &mut OperationDoc<'_>) {
-        Middleware::describe(&self.0, operation);
-    }
+    forward_description!(0);
 }
 
 /// The attributes a server span starts with.
