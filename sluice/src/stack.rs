@@ -480,23 +480,23 @@ pub(crate) trait DynMiddleware: Send + Sync + 'static {
 
 /// The [`DynMiddleware`] methods that say what a middleware is (all but
 /// `call`), for a stack wrapper: forwarded to the [`Middleware`] it holds
-/// at the given field path (`0` for `self.0`, `0 . 0` for `self.0.0`).
+/// at the given field (`0` for `self.0`, `0.0` for `self.0.0`).
 macro_rules! forward_description {
-    ($($field:tt).+) => {
+    ($field:tt) => {
         fn name(&self) -> std::borrow::Cow<'static, str> {
-            $crate::stack::Middleware::name(&self.$($field).+)
+            $crate::stack::Middleware::name(&self.$field)
         }
 
         fn validate(&self) -> Result<(), $crate::error::ConfigError> {
-            $crate::stack::Middleware::validate(&self.$($field).+)
+            $crate::stack::Middleware::validate(&self.$field)
         }
 
         fn passes_through(&self) -> bool {
-            $crate::stack::Middleware::passes_through(&self.$($field).+)
+            $crate::stack::Middleware::passes_through(&self.$field)
         }
 
         fn describe(&self, operation: &mut $crate::openapi::OperationDoc<'_>) {
-            $crate::stack::Middleware::describe(&self.$($field).+, operation);
+            $crate::stack::Middleware::describe(&self.$field, operation);
         }
     };
 }

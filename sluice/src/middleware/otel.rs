@@ -696,11 +696,14 @@ impl DynMiddleware for Layer {
             Ok(Start::Sampled(cx, method)) => {
                 guard(tracing, tracing.sampled(cx, method, req, Next::to(next)))
             }
-            Err(payload) => Box::pin(std::future::ready(panic_response(
-                &*payload,
-                "middleware",
-                "Tracing",
-            ))),
+            Err(payload) => {
+                let name = Middleware::name(tracing);
+                Box::pin(std::future::ready(panic_response(
+                    &*payload,
+                    "middleware",
+                    &name,
+                )))
+            }
         }
     }
 
