@@ -266,6 +266,14 @@ async fn api_key_from_a_header() {
         .raw_header("x-api-key", b"alice-token\xff")
         .await;
     assert_unauthorized(&res, "APIKey");
+    // Spaces and tabs around the key are not part of it; a blank key is none.
+    let res = client
+        .get("/me")
+        .raw_header("x-api-key", b" \talice-token\t ")
+        .await;
+    assert_eq!(res.json::<Value>(), json!({"user": "alice"}));
+    let res = client.get("/me").raw_header("x-api-key", b" \t ").await;
+    assert_unauthorized(&res, "APIKey");
     // The bearer header is not an API key.
     let res = client
         .get("/me")
