@@ -158,6 +158,10 @@ impl Headers {
 pub(crate) struct PolicyFields {
     policy: HeaderValue,
     items: Box<[Box<str>]>,
+    /// The `RateLimit` value when each policy's reset is one interval
+    /// away: what every client that came back with its whole quota gets,
+    /// by far the most common value. Written once, then shared.
+    full: Option<HeaderValue>,
 }
 
 impl PolicyFields {
@@ -178,36 +182,66 @@ impl PolicyFields {
         // Names are checked to be plain ASCII when the app is built, so this
         // cannot fail; an empty value stands in if it ever did.
         let policy = HeaderValue::try_from(policy).unwrap_or_else(|_| HeaderValue::from_static(""));
+        let items = items.into_boxed_slice();
+        let intervals: Vec<u64> = policies.iter().map(|p| p.interval_us).collect();
+        // An invalid policy (no interval) is reported when the app is built;
+        // until then, nothing to write.
+        let full = policies
+            .iter()
+            .all(|p| p.interval_us > 0)
+            .then(|| ratelimit_value(&items, policies, &intervals))
+            .flatten();
         PolicyFields {
             policy,
-            items: items.into_boxed_slice(),
+            items,
+            full,
         }
     }
 
-    /// The `RateLimit` value: `"name";r=4;t=12` per policy. Its length is
-    /// counted first, so that it is written once into a buffer of the exact
-    /// size, which becomes the value without a copy.
+    /// The `RateLimit` value: `"name";r=4;t=12` per policy.
     fn ratelimit(&self, policies: &[Policy], reset_after: &[u64]) -> Option<HeaderValue> {
-        let mut numbers = [(0, 0); MAX_POLICIES];
-        let mut len = 0;
-        for ((slot, item), (policy, &reset)) in numbers
-            .iter_mut()
-            .zip(&*self.items)
-            .zip(policies.iter().zip(reset_after))
-        {
-            *slot = (policy.remaining(reset), ceil_secs(reset));
-            len += item.len() + digits(slot.0) + T.len() + digits(slot.1);
+        let full = reset_after.len() == policies.len()
+            && policies
+                .iter()
+                .zip(reset_after)
+                .all(|(policy, &reset)| reset == policy.interval_us);
+        match &self.full {
+            Some(value) if full => Some(value.clone()),
+            _ => ratelimit_value(&self.items, policies, reset_after),
         }
-        let mut value = Vec::with_capacity(len);
-        let mut buffer = itoa::Buffer::new();
-        for (item, &(r, t)) in self.items.iter().zip(&numbers) {
-            value.extend_from_slice(item.as_bytes());
-            value.extend_from_slice(buffer.format(r).as_bytes());
-            value.extend_from_slice(T);
-            value.extend_from_slice(buffer.format(t).as_bytes());
-        }
-        HeaderValue::from_maybe_shared(Bytes::from(value)).ok()
     }
+}
+
+/// The `RateLimit` value for `reset_after`, from each policy's start of
+/// item (see [`PolicyFields`]). Its length is counted first, so that it is
+/// written once into a buffer of the exact size, which becomes the value
+/// without a copy.
+fn ratelimit_value(
+    items: &[Box<str>],
+    policies: &[Policy],
+    reset_after: &[u64],
+) -> Option<HeaderValue> {
+    let mut numbers = [(0, 0); MAX_POLICIES];
+    let (mut count, mut len) = (0, 0);
+    for ((slot, item), (policy, &reset)) in numbers
+        .iter_mut()
+        .zip(items)
+        .zip(policies.iter().zip(reset_after))
+    {
+        *slot = (policy.remaining(reset), ceil_secs(reset));
+        len += item.len() + digits(slot.0) + T.len() + digits(slot.1);
+        count += 1;
+    }
+    let mut value = Vec::with_capacity(len);
+    let mut buffer = itoa::Buffer::new();
+    // Only the policies the store reported on.
+    for (item, &(r, t)) in items.iter().zip(&numbers[..count]) {
+        value.extend_from_slice(item.as_bytes());
+        value.extend_from_slice(buffer.format(r).as_bytes());
+        value.extend_from_slice(T);
+        value.extend_from_slice(buffer.format(t).as_bytes());
+    }
+    HeaderValue::from_maybe_shared(Bytes::from(value)).ok()
 }
 
 const T: &[u8] = b";t=";
@@ -215,4 +249,51 @@ const T: &[u8] = b";t=";
 /// The decimal digits of `n`.
 fn digits(n: u64) -> usize {
     n.checked_ilog10().map_or(1, |log| log as usize + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn value(fields: &PolicyFields, policies: &[Policy], reset_after: &[u64]) -> String {
+        let value = fields.ratelimit(policies, reset_after).expect("a value");
+        value.to_str().expect("ASCII").to_owned()
+    }
+
+    #[test]
+    fn a_full_quota_and_every_other_state_get_their_own_numbers() {
+        let policies = [
+            Policy::new(5, Duration::from_secs(60)).named("burst"),
+            Policy::per_hour(1000),
+        ];
+        let fields = PolicyFields::new(&policies);
+        let interval: Vec<u64> = policies.iter().map(|p| p.interval_us).collect();
+        // Back with the whole quota: one interval (12 s, 3.6 s) to reset.
+        let full = r#""burst";r=4;t=12, "default";r=999;t=4"#;
+        assert_eq!(value(&fields, &policies, &interval), full);
+        // The same value, made from scratch.
+        assert_eq!(
+            ratelimit_value(&fields.items, &policies, &interval)
+                .expect("a value")
+                .to_str()
+                .expect("ASCII"),
+            full
+        );
+        // Any other reset is written for the request at hand.
+        assert_eq!(
+            value(&fields, &policies, &[2 * interval[0], interval[1]]),
+            r#""burst";r=3;t=24, "default";r=999;t=4"#
+        );
+        assert_eq!(
+            value(&fields, &policies, &[interval[0], 0]),
+            r#""burst";r=4;t=12, "default";r=1000;t=0"#
+        );
+        // A store that reported fewer policies than there are.
+        assert_eq!(
+            value(&fields, &policies, &interval[..1]),
+            r#""burst";r=4;t=12"#
+        );
+    }
 }
