@@ -570,8 +570,6 @@ impl Tracing {
     fn start(&self, req: &Request) -> Start {
         let inner = &*self.inner;
         let parent = self.extract(req.headers());
-        let method = MethodLabel::of(req.method());
-        let scheme = SchemeLabel::of(req.scheme());
         let sampling = inner.sampling;
         if sampling.never_samples_roots() && !parent.has_active_span() {
             // A new trace that the sampler is sure to drop: skip the SDK
@@ -599,6 +597,9 @@ impl Tracing {
                 ));
             }
         }
+        // Only a span needs the labels.
+        let method = MethodLabel::of(req.method());
+        let scheme = SchemeLabel::of(req.scheme());
         let builder = inner
             .tracer
             .span_builder(span_method(method))
