@@ -85,6 +85,29 @@ async fn content_types_come_from_the_extension() {
     assert_eq!(res.header("content-type"), Some("application/octet-stream"));
 }
 
+/// Where sluice does better than Starlette: a compressed file is served as
+/// what it is. Starlette names the type inside (`style.css.gz` as
+/// `text/css`) but sends no `content-encoding`, so a browser would read
+/// gzip bytes as CSS.
+#[tokio::test]
+async fn a_compressed_file_is_served_as_what_it_is() {
+    let tree = Tree::new();
+    for name in ["style.css.gz", "x.tar.gz", "doc.txt.bz2"] {
+        tree.write(name, b"\x1f\x8b");
+    }
+    let client = client(&tree);
+    for (path, expected) in [
+        ("/static/style.css.gz", "application/gzip"),
+        ("/static/x.tar.gz", "application/gzip"),
+        ("/static/doc.txt.bz2", "application/x-bzip2"),
+    ] {
+        let res = client.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.header("content-type"), Some(expected), "{path}");
+        assert_eq!(res.header("content-encoding"), None, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn names_with_spaces_and_unicode_are_served() {
     let tree = Tree::new();
@@ -214,6 +237,20 @@ async fn if_modified_since_at_or_after_the_date_gives_304() {
             .header("if-modified-since", date)
             .await;
         assert_eq!(res.status(), 200, "{date:?}");
+    }
+    // A field of more than 4,300 digits is a ValueError for Python's
+    // `int()`, so `parsedate` gives nothing and the header is ignored.
+    let huge = "9".repeat(4301);
+    for date in [
+        format!("Thu, 01 Jan {huge} 00:00:00 GMT"),
+        format!("Thu, {huge} Jan 2026 00:00:00 GMT"),
+        format!("Thu, 01 Jan 2026 {huge}:00:00 GMT"),
+    ] {
+        let res = client
+            .get("/static/hello.txt")
+            .header("if-modified-since", date.as_str())
+            .await;
+        assert_eq!(res.status(), 200, "{}...", &date[..20]);
     }
 }
 
@@ -387,6 +424,34 @@ async fn a_malformed_range_gives_400() {
             Some("text/plain; charset=utf-8")
         );
     }
+}
+
+#[tokio::test]
+async fn a_range_number_python_cannot_read_skips_its_range() {
+    let tree = Tree::new();
+    let client = client(&tree);
+    let range = |value: String| {
+        let client = &client;
+        async move {
+            client
+                .get("/static/hello.txt")
+                .header("range", value.as_str())
+                .await
+        }
+    };
+    // 4,300 digits is still a number for Python's `int()`.
+    let res = range(format!("bytes=0-{}", "9".repeat(4300))).await;
+    assert_eq!(res.status(), 206);
+    assert_eq!(res.header("content-range"), Some("bytes 0-12/13"));
+    // One more is a ValueError: Starlette skips the range, and with none
+    // left the header is malformed.
+    let huge = "9".repeat(4301);
+    assert_eq!(range(format!("bytes=0-{huge}")).await.status(), 400);
+    assert_eq!(range(format!("bytes={huge}-")).await.status(), 400);
+    let res = range(format!("bytes=0-1,5-{huge}")).await;
+    assert_eq!(res.status(), 206);
+    assert_eq!(res.header("content-range"), Some("bytes 0-1/13"));
+    assert_eq!(res.text(), "he");
 }
 
 #[tokio::test]
@@ -590,6 +655,18 @@ async fn a_link_that_points_outside_is_not_served_unless_followed() {
     assert_eq!(following.get("/static/out.txt").await.text(), SECRET);
     // `..` still cannot leave.
     assert!(json_404(&following.get("/static/../secret.txt").await));
+
+    // Following links, Starlette only joins the path: one that leaves is
+    // "not found" (the 404 page in html mode) before a NUL in it matters.
+    let following = TestClient::new(App::new().mount(
+        "/static",
+        StaticFiles::new(tree.public())
+            .html(true)
+            .follow_symlinks(true),
+    ));
+    assert!(not_found_page(&following.get("/static/../%00").await));
+    assert!(json_404(&following.get("/static/%00").await));
+    assert!(json_404(&following.get("/static/sub/%00").await));
 }
 
 #[cfg(unix)]

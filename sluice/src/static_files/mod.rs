@@ -66,8 +66,14 @@
 //! | a directory, `html` on, with `index.html` | `index.html`; without the trailing slash, a 307 to the absolute URL with it (query kept) |
 //! | anything missing, `html` on, with `404.html` | `404.html` with status 404 (no conditional or range handling) |
 //! | anything missing otherwise | `404 {"detail":"Not Found"}` |
-//! | a NUL in the path, a name too long for the file system | `404 {"detail":"Not Found"}` (never `404.html`) |
+//! | a NUL in the path, a name too long for the file system | `404 {"detail":"Not Found"}` (not `404.html`; with [`follow_symlinks`](StaticFiles::follow_symlinks), a path that leaves the directory is "not found" first) |
 //! | access refused by the file system | `401 {"detail":"Unauthorized"}`, as Starlette answers it |
+//!
+//! One difference is deliberate: a compressed file is served as what it
+//! is (`style.css.gz` as `application/gzip`, `.bz2` as
+//! `application/x-bzip2`). Starlette asks Python's `mimetypes`, which names
+//! the type of what is inside (`text/css`), but sends no
+//! `content-encoding`, so a browser would read compressed bytes as CSS.
 //!
 //! The path is percent-decoded and normalised first (empty and `.`
 //! segments dropped, `..` applied), so `sub/../hello.txt`, `./hello.txt`,

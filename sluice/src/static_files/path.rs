@@ -128,7 +128,10 @@ pub(super) fn lookup(
         // Windows would read as absolute.
         return Ok(None);
     }
-    if segments.iter().any(|segment| segment.contains('\0')) {
+    // `realpath` trips over a NUL at once; with links followed, Starlette
+    // only joins the path, so one that leaves is "not found" first.
+    let nul = segments.iter().any(|segment| segment.contains('\0'));
+    if nul && !follow_symlinks {
         return Err(LookupError::Unservable);
     }
     #[cfg(windows)]
@@ -160,6 +163,9 @@ pub(super) fn lookup(
     };
     if !path.starts_with(base) {
         return Ok(None);
+    }
+    if nul {
+        return Err(LookupError::Unservable);
     }
     match std::fs::metadata(&path) {
         Ok(metadata) => Ok(Some(Found { path, metadata })),

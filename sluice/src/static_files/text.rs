@@ -29,9 +29,15 @@ pub(super) fn is_digit(c: char) -> bool {
     c.is_ascii_digit() || matches!(c, '\u{b2}' | '\u{b3}' | '\u{b9}')
 }
 
+/// The most digits Python's `int()` reads from a string
+/// (`sys.int_info.default_max_str_digits`, on every Python that Starlette
+/// 1.10 runs on); more is a `ValueError`.
+const MAX_STR_DIGITS: usize = 4300;
+
 /// `int(s)`: surrounding whitespace, an optional sign, then ASCII digits
-/// with single underscores between them. Values beyond `i128` saturate,
-/// which keeps every comparison with a file size or a date right.
+/// with single underscores between them, at most [`MAX_STR_DIGITS`] of
+/// them. Values beyond `i128` saturate, which keeps every comparison with
+/// a file size or a date right.
 pub(super) fn int(s: &str) -> Option<i128> {
     let s = strip(s);
     let (negative, digits) = match s.as_bytes().first()? {
@@ -44,6 +50,7 @@ pub(super) fn int(s: &str) -> Option<i128> {
         return None;
     }
     let mut value: i128 = 0;
+    let mut count = 0;
     let mut previous_underscore = false;
     for &b in bytes {
         match b {
@@ -51,13 +58,15 @@ pub(super) fn int(s: &str) -> Option<i128> {
                 value = value
                     .saturating_mul(10)
                     .saturating_add(i128::from(b - b'0'));
+                count += 1;
                 previous_underscore = false;
             }
             b'_' if !previous_underscore => previous_underscore = true,
             _ => return None,
         }
     }
-    Some(if negative { -value } else { value })
+    // Underscores do not count; leading zeros do.
+    (count <= MAX_STR_DIGITS).then_some(if negative { -value } else { value })
 }
 
 #[cfg(test)]
@@ -78,6 +87,14 @@ mod tests {
         for bad in ["", "-", "+", "1__0", "_1", "1_", "0x10", "1.0", "- 1", "١"] {
             assert_eq!(int(bad), None, "{bad:?}");
         }
+        // Python's limit on digits (a ValueError past it), underscores
+        // not counted.
+        assert_eq!(int(&"9".repeat(4300)), Some(i128::MAX));
+        assert_eq!(int(&"0".repeat(4301)), None);
+        assert_eq!(int(&format!("-{}", "1".repeat(4301))), None);
+        let spaced = vec!["11"; 2150].join("_");
+        assert_eq!(int(&spaced), Some(i128::MAX));
+        assert_eq!(int(&format!("{spaced}_1")), None);
     }
 
     #[test]
