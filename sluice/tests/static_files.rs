@@ -658,12 +658,14 @@ async fn a_link_that_points_outside_is_not_served_unless_followed() {
 
     // Following links, Starlette only joins the path: one that leaves is
     // "not found" (the 404 page in html mode) before a NUL in it matters.
-    let following = TestClient::new(App::new().mount(
-        "/static",
-        StaticFiles::new(tree.public())
-            .html(true)
-            .follow_symlinks(true),
-    ));
+    let following = TestClient::new(
+        App::new().mount(
+            "/static",
+            StaticFiles::new(tree.public())
+                .html(true)
+                .follow_symlinks(true),
+        ),
+    );
     assert!(not_found_page(&following.get("/static/../%00").await));
     assert!(json_404(&following.get("/static/%00").await));
     assert!(json_404(&following.get("/static/sub/%00").await));
