@@ -669,7 +669,6 @@ impl Router {
         let mut table = RouterTable {
             matcher: matchit::Router::new(),
             paths: Vec::new(),
-            websockets: false,
             static_copies: ThreadLocal::new(),
         };
         let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
@@ -724,7 +723,6 @@ impl Router {
                     });
                 }
                 entry.websocket = Some(build_stack(&route.stack, handler.endpoint(shared), shared));
-                table.websockets = true;
             }
             let handlers = std::mem::take(&mut route.handlers);
             for MethodHandler {
@@ -975,8 +973,6 @@ impl PathEntry {
 pub(crate) struct RouterTable {
     matcher: matchit::Router<usize>,
     paths: Vec<PathEntry>,
-    /// Some route is a WebSocket route: handshakes are told apart.
-    websockets: bool,
     /// Each thread's copies of the paths' static matches, made on first
     /// use. Every request holds its route's match, so every request would
     /// otherwise write the count of the same `Arc` (twice), and that cache
@@ -996,7 +992,10 @@ impl Endpoint for RouterTable {
 
 impl RouterTable {
     fn dispatch(&self, req: Request) -> BoxFuture<'_, Response> {
-        if self.websockets && websocket::is_websocket_request(req.headers()) {
+        // Told apart in every table, also one without WebSocket routes: a
+        // handshake never reaches an HTTP route (403, as uvicorn refuses a
+        // WebSocket that Starlette's router does not match).
+        if websocket::is_websocket_request(req.headers()) {
             return self.dispatch_websocket(req);
         }
         let decoded = decode_path(req.path());

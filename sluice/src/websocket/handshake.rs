@@ -9,10 +9,18 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 use crate::body::Body;
 use crate::response::Response;
 
+/// Up to this many names, looking through them beats a hash lookup.
+const FEW_HEADERS: usize = 16;
+
 /// Whether `headers` ask for a WebSocket: `Connection` lists `upgrade` and
 /// `Upgrade` is `websocket` (both case-insensitive), as uvicorn decides.
 /// Any other request, `GET` to a WebSocket route included, is plain HTTP.
 pub fn is_websocket_request(headers: &HeaderMap) -> bool {
+    // Every request is asked, and almost none has an `Upgrade` header: a
+    // look at a few names costs less than hashing one.
+    if headers.keys_len() <= FEW_HEADERS && !headers.keys().any(|name| name == UPGRADE) {
+        return false;
+    }
     let Some(upgrade) = headers.get_all(UPGRADE).iter().next_back() else {
         return false;
     };
