@@ -472,3 +472,190 @@ async fn a_client_that_answers_pings_stays_connected() {
         }
     }
 }
+
+/// Sends what the test asks for, once the client says go: the receive
+/// limit is 1 KiB.
+fn big_sender(messages: Vec<Message>) -> App {
+    App::new().websocket("/ws", move |mut ws: WebSocket| {
+        let messages = messages.clone();
+        async move {
+            ws.accept_with(Accept::new().max_message_size(1024)).await?;
+            let _ = ws.recv().await?;
+            for message in messages {
+                ws.send(message).await?;
+            }
+            ws.close(1000, "").await?;
+            Ok::<(), sluice::Error>(())
+        }
+    })
+}
+
+/// One frame the server sent: FIN, opcode, payload.
+type RawFrame = (bool, u8, Vec<u8>);
+
+/// Reads the server's frames (unmasked) off `tcp` up to its close frame.
+async fn raw_frames_until_close(tcp: &mut TcpStream) -> Vec<RawFrame> {
+    let mut frames = Vec::new();
+    loop {
+        let mut head = [0u8; 2];
+        tcp.read_exact(&mut head).await.expect("a frame head");
+        let len = match head[1] & 0x7f {
+            126 => u64::from(tcp.read_u16().await.expect("a length")),
+            127 => tcp.read_u64().await.expect("a length"),
+            n => u64::from(n),
+        };
+        let mut payload = vec![0u8; usize::try_from(len).expect("a length")];
+        tcp.read_exact(&mut payload).await.expect("a payload");
+        let (fin, opcode) = (head[0] & 0x80 != 0, head[0] & 0x0f);
+        frames.push((fin, opcode, payload));
+        if opcode == 0x8 {
+            return frames;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_receive_limit_does_not_limit_what_the_handler_sends() {
+    // 256 KiB of binary, and text whose 64 KiB cuts fall inside characters.
+    let binary: Vec<u8> = (0..256 * 1024).map(|i| (i % 251) as u8).collect();
+    let text = "é€𝄞".repeat(20_000);
+    let server = start(big_sender(vec![
+        Message::Binary(bytes::Bytes::from(binary.clone())),
+        Message::Text(text.clone()),
+        Message::Text("small".to_owned()),
+    ]))
+    .await;
+    let mut client = connect(server.addr, "/ws").await;
+    client.send(WsMessage::text("go")).await.expect("send");
+    assert!(matches!(next(&mut client).await, WsMessage::Binary(b) if b == binary));
+    assert!(matches!(next(&mut client).await, WsMessage::Text(t) if t.as_str() == text));
+    assert!(matches!(next(&mut client).await, WsMessage::Text(t) if t == "small"));
+    assert_eq!(close_code(&next(&mut client).await), Some(1000));
+}
+
+#[tokio::test]
+async fn a_long_message_goes_out_in_fragments_cut_between_characters() {
+    let text = "é€𝄞".repeat(20_000);
+    let server = start(big_sender(vec![Message::Text(text.clone())])).await;
+    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+    let head = raw_handshake(&mut tcp, "sec-websocket-version: 13\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let mut client = WebSocketStream::from_raw_socket(tcp, Role::Client, None).await;
+    client.send(WsMessage::text("go")).await.expect("send");
+    let mut tcp = client.into_inner();
+    let frames = raw_frames_until_close(&mut tcp).await;
+    let (close, parts) = frames.split_last().expect("frames");
+    assert_eq!((close.0, close.1), (true, 0x8));
+    // A text frame, then continuations, the last one final; none longer
+    // than 64 KiB, and each whole UTF-8 on its own.
+    assert!(parts.len() > 1, "{} frames", parts.len());
+    for (i, (fin, opcode, payload)) in parts.iter().enumerate() {
+        assert_eq!(*opcode, if i == 0 { 0x1 } else { 0x0 }, "frame {i}");
+        assert_eq!(*fin, i == parts.len() - 1, "frame {i}");
+        assert!(payload.len() <= 64 * 1024, "frame {i}: {}", payload.len());
+        assert!(
+            std::str::from_utf8(payload).is_ok(),
+            "frame {i} cuts a character"
+        );
+    }
+    let whole: Vec<u8> = parts.iter().flat_map(|(_, _, p)| p.clone()).collect();
+    assert_eq!(whole, text.as_bytes());
+}
+
+#[tokio::test]
+async fn a_message_within_the_limit_is_one_frame() {
+    let server = start(big_sender(vec![Message::Binary(bytes::Bytes::from(
+        vec![7u8; 1000],
+    ))]))
+    .await;
+    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+    let head = raw_handshake(&mut tcp, "sec-websocket-version: 13\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let mut client = WebSocketStream::from_raw_socket(tcp, Role::Client, None).await;
+    client.send(WsMessage::text("go")).await.expect("send");
+    let mut tcp = client.into_inner();
+    let frames = raw_frames_until_close(&mut tcp).await;
+    assert_eq!(frames.len(), 2);
+    assert_eq!(frames[0], (true, 0x2, vec![7u8; 1000]));
+}
+
+#[tokio::test]
+async fn with_the_default_limit_a_longer_message_is_sent_too() {
+    let size = 17 * 1024 * 1024;
+    let app = App::new().websocket("/ws", move |mut ws: WebSocket| async move {
+        ws.accept().await?;
+        let _ = ws.recv().await?;
+        ws.send(Message::Binary(bytes::Bytes::from(vec![1u8; size])))
+            .await?;
+        ws.close(1000, "").await?;
+        Ok::<(), sluice::Error>(())
+    });
+    let server = start(app).await;
+    let tcp = TcpStream::connect(server.addr).await.expect("connect");
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(None)
+        .max_frame_size(None);
+    let (mut client, _) = tokio_tungstenite::client_async_with_config(
+        format!("ws://{}/ws", server.addr),
+        tcp,
+        Some(config),
+    )
+    .await
+    .expect("handshake");
+    client.send(WsMessage::text("go")).await.expect("send");
+    let message = tokio::time::timeout(Duration::from_secs(30), client.next())
+        .await
+        .expect("in time")
+        .expect("a message")
+        .expect("valid");
+    assert!(matches!(message, WsMessage::Binary(b) if b.len() == size));
+}
+
+/// A raw handshake to `path`, and everything the server sends in 2 s.
+async fn handshake_answer(app: App, path: &str) -> String {
+    let server = start(app).await;
+    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: websocket\r\n\
+         sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.expect("write");
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(2), tcp.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn a_handshake_never_reaches_an_http_route() {
+    // An app without any WebSocket route.
+    let answer = handshake_answer(App::new().get("/", || async { "hello" }), "/").await;
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(!answer.contains("hello"), "{answer}");
+    // A mounted app without one, under an app with one.
+    let inner = App::new()
+        .get("/page", || async { "inner page" })
+        .build()
+        .expect("a valid app");
+    let app = App::new().websocket("/ws", echo).mount("/sub", inner);
+    let answer = handshake_answer(app, "/sub/page").await;
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(!answer.contains("inner page"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_handler_may_close_with_1014() {
+    let app = App::new().websocket("/ws", |mut ws: WebSocket| async move {
+        ws.accept().await?;
+        ws.close(1014, "upstream down").await?;
+        Ok::<(), sluice::Error>(())
+    });
+    let server = start(app).await;
+    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+    let head = raw_handshake(&mut tcp, "sec-websocket-version: 13\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    // Read as bytes: tungstenite's client would call 1014 a protocol error.
+    let frames = raw_frames_until_close(&mut tcp).await;
+    let (_, _, payload) = frames.last().expect("a close frame");
+    assert_eq!(&payload[..2], &1014u16.to_be_bytes());
+    assert_eq!(&payload[2..], b"upstream down");
+}

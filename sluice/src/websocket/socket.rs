@@ -11,7 +11,8 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::oneshot;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::{self, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
@@ -108,7 +109,14 @@ impl From<&[u8]> for Message {
 /// A close code and reason ([RFC 6455 §7.4](https://www.rfc-editor.org/rfc/rfc6455#section-7.4)):
 /// `1000` normal, `1001` going away, `1002` protocol error, `1005` no code
 /// given, `1006` the connection was lost, `1007` invalid data, `1008`
-/// policy violation, `1009` message too big, `1011` server error.
+/// policy violation, `1009` message too big, `1011` server error, `1012`
+/// to `1014` restart, try again later, bad gateway.
+///
+/// A handler may close with any of these but 1005 and 1006 (sent as
+/// 1000), and with 3000 to 4999. One
+/// limit comes from tungstenite 0.30, which does the framing: it does not
+/// know 1014 yet, so a client that closes with 1014 is answered, and
+/// reported, as 1002.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseFrame {
     /// The close code.
@@ -132,10 +140,11 @@ impl CloseFrame {
 
     /// The frame as tungstenite sends it: codes that may not be sent
     /// (1005, 1006, 1015, out of range) become 1000, and the reason is cut
-    /// to fit a control frame.
+    /// to fit a control frame. 1014 (bad gateway), registered after
+    /// tungstenite's list, is sent as it is, as uvicorn sends it.
     fn to_wire(&self) -> protocol::CloseFrame {
         let code = match CloseCode::from(self.code) {
-            code if code.is_allowed() => code,
+            code if code.is_allowed() || self.code == BAD_GATEWAY => code,
             _ => CloseCode::Normal,
         };
         let mut end = self.reason.len().min(123);
@@ -295,7 +304,8 @@ impl Accept {
 
     /// The largest message to receive, in bytes (default
     /// [`DEFAULT_MAX_MESSAGE_SIZE`]). A larger one closes the socket with
-    /// 1009.
+    /// 1009. What the handler sends is not limited (see
+    /// [`WebSocket::send`]).
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes.max(1);
         self
@@ -506,6 +516,8 @@ pub struct WebSocket {
     closing: CancellationToken,
     keepalive: Option<Keepalive>,
     send_timeout: Option<Duration>,
+    /// The longest frame sent; a longer message goes in fragments.
+    max_frame: usize,
 }
 
 impl fmt::Debug for WebSocket {
@@ -536,6 +548,7 @@ impl WebSocket {
             closing,
             keepalive: None,
             send_timeout: None,
+            max_frame: MIN_SEND_FRAME,
         }
     }
 
@@ -600,16 +613,21 @@ impl WebSocket {
                 return Err(WebSocketError::Disconnected(lost()));
             }
         };
+        // The write buffer holds one frame of ours, and the pongs queued
+        // meanwhile for a client that does not read, up to a bound: what it
+        // cannot take is sent in fragments (see `send_message`).
+        let max_frame = max_message_size.max(MIN_SEND_FRAME);
         let config = WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER_SIZE)
             .write_buffer_size(0)
-            .max_write_buffer_size(max_message_size.saturating_add(64 * 1024))
+            .max_write_buffer_size(max_frame.saturating_add(64 * 1024))
             .max_message_size(Some(max_message_size))
             .max_frame_size(Some(max_message_size));
         let stream = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
         self.state = State::Open(stream);
         self.keepalive = keepalive.map(|(interval, timeout)| Keepalive::new(interval, timeout));
         self.send_timeout = send_timeout;
+        self.max_frame = max_frame;
         Ok(())
     }
 
@@ -707,7 +725,10 @@ impl WebSocket {
 
     /// Sends a message and waits until it has been written to the
     /// connection (so a client that does not read slows the handler down
-    /// rather than filling the server's memory).
+    /// rather than filling the server's memory). Any size can be sent:
+    /// [`Accept::max_message_size`] limits what is received. A message
+    /// longer than that limit (and than 64 KiB) goes out in fragments,
+    /// which every client puts together again (RFC 6455, section 5.4).
     ///
     /// # Errors
     ///
@@ -715,18 +736,16 @@ impl WebSocket {
     /// [`WebSocketError::NotAccepted`] before `accept`;
     /// [`WebSocketError::Closed`] after `close`.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), WebSocketError> {
-        let message = match message.into() {
-            Message::Text(text) => tungstenite::Message::Text(Utf8Bytes::from(text)),
-            Message::Binary(bytes) => tungstenite::Message::Binary(bytes),
-        };
+        let message = message.into();
         let closing = self.closing.clone();
         let send_timeout = self.send_timeout;
+        let max_frame = self.max_frame;
         let sent = {
             let stream = self.open()?;
             tokio::select! {
                 biased;
                 () = closing.cancelled() => Sent::ShuttingDown,
-                sent = stream.send(message) => Sent::Done(sent),
+                sent = send_message(stream, message, max_frame) => Sent::Done(sent),
                 () = sleep_or_never(send_timeout) => Sent::TimedOut,
             }
         };
@@ -965,6 +984,64 @@ fn protocol_reason(error: &tungstenite::error::ProtocolError) -> &'static str {
         P::ExpectedFragment(_) => "expected a continuation frame",
         P::InvalidCloseSequence => "close frame too short",
         _ => "",
+    }
+}
+
+/// The close code for a gateway that got a bad answer upstream (IANA's
+/// WebSocket close code registry).
+const BAD_GATEWAY: u16 = 1014;
+
+/// The longest frame `send` writes whatever [`Accept::max_message_size`]
+/// is (a longer limit allows longer frames).
+const MIN_SEND_FRAME: usize = 64 * 1024;
+
+/// Sends `message` in one frame, or in fragments of at most `max_frame`
+/// bytes when it is longer (a text message is cut between characters).
+async fn send_message(
+    stream: &mut Stream,
+    message: Message,
+    max_frame: usize,
+) -> Result<(), tungstenite::Error> {
+    let (opcode, mut rest) = match message {
+        Message::Text(text) if text.len() <= max_frame => {
+            return send_frame(stream, tungstenite::Message::Text(Utf8Bytes::from(text))).await;
+        }
+        Message::Binary(bytes) if bytes.len() <= max_frame => {
+            return send_frame(stream, tungstenite::Message::Binary(bytes)).await;
+        }
+        Message::Text(text) => (OpData::Text, Bytes::from(text)),
+        Message::Binary(bytes) => (OpData::Binary, bytes),
+    };
+    let mut first = true;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(max_frame);
+        // UTF-8 continuation bytes are 0b10xx_xxxx: step back to the start
+        // of a character (`max_frame` is far longer than one).
+        while opcode == OpData::Text && end < rest.len() && rest[end] & 0xc0 == 0x80 {
+            end -= 1;
+        }
+        let part = rest.split_to(end);
+        let opcode = if first { opcode } else { OpData::Continue };
+        first = false;
+        let frame = Frame::message(part, OpCode::Data(opcode), rest.is_empty());
+        send_frame(stream, tungstenite::Message::Frame(frame)).await?;
+    }
+    Ok(())
+}
+
+/// Sends one frame and waits until it is written. The write buffer may
+/// hold pongs queued for a client that did not read: those go out first
+/// when the frame does not fit beside them.
+async fn send_frame(
+    stream: &mut Stream,
+    message: tungstenite::Message,
+) -> Result<(), tungstenite::Error> {
+    match stream.send(message).await {
+        Err(tungstenite::Error::WriteBufferFull(message)) => {
+            stream.flush().await?;
+            stream.send(*message).await
+        }
+        sent => sent,
     }
 }
 
