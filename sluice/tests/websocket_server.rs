@@ -514,6 +514,16 @@ async fn raw_frames_until_close(tcp: &mut TcpStream) -> Vec<RawFrame> {
     }
 }
 
+/// Connects, says go, and reads the server's frames up to its close.
+async fn frames_after_go(addr: std::net::SocketAddr) -> Vec<RawFrame> {
+    let mut tcp = TcpStream::connect(addr).await.expect("connect");
+    let head = raw_handshake(&mut tcp, "sec-websocket-version: 13\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let mut client = WebSocketStream::from_raw_socket(tcp, Role::Client, None).await;
+    client.send(WsMessage::text("go")).await.expect("send");
+    raw_frames_until_close(&mut client.into_inner()).await
+}
+
 #[tokio::test]
 async fn the_receive_limit_does_not_limit_what_the_handler_sends() {
     // 256 KiB of binary, and text whose 64 KiB cuts fall inside characters.
@@ -537,13 +547,7 @@ async fn the_receive_limit_does_not_limit_what_the_handler_sends() {
 async fn a_long_message_goes_out_in_fragments_cut_between_characters() {
     let text = "é€𝄞".repeat(20_000);
     let server = start(big_sender(vec![Message::Text(text.clone())])).await;
-    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
-    let head = raw_handshake(&mut tcp, "sec-websocket-version: 13\r\n").await;
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    let mut client = WebSocketStream::from_raw_socket(tcp, Role::Client, None).await;
-    client.send(WsMessage::text("go")).await.expect("send");
-    let mut tcp = client.into_inner();
-    let frames = raw_frames_until_close(&mut tcp).await;
+    let frames = frames_after_go(server.addr).await;
     let (close, parts) = frames.split_last().expect("frames");
     assert_eq!((close.0, close.1), (true, 0x8));
     // A text frame, then continuations, the last one final; none longer
@@ -568,13 +572,7 @@ async fn a_message_within_the_limit_is_one_frame() {
         vec![7u8; 1000],
     ))]))
     .await;
-    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
-    let head = raw_handshake(&mut tcp, "sec-websocket-version: 13\r\n").await;
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    let mut client = WebSocketStream::from_raw_socket(tcp, Role::Client, None).await;
-    client.send(WsMessage::text("go")).await.expect("send");
-    let mut tcp = client.into_inner();
-    let frames = raw_frames_until_close(&mut tcp).await;
+    let frames = frames_after_go(server.addr).await;
     assert_eq!(frames.len(), 2);
     assert_eq!(frames[0], (true, 0x2, vec![7u8; 1000]));
 }
