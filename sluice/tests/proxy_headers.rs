@@ -169,22 +169,76 @@ async fn the_last_forwarded_proto_header_counts() {
     assert_eq!(scheme_for(&["https", "bogus"]).await, "http");
 }
 
+/// The scheme the stack saw, in `x-scheme`: a handshake never reaches the
+/// HTTP route, but the layers on its way see it.
+async fn tell_scheme(req: Request, next: sluice::Next) -> sluice::Response {
+    let scheme = sluice::http::HeaderValue::from_str(req.scheme()).expect("a scheme");
+    let mut res = next.run(req).await;
+    res.headers_mut().insert("x-scheme", scheme);
+    res
+}
+
 #[tokio::test]
 async fn a_websocket_handshake_gets_a_websocket_scheme() {
-    let res = local()
+    let client = TestClient::new(
+        App::new()
+            .get("/whoami", whoami)
+            .middleware(tell_scheme)
+            .add_middleware(ProxyHeaders::new()),
+    )
+    .client_addr("127.0.0.1:50000".parse().expect("a socket address"));
+    let res = client
         .get("/whoami")
         .header("x-forwarded-proto", "https")
         .header("connection", "Upgrade")
         .header("upgrade", "websocket")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header("sec-websocket-version", "13")
         .await;
-    assert_eq!(seen(&res).1, "wss");
-    // `Upgrade` alone is no handshake (uvicorn serves it as plain HTTP).
-    let res = local()
-        .get("/whoami")
-        .header("x-forwarded-proto", "https")
-        .header("upgrade", "websocket")
-        .await;
-    assert_eq!(seen(&res).1, "https");
+    // No WebSocket route there: refused as uvicorn refuses it.
+    assert_eq!(res.status(), 403);
+    assert_eq!(res.header("x-scheme"), Some("wss"));
+    // `Upgrade` alone is no handshake (uvicorn serves it as plain HTTP),
+    // and neither is an `Upgrade` whose last line is not just `websocket`
+    // (uvicorn reads the last line).
+    let upgrades: [&[&str]; 3] = [&[], &["websocket, h2c"], &["websocket", "h2c"]];
+    for (i, lines) in upgrades.iter().enumerate() {
+        let mut req = client.get("/whoami").header("x-forwarded-proto", "https");
+        if i == 0 {
+            req = req.header("upgrade", "websocket");
+        } else {
+            req = req.header("connection", "upgrade");
+        }
+        for line in *lines {
+            req = req.header("upgrade", *line);
+        }
+        let res = req.await;
+        assert_eq!(res.status(), 200, "{lines:?}");
+        assert_eq!(seen(&res).1, "https", "{lines:?}");
+    }
+}
+
+/// A dual-stack socket shows an IPv4 peer as `::ffff:a.b.c.d`: it is
+/// trusted when listed in either form (uvicorn looks up the form it has).
+#[tokio::test]
+async fn a_v4_mapped_peer_is_trusted_in_either_form() {
+    for (trusted, peer) in [
+        ("::ffff:127.0.0.1", "[::ffff:127.0.0.1]:5"),
+        ("::ffff:0:0/96", "[::ffff:10.0.0.1]:5"),
+        ("::/0", "[::ffff:10.0.0.1]:5"),
+        ("10.0.0.1", "[::ffff:10.0.0.1]:5"),
+    ] {
+        let res = from(peer, ProxyHeaders::new().trusted([trusted]))
+            .get("/whoami")
+            .header("x-forwarded-for", "1.2.3.4")
+            .header("x-forwarded-proto", "https")
+            .await;
+        assert_eq!(
+            seen(&res),
+            (json!("1.2.3.4"), json!("https")),
+            "{trusted} {peer}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -98,7 +98,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use http::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, UPGRADE};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use ipnet::IpNet;
 
 use crate::error::ConfigError;
@@ -219,10 +219,12 @@ impl ProxyHeaders {
             Some(client) => match client.text() {
                 Some(text) => self.trusted.contains(text),
                 // The socket peer: an IPv4 client of a dual-stack socket
-                // shows as `::ffff:a.b.c.d`, which is the same host.
-                None => client
-                    .ip()
-                    .is_some_and(|ip| self.trusted.contains_ip(ip.to_canonical(), None)),
+                // shows as `::ffff:a.b.c.d`, which is the same host, so
+                // either form may be listed (uvicorn looks up the first).
+                None => client.ip().is_some_and(|ip| {
+                    self.trusted.contains_ip(ip, None)
+                        || self.trusted.contains_ip(ip.to_canonical(), None)
+                }),
             },
         }
     }
@@ -440,19 +442,11 @@ fn forwarded_proto(value: &[u8], exact: bool) -> Option<Scheme> {
         })
 }
 
-/// On a WebSocket handshake (`Connection: upgrade` and `Upgrade:
-/// websocket`) `http` means `ws` and `https` means `wss`, as uvicorn
-/// reports them for a WebSocket scope.
+/// On a WebSocket handshake (as the server and the router tell it apart:
+/// the last `Upgrade` is `websocket`) `http` means `ws` and `https` means
+/// `wss`, as uvicorn reports them for a WebSocket scope.
 fn for_upgrade(scheme: Scheme, headers: &HeaderMap) -> Scheme {
-    let has_token = |name: &HeaderName, token: &[u8]| {
-        headers.get_all(name).iter().any(|value| {
-            value
-                .as_bytes()
-                .split(|&b| b == b',')
-                .any(|t| py_strip(t).eq_ignore_ascii_case(token))
-        })
-    };
-    let upgrade = has_token(&UPGRADE, b"websocket") && has_token(&CONNECTION, b"upgrade");
+    let upgrade = crate::websocket::is_websocket_request(headers);
     match scheme {
         Scheme::Http if upgrade => Scheme::Ws,
         Scheme::Https if upgrade => Scheme::Wss,
