@@ -76,17 +76,16 @@ impl<'a> HostPort<'a> {
     pub(crate) fn parse(value: &'a str) -> Option<Self> {
         let (host, rest) = if let Some(inner) = value.strip_prefix('[') {
             let end = inner.find(']')?;
-            inner[..end].parse::<Ipv6Addr>().ok()?;
+            let literal = &inner[..end];
+            if literal.parse::<Ipv6Addr>().is_err() && !is_ip_future(literal) {
+                return None;
+            }
             // `end` indexes `inner`, which starts one byte into `value`.
             value.split_at(end + 2)
         } else {
             let end = value.find(':').unwrap_or(value.len());
             let name = &value[..end];
-            let valid = !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
-            if !valid {
+            if name.is_empty() || !name.bytes().all(is_name_byte) {
                 return None;
             }
             value.split_at(end)
@@ -102,6 +101,30 @@ impl<'a> HostPort<'a> {
             port,
         })
     }
+}
+
+/// A byte of a host name as Starlette's `parse_host_header` takes it: RFC
+/// 3986's unreserved characters, sub-delimiters and `%` (so `my_service`,
+/// a docker-compose name, is a host); never `/`, `?`, `#`, `@` or space.
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"._~%!$&'()*+,;=-".contains(&b)
+}
+
+/// RFC 3986's `IPvFuture` inside brackets, as Starlette matches it: `v`,
+/// hex digits, `.`, then unreserved characters, sub-delimiters or `:`.
+fn is_ip_future(literal: &str) -> bool {
+    let Some((version, rest)) = literal
+        .strip_prefix('v')
+        .and_then(|rest| rest.split_once('.'))
+    else {
+        return false;
+    };
+    !version.is_empty()
+        && version.bytes().all(|b| b.is_ascii_hexdigit())
+        && !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._~!$&'()*+,;=:-".contains(&b))
 }
 
 /// One or more digits to a [`Port`]; `None` when empty or not digits.
@@ -265,11 +288,16 @@ pub(crate) fn redirect_netloc<'a>(
     drop_default_port: bool,
 ) -> Option<Cow<'a, str>> {
     match request_host(headers, target) {
+        // Starlette names the host alone then, lower-cased (`url.hostname`).
         RequestHost::Valid(HostPort {
             host,
             port: Port::Number(80 | 443),
             ..
-        }) if drop_default_port => Some(Cow::Borrowed(host)),
+        }) if drop_default_port => Some(if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(host.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(host)
+        }),
         RequestHost::Valid(HostPort {
             authority,
             port: Port::Absent | Port::Number(_),
@@ -349,6 +377,29 @@ mod tests {
     }
 
     #[test]
+    fn names_take_what_starlette_takes() {
+        for good in [
+            "under_score.com",
+            "my_service",
+            "a~b.example",
+            "a%20b",
+            "!$&'()*+,;=-.x",
+            "[v1.x]",
+            "[vAF.a:b~c]",
+        ] {
+            assert_eq!(
+                HostPort::parse(good).map(|h| h.host),
+                Some(good),
+                "{good:?}"
+            );
+        }
+        assert_eq!(
+            parts("my_service:8080"),
+            Some(("my_service", Port::Number(8080)))
+        );
+    }
+
+    #[test]
     fn malformed_values_are_refused() {
         for bad in [
             "",
@@ -360,7 +411,6 @@ mod tests {
             "example.com:+80",
             "exa mple.com",
             " example.com",
-            "under_score.com",
             "user@example.com",
             "example.com/path",
             "example.com?q",
@@ -376,7 +426,11 @@ mod tests {
             "[]",
             "[1.2.3.4]",
             "[fe80::1%25eth0]",
-            "[v1.x]",
+            "[V1.x]",
+            "[v.x]",
+            "[v1.]",
+            "[vg.x]",
+            "[v1.x/y]",
             "::1",
             "[::1]]",
         ] {

@@ -408,17 +408,23 @@ proptest! {
 
         let rest = location.strip_prefix("https://").expect("https");
         let (netloc, tail) = rest.split_at(rest.find('/').expect("a path"));
-        // The authority holds host characters only: no user info, no path.
+        // The authority holds host characters only (Starlette's: RFC
+        // 3986's reg-name, or an IP literal): no user info, no path.
         prop_assert!(
-            netloc.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)),
+            netloc.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]_~%!$&'()*+,;=".contains(&b)),
             "{netloc:?}"
         );
-        // It is the host as sent (less port 80 or 443) or, when the header
-        // is not a well-formed host, the server's own address.
+        // It is the host as sent (less port 80 or 443, then lower-cased)
+        // or, when the header is not a well-formed host, the server's own
+        // address.
         let from_header = std::str::from_utf8(&host).is_ok_and(|sent| {
             sent == netloc
-                || sent.strip_prefix(netloc).is_some_and(|port| {
-                    matches!(port.strip_prefix(':').map(str::parse::<u32>), Some(Ok(80 | 443)))
+                || sent.get(..netloc.len()).is_some_and(|name| {
+                    name.eq_ignore_ascii_case(netloc)
+                        && matches!(
+                            sent[netloc.len()..].strip_prefix(':').map(str::parse::<u32>),
+                            Some(Ok(80 | 443))
+                        )
                 })
         });
         prop_assert!(netloc == "127.0.0.1" || from_header, "{netloc:?} from {host:?}");
@@ -435,5 +441,21 @@ proptest! {
         let decoded = percent_decode_str(tail).collect::<Vec<u8>>();
         let expected = percent_decode_str(&sent).collect::<Vec<u8>>();
         prop_assert_eq!(decoded, expected);
+    }
+}
+
+#[tokio::test]
+async fn a_reg_name_host_is_kept_and_a_dropped_port_lowers_the_case() {
+    let client = client();
+    for (host, location) in [
+        ("my_service:8080", "https://my_service:8080/p"),
+        ("Example.COM:8080", "https://Example.COM:8080/p"),
+        // Starlette names `url.hostname` alone, which is lower-cased.
+        ("Example.COM:80", "https://example.com/p"),
+        ("Example.COM:443", "https://example.com/p"),
+        ("Example.COM:00080", "https://example.com/p"),
+    ] {
+        let res = client.get("/p").header("host", host).await;
+        assert_redirect(&res, location);
     }
 }

@@ -219,7 +219,6 @@ async fn malformed_hosts_are_refused_even_when_they_start_like_an_allowed_one() 
         "example.com@evil.com",
         "exa mple.com",
         "example.com\t",
-        "a_b.example.com",
         ":80",
         "example.com\\@evil.com",
     ] {
@@ -609,4 +608,42 @@ proptest! {
         });
         prop_assert_eq!(res.status(), 400);
     }
+}
+
+/// Starlette's host grammar is RFC 3986's reg-name: `_`, `~`, `%` and the
+/// sub-delimiters are name characters (a docker-compose service such as
+/// `my_service` is a host).
+#[tokio::test]
+async fn names_with_reg_name_characters_are_hosts() {
+    let client = client_for(TrustedHost::new().allowed_hosts(["*.example.com", "my_service"]));
+    for host in [
+        "a_b.example.com",
+        "a~b.example.com",
+        "a%41.example.com",
+        "x!$&'()*+,;=.example.com",
+        "my_service:8080",
+        "MY_SERVICE",
+    ] {
+        assert_eq!(get_with_host(&client, host).await.status(), 200, "{host}");
+    }
+}
+
+#[tokio::test]
+async fn the_www_redirect_names_the_host_as_starlette_does() {
+    let client = client_for(TrustedHost::new().allowed_hosts(["www.example.net"]));
+    // A port above 65535 is no port: the server's own address stands in.
+    let res = get_with_host(&client, "example.net:99999").await;
+    assert_eq!(res.status(), 307);
+    assert_eq!(res.header("location"), Some("http://www.127.0.0.1/"));
+    // A WebSocket handshake is sent to `ws://`.
+    let app = App::new()
+        .websocket("/p", |_ws: sluice::websocket::WebSocket| async {})
+        .add_middleware(TrustedHost::new().allowed_hosts(["www.example.net"]));
+    let res = TestClient::new(app)
+        .websocket("/p")
+        .header("host", "example.net:8080")
+        .await
+        .expect_err("redirected");
+    assert_eq!(res.status(), 307);
+    assert_eq!(res.header("location"), Some("ws://www.example.net:8080/p"));
 }

@@ -36,7 +36,9 @@
 //! - the host and port of the [`Host`] header (or of the request target's
 //!   authority, for HTTP/2 and absolute-form targets), as sent. Port 80 and
 //!   443 are dropped, any other port is kept: `example.com:80` goes to
-//!   `https://example.com/`, `example.com:8080` to `https://example.com:8080/`;
+//!   `https://example.com/`, `example.com:8080` to `https://example.com:8080/`
+//!   (a host whose port is dropped is lower-cased, as Starlette's
+//!   `url.hostname`: `Example.COM:80` goes to `https://example.com/`);
 //! - when there is no `Host` header, or it is malformed (see
 //!   [`TrustedHost`](super::trusted_host#which-host-is-checked) for the
 //!   grammar) or has a port above 65535, the address the connection was

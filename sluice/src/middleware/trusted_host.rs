@@ -69,8 +69,9 @@
 //! an absolute-form HTTP/1.1 target), otherwise the [`Host`] header. It is
 //! parsed with the grammar of Starlette's `parse_host_header`, a strict
 //! subset of [RFC 9110 §7.2](https://www.rfc-editor.org/rfc/rfc9110#section-7.2)'s
-//! `uri-host [ ":" port ]`: a name of ASCII letters, digits, `.` and `-`, or
-//! an IPv6 address in brackets (`[::1]:8000` is the host `[::1]`), then an
+//! `uri-host [ ":" port ]`: a name of ASCII letters, digits and
+//! `-._~%!$&'()*+,;=` (so `my_service`, a docker-compose name, is a host), or
+//! an IP literal in brackets (`[::1]:8000` is the host `[::1]`), then an
 //! optional `:` and digits, the port, which is dropped. The host is
 //! compared ASCII case-insensitively. A trailing dot is part of the name,
 //! so `example.com.` is not `example.com`. `X-Forwarded-Host` is never read.
@@ -87,7 +88,9 @@
 //! [307](https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/307)
 //! (method and body are kept), an empty body and a `location` holding the
 //! same scheme, port, path and query: `example.net:8080/p?a=1` becomes
-//! `http://www.example.net:8080/p?a=1`. A wildcard pattern never causes a
+//! `http://www.example.net:8080/p?a=1` (`ws://` for a WebSocket handshake,
+//! as Starlette's URL of a WebSocket scope). A port above 65535 is no port:
+//! the server's own address stands in, as in Starlette. A wildcard pattern never causes a
 //! redirect. Turned off, such requests get the 400.
 //!
 //! # Better than Starlette
@@ -116,7 +119,10 @@ use crate::hook::{self, Before, Hook};
 use crate::request::Request;
 use crate::response::{IntoResponse, Redirect, Response};
 use crate::stack::StackEntry;
-use crate::url::{absolute_url, invalid_host_response, request_host, HostPort, Port, RequestHost};
+use crate::url::{
+    absolute_url, invalid_host_response, redirect_netloc, request_host, HostPort, Port, RequestHost,
+};
+use crate::websocket::is_websocket_request;
 
 /// Starlette's wording for a misplaced `*`.
 const ENFORCE_DOMAIN_WILDCARD: &str = "domain wildcard patterns must be like '*.example.com'";
@@ -225,10 +231,25 @@ impl Hook for TrustedHost {
         }
         match request_host(req.headers(), req.uri().authority()) {
             RequestHost::Valid(HostPort { host, .. }) if self.allows(host) => Before::Pass(()),
-            RequestHost::Valid(HostPort {
-                host, authority, ..
-            }) if self.www_redirect && self.lists_www_of(host) => {
-                let location = absolute_url(req.scheme(), true, authority, req.path(), req.query());
+            RequestHost::Valid(HostPort { host, .. })
+                if self.www_redirect && self.lists_www_of(host) =>
+            {
+                // The host as Starlette's URL of the request names it.
+                let netloc = redirect_netloc(
+                    req.headers(),
+                    req.uri().authority(),
+                    req.connection().local_addr,
+                    false,
+                );
+                let Some(netloc) = netloc else {
+                    return Before::Answer(invalid_host_response());
+                };
+                let scheme = match req.scheme() {
+                    "http" if is_websocket_request(req.headers()) => "ws",
+                    "https" if is_websocket_request(req.headers()) => "wss",
+                    scheme => scheme,
+                };
+                let location = absolute_url(scheme, true, &netloc, req.path(), req.query());
                 Before::Answer(Redirect::temporary(location).into_response())
             }
             _ => Before::Answer(invalid_host_response()),
@@ -295,7 +316,7 @@ fn parse_pattern(pattern: &str) -> Result<Pattern, &'static str> {
             Err("write IPv6 addresses in brackets, like \"[::1]\"")
         }
         None => Err(
-            "not a host: use ASCII letters, digits, '.' and '-', or an IPv6 address in brackets",
+            "not a host: use ASCII letters, digits and -._~%!$&'()*+,;= or an IPv6 address in brackets",
         ),
     }
 }
@@ -323,6 +344,11 @@ mod tests {
             Ok(Pattern::Suffix(".example.com".into()))
         );
         assert_eq!(parse_pattern("[::1]"), Ok(Pattern::Exact("[::1]".into())));
+        // A docker-compose service name is a host, as in Starlette.
+        assert_eq!(
+            parse_pattern("My_Service"),
+            Ok(Pattern::Exact("my_service".into()))
+        );
         assert_eq!(
             parse_pattern("127.0.0.1"),
             Ok(Pattern::Exact("127.0.0.1".into()))
@@ -342,7 +368,7 @@ mod tests {
             "example.com:8000",
             "::1",
             "exa mple.com",
-            "under_score",
+            "user@example.com",
             "https://example.com",
             "example.com/",
         ] {
