@@ -9,11 +9,13 @@
 //!
 //! The grammar is the one Starlette's `parse_host_header` accepts, a strict
 //! subset of [RFC 9110 §7.2](https://www.rfc-editor.org/rfc/rfc9110#section-7.2)
-//! (`uri-host [ ":" port ]`): a name made of ASCII letters, digits, `.` and
-//! `-`, or an IPv6 address in brackets, then an optional `:` and at least one
-//! digit. Anything else (user info, a path, spaces, `_`, a zone id, bytes
-//! that are not ASCII) is malformed, so a value that passes can be copied
-//! into a URL without changing its authority or path. A port above 65535
+//! (`uri-host [ ":" port ]`): a name made of RFC 3986's unreserved
+//! characters, sub-delimiters and `%` (ASCII letters, digits and
+//! `-._~%!$&'()*+,;=`), or an IPv6 address (or an `IPvFuture`) in brackets,
+//! then an optional `:` and at least one digit. Anything else (user info,
+//! a path, spaces, a zone id, bytes that are not ASCII) is malformed, so a
+//! value that passes can be copied into a URL without changing its
+//! authority or path. A port above 65535
 //! is well-formed (RFC 3986's `port` is any run of digits) but cannot be
 //! used in a URL; [`Port::OutOfRange`] says so.
 
