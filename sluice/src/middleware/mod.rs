@@ -69,7 +69,7 @@
 //! | [`Timeout`] | cancels requests that take too long: 504 |
 //! | [`BodyLimit`] | refuses request bodies over a size: 413 `Content Too Large`, without reading them |
 //! | `Metrics` (feature `metrics`) | OpenTelemetry's HTTP server metrics, served to Prometheus in its text format or OpenMetrics ([more](metrics)) |
-//! | `Tracing` (feature `otel`) | one OpenTelemetry `SERVER` span per request, W3C trace context in and out, OTLP export ([more](otel)) |
+//! | `Tracing` (feature `otel`) | one OpenTelemetry `SERVER` span per request, W3C trace context in and out, OTLP export (module `otel`) |
 //! | [`RateLimit`] | a quota of requests per client (GCRA), in memory or in Redis across instances: 429 ([more](rate_limit)) |
 //! | [`App::add_layer`](crate::App::add_layer) | any tower `Layer` (e.g. tower-http's) in the same stack |
 
