@@ -481,6 +481,22 @@ fn json_response(value: &impl Serialize) -> Response {
 ///
 /// let app = App::new().get("/hello", hello);
 /// ```
+///
+/// # Reading a body: where serde and pydantic differ
+///
+/// A request body is checked as FastAPI checks it (content type, empty and
+/// malformed bodies, `loc` and pydantic's error types), but `T` is filled
+/// by serde, and a few inputs that FastAPI's pydantic models take in their
+/// default (lax) mode are refused or read differently:
+///
+/// - serde is strict: `"5"` or `5.0` is not an `i64`, `"true"` or `1` is
+///   not a `bool` (pydantic converts them);
+/// - a derived struct also reads a JSON array, by position (a pydantic
+///   model takes only an object);
+/// - the first problem is reported, where FastAPI lists every one (all
+///   missing fields, say);
+/// - in a `serde_json::Value`, an integer beyond 64 bits becomes the
+///   nearest `f64` (Python keeps it exact).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 

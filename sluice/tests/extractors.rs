@@ -748,3 +748,50 @@ async fn the_types_the_query_property_uses_are_accepted_when_the_app_is_built() 
     );
     assert_eq!(client.get("/strict?n=1").await.text(), "ok");
 }
+
+#[derive(Deserialize, JsonSchema, Debug)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Net {
+    Alexnet,
+    Resnet,
+    Lenet,
+}
+
+#[derive(Deserialize, JsonSchema, Debug)]
+#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
+struct StrictBody {
+    a: i64,
+    model: Option<Net>,
+}
+
+/// A JSON body's unknown field (`deny_unknown_fields`, pydantic's
+/// `extra="forbid"`) and unknown enum value, as FastAPI reports them.
+#[tokio::test]
+async fn body_extra_fields_and_enum_values_are_reported_as_fastapi_does() {
+    let app = App::new().post("/strict", |Json(_): Json<StrictBody>| async { "ok" });
+    let client = TestClient::new(app);
+    let post = |body: &'static str| {
+        client
+            .post("/strict")
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let res = post(r#"{"a":1,"b":2}"#).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [{"type": "extra_forbidden", "loc": ["body", "b"],
+            "msg": "Extra inputs are not permitted", "input": 2}]})
+    );
+    let res = post(r#"{"a":1,"model":"vgg"}"#).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [{"type": "enum", "loc": ["body", "model"],
+            "msg": "Input should be 'alexnet', 'resnet' or 'lenet'", "input": "vgg",
+            "ctx": {"expected": "'alexnet', 'resnet' or 'lenet'"}}]})
+    );
+    assert_eq!(post(r#"{"a":1,"model":"resnet"}"#).await.text(), "ok");
+}

@@ -176,14 +176,30 @@ fn shape_issue(
         return ValidationIssue::new("missing", loc, "Field required", input);
     }
     if let Some(field) = between(&message, "unknown field `", "`") {
-        let extra = input.get(field).cloned().unwrap_or(Value::Null);
-        loc.push(Value::from(field));
+        // The path ends at the field when it was read as a map key.
+        let (extra, at_field) = match loc.last() {
+            Some(Value::String(last)) if last == field => (input, true),
+            _ => (input.get(field).cloned().unwrap_or(Value::Null), false),
+        };
+        if !at_field {
+            loc.push(Value::from(field));
+        }
         return ValidationIssue::new(
             "extra_forbidden",
             loc,
             "Extra inputs are not permitted",
             extra,
         );
+    }
+    if message.starts_with("unknown variant") {
+        // serde lists the variants in backquotes after "expected".
+        let expected = message.split_once("expected").map_or("", |(_, e)| e);
+        let variants: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        let listed = super::de::choices(&variants);
+        let mut issue =
+            ValidationIssue::new("enum", loc, format!("Input should be {listed}"), input);
+        issue.ctx = Some(serde_json::json!({ "expected": listed }));
+        return issue;
     }
     let (kind, msg) = classify(&message, &input);
     ValidationIssue::new(kind, loc, msg, input)

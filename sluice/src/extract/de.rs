@@ -146,12 +146,7 @@ impl de::Error for ParamError {
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
-        let quoted: Vec<String> = expected.iter().map(|v| format!("'{v}'")).collect();
-        let listed = match quoted.len() {
-            0 => String::new(),
-            1 => quoted[0].clone(),
-            n => format!("{} or {}", quoted[..n - 1].join(", "), quoted[n - 1]),
-        };
+        let listed = choices(expected);
         ParamError {
             kind: "enum",
             msg: format!("Input should be {listed}"),
@@ -160,6 +155,17 @@ impl de::Error for ParamError {
             ctx: Some(serde_json::json!({ "expected": listed })),
             internal: false,
         }
+    }
+}
+
+/// Pydantic's list of an enum's choices: `'a'`, `'a' or 'b'`, `'a', 'b' or
+/// 'c'`.
+pub(crate) fn choices(variants: &[&str]) -> String {
+    let quoted: Vec<String> = variants.iter().map(|v| format!("'{v}'")).collect();
+    match quoted.len() {
+        0 => String::new(),
+        1 => quoted[0].clone(),
+        n => format!("{} or {}", quoted[..n - 1].join(", "), quoted[n - 1]),
     }
 }
 
