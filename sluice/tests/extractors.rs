@@ -795,3 +795,35 @@ async fn body_extra_fields_and_enum_values_are_reported_as_fastapi_does() {
     );
     assert_eq!(post(r#"{"a":1,"model":"resnet"}"#).await.text(), "ok");
 }
+
+#[derive(Deserialize, JsonSchema, Debug)]
+#[allow(dead_code)]
+struct Ids {
+    ids: Vec<i64>,
+}
+
+/// A bad item of a list parameter is named by its position, as FastAPI
+/// names it (`loc: ["query", "ids", 1]`).
+#[tokio::test]
+async fn a_bad_item_of_a_list_parameter_is_named_by_its_position() {
+    let app = App::new().get("/ids", |Query(q): Query<Ids>| async move {
+        Json(json!({ "ids": q.ids }))
+    });
+    let client = TestClient::new(app);
+    let int_parsing = |index: usize, input: &str| {
+        json!({"detail": [{"type": "int_parsing", "loc": ["query", "ids", index],
+            "msg": "Input should be a valid integer, unable to parse string as an integer",
+            "input": input}]})
+    };
+    let res = client.get("/ids?ids=1&ids=x").await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<Value>(), int_parsing(1, "x"));
+    assert_eq!(
+        client.get("/ids?ids=").await.json::<Value>(),
+        int_parsing(0, "")
+    );
+    assert_eq!(
+        client.get("/ids?ids=1&ids=2").await.json::<Value>(),
+        json!({"ids": [1, 2]})
+    );
+}

@@ -44,6 +44,9 @@ pub(crate) struct ParamError {
     /// (`check.rs`) refuse every type that could get here from a query or
     /// headers, so for those a failure is always the client's.
     internal: bool,
+    /// The position of the value in a list parameter (`?ids=1&ids=x` is
+    /// `["query", "ids", 1]`).
+    index: Option<usize>,
 }
 
 impl ParamError {
@@ -55,6 +58,7 @@ impl ParamError {
             input: Some(input.to_owned()),
             ctx: None,
             internal: false,
+            index: None,
         }
     }
 
@@ -66,6 +70,7 @@ impl ParamError {
             input: None,
             ctx: None,
             internal: true,
+            index: None,
         }
     }
 
@@ -89,6 +94,9 @@ impl ParamError {
         let mut loc = vec![Value::from(source.as_str())];
         if let Some(name) = &self.name {
             loc.push(Value::from(name_map(name)));
+        }
+        if let Some(index) = self.index {
+            loc.push(Value::from(index));
         }
         let mut issue = ValidationIssue::new(
             self.kind,
@@ -118,6 +126,7 @@ impl de::Error for ParamError {
             input: None,
             ctx: None,
             internal: false,
+            index: None,
         }
     }
 
@@ -129,6 +138,7 @@ impl de::Error for ParamError {
             input: None,
             ctx: None,
             internal: false,
+            index: None,
         }
     }
 
@@ -142,6 +152,7 @@ impl de::Error for ParamError {
             input: None,
             ctx: None,
             internal: false,
+            index: None,
         }
     }
 
@@ -154,6 +165,7 @@ impl de::Error for ParamError {
             input: Some(variant.to_owned()),
             ctx: Some(serde_json::json!({ "expected": listed })),
             internal: false,
+            index: None,
         }
     }
 }
@@ -606,7 +618,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'_, '_> {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
         visitor.visit_seq(ValueSeq {
             name: self.name,
-            values: self.values.iter(),
+            values: self.values.iter().enumerate(),
         })
     }
 
@@ -669,7 +681,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'_, '_> {
 
 struct ValueSeq<'p, 'a> {
     name: &'a str,
-    values: std::slice::Iter<'p, &'a str>,
+    values: std::iter::Enumerate<std::slice::Iter<'p, &'a str>>,
 }
 
 impl<'de> SeqAccess<'de> for ValueSeq<'_, '_> {
@@ -680,12 +692,16 @@ impl<'de> SeqAccess<'de> for ValueSeq<'_, '_> {
         seed: T,
     ) -> Result<Option<T::Value>, ParamError> {
         match self.values.next() {
-            Some(value) => seed
+            Some((index, value)) => seed
                 .deserialize(ValueDeserializer {
                     name: self.name,
                     values: std::slice::from_ref(value),
                 })
-                .map(Some),
+                .map(Some)
+                .map_err(|mut e| {
+                    e.index.get_or_insert(index);
+                    e
+                }),
             None => Ok(None),
         }
     }
