@@ -113,10 +113,9 @@ impl From<&[u8]> for Message {
 /// to `1014` restart, try again later, bad gateway.
 ///
 /// A handler may close with any of these but 1005 and 1006 (sent as
-/// 1000), and with 3000 to 4999. One
-/// limit comes from tungstenite 0.30, which does the framing: it does not
-/// know 1014 yet, so a client that closes with 1014 is answered, and
-/// reported, as 1002.
+/// 1000), and with 3000 to 4999. One limit comes from tungstenite 0.30,
+/// which does the framing: it does not know 1014 yet, so a client that
+/// closes with 1014 is answered, and reported, as 1002.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseFrame {
     /// The close code.
@@ -991,8 +990,8 @@ fn protocol_reason(error: &tungstenite::error::ProtocolError) -> &'static str {
 /// WebSocket close code registry).
 const BAD_GATEWAY: u16 = 1014;
 
-/// The longest frame `send` writes whatever [`Accept::max_message_size`]
-/// is (a longer limit allows longer frames).
+/// `send` writes frames as long as [`Accept::max_message_size`], but never
+/// caps them below this.
 const MIN_SEND_FRAME: usize = 64 * 1024;
 
 /// Sends `message` in one frame, or in fragments of at most `max_frame`
