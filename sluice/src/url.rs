@@ -15,9 +15,9 @@
 //! then an optional `:` and at least one digit. Anything else (user info,
 //! a path, spaces, a zone id, bytes that are not ASCII) is malformed, so a
 //! value that passes can be copied into a URL without changing its
-//! authority or path. A port above 65535
-//! is well-formed (RFC 3986's `port` is any run of digits) but cannot be
-//! used in a URL; [`Port::OutOfRange`] says so.
+//! authority or path. A port above 65535 is well-formed (RFC 3986's `port`
+//! is any run of digits) but cannot be used in a URL; [`Port::OutOfRange`]
+//! says so.
 
 use std::borrow::Cow;
 use std::net::{Ipv6Addr, SocketAddr};

@@ -90,8 +90,8 @@
 //! same scheme, port, path and query: `example.net:8080/p?a=1` becomes
 //! `http://www.example.net:8080/p?a=1` (`ws://` for a WebSocket handshake,
 //! as Starlette's URL of a WebSocket scope). A port above 65535 is no port:
-//! the server's own address stands in, as in Starlette. A wildcard pattern never causes a
-//! redirect. Turned off, such requests get the 400.
+//! the server's own address stands in, as in Starlette. A wildcard pattern
+//! never causes a redirect. Turned off, such requests get the 400.
 //!
 //! # Better than Starlette
 //!
