@@ -365,6 +365,38 @@ async fn an_unhandled_failure_saves_nothing_but_an_http_error_does() {
     assert!(res.header("set-cookie").is_some());
 }
 
+#[derive(Debug)]
+struct DbDown;
+
+impl std::fmt::Display for DbDown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("db down")
+    }
+}
+
+impl std::error::Error for DbDown {}
+
+/// Starlette's exception middleware, where a handler for an error type
+/// runs, sits inside its session middleware: what the handler answers,
+/// even a 503, carries the session's cookie.
+#[tokio::test]
+async fn an_error_an_exception_handler_answers_with_a_5xx_still_saves() {
+    async fn db_down(session: Session) -> sluice::Result<&'static str> {
+        session.insert("user", "alice")?;
+        Err(DbDown)?
+    }
+    let app = App::new()
+        .post("/login", db_down)
+        .exception_handler(|_: &DbDown| (sluice::StatusCode::SERVICE_UNAVAILABLE, "db down"))
+        .add_middleware(Sessions::new(SECRET));
+    let res = TestClient::new(app).post("/login").await;
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.text(), "db down");
+    assert_eq!(res.header("vary"), Some("Cookie"));
+    let set_cookie = res.header("set-cookie").expect("the session's cookie");
+    assert!(set_cookie.starts_with("session="), "{set_cookie}");
+}
+
 #[tokio::test]
 async fn a_validation_error_before_the_handler_does_not_touch_the_session() {
     let res = client()

@@ -57,10 +57,12 @@
 //!   error. The expiry is checked on the signed timestamp, not left to the
 //!   browser. When the `Cookie` headers carry several `session` cookies, the
 //!   last one counts.
-//! - A response that is an unhandled failure (a 5xx carrying an error other
-//!   than an [`HttpError`], such as a panic) saves
-//!   nothing: Starlette's server-error handler answers those outside the
-//!   session middleware.
+//! - A response that is an unhandled failure (a 500 from an error that no
+//!   exception handler took, or a panic) saves nothing: Starlette's
+//!   server-error handler answers those outside the session middleware. An
+//!   error that an exception handler turned into a response, whatever its
+//!   status, is saved like any response, as Starlette's exception
+//!   middleware sits inside the session middleware.
 //!
 //! # Beyond Starlette
 //!
@@ -104,7 +106,7 @@ use crate::error::{ConfigError, Error, HttpError};
 use crate::headers::append_vary;
 use crate::middleware::{Middleware, Next};
 use crate::request::Request;
-use crate::response::{Response, ResponseExt};
+use crate::response::{Response, Unhandled};
 
 mod codec;
 #[cfg(feature = "redis")]
@@ -629,13 +631,12 @@ pub(super) fn store_unavailable() -> Error {
     ))
 }
 
-/// A 5xx from an unhandled error or a panic: Starlette answers those from
-/// its outermost layer, and its session middleware never sees them.
+/// A 500 from an error no exception handler took, or a panic: Starlette
+/// answers those from its outermost layer, and its session middleware never
+/// sees them. An error an exception handler turned into a response (a 503,
+/// say) passes through the session middleware, as in Starlette.
 fn is_unhandled_failure(response: &Response) -> bool {
-    response.status().is_server_error()
-        && response
-            .error()
-            .is_some_and(|error| !error.is::<HttpError>())
+    response.extensions().get::<Unhandled>().is_some()
 }
 
 /// A fresh session id: 256 random bits from the operating system.
