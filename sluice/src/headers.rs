@@ -24,8 +24,10 @@ where
 }
 
 /// Adds `name` to the response's `Vary` header, keeping what is already
-/// there (merged into one header line, no duplicates, case-insensitive),
-/// as Starlette's middlewares do. `name` is a ready-made value (a `static`)
+/// there, merged into one header line without duplicates (names compared
+/// case-insensitively; `*` already covers every name). Starlette's
+/// middlewares append to the text as it is (`Origin, Origin`,
+/// `*, Origin`): the same meaning to a cache, tidier here. `name` is a ready-made value (a `static`)
 /// so that the common case, no `Vary` yet, neither checks nor copies it.
 pub(crate) fn append_vary(headers: &mut HeaderMap, name: &HeaderValue) {
     let mut existing = match headers.entry(VARY) {

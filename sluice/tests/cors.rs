@@ -249,6 +249,33 @@ async fn regex_allows_an_origin_it_matches_entirely() {
     assert_eq!(res.header("access-control-allow-credentials"), Some("true"));
 }
 
+/// Python's `\Z` ends the text, as the `regex` crate's `\z` does; a
+/// pattern ported from Starlette with it builds and works.
+#[tokio::test]
+async fn regex_takes_pythons_end_anchor() {
+    let client = client(Cors::new().allow_origin_regex(r"https://a\.example\.org\Z"));
+    let res = client
+        .get("/")
+        .header("origin", "https://a.example.org")
+        .await;
+    assert_eq!(
+        res.header("access-control-allow-origin"),
+        Some("https://a.example.org")
+    );
+    let res = client
+        .get("/")
+        .header("origin", "https://a.example.org.evil")
+        .await;
+    assert_eq!(res.header("access-control-allow-origin"), None);
+    // A backslash escaped before a `Z` stays a backslash and a `Z`.
+    let client = client_for_regex(r"https://a\\Z");
+    assert!(client.is_ok());
+}
+
+fn client_for_regex(pattern: &str) -> Result<TestClient, sluice::ConfigError> {
+    TestClient::try_new(App::new().add_middleware(Cors::new().allow_origin_regex(pattern)))
+}
+
 #[tokio::test]
 async fn regex_refuses_an_origin_it_matches_only_in_part() {
     let client = client(Cors::new().allow_origin_regex(r"https://.*\.b\.example"));

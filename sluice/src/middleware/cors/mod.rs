@@ -81,6 +81,8 @@
 //!   your users' credentials, and building such an app logs a warning.
 //! - `Origin` is added to the response's [`Vary`] header, merged with what
 //!   the app put there, on every response, since the headers depend on it.
+//!   A name already there is not added again (Starlette appends to the
+//!   text as it is: `Vary: Origin` becomes `Origin, Origin`).
 //!
 //! These headers are set on **every** response that passes out through the
 //! middleware: 404s and 405s from the router, 500s from a failing or
@@ -193,6 +195,27 @@ use crate::stack::StackEntry;
 
 /// `Origin`, for the `Vary` header.
 static VARY_ORIGIN: HeaderValue = HeaderValue::from_static("Origin");
+
+/// Python's `\Z` (the end of the text) as the `regex` crate writes it,
+/// `\z`; every other escape is left as it is.
+fn python_end_anchor(pattern: &str) -> std::borrow::Cow<'_, str> {
+    if !pattern.contains("\\Z") {
+        return std::borrow::Cow::Borrowed(pattern);
+    }
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '\\' {
+            match chars.next() {
+                Some('Z') => out.push('z'),
+                Some(next) => out.push(next),
+                None => {}
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
 
 #[cfg(test)]
 mod tests;
@@ -356,10 +379,14 @@ impl Cors {
     /// `https://app.example.org.evil.com`. Default: none.
     ///
     /// The syntax is the [`regex`](https://docs.rs/regex) crate's, which is
-    /// Python's `re` for everything but look-around and back-references.
+    /// Python's `re` for everything but look-around and back-references;
+    /// Python's `\Z` (the end of the text) is read as the crate's `\z`.
+    /// `\w` differs in one corner: Python's also takes the digits that are
+    /// not decimal (`²`, `¼`), which no browser sends in an origin.
     /// The pattern is anchored as `\A(?:pattern)\z`; a pattern that does not
     /// compile is a configuration error.
     pub fn allow_origin_regex(mut self, pattern: impl AsRef<str>) -> Self {
+        let pattern = python_end_anchor(pattern.as_ref());
         let pattern = pattern.as_ref();
         self.problems.regex = None;
         // Compile the pattern alone first, so that it cannot close the
