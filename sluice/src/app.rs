@@ -19,7 +19,7 @@ use crate::error::{BoxError, ConfigError};
 use crate::handler::Handler;
 use crate::head::RequestHead;
 use crate::lifecycle;
-use crate::openapi::{DocBuilder, DocsKind, OpenApi};
+use crate::openapi::{self, DocBuilder, DocsKind, OpenApi};
 use crate::request::{ConnectionInfo, Locals, Request, DEFAULT_MAX_BODY_SIZE};
 use crate::response::Response;
 use crate::router::{get, MethodRouter, Router};
@@ -474,15 +474,24 @@ fn add_docs_routes(mut router: Router, config: &OpenApi, slot: &Arc<OnceLock<Byt
         let methods = match route.kind {
             DocsKind::Document => {
                 let slot = slot.clone();
-                get(move || {
+                get(move |req: Request| {
                     let document = slot.get().cloned().unwrap_or_default();
+                    let document = match openapi::root_path(&req) {
+                        Some(root) => {
+                            openapi::document_under(&document, &root).map_or(document, Bytes::from)
+                        }
+                        None => document,
+                    };
                     async move { bytes_response("application/json", document) }
                 })
             }
-            DocsKind::Html(page) => {
-                let page = Bytes::from(page);
-                get(move || {
-                    let page = page.clone();
+            DocsKind::Html(template) => {
+                let page = Bytes::from(openapi::with_root_path(&template, ""));
+                get(move |req: Request| {
+                    let page = match openapi::root_path(&req) {
+                        Some(root) => Bytes::from(openapi::with_root_path(&template, &root)),
+                        None => page.clone(),
+                    };
                     async move { bytes_response("text/html; charset=utf-8", page) }
                 })
             }

@@ -895,3 +895,52 @@ fn rate_limited_operations_document_their_429() {
     assert_eq!(limited["description"], "Too Many Requests");
     assert!(limited.get("content").is_none(), "{limited:#}");
 }
+
+/// Mounted under a prefix, an app's docs pages name its document (and
+/// their own assets) below the prefix, and the document lists the prefix
+/// first in `servers`, as FastAPI does under a `root_path`.
+#[tokio::test]
+async fn a_mounted_app_s_docs_name_its_own_document() {
+    let sub = App::new()
+        .get("/ping", || async { "pong" })
+        .openapi(
+            OpenApi::new()
+                .title("sub")
+                .server("https://api.example.com", "prod"),
+        )
+        .build()
+        .expect("the mounted app builds");
+    let client = TestClient::new(App::new().mount("/v1", sub));
+
+    let doc: Value = client.get("/v1/openapi.json").await.json();
+    assert_eq!(
+        doc["servers"],
+        json!([{"url": "/v1"}, {"url": "https://api.example.com", "description": "prod"}])
+    );
+    let docs = client.get("/v1/docs").await.text();
+    assert!(docs.contains(r#""url":"/v1/openapi.json""#), "{docs}");
+    let redoc = client.get("/v1/redoc").await.text();
+    assert!(redoc.contains(r#"spec-url="/v1/openapi.json""#), "{redoc}");
+    if cfg!(feature = "embedded-docs") {
+        assert!(
+            docs.contains(r#"src="/v1/docs/swagger-ui-bundle.js""#),
+            "{docs}"
+        );
+        assert!(
+            redoc.contains(r#"src="/v1/redoc/redoc.standalone.js""#),
+            "{redoc}"
+        );
+    }
+    assert!(!docs.contains("__sluice"), "{docs}");
+
+    // Served by itself, the same app names the plain paths.
+    let alone = App::new()
+        .get("/ping", || async { "pong" })
+        .openapi(OpenApi::new().title("sub"));
+    let client = TestClient::new(alone);
+    let doc: Value = client.get("/openapi.json").await.json();
+    assert!(doc.get("servers").is_none(), "{doc}");
+    let docs = client.get("/docs").await.text();
+    assert!(docs.contains(r#""url":"/openapi.json""#), "{docs}");
+    assert!(!docs.contains("__sluice"), "{docs}");
+}

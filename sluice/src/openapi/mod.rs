@@ -131,6 +131,12 @@
 //! feature, the app serves them itself (from `{docs_url}/swagger-ui-bundle.js`,
 //! `{docs_url}/swagger-ui.css` and `{redoc_url}/redoc.standalone.js`), for
 //! machines that cannot reach a CDN.
+//!
+//! An app [mounted](crate::App::mount) under a prefix serves its docs
+//! below it: the pages name `{prefix}{openapi_url}` and their assets under
+//! the prefix, and the document lists the prefix first in `servers`, as
+//! FastAPI does under a `root_path`, so "Try it out" calls the mounted
+//! routes.
 
 use std::borrow::Cow;
 
@@ -389,6 +395,9 @@ impl OpenApi {
             path: openapi_url.clone(),
             kind: DocsKind::Document,
         });
+        // The pages name the document and their own assets below the
+        // prefix of the mount the app is served under, if any.
+        let document_url = format!("{ROOT_PATH}{openapi_url}");
         if let Some(docs_url) = &self.docs_url {
             let (js, css) = match (&self.swagger_ui_js_url, &self.swagger_ui_css_url) {
                 (Some(js), Some(css)) => (js.clone(), css.clone()),
@@ -396,14 +405,20 @@ impl OpenApi {
                     let local = cfg!(feature = "embedded-docs");
                     let js = js.clone().unwrap_or_else(|| {
                         if local {
-                            asset_path(docs_url, pages::SWAGGER_UI_JS_FILE)
+                            format!(
+                                "{ROOT_PATH}{}",
+                                asset_path(docs_url, pages::SWAGGER_UI_JS_FILE)
+                            )
                         } else {
                             pages::SWAGGER_UI_JS_CDN.to_owned()
                         }
                     });
                     let css = css.clone().unwrap_or_else(|| {
                         if local {
-                            asset_path(docs_url, pages::SWAGGER_UI_CSS_FILE)
+                            format!(
+                                "{ROOT_PATH}{}",
+                                asset_path(docs_url, pages::SWAGGER_UI_CSS_FILE)
+                            )
                         } else {
                             pages::SWAGGER_UI_CSS_CDN.to_owned()
                         }
@@ -413,7 +428,7 @@ impl OpenApi {
             };
             let page = pages::swagger_ui(
                 &self.title,
-                openapi_url,
+                &document_url,
                 &js,
                 &css,
                 self.favicon_url.as_deref(),
@@ -434,12 +449,12 @@ impl OpenApi {
         if let Some(redoc_url) = &self.redoc_url {
             let js = self.redoc_js_url.clone().unwrap_or_else(|| {
                 if cfg!(feature = "embedded-docs") {
-                    asset_path(redoc_url, pages::REDOC_JS_FILE)
+                    format!("{ROOT_PATH}{}", asset_path(redoc_url, pages::REDOC_JS_FILE))
                 } else {
                     pages::REDOC_JS_CDN.to_owned()
                 }
             });
-            let page = pages::redoc(&self.title, openapi_url, &js, self.favicon_url.as_deref());
+            let page = pages::redoc(&self.title, &document_url, &js, self.favicon_url.as_deref());
             routes.push(DocsRoute {
                 path: redoc_url.clone(),
                 kind: DocsKind::Html(page),
@@ -454,6 +469,56 @@ impl OpenApi {
         }
         routes
     }
+}
+
+/// Stands in a docs page for the prefix of the mount the app is served
+/// under (Starlette's `root_path`), filled in per request by
+/// [`with_root_path`]. Plain ASCII, so that escaping leaves it as it is.
+pub(crate) const ROOT_PATH: &str = "__sluice_root_path__";
+
+/// The prefix a mount took off the request's path (Starlette's
+/// `root_path`), percent-encoded down to URL-safe characters; `None`
+/// outside any mount.
+pub(crate) fn root_path(req: &crate::Request) -> Option<String> {
+    let original = req.extensions().get::<crate::extract::OriginalUri>()?;
+    let prefix = original.0.path().strip_suffix(req.uri().path())?;
+    let prefix = prefix.trim_end_matches('/');
+    if prefix.is_empty() {
+        return None;
+    }
+    const SAFE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/')
+        .remove(b'%');
+    Some(percent_encoding::utf8_percent_encode(prefix, SAFE).to_string())
+}
+
+/// A docs page with `root_path` in place of [`ROOT_PATH`].
+pub(crate) fn with_root_path(page: &str, root_path: &str) -> String {
+    page.replace(ROOT_PATH, root_path)
+}
+
+/// The document as a mounted app serves it: the mount's prefix first in
+/// `servers` (unless listed), as FastAPI serves it under a `root_path`.
+pub(crate) fn document_under(document: &[u8], root_path: &str) -> Option<Vec<u8>> {
+    let mut value: Value = serde_json::from_slice(document).ok()?;
+    let object = value.as_object_mut()?;
+    let servers = object
+        .entry("servers")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let list = servers.as_array_mut()?;
+    let listed = list
+        .iter()
+        .any(|server| server.get("url").and_then(Value::as_str) == Some(root_path));
+    if !listed {
+        let mut server = Map::new();
+        server.insert("url".to_owned(), Value::String(root_path.to_owned()));
+        list.insert(0, Value::Object(server));
+    }
+    serde_json::to_vec(&value).ok()
 }
 
 fn asset_path(page: &str, file: &str) -> String {
@@ -472,7 +537,7 @@ pub(crate) struct DocsRoute {
 pub(crate) enum DocsKind {
     /// The document, once it is built.
     Document,
-    /// A page.
+    /// A page, with [`ROOT_PATH`] where the prefix of a mount goes.
     Html(String),
     /// An embedded asset: its content type and bytes.
     #[cfg_attr(not(feature = "embedded-docs"), allow(dead_code))]
