@@ -116,7 +116,18 @@
 //!   `W/"v1"`): the compressed bytes are not the identity bytes, so they
 //!   must not share a strong validator ([RFC 9110 §8.8.1]);
 //! - 204 and 304 responses are never touched, whatever `minimum_size`;
+//! - a small body stays small behind a function middleware: Starlette's
+//!   `@app.middleware("http")` re-streams every response, so its GZip
+//!   compresses even a 2-byte body there; here a middleware that leaves
+//!   the bytes alone keeps the body's exact size, and `minimum_size`
+//!   holds;
+//! - `Vary: Accept-Encoding` is merged without duplicates (Starlette
+//!   appends to what is there);
 //! - [`Compression`] offers `br` and `zstd` as well.
+//!
+//! One corner follows Starlette less closely: a stream that yields nothing
+//! at all is still sent compressed (20 bytes of empty gzip), where
+//! Starlette, which sees a single empty message, leaves it alone.
 //!
 //! # Compression: choosing among gzip, br and zstd
 //!

@@ -147,7 +147,9 @@ impl Rules {
     /// Whether the body's exact size is known and below `minimum_size`.
     /// Decided on the size hint, not on the body being held whole, so that
     /// a body a middleware wrapped without changing its bytes (and
-    /// keeping its exact size) is judged as Starlette judges it.
+    /// keeping its exact size) is judged by its size, as Starlette judges
+    /// a body that no function middleware re-streamed (see the module
+    /// docs).
     fn is_small(&self, response: &Response) -> bool {
         http_body::Body::size_hint(response.body())
             .exact()
