@@ -70,7 +70,7 @@
 //!   Browsers drop a cookie whose name and value exceed 4096 bytes, and
 //!   Starlette sends it anyway. sluice logs an error with the size and
 //!   answers `500 {"detail":"Internal Server Error"}` carrying a
-//!   [`SessionError::TooLarge`] ([`ResponseExt::error`]),
+//!   [`SessionError::TooLarge`] ([`ResponseExt::error`](crate::ResponseExt::error)),
 //!   which an [`ErrorHandler`](super::ErrorHandler) can map to another
 //!   answer. Keep large data in a [store](Sessions::store).
 //! - **Secrets:** HMAC-SHA256 with a key derived from the secret. A secret
