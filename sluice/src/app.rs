@@ -476,7 +476,7 @@ fn add_docs_routes(mut router: Router, config: &OpenApi, slot: &Arc<OnceLock<Byt
                 let slot = slot.clone();
                 get(move |req: Request| {
                     let document = slot.get().cloned().unwrap_or_default();
-                    let document = match openapi::root_path(&req) {
+                    let document = match root_path(&req) {
                         Some(root) => {
                             openapi::document_under(&document, &root).map_or(document, Bytes::from)
                         }
@@ -488,7 +488,7 @@ fn add_docs_routes(mut router: Router, config: &OpenApi, slot: &Arc<OnceLock<Byt
             DocsKind::Html(template) => {
                 let page = Bytes::from(openapi::with_root_path(&template, ""));
                 get(move |req: Request| {
-                    let page = match openapi::root_path(&req) {
+                    let page = match root_path(&req) {
                         Some(root) => Bytes::from(openapi::with_root_path(&template, &root)),
                         None => page.clone(),
                     };
@@ -502,6 +502,26 @@ fn add_docs_routes(mut router: Router, config: &OpenApi, slot: &Arc<OnceLock<Byt
         router = router.route(&route.path, methods.include_in_schema(false));
     }
     router
+}
+
+/// The prefix a mount took off the request's path (Starlette's
+/// `root_path`), percent-encoded down to URL-safe characters; `None`
+/// outside any mount.
+fn root_path(req: &Request) -> Option<String> {
+    let original = req.extensions().get::<crate::extract::OriginalUri>()?;
+    let prefix = original.0.path().strip_suffix(req.uri().path())?;
+    let prefix = prefix.trim_end_matches('/');
+    if prefix.is_empty() {
+        return None;
+    }
+    const SAFE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/')
+        .remove(b'%');
+    Some(percent_encoding::utf8_percent_encode(prefix, SAFE).to_string())
 }
 
 fn bytes_response(content_type: &'static str, body: Bytes) -> Response {

@@ -476,26 +476,6 @@ impl OpenApi {
 /// [`with_root_path`]. Plain ASCII, so that escaping leaves it as it is.
 pub(crate) const ROOT_PATH: &str = "__sluice_root_path__";
 
-/// The prefix a mount took off the request's path (Starlette's
-/// `root_path`), percent-encoded down to URL-safe characters; `None`
-/// outside any mount.
-pub(crate) fn root_path(req: &crate::Request) -> Option<String> {
-    let original = req.extensions().get::<crate::extract::OriginalUri>()?;
-    let prefix = original.0.path().strip_suffix(req.uri().path())?;
-    let prefix = prefix.trim_end_matches('/');
-    if prefix.is_empty() {
-        return None;
-    }
-    const SAFE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~')
-        .remove(b'/')
-        .remove(b'%');
-    Some(percent_encoding::utf8_percent_encode(prefix, SAFE).to_string())
-}
-
 /// A docs page with `root_path` in place of [`ROOT_PATH`].
 pub(crate) fn with_root_path(page: &str, root_path: &str) -> String {
     page.replace(ROOT_PATH, root_path)
