@@ -827,3 +827,39 @@ async fn a_bad_item_of_a_list_parameter_is_named_by_its_position() {
         json!({"ids": [1, 2]})
     );
 }
+
+#[derive(Deserialize, JsonSchema, Debug)]
+#[allow(dead_code)]
+struct TokenHeaders {
+    x_token: String,
+    #[serde(default)]
+    x_tag: Vec<String>,
+}
+
+/// FastAPI's `x_token: str = Header()` reads `x-token` only, and the first
+/// of repeated lines; a list takes them all, in order.
+#[tokio::test]
+async fn headers_are_read_as_fastapi_reads_them() {
+    let app = App::new().get("/h", |Headers(h): Headers<TokenHeaders>| async move {
+        Json(json!({ "x_token": h.x_token, "x_tag": h.x_tag }))
+    });
+    let client = TestClient::new(app);
+    // A header literally named `x_token` is another header.
+    let res = client.get("/h").header("x_token", "t").await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>()["detail"][0]["loc"],
+        json!(["header", "x-token"])
+    );
+    let res = client
+        .get("/h")
+        .header("x-token", "a")
+        .header("x-token", "b")
+        .header("x-tag", "1")
+        .header("x-tag", "2")
+        .await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"x_token": "a", "x_tag": ["1", "2"]})
+    );
+}

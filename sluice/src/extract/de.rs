@@ -185,6 +185,9 @@ pub(crate) fn choices(variants: &[&str]) -> String {
 /// fields and a tuple's positions are read in that order).
 pub(crate) struct Params<'a> {
     groups: Vec<Group<'a>>,
+    /// Whether a scalar takes the first of repeated values (headers, as
+    /// Starlette's `Headers.get`) rather than the last (query strings).
+    first_wins: bool,
 }
 
 /// One name and every value it was given.
@@ -222,10 +225,11 @@ impl<'a> Group<'a> {
         }
     }
 
-    fn deserializer(&self) -> ValueDeserializer<'_, 'a> {
+    fn deserializer(&self, first_wins: bool) -> ValueDeserializer<'_, 'a> {
         ValueDeserializer {
             name: self.name,
             values: self.values(),
+            first_wins,
         }
     }
 }
@@ -241,7 +245,10 @@ impl<'a> Params<'a> {
         let mut groups: Vec<Group<'a>> = Vec::with_capacity(pairs.size_hint().0);
         while groups.len() < LINEAR_GROUPS {
             let Some((name, value)) = pairs.next() else {
-                return Params { groups };
+                return Params {
+                    groups,
+                    first_wins: false,
+                };
             };
             match groups.iter_mut().find(|g| g.name == name) {
                 Some(group) => group.push(value),
@@ -262,7 +269,16 @@ impl<'a> Params<'a> {
                 }
             }
         }
-        Params { groups }
+        Params {
+            groups,
+            first_wins: false,
+        }
+    }
+
+    /// These parameters, a scalar taking the first of repeated values.
+    pub(crate) fn first_wins(mut self) -> Self {
+        self.first_wins = true;
+        self
     }
 }
 
@@ -279,7 +295,7 @@ impl<'p, 'a> ParamsDeserializer<'p, 'a> {
 
     fn single(&self) -> Result<ValueDeserializer<'p, 'a>, ParamError> {
         match self.params.groups.as_slice() {
-            [group] => Ok(group.deserializer()),
+            [group] => Ok(group.deserializer(self.params.first_wins)),
             [] => Err(ParamError::internal(
                 "the route has no parameter to extract a single value from",
             )),
@@ -348,6 +364,7 @@ impl<'de> de::Deserializer<'de> for ParamsDeserializer<'_, '_> {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
         visitor.visit_seq(GroupSeq {
             groups: self.params.groups.iter(),
+            first_wins: self.params.first_wins,
         })
     }
 
@@ -378,6 +395,7 @@ impl<'de> de::Deserializer<'de> for ParamsDeserializer<'_, '_> {
         visitor.visit_map(GroupMap {
             groups: self.params.groups.iter(),
             current: None,
+            first_wins: self.params.first_wins,
         })
     }
 
@@ -410,6 +428,7 @@ impl<'de> de::Deserializer<'de> for ParamsDeserializer<'_, '_> {
 
 struct GroupSeq<'p, 'a> {
     groups: std::slice::Iter<'p, Group<'a>>,
+    first_wins: bool,
 }
 
 impl<'de> SeqAccess<'de> for GroupSeq<'_, '_> {
@@ -421,7 +440,7 @@ impl<'de> SeqAccess<'de> for GroupSeq<'_, '_> {
     ) -> Result<Option<T::Value>, ParamError> {
         match self.groups.next() {
             Some(group) => seed
-                .deserialize(group.deserializer())
+                .deserialize(group.deserializer(self.first_wins))
                 .map(Some)
                 .map_err(|e| e.named(group.name)),
             None => Ok(None),
@@ -432,6 +451,7 @@ impl<'de> SeqAccess<'de> for GroupSeq<'_, '_> {
 struct GroupMap<'p, 'a> {
     groups: std::slice::Iter<'p, Group<'a>>,
     current: Option<&'p Group<'a>>,
+    first_wins: bool,
 }
 
 impl<'de> MapAccess<'de> for GroupMap<'_, '_> {
@@ -465,7 +485,7 @@ impl<'de> MapAccess<'de> for GroupMap<'_, '_> {
             .current
             .take()
             .ok_or_else(|| ParamError::internal("a value was asked for before its key"))?;
-        seed.deserialize(group.deserializer())
+        seed.deserialize(group.deserializer(self.first_wins))
             .map_err(|e| e.named(group.name))
     }
 }
@@ -474,12 +494,20 @@ impl<'de> MapAccess<'de> for GroupMap<'_, '_> {
 struct ValueDeserializer<'p, 'a> {
     name: &'a str,
     values: &'p [&'a str],
+    /// See [`Params::first_wins`].
+    first_wins: bool,
 }
 
 impl<'a> ValueDeserializer<'_, 'a> {
-    /// The value a scalar takes: the last one given, as Starlette does.
+    /// The value a scalar takes of repeated ones, as Starlette does: the
+    /// last in a query string, the first of headers.
     fn last(&self) -> &'a str {
-        self.values.last().copied().unwrap_or("")
+        let value = if self.first_wins {
+            self.values.first()
+        } else {
+            self.values.last()
+        };
+        value.copied().unwrap_or("")
     }
 }
 
@@ -696,6 +724,7 @@ impl<'de> SeqAccess<'de> for ValueSeq<'_, '_> {
                 .deserialize(ValueDeserializer {
                     name: self.name,
                     values: std::slice::from_ref(value),
+                    first_wins: false,
                 })
                 .map(Some)
                 .map_err(|mut e| {

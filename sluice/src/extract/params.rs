@@ -219,7 +219,9 @@ impl<T: DeserializeOwned> Query<T> {
 /// [`Query`], `Option` fields may be missing, `Vec` fields collect repeated
 /// headers, other headers are ignored, and a type that is not a struct (or
 /// a map), or a field name no header can have (`X-Token`), is refused when
-/// the app is built. Values that are not visible ASCII are skipped.
+/// the app is built. Values that are not visible ASCII are skipped. As in
+/// FastAPI, a single value takes the first of repeated headers, and a
+/// header whose own name has an underscore (`x_token`) is never read.
 ///
 /// ```
 /// use schemars::JsonSchema;
@@ -254,11 +256,19 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
             .headers
             .iter()
             .filter_map(|(name, value)| {
+                // `x_token` reads `x-token` only, as FastAPI's
+                // `convert_underscores`: a header named `x_token` is
+                // another name (one that proxies may pass or drop).
+                if name.as_str().contains('_') {
+                    return None;
+                }
                 let value = value.to_str().ok()?;
                 Some((name.as_str().replace('-', "_"), value))
             })
             .collect();
-        let params = Params::new(pairs.iter().map(|(k, v)| (k.as_str(), *v)));
+        // Of repeated headers, a single value takes the first, as
+        // Starlette's `Headers.get`.
+        let params = Params::new(pairs.iter().map(|(k, v)| (k.as_str(), *v))).first_wins();
         T::deserialize(ParamsDeserializer::new(&params))
             .map(Headers)
             .map_err(|e| e.into_error(Source::Header, header_name))
