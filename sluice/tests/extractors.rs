@@ -863,3 +863,25 @@ async fn headers_are_read_as_fastapi_reads_them() {
         json!({"x_token": "a", "x_tag": ["1", "2"]})
     );
 }
+
+/// Python's `json.loads` takes UTF-8 with a byte order mark, and counts
+/// error positions from after it.
+#[tokio::test]
+async fn a_json_body_may_start_with_a_byte_order_mark() {
+    let app = App::new().post("/echo", |Json(v): Json<Value>| async move { Json(v) });
+    let client = TestClient::new(app);
+    let post = |body: &'static [u8]| {
+        client
+            .post("/echo")
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let res = post(b"\xef\xbb\xbf{\"a\":1}").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>(), json!({"a": 1}));
+    let res = post(b"\xef\xbb\xbf{\"a\":}").await;
+    assert_eq!(res.status(), 422);
+    let detail = &res.json::<Value>()["detail"][0];
+    assert_eq!(detail["loc"], json!(["body", 5]));
+    assert_eq!(detail["ctx"], json!({"error": "Expecting value"}));
+}

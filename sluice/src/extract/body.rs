@@ -137,6 +137,9 @@ fn parse_json_value(headers: &HeaderMap, bytes: &Bytes) -> Result<Value, Error> 
     let Ok(text) = std::str::from_utf8(bytes) else {
         return Err(parse_failure());
     };
+    // Python's `json.loads` reads UTF-8 bytes with a byte order mark
+    // (`utf-8-sig`); positions count from after it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     serde_json::from_str::<Value>(text).map_err(|e| Error::new(json_invalid(text, &e)))
 }
 
