@@ -289,7 +289,16 @@ pub(crate) fn redirect_netloc<'a>(
     local_addr: Option<SocketAddr>,
     drop_default_port: bool,
 ) -> Option<Cow<'a, str>> {
-    match request_host(headers, target) {
+    netloc_of(request_host(headers, target), local_addr, drop_default_port)
+}
+
+/// [`redirect_netloc`] for a host already read from the request.
+pub(crate) fn netloc_of(
+    host: RequestHost<'_>,
+    local_addr: Option<SocketAddr>,
+    drop_default_port: bool,
+) -> Option<Cow<'_, str>> {
+    match host {
         // Starlette names the host alone then, lower-cased (`url.hostname`).
         RequestHost::Valid(HostPort {
             host,

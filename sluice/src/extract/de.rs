@@ -468,7 +468,7 @@ impl<'de> MapAccess<'de> for GroupMap<'_, '_> {
                     group.name.into_deserializer();
                 seed.deserialize(key).map(Some).map_err(|mut e| {
                     if e.kind == "extra_forbidden" {
-                        e.input = group.values().last().map(|v| (*v).to_owned());
+                        e.input = Some(group.deserializer(self.first_wins).scalar().to_owned());
                     }
                     e
                 })
@@ -501,7 +501,7 @@ struct ValueDeserializer<'p, 'a> {
 impl<'a> ValueDeserializer<'_, 'a> {
     /// The value a scalar takes of repeated ones, as Starlette does: the
     /// last in a query string, the first of headers.
-    fn last(&self) -> &'a str {
+    fn scalar(&self) -> &'a str {
         let value = if self.first_wins {
             self.values.first()
         } else {
@@ -515,7 +515,7 @@ macro_rules! parse_int {
     ($($method:ident => $visit:ident : $ty:ty),* $(,)?) => {
         $(
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
-                let raw = self.last();
+                let raw = self.scalar();
                 match raw.parse::<$ty>() {
                     Ok(n) => visitor.$visit(n),
                     Err(_) => Err(ParamError::invalid(
@@ -533,7 +533,7 @@ macro_rules! parse_float {
     ($($method:ident => $visit:ident : $ty:ty),* $(,)?) => {
         $(
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
-                let raw = self.last();
+                let raw = self.scalar();
                 match raw.trim().parse::<$ty>() {
                     Ok(n) if raw.trim() == raw => visitor.$visit(n),
                     _ => Err(ParamError::invalid(
@@ -569,12 +569,12 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'_, '_> {
     }
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
-        visitor.visit_str(self.last())
+        visitor.visit_str(self.scalar())
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
         // pydantic's lax booleans.
-        let raw = self.last();
+        let raw = self.scalar();
         match raw.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" | "t" | "y" => visitor.visit_bool(true),
             "false" | "0" | "no" | "off" | "f" | "n" => visitor.visit_bool(false),
@@ -587,7 +587,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'_, '_> {
     }
 
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
-        let raw = self.last();
+        let raw = self.scalar();
         let mut chars = raw.chars();
         match (chars.next(), chars.next()) {
             (Some(c), None) => visitor.visit_char(c),
@@ -600,19 +600,19 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'_, '_> {
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
-        visitor.visit_str(self.last())
+        visitor.visit_str(self.scalar())
     }
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
-        visitor.visit_str(self.last())
+        visitor.visit_str(self.scalar())
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
-        visitor.visit_bytes(self.last().as_bytes())
+        visitor.visit_bytes(self.scalar().as_bytes())
     }
 
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
-        visitor.visit_bytes(self.last().as_bytes())
+        visitor.visit_bytes(self.scalar().as_bytes())
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
@@ -689,17 +689,17 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'_, '_> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, ParamError> {
-        let raw: de::value::StrDeserializer<'_, ParamError> = self.last().into_deserializer();
+        let raw: de::value::StrDeserializer<'_, ParamError> = self.scalar().into_deserializer();
         visitor.visit_enum(raw).map_err(|mut e| {
             if e.kind == "enum" {
-                e.input = Some(self.last().to_owned());
+                e.input = Some(self.scalar().to_owned());
             }
             e
         })
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
-        visitor.visit_str(self.last())
+        visitor.visit_str(self.scalar())
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {

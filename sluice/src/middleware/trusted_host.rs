@@ -120,7 +120,7 @@ use crate::request::Request;
 use crate::response::{IntoResponse, Redirect, Response};
 use crate::stack::StackEntry;
 use crate::url::{
-    absolute_url, invalid_host_response, redirect_netloc, request_host, HostPort, Port, RequestHost,
+    absolute_url, invalid_host_response, netloc_of, request_host, HostPort, Port, RequestHost,
 };
 use crate::websocket::is_websocket_request;
 
@@ -231,17 +231,10 @@ impl Hook for TrustedHost {
         }
         match request_host(req.headers(), req.uri().authority()) {
             RequestHost::Valid(HostPort { host, .. }) if self.allows(host) => Before::Pass(()),
-            RequestHost::Valid(HostPort { host, .. })
-                if self.www_redirect && self.lists_www_of(host) =>
-            {
+            RequestHost::Valid(found) if self.www_redirect && self.lists_www_of(found.host) => {
                 // The host as Starlette's URL of the request names it.
-                let netloc = redirect_netloc(
-                    req.headers(),
-                    req.uri().authority(),
-                    req.connection().local_addr,
-                    false,
-                );
-                let Some(netloc) = netloc else {
+                let local_addr = req.connection().local_addr;
+                let Some(netloc) = netloc_of(RequestHost::Valid(found), local_addr, false) else {
                     return Before::Answer(invalid_host_response());
                 };
                 let scheme = match req.scheme() {
