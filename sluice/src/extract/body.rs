@@ -195,8 +195,9 @@ fn shape_issue(
         );
     }
     if message.starts_with("unknown variant") {
-        // serde lists the variants in backquotes after "expected".
-        let expected = message.split_once("expected").map_or("", |(_, e)| e);
+        // serde lists the variants in backquotes after "expected", which
+        // follows the client's value (that may hold anything).
+        let expected = message.rsplit_once(", expected ").map_or("", |(_, e)| e);
         let variants: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
         let listed = super::de::choices(&variants);
         let mut issue =
