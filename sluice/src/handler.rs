@@ -10,10 +10,11 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 
+use crate::error::{Error, ValidationError, ValidationIssue};
 use crate::extract::{Declaration, FromRequest, FromRequestParts, RequestContext};
 use crate::lifecycle;
 use crate::request::{Locals, Request};
-use crate::response::{IntoResponse, Response};
+use crate::response::{IntoResponse, Response, ResponseExt};
 use crate::shared::{Shared, SharedHandles};
 use crate::stack::{panic_response, short_type_name, Endpoint};
 
@@ -71,6 +72,66 @@ where
     }
 }
 
+/// The arguments of a request that could not be read, as far as they
+/// can be answered together: FastAPI validates every parameter and the
+/// body before answering, and lists every issue, those of the path first,
+/// then the query, the headers, the cookies and the body.
+#[derive(Default)]
+struct Invalid {
+    /// The first rejection, answered as it is when it stays the only one.
+    first: Option<Response>,
+    issues: Vec<ValidationIssue>,
+}
+
+impl Invalid {
+    /// Takes in the rejection of an argument. A rejection that is not a
+    /// list of validation issues (a 401 from a dependency, a body too
+    /// large or not JSON at all) is the answer at once: FastAPI raises it
+    /// before, or instead of, validating the rest.
+    fn add(&mut self, rejection: Response) -> Option<Response> {
+        let Some(issues) = rejection
+            .error()
+            .and_then(|error| error.downcast_ref::<ValidationError>())
+            .map(ValidationError::issues)
+            .filter(|issues| !issues.iter().any(|issue| issue.kind == "json_invalid"))
+        else {
+            return Some(rejection);
+        };
+        self.issues.extend_from_slice(issues);
+        if self.first.is_none() {
+            self.first = Some(rejection);
+        }
+        None
+    }
+
+    /// The answer: the one rejection, or every issue in one 422.
+    fn into_response(self) -> Response {
+        match self.first {
+            Some(first)
+                if first.error().is_some_and(|error| {
+                    error
+                        .downcast_ref::<ValidationError>()
+                        .is_some_and(|v| v.issues().len() == self.issues.len())
+                }) =>
+            {
+                first
+            }
+            _ => {
+                let mut issues = self.issues;
+                issues.sort_by_key(|issue| match issue.loc.first().and_then(|l| l.as_str()) {
+                    Some("path") => 0,
+                    Some("query") => 1,
+                    Some("header") => 2,
+                    Some("cookie") => 3,
+                    Some("body") => 4,
+                    _ => 5,
+                });
+                Error::new(ValidationError::new(issues)).into_response()
+            }
+        }
+    }
+}
+
 macro_rules! impl_handler {
     ([$($ty:ident),*], $last:ident) => {
         #[allow(non_snake_case, unused_mut)]
@@ -85,16 +146,28 @@ macro_rules! impl_handler {
         {
             async fn call(self, req: Request, cx: &RequestContext) -> Response {
                 let (mut parts, body) = req.into_http_request().into_parts();
+                // Every argument is read even when one is invalid, so that
+                // the 422 lists them all, as FastAPI's does.
+                let mut invalid = Invalid::default();
                 $(
                     let $ty = match $ty::from_request_parts(&mut parts, cx).await {
-                        Ok(value) => value,
-                        Err(rejection) => return rejection.into_response(),
+                        Ok(value) => Some(value),
+                        Err(rejection) => match invalid.add(rejection.into_response()) {
+                            Some(answer) => return answer,
+                            None => None,
+                        },
                     };
                 )*
                 let req = cx.rebuild_request(parts, body);
                 let $last = match $last::from_request(req, cx).await {
-                    Ok(value) => value,
-                    Err(rejection) => return rejection.into_response(),
+                    Ok(value) => Some(value),
+                    Err(rejection) => match invalid.add(rejection.into_response()) {
+                        Some(answer) => return answer,
+                        None => None,
+                    },
+                };
+                let ($(Some($ty),)* Some($last),) = ($($ty,)* $last,) else {
+                    return invalid.into_response();
                 };
                 self($($ty,)* $last,).await.into_response()
             }

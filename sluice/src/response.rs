@@ -485,16 +485,21 @@ fn json_response(value: &impl Serialize) -> Response {
 /// # Reading a body: where serde and pydantic differ
 ///
 /// A request body is checked as FastAPI checks it (content type, empty and
-/// malformed bodies, `loc` and pydantic's error types), but `T` is filled
-/// by serde, and a few inputs that FastAPI's pydantic models take in their
-/// default (lax) mode are refused or read differently:
+/// malformed bodies, `loc` and pydantic's error types). As in FastAPI,
+/// the 422 lists every problem, in the order of the model's fields, after
+/// those of the path, query and headers: `{}` for a model with two
+/// required fields is two `missing` issues. A struct is read only from a
+/// JSON object, never from an array of its fields' values. `T` is filled
+/// by serde, though, and a few inputs that FastAPI's pydantic models take
+/// in their default (lax) mode are refused or read differently:
 ///
 /// - serde is strict: `"5"` or `5.0` is not an `i64`, `"true"` or `1` is
 ///   not a `bool` (pydantic converts them);
-/// - a derived struct also reads a JSON array, by position (a pydantic
-///   model takes only an object);
-/// - the first problem is reported, where FastAPI lists every one (all
-///   missing fields, say);
+/// - problems past the first are found by reading the body again with a
+///   stand-in value where serde failed, made from `T`'s JSON Schema; where
+///   a stand-in does not fit (a custom `Deserialize`), the list stops
+///   there, and it is cut at 1,000 problems, or once 8 MiB have been read
+///   again (a hostile body's list is not read to its end);
 /// - in a `serde_json::Value`, an integer beyond 64 bits becomes the
 ///   nearest `f64` (Python keeps it exact).
 #[derive(Debug, Clone, Copy, Default)]

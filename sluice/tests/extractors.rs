@@ -892,3 +892,210 @@ async fn a_json_body_may_start_with_a_byte_order_mark() {
     assert_eq!(detail["loc"], json!(["body", 5]));
     assert_eq!(detail["ctx"], json!({"error": "Expecting value"}));
 }
+
+#[derive(Deserialize, serde::Serialize, JsonSchema)]
+struct Size {
+    width: f64,
+    height: f64,
+}
+
+#[derive(Deserialize, serde::Serialize, JsonSchema)]
+struct Listed {
+    name: String,
+    price: f64,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    dimensions: Option<Size>,
+}
+
+fn listed_app() -> TestClient {
+    let app = App::new()
+        .post(
+            "/items",
+            |Json(item): Json<Listed>| async move { Json(item) },
+        )
+        // The query before the path: FastAPI lists the path's issues first
+        // whatever the order of the arguments.
+        .get(
+            "/items/{id}",
+            |Query(_): Query<Page>, Path(_): Path<i64>| async { "ok" },
+        )
+        .put(
+            "/items/{id}",
+            |Path(_): Path<i64>, Json(item): Json<Listed>| async move { Json(item) },
+        );
+    TestClient::new(app)
+}
+
+/// Every field that does not fit is listed, in the model's order, with
+/// what the client sent there: FastAPI 0.165's answers, recorded.
+#[tokio::test]
+async fn every_issue_of_a_body_is_listed_in_the_models_order() {
+    let client = listed_app();
+    let post = |body: &'static str| {
+        client
+            .post("/items")
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let missing = |field: &str, input: Value| json!({"type": "missing", "loc": ["body", field], "msg": "Field required", "input": input});
+    let res = post("{}").await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [missing("name", json!({})), missing("price", json!({}))]})
+    );
+    // Sent out of order: still listed as declared.
+    let res = post(r#"{"price":"x"}"#).await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [
+            missing("name", json!({"price": "x"})),
+            {"type": "float_parsing", "loc": ["body", "price"],
+             "msg": "Input should be a valid number, unable to parse string as a number", "input": "x"}
+        ]})
+    );
+    let res = post(r#"{"name":1,"price":"x","tags":[1,"a",{}],"dimensions":{"width":"w"}}"#).await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [
+            {"type": "string_type", "loc": ["body", "name"], "msg": "Input should be a valid string", "input": 1},
+            {"type": "float_parsing", "loc": ["body", "price"],
+             "msg": "Input should be a valid number, unable to parse string as a number", "input": "x"},
+            {"type": "string_type", "loc": ["body", "tags", 0], "msg": "Input should be a valid string", "input": 1},
+            {"type": "string_type", "loc": ["body", "tags", 2], "msg": "Input should be a valid string", "input": {}},
+            {"type": "float_parsing", "loc": ["body", "dimensions", "width"],
+             "msg": "Input should be a valid number, unable to parse string as a number", "input": "w"},
+            {"type": "missing", "loc": ["body", "dimensions", "height"], "msg": "Field required",
+             "input": {"width": "w"}}
+        ]})
+    );
+}
+
+/// serde reads a struct from a list of its fields' values; pydantic does
+/// not, and neither does `Json<T>`.
+#[tokio::test]
+async fn a_model_is_read_from_an_object_only() {
+    let client = listed_app();
+    let post = |body: &'static str| {
+        client
+            .post("/items")
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let not_an_object = |loc: Value, input: Value| {
+        json!({"type": "model_attributes_type", "loc": loc,
+            "msg": "Input should be a valid dictionary or object to extract fields from", "input": input})
+    };
+    let res = post(r#"["hammer", 9.5]"#).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [not_an_object(json!(["body"]), json!(["hammer", 9.5]))]})
+    );
+    let res = post(r#"{"name":"a","price":1,"dimensions":[1,2]}"#).await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [not_an_object(json!(["body", "dimensions"]), json!([1, 2]))]})
+    );
+}
+
+/// The path, the query and the body are all validated before the answer,
+/// and their issues listed together, the path's first.
+#[tokio::test]
+async fn the_issues_of_every_argument_are_answered_together() {
+    let client = listed_app();
+    let int_parsing = |loc: Value, input: &str| {
+        json!({"type": "int_parsing", "loc": loc,
+            "msg": "Input should be a valid integer, unable to parse string as an integer", "input": input})
+    };
+    let res = client.get("/items/abc?limit=x").await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [
+            int_parsing(json!(["path", "id"]), "abc"),
+            int_parsing(json!(["query", "limit"]), "x")
+        ]})
+    );
+    let put = |body: &'static str| {
+        client
+            .put("/items/abc")
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let res = put("{}").await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [
+            int_parsing(json!(["path", "id"]), "abc"),
+            {"type": "missing", "loc": ["body", "name"], "msg": "Field required", "input": {}},
+            {"type": "missing", "loc": ["body", "price"], "msg": "Field required", "input": {}}
+        ]})
+    );
+    let res = put("").await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [
+            int_parsing(json!(["path", "id"]), "abc"),
+            {"type": "missing", "loc": ["body"], "msg": "Field required", "input": null}
+        ]})
+    );
+    // A body that is not JSON at all is the only answer, as FastAPI reads
+    // the body before it validates anything.
+    let res = put("{bad").await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [{"type": "json_invalid", "loc": ["body", 1], "msg": "JSON decode error",
+            "input": {}, "ctx": {"error": "Expecting property name enclosed in double quotes"}}]})
+    );
+}
+
+/// Unknown fields come after the model's own, in the order sent.
+#[tokio::test]
+async fn unknown_fields_are_listed_after_the_models_own() {
+    let app = App::new().post("/strict", |Json(_): Json<StrictBody>| async { "ok" });
+    let client = TestClient::new(app);
+    let res = client
+        .post("/strict")
+        .header("content-type", "application/json")
+        .body(r#"{"b":2,"a":"x","model":"vgg","c":3}"#)
+        .await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [
+            {"type": "int_parsing", "loc": ["body", "a"],
+             "msg": "Input should be a valid integer, unable to parse string as an integer", "input": "x"},
+            {"type": "enum", "loc": ["body", "model"], "msg": "Input should be 'alexnet', 'resnet' or 'lenet'",
+             "input": "vgg", "ctx": {"expected": "'alexnet', 'resnet' or 'lenet'"}},
+            {"type": "extra_forbidden", "loc": ["body", "b"], "msg": "Extra inputs are not permitted", "input": 2},
+            {"type": "extra_forbidden", "loc": ["body", "c"], "msg": "Extra inputs are not permitted", "input": 3}
+        ]})
+    );
+}
+
+/// A hostile body's listing is cut (at 1,000 issues, or once 8 MiB have
+/// been read again), and the answer comes at once.
+#[tokio::test]
+async fn a_hostile_body_lists_at_most_a_thousand_issues() {
+    let client = listed_app();
+    let tags = vec![1; 5000];
+    let body = json!({"name": "n", "price": 1, "tags": tags}).to_string();
+    let started = std::time::Instant::now();
+    let res = client
+        .post("/items")
+        .header("content-type", "application/json")
+        .body(body)
+        .await;
+    assert_eq!(res.status(), 422);
+    let detail = res.json::<Value>()["detail"]
+        .as_array()
+        .expect("a list")
+        .clone();
+    assert!((100..=1000).contains(&detail.len()), "{}", detail.len());
+    for (index, issue) in detail.iter().enumerate() {
+        assert_eq!(issue["loc"], json!(["body", "tags", index]));
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}

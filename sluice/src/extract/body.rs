@@ -20,7 +20,8 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{Declaration, FromRequest, RequestContext};
+use super::objects::Objects;
+use super::{listing, Declaration, FromRequest, RequestContext};
 use crate::body::Body;
 use crate::error::{Error, HttpError, ValidationError, ValidationIssue};
 use crate::request::Request;
@@ -66,7 +67,7 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Json<T> {
             return Err(missing_body());
         }
         let value = parse_json_value(req.headers(), &bytes)?;
-        from_value(&value).map(Json)
+        from_body::<T>(&value, bytes.len()).map(Json)
     }
 
     /// Documents a required JSON body holding a `T`.
@@ -87,7 +88,7 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Option<Json<T>> {
         }
         match parse_json_value(req.headers(), &bytes)? {
             Value::Null => Ok(None),
-            value => from_value(&value).map(|v| Some(Json(v))),
+            value => from_body::<T>(&value, bytes.len()).map(|v| Some(Json(v))),
         }
     }
 
@@ -143,11 +144,16 @@ fn parse_json_value(headers: &HeaderMap, bytes: &Bytes) -> Result<Value, Error> 
     serde_json::from_str::<Value>(text).map_err(|e| Error::new(json_invalid(text, &e)))
 }
 
-/// Deserializes `T` from an already parsed body, naming the failing field.
-pub(crate) fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, Error> {
-    match serde_path_to_error::deserialize::<_, T>(value) {
+/// Deserializes `T` from a parsed body of `size` bytes; when it does not
+/// fit, lists every issue, as pydantic does (see [`listing`]).
+fn from_body<T: DeserializeOwned + JsonSchema>(value: &Value, size: usize) -> Result<T, Error> {
+    match serde_path_to_error::deserialize::<_, T>(Objects(value)) {
         Ok(parsed) => Ok(parsed),
-        Err(e) => Err(Error::new(ValidationError::single(shape_issue(value, &e)))),
+        Err(e) => {
+            let first = shape_issue(value, &e);
+            let issues = listing::every_issue::<T, _>(value, size, first, shape_issue);
+            Err(Error::new(ValidationError::new(issues)))
+        }
     }
 }
 
@@ -449,20 +455,20 @@ mod tests {
 
     #[test]
     fn missing_field_names_the_field_and_gives_the_object() {
-        #[derive(serde::Deserialize, Debug)]
+        #[derive(serde::Deserialize, schemars::JsonSchema, Debug)]
         #[allow(dead_code)]
         struct Item {
             name: String,
             price: f64,
         }
-        let err = from_value::<Item>(&serde_json::json!({"name": "x"})).expect_err("missing");
+        let err = from_body::<Item>(&serde_json::json!({"name": "x"}), 12).expect_err("missing");
         let v = err.downcast_ref::<ValidationError>().expect("validation");
         let issue = &v.issues()[0];
         assert_eq!(issue.kind, "missing");
         assert_eq!(issue.loc, vec![Value::from("body"), Value::from("price")]);
         assert_eq!(issue.input, serde_json::json!({"name": "x"}));
 
-        let err = from_value::<Item>(&serde_json::json!({"name": "x", "price": "cheap"}))
+        let err = from_body::<Item>(&serde_json::json!({"name": "x", "price": "cheap"}), 28)
             .expect_err("bad");
         let v = err.downcast_ref::<ValidationError>().expect("validation");
         assert_eq!(v.issues()[0].kind, "float_parsing");

@@ -45,6 +45,8 @@ mod body;
 mod check;
 mod de;
 mod dependency;
+mod listing;
+mod objects;
 mod original_uri;
 mod params;
 mod shape;

@@ -1,0 +1,373 @@
+//! Every issue of a JSON body, listed as pydantic lists them.
+//!
+//! serde stops at the first field that does not fit; pydantic, and so
+//! FastAPI, reports every one (`{}` for an `Item` is two `missing`
+//! issues, for `name` and for `price`). To list them with serde still
+//! the judge of what fits, the body is mended where serde failed and read
+//! again: a missing field gets a stand-in value made from the model's JSON
+//! Schema, a field of the wrong type gets one in its place, an unknown
+//! field is taken out. Each new failure is another issue, until the body
+//! reads or nothing more can be mended. The issues are then put in
+//! pydantic's order: the model's fields as declared, unknown fields after
+//! them, list items by position.
+//!
+//! A stand-in the schema describes wrongly (a custom `Deserialize`, a
+//! number with a range the schema does not give) fails where it was put;
+//! such a failure is not the client's, so the listing stops there with
+//! the issues found so far. Reading a body again costs its length each
+//! time, so a hostile body's listing is cut at [`MAX_ISSUES`] issues, or
+//! when [`WORK_BUDGET`] bytes have been read again.
+
+use schemars::generate::SchemaSettings;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::objects::Objects;
+use crate::error::ValidationIssue;
+
+/// The most issues listed for one body.
+pub(crate) const MAX_ISSUES: usize = 1000;
+
+/// How many bytes of body may be read again to find more issues.
+pub(crate) const WORK_BUDGET: usize = 8 << 20;
+
+/// How deep a stand-in value may nest (a recursive model has no end).
+const MAX_DEPTH: usize = 32;
+
+/// Every issue of `value` as a `T`, the first (`first`, already found)
+/// included, in pydantic's order. `size` is the body's length in bytes.
+pub(crate) fn every_issue<T, F>(
+    value: &Value,
+    size: usize,
+    first: ValidationIssue,
+    mut issue_of: F,
+) -> Vec<ValidationIssue>
+where
+    T: DeserializeOwned + JsonSchema,
+    F: FnMut(&Value, &serde_path_to_error::Error<serde_json::Error>) -> ValidationIssue,
+{
+    let schema = SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value();
+    let schemas = Schemas { root: &schema };
+    let mut mended = value.clone();
+    let mut issues = vec![first];
+    let mut read = size;
+    loop {
+        let last = issues.last().expect("at least the first issue");
+        if issues.len() >= MAX_ISSUES || read > WORK_BUDGET || !schemas.mend(&mut mended, last) {
+            break;
+        }
+        read = read.saturating_add(size.max(1));
+        let Err(error) = serde_path_to_error::deserialize::<_, T>(Objects(&mended)) else {
+            break;
+        };
+        let mut issue = issue_of(&mended, &error);
+        // A failure at or inside a stand-in is the stand-in's, not the
+        // client's.
+        if issues
+            .iter()
+            .any(|earlier| issue.loc.starts_with(&earlier.loc))
+        {
+            break;
+        }
+        // What the client sent there: an object a field was added to
+        // reads as it came.
+        if let Some(sent) = at(value, body_path(&issue.loc, &issue.kind)) {
+            issue.input = sent.clone();
+        }
+        issues.push(issue);
+    }
+    let keys: Vec<_> = issues
+        .iter()
+        .map(|issue| schemas.order_key(value, &issue.loc))
+        .collect();
+    let mut order: Vec<usize> = (0..issues.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    let mut slots: Vec<Option<ValidationIssue>> = issues.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// The path inside the body of an issue at `loc` (`["body", ...]`): where
+/// its input is, the object for a `missing` field.
+fn body_path<'a>(loc: &'a [Value], kind: &str) -> &'a [Value] {
+    let path = loc.get(1..).unwrap_or_default();
+    if kind == "missing" {
+        path.split_last().map_or(path, |(_, parent)| parent)
+    } else {
+        path
+    }
+}
+
+/// The value at `path` in `value`.
+fn at<'v>(value: &'v Value, path: &[Value]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |value, step| match step {
+        Value::String(key) => value.as_object()?.get(key),
+        Value::Number(index) => value
+            .as_array()?
+            .get(usize::try_from(index.as_u64()?).ok()?),
+        _ => None,
+    })
+}
+
+/// The value at `path` in `value`, to change.
+fn at_mut<'v>(value: &'v mut Value, path: &[Value]) -> Option<&'v mut Value> {
+    path.iter().try_fold(value, |value, step| match step {
+        Value::String(key) => value.as_object_mut()?.get_mut(key),
+        Value::Number(index) => value
+            .as_array_mut()?
+            .get_mut(usize::try_from(index.as_u64()?).ok()?),
+        _ => None,
+    })
+}
+
+/// A model's JSON Schema, with its definitions.
+struct Schemas<'s> {
+    root: &'s Value,
+}
+
+impl<'s> Schemas<'s> {
+    /// Mends `body` where `issue` is, so that reading it again goes past
+    /// it; `false` when it cannot be.
+    fn mend(&self, body: &mut Value, issue: &ValidationIssue) -> bool {
+        let Some(path) = issue.loc.get(1..) else {
+            return false;
+        };
+        let Some((last, parent)) = path.split_last() else {
+            // The whole body is wrong: nothing else can be said of it.
+            return false;
+        };
+        match &*issue.kind {
+            "missing" => {
+                let Value::String(field) = last else {
+                    return false;
+                };
+                let Some(stand_in) = self.at(path).and_then(|s| self.stand_in(s, 0)) else {
+                    return false;
+                };
+                match at_mut(body, parent).and_then(Value::as_object_mut) {
+                    Some(object) if !object.contains_key(field) => {
+                        object.insert(field.clone(), stand_in);
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            "extra_forbidden" => {
+                let Value::String(field) = last else {
+                    return false;
+                };
+                at_mut(body, parent)
+                    .and_then(Value::as_object_mut)
+                    .and_then(|object| object.shift_remove(field))
+                    .is_some()
+            }
+            _ => {
+                let Some(stand_in) = self.at(path).and_then(|s| self.stand_in(s, 0)) else {
+                    return false;
+                };
+                match at_mut(body, path) {
+                    Some(slot) if *slot != stand_in => {
+                        *slot = stand_in;
+                        true
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+
+    /// The schema of what is at `path` in the body.
+    fn at(&self, path: &[Value]) -> Option<&'s Value> {
+        path.iter()
+            .try_fold(self.root, |schema, step| self.step(schema, step))
+    }
+
+    /// The schema of the part `step` of a value of `schema`.
+    fn step(&self, schema: &'s Value, step: &Value) -> Option<&'s Value> {
+        let schema = self.resolve(schema)?;
+        if let Some(found) = self
+            .branches(schema)
+            .find_map(|branch| self.step(branch, step))
+        {
+            return Some(found);
+        }
+        match step {
+            Value::String(key) => schema
+                .get("properties")
+                .and_then(|p| p.get(key))
+                .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object())),
+            Value::Number(index) => {
+                let index = usize::try_from(index.as_u64()?).ok()?;
+                schema
+                    .get("prefixItems")
+                    .and_then(|items| items.get(index))
+                    .or_else(|| schema.get("items"))
+            }
+            _ => None,
+        }
+    }
+
+    /// The alternatives of `schema` that are not `null`.
+    fn branches(&self, schema: &'s Value) -> impl Iterator<Item = &'s Value> + '_ {
+        ["anyOf", "oneOf", "allOf"]
+            .into_iter()
+            .filter_map(|key| schema.get(key).and_then(Value::as_array))
+            .flatten()
+            .filter(|branch| branch.get("type").and_then(Value::as_str) != Some("null"))
+    }
+
+    /// `schema` with its `$ref` followed.
+    fn resolve(&self, mut schema: &'s Value) -> Option<&'s Value> {
+        for _ in 0..MAX_DEPTH {
+            let Some(reference) = schema.get("$ref").and_then(Value::as_str) else {
+                return Some(schema);
+            };
+            let pointer = reference.strip_prefix('#')?;
+            schema = self.root.pointer(pointer)?;
+        }
+        None
+    }
+
+    /// A value that `schema` describes, as plain as can be: `null` where
+    /// it is allowed, else an empty string, zero, `false`, an empty list,
+    /// an object of its required fields.
+    fn stand_in(&self, schema: &'s Value, depth: usize) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let schema = self.resolve(schema)?;
+        if let Some(value) = schema.get("const") {
+            return Some(value.clone());
+        }
+        if let Some(first) = schema.get("enum").and_then(|e| e.as_array()?.first()) {
+            return Some(first.clone());
+        }
+        let types: Vec<&str> = match schema.get("type") {
+            Some(Value::String(kind)) => vec![kind.as_str()],
+            Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        if types.contains(&"null") {
+            return Some(Value::Null);
+        }
+        if let Some(kind) = types.first() {
+            return match *kind {
+                "string" => Some(Value::from(
+                    match schema.get("format").and_then(Value::as_str) {
+                        Some("uuid") => "00000000-0000-0000-0000-000000000000",
+                        Some("date-time") => "1970-01-01T00:00:00Z",
+                        Some("date") => "1970-01-01",
+                        Some("time") => "00:00:00",
+                        Some("ipv4" | "ip") => "0.0.0.0",
+                        Some("ipv6") => "::",
+                        Some("uri") => "http://localhost/",
+                        _ => "",
+                    },
+                )),
+                "integer" | "number" => {
+                    let least = schema.get("minimum").and_then(Value::as_f64).unwrap_or(0.0);
+                    Some(if least > 0.0 {
+                        schema["minimum"].clone()
+                    } else {
+                        Value::from(0)
+                    })
+                }
+                "boolean" => Some(Value::Bool(false)),
+                "array" => match schema.get("prefixItems").and_then(Value::as_array) {
+                    Some(items) => items
+                        .iter()
+                        .map(|item| self.stand_in(item, depth + 1))
+                        .collect::<Option<Vec<_>>>()
+                        .map(Value::Array),
+                    None => Some(Value::Array(Vec::new())),
+                },
+                "object" => {
+                    let mut object = Map::new();
+                    let required = schema.get("required").and_then(Value::as_array);
+                    for field in required.into_iter().flatten().filter_map(Value::as_str) {
+                        let property = schema.get("properties").and_then(|p| p.get(field))?;
+                        object.insert(field.to_owned(), self.stand_in(property, depth + 1)?);
+                    }
+                    Some(Value::Object(object))
+                }
+                _ => None,
+            };
+        }
+        // An alternative: `null` when one allows it, else the first.
+        let alternatives: Vec<&Value> = ["anyOf", "oneOf"]
+            .into_iter()
+            .filter_map(|key| schema.get(key).and_then(Value::as_array))
+            .flatten()
+            .collect();
+        if alternatives
+            .iter()
+            .any(|branch| branch.get("type").and_then(Value::as_str) == Some("null"))
+        {
+            return Some(Value::Null);
+        }
+        if let Some(first) = alternatives.first() {
+            return self.stand_in(first, depth + 1);
+        }
+        if schema.as_bool() == Some(true) || schema.as_object().is_some_and(Map::is_empty) {
+            // Any value.
+            return Some(Value::Null);
+        }
+        None
+    }
+
+    /// Where an issue at `loc` comes in pydantic's order: at each step,
+    /// a field by its place in the model, an unknown field after them all
+    /// (in the order sent), a list item by its index.
+    fn order_key(&self, body: &Value, loc: &[Value]) -> Vec<(u8, usize)> {
+        let mut key = Vec::new();
+        let mut schema = Some(self.root);
+        let mut value = Some(body);
+        for step in loc.iter().skip(1) {
+            let rank = match step {
+                Value::String(field) => {
+                    let declared = schema
+                        .and_then(|s| self.resolve(s))
+                        .and_then(|s| self.properties_of(s))
+                        .and_then(|properties| properties.keys().position(|k| k == field));
+                    match declared {
+                        Some(place) => (0, place),
+                        None => {
+                            let sent = value
+                                .and_then(Value::as_object)
+                                .and_then(|object| object.keys().position(|k| k == field));
+                            (1, sent.unwrap_or(usize::MAX))
+                        }
+                    }
+                }
+                Value::Number(index) => (
+                    0,
+                    index
+                        .as_u64()
+                        .and_then(|i| usize::try_from(i).ok())
+                        .unwrap_or(usize::MAX),
+                ),
+                _ => (2, 0),
+            };
+            key.push(rank);
+            schema = schema.and_then(|s| self.step(s, step));
+            value = value.and_then(|v| at(v, std::slice::from_ref(step)));
+        }
+        key
+    }
+
+    /// The declared properties of an object schema, or of its object
+    /// alternative.
+    fn properties_of(&self, schema: &'s Value) -> Option<&'s Map<String, Value>> {
+        schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .or_else(|| {
+                self.branches(schema)
+                    .find_map(|branch| self.resolve(branch).and_then(|b| self.properties_of(b)))
+            })
+    }
+}
