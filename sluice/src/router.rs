@@ -1123,12 +1123,15 @@ impl RouterTable {
     }
 
     /// 404, or Starlette's 307 to the same path with the trailing slash
-    /// toggled when that path exists.
+    /// toggled when that path exists: every trailing slash taken off
+    /// (`/items//` goes to `/items`, `//` to nothing, so a 404), or one
+    /// put on.
     fn not_found(&self, req: &Request, decoded: &str) -> Response {
         if decoded != "/" {
-            let toggled = match decoded.strip_suffix('/') {
-                Some(without) => Cow::Borrowed(without),
-                None => Cow::Owned(format!("{decoded}/")),
+            let toggled = if decoded.ends_with('/') {
+                Cow::Borrowed(decoded.trim_end_matches('/'))
+            } else {
+                Cow::Owned(format!("{decoded}/"))
             };
             let exists = self
                 .matcher

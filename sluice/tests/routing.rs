@@ -76,6 +76,26 @@ async fn trailing_slash_is_redirected_to_the_route_keeping_the_query() {
     assert_eq!(res.header("location"), Some("http://testserver/users/"));
 }
 
+/// Starlette takes every trailing slash off (`rstrip("/")`): `/items//`
+/// goes to `/items`, and `//` to an empty path, which no route matches.
+#[tokio::test]
+async fn every_trailing_slash_is_taken_off_as_starlette_does() {
+    let app = App::new().get("/", ok).get("/items", ok);
+    let client = TestClient::new(app);
+    for path in ["/items//", "/items///?q=1"] {
+        let res = client.get(path).await;
+        assert_eq!(res.status(), 307, "{path}");
+        let query = if path.ends_with("?q=1") { "?q=1" } else { "" };
+        assert_eq!(
+            res.header("location"),
+            Some(format!("http://testserver/items{query}").as_str())
+        );
+    }
+    let res = client.get("//").await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.text(), r#"{"detail":"Not Found"}"#);
+}
+
 #[tokio::test]
 async fn slash_redirect_uses_the_host_header_and_scheme() {
     let client =
