@@ -111,7 +111,10 @@ fn missing_body() -> Error {
 
 /// Whether FastAPI would parse a body with these headers as JSON: only
 /// with a JSON `content-type` (FastAPI 0.165's `strict_content_type`, on by
-/// default, leaves a body without one unparsed).
+/// default, leaves a body without one unparsed). The type is read as
+/// Python's `email.message` reads it, which FastAPI uses: the part before
+/// any `;`, trimmed, with exactly one `/` and nothing trimmed around it
+/// (`application /json` is not JSON).
 fn is_json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(CONTENT_TYPE) else {
         return false;
@@ -123,8 +126,8 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
     let Some((main, sub)) = mime.split_once('/') else {
         return false;
     };
-    main.trim().eq_ignore_ascii_case("application") && {
-        let sub = sub.trim().to_ascii_lowercase();
+    !sub.contains('/') && main.eq_ignore_ascii_case("application") && {
+        let sub = sub.to_ascii_lowercase();
         sub == "json" || sub.ends_with("+json")
     }
 }
@@ -447,6 +450,10 @@ mod tests {
             ("text/plain", false),
             ("application/x-www-form-urlencoded", false),
             ("json", false),
+            (" application/json ; charset=utf-8", true),
+            ("application /json", false),
+            ("application/ json", false),
+            ("application/json/x", false),
         ] {
             h.insert(CONTENT_TYPE, ct.parse().expect("valid"));
             assert_eq!(is_json_content_type(&h), json, "{ct}");
