@@ -1099,3 +1099,34 @@ async fn a_hostile_body_lists_at_most_a_thousand_issues() {
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
+
+/// A number in a JSON body is read to the nearest `f64`, as Python's
+/// `json.loads` reads it, so an echo gives back the number sent.
+#[tokio::test]
+async fn a_json_number_is_read_to_the_nearest_float() {
+    let app = App::new().post(
+        "/echo",
+        |Json(value): Json<Value>| async move { Json(value) },
+    );
+    let client = TestClient::new(app);
+    for sent in [
+        "995.3124009261687",
+        "81e71",
+        "0.1",
+        "2.2250738585072014e-308",
+    ] {
+        let res = client
+            .post("/echo")
+            .header("content-type", "application/json")
+            .body(sent)
+            .await;
+        let back: f64 = res.text().parse().expect("a number");
+        let exact: f64 = sent.parse().expect("a number");
+        assert_eq!(
+            back.to_bits(),
+            exact.to_bits(),
+            "{sent} came back as {}",
+            res.text()
+        );
+    }
+}
