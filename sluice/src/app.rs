@@ -28,6 +28,7 @@ use crate::stack::{
     build_stack, panic_response, settle, HttpService, Middleware, MiddlewareFn, Node, StackItem,
     TowerLayer,
 };
+use crate::url;
 use crate::websocket::WebSocketHandler;
 
 type ShutdownHook = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
@@ -589,8 +590,19 @@ impl AppService {
     }
 
     /// Handles one request.
+    ///
+    /// A request with more than one `Host` line is answered `400 Invalid
+    /// host header` before any middleware, as RFC 9112 (section 3.2) asks
+    /// of a server: which host it was sent to cannot be told.
     pub fn handle(&self, mut req: Request) -> impl Future<Output = Response> + Send + '_ {
         let inner = &*self.inner;
+        if has_several_hosts(req.headers()) {
+            return Handled {
+                call: Box::pin(std::future::ready(url::invalid_host_response())),
+                shared: None,
+                locals: None,
+            };
+        }
         if inner.handles.shared().needs_head() && req.locals_if_any().is_none() {
             let head = RequestHead::new(
                 req.method().clone(),
@@ -667,6 +679,13 @@ impl AppService {
             hook().await;
         }
     }
+}
+
+/// Whether `headers` hold more than one `Host` line. Most requests repeat
+/// no header at all, which two counts tell.
+fn has_several_hosts(headers: &http::HeaderMap) -> bool {
+    headers.keys_len() != headers.len()
+        && headers.get_all(http::header::HOST).iter().nth(1).is_some()
 }
 
 /// The future of [`AppService::handle`]: the request in the stack, a panic
