@@ -154,7 +154,7 @@ async fn server_spans_follow_the_conventions_and_arrive_within_five_seconds() {
         .expect("valid settings");
     let client = TestClient::new(app(tracing.clone())).raise_server_exceptions(false);
     let sent = Instant::now();
-    client.get("/items/42").await;
+    client.get("/items/42?q=1&sig=secret&sig").await;
     client.get("/no/such/path").await;
     client.get("/boom").await;
     client.get("/teapot").await;
@@ -181,6 +181,8 @@ async fn server_spans_follow_the_conventions_and_arrive_within_five_seconds() {
     assert_eq!(str_attr(item, "http.request.method"), Some("GET"));
     assert_eq!(str_attr(item, "http.route"), Some("/items/{item_id}"));
     assert_eq!(str_attr(item, "url.scheme"), Some("http"));
+    // Signed URLs' secrets are redacted, as the conventions ask.
+    assert_eq!(str_attr(item, "url.query"), Some("q=1&sig=REDACTED&sig"));
     assert_eq!(
         attr(item, "http.response.status_code"),
         Some(&AnyValue::IntValue(200))
@@ -194,6 +196,7 @@ async fn server_spans_follow_the_conventions_and_arrive_within_five_seconds() {
 
     let missing = by_path(&spans, "/no/such/path");
     assert_eq!(missing.name, "GET");
+    assert_eq!(str_attr(missing, "url.query"), None);
     assert_eq!(str_attr(missing, "http.route"), None);
     assert_eq!(
         attr(missing, "http.response.status_code"),

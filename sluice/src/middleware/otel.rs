@@ -7,7 +7,9 @@
 //! template; just `GET` when no route matched; `HTTP` for a method outside
 //! the known set), and carries `http.request.method` (with
 //! `http.request.method_original` for `_OTHER`), `http.route`,
-//! `http.response.status_code`, `url.path`, `url.scheme`, and `error.type`
+//! `http.response.status_code`, `url.path`, `url.query` (when there is
+//! one, the values of `sig`, `Signature`, `X-Goog-Signature` and
+//! `AWSAccessKeyId` replaced by `REDACTED`), `url.scheme`, and `error.type`
 //! with status `ERROR` for a 5xx (a 4xx leaves the status unset, as the
 //! conventions require of server spans). The route is learnt as
 //! `Metrics` learns it, with the same one exception: a
@@ -723,8 +725,34 @@ fn start_attributes(req: &Request, method: MethodLabel, scheme: SchemeLabel) -> 
         ));
     }
     attributes.push(KeyValue::new("url.path", req.path().to_owned()));
+    if let Some(query) = req.query() {
+        attributes.push(KeyValue::new("url.query", redacted_query(query)));
+    }
     attributes.push(KeyValue::new("url.scheme", scheme.as_str()));
     attributes
+}
+
+/// The query parameters whose values the conventions say to redact by
+/// default: signatures and keys of signed URLs.
+const SECRET_QUERY_KEYS: [&str; 4] = ["AWSAccessKeyId", "Signature", "sig", "X-Goog-Signature"];
+
+/// `query` as `url.query` carries it: as sent, but for the values of
+/// [`SECRET_QUERY_KEYS`], replaced by `REDACTED`.
+fn redacted_query(query: &str) -> String {
+    let mut out = String::with_capacity(query.len());
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match pair.split_once('=') {
+            Some((key, _)) if SECRET_QUERY_KEYS.contains(&key) => {
+                out.push_str(key);
+                out.push_str("=REDACTED");
+            }
+            _ => out.push_str(pair),
+        }
+    }
+    out
 }
 
 /// `rest`, the rest of the stack for a request that is not sampled, with
