@@ -501,7 +501,11 @@ fn json_response(value: &impl Serialize) -> Response {
 ///   there, and it is cut at 1,000 problems, or once 8 MiB have been read
 ///   again (a hostile body's list is not read to its end);
 /// - in a `serde_json::Value`, an integer beyond 64 bits becomes the
-///   nearest `f64` (Python keeps it exact).
+///   nearest `f64` (Python keeps it exact);
+/// - a body nested deeper than 128 levels is a 400 (Python reads about
+///   990 levels before FastAPI gives the same 400), and `NaN`, `Infinity`
+///   or `1e400` is a `json_invalid` (FastAPI takes them in, and fails to
+///   send them back: a 500).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::objects::Objects;
-use super::{listing, Declaration, FromRequest, RequestContext};
+use super::{listing, pyjson, Declaration, FromRequest, RequestContext};
 use crate::body::Body;
 use crate::error::{Error, HttpError, ValidationError, ValidationIssue};
 use crate::request::Request;
@@ -144,7 +144,7 @@ fn parse_json_value(headers: &HeaderMap, bytes: &Bytes) -> Result<Value, Error> 
     // Python's `json.loads` reads UTF-8 bytes with a byte order mark
     // (`utf-8-sig`); positions count from after it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    serde_json::from_str::<Value>(text).map_err(|e| Error::new(json_invalid(text, &e)))
+    serde_json::from_str::<Value>(text).map_err(|e| unparsable(text, &e))
 }
 
 /// Deserializes `T` from a parsed body of `size` bytes; when it does not
@@ -285,11 +285,27 @@ fn classify(message: &str, input: &Value) -> (&'static str, &'static str) {
     )
 }
 
-/// FastAPI's `json_invalid` issue: `loc: ["body", <char position>]`,
-/// `msg: "JSON decode error"`, `input: {}`, `ctx.error`: what Python's
-/// `json` module would have said.
-fn json_invalid(text: &str, error: &serde_json::Error) -> ValidationError {
-    let (position, reason) = python_json_error(text, error);
+/// FastAPI's answer to a body that says it is JSON and is not: the
+/// `json_invalid` issue, `loc: ["body", <char position>]`,
+/// `msg: "JSON decode error"`, `input: {}`, `ctx.error`, where and as
+/// Python's `json.loads` reports it ([`pyjson`]).
+///
+/// What Python reads and serde_json cannot hold is refused too: nesting
+/// deeper than 128 levels is FastAPI's answer past Python's own limit (a
+/// 400), and `NaN`, `Infinity`, `1e400` or a lone surrogate escape, which
+/// FastAPI takes in but cannot send back (its 500), are a `json_invalid`
+/// where serde_json stopped.
+fn unparsable(text: &str, error: &serde_json::Error) -> Error {
+    let (position, reason) = match pyjson::python_json_error(text) {
+        Some(found) => found,
+        None if error.to_string().starts_with("recursion limit exceeded") => {
+            return parse_failure()
+        }
+        None => (
+            char_position(text, error.line(), error.column()),
+            "Expecting value",
+        ),
+    };
     let mut issue = ValidationIssue::new(
         "json_invalid",
         vec![Value::from("body"), Value::from(position)],
@@ -297,79 +313,7 @@ fn json_invalid(text: &str, error: &serde_json::Error) -> ValidationError {
         Value::Object(serde_json::Map::new()),
     );
     issue.ctx = Some(serde_json::json!({ "error": reason }));
-    ValidationError::single(issue)
-}
-
-/// The character position and message Python's `json.loads` reports for the
-/// same malformed document, derived from serde_json's error.
-fn python_json_error(text: &str, error: &serde_json::Error) -> (usize, &'static str) {
-    let message = error.to_string();
-    let total = text.chars().count();
-    let last = text.trim_end().chars().last();
-    if message.starts_with("EOF while parsing a string") {
-        return (
-            unterminated_string_start(text).unwrap_or(0),
-            "Unterminated string starting at",
-        );
-    }
-    if message.starts_with("EOF while parsing a value") {
-        // A cut-off literal (`nul`, `tr`) or a lone `-`: Python reports the
-        // value where it starts.
-        if let Some(start) = cut_off_value_start(text) {
-            return (start, "Expecting value");
-        }
-    }
-    if message.starts_with("EOF while parsing") {
-        let reason = match (message.contains("an object"), last) {
-            (_, None) => "Expecting value",
-            (true, Some('{' | ',')) => "Expecting property name enclosed in double quotes",
-            (true, Some('"')) => "Expecting ':' delimiter",
-            (_, Some(',' | '[' | ':')) => "Expecting value",
-            _ if message.contains("a value") => "Expecting value",
-            _ => "Expecting ',' delimiter",
-        };
-        return (total, reason);
-    }
-    let position = char_position(text, error.line(), error.column()).min(total);
-    let reason = if message.starts_with("trailing characters") {
-        "Extra data"
-    } else if message.starts_with("expected `:`") {
-        "Expecting ':' delimiter"
-    } else if message.starts_with("expected `,`") {
-        "Expecting ',' delimiter"
-    } else if message.starts_with("key must be a string")
-        || message.starts_with("trailing comma") && last == Some('}')
-    {
-        "Expecting property name enclosed in double quotes"
-    } else if message.starts_with("control character") {
-        "Invalid control character at"
-    } else if message.starts_with("invalid escape")
-        || message.starts_with("invalid unicode")
-        || message.contains("surrogate")
-    {
-        "Invalid \\escape"
-    } else {
-        "Expecting value"
-    };
-    (position, reason)
-}
-
-/// Where a value that the text ends in the middle of starts, when it is a
-/// literal's prefix (`n`, `nul`, `fals`) or a lone `-`, in characters.
-fn cut_off_value_start(text: &str) -> Option<usize> {
-    let trimmed = text.trim_end_matches([' ', '\t', '\n', '\r']);
-    let tail_len = trimmed
-        .bytes()
-        .rev()
-        .take_while(|b| b.is_ascii_alphabetic() || *b == b'-')
-        .count();
-    let tail = &trimmed[trimmed.len() - tail_len..];
-    let is_prefix = !tail.is_empty()
-        && (tail == "-"
-            || ["null", "true", "false"]
-                .iter()
-                .any(|lit| lit.len() > tail.len() && lit.starts_with(tail)));
-    is_prefix.then(|| trimmed[..trimmed.len() - tail_len].chars().count())
+    Error::new(ValidationError::single(issue))
 }
 
 /// serde_json's 1-based line and column (the column counts bytes and
@@ -390,49 +334,65 @@ fn char_position(text: &str, line: usize, column: usize) -> usize {
     text.chars().count()
 }
 
-/// Where the string that never ends begins, as a character index.
-fn unterminated_string_start(text: &str) -> Option<usize> {
-    let mut in_string = None;
-    let mut escaped = false;
-    for (index, c) in text.chars().enumerate() {
-        match (in_string, c) {
-            (Some(_), _) if escaped => escaped = false,
-            (Some(_), '\\') => escaped = true,
-            (Some(_), '"') => in_string = None,
-            (None, '"') => in_string = Some(index),
-            _ => {}
-        }
-    }
-    in_string
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn pos(text: &str) -> (usize, &'static str) {
+    /// The position and message of the `json_invalid` answer to `text`.
+    fn pos(text: &str) -> (u64, String) {
         let err = serde_json::from_str::<Value>(text).expect_err("malformed");
-        python_json_error(text, &err)
+        let err = unparsable(text, &err);
+        let issue = &err
+            .downcast_ref::<ValidationError>()
+            .expect("json_invalid")
+            .issues()[0];
+        let position = issue.loc[1].as_u64().expect("a position");
+        let reason = issue.ctx.as_ref().expect("a reason")["error"].to_string();
+        (position, reason)
+    }
+
+    fn said(position: u64, reason: &str) -> (u64, String) {
+        (position, format!("{reason:?}"))
     }
 
     #[test]
     fn python_positions_for_common_mistakes() {
-        assert_eq!(pos("abc"), (0, "Expecting value"));
-        assert_eq!(pos("{\"a\":"), (5, "Expecting value"));
-        assert_eq!(pos("{\"a\""), (4, "Expecting ':' delimiter"));
-        assert_eq!(pos("{\"a\":1"), (6, "Expecting ',' delimiter"));
+        assert_eq!(pos("abc"), said(0, "Expecting value"));
+        assert_eq!(pos("{\"a\":"), said(5, "Expecting value"));
+        assert_eq!(pos("{\"a\""), said(4, "Expecting ':' delimiter"));
+        assert_eq!(pos("{\"a\":1"), said(6, "Expecting ',' delimiter"));
         assert_eq!(
             pos("{"),
-            (1, "Expecting property name enclosed in double quotes")
+            said(1, "Expecting property name enclosed in double quotes")
         );
-        assert_eq!(pos("{\"a\":1} x"), (8, "Extra data"));
-        assert_eq!(pos("\"abc"), (0, "Unterminated string starting at"));
-        assert_eq!(pos("[1, \"x"), (4, "Unterminated string starting at"));
-        assert_eq!(pos("  "), (2, "Expecting value"));
+        assert_eq!(pos("{\"a\":1} x"), said(8, "Extra data"));
+        assert_eq!(pos("\"abc"), said(0, "Unterminated string starting at"));
+        assert_eq!(pos("[1, \"x"), said(4, "Unterminated string starting at"));
+        assert_eq!(pos("  "), said(2, "Expecting value"));
         // json.loads("nul"), json.loads("[1, tr"), json.loads("-")
-        assert_eq!(pos("nul"), (0, "Expecting value"));
-        assert_eq!(pos("[1, tr"), (4, "Expecting value"));
-        assert_eq!(pos("-"), (0, "Expecting value"));
+        assert_eq!(pos("nul"), said(0, "Expecting value"));
+        assert_eq!(pos("[1, tr"), said(4, "Expecting value"));
+        assert_eq!(pos("-"), said(0, "Expecting value"));
+        // Where serde_json's own words led astray (json.loads's answers).
+        assert_eq!(pos("1."), said(1, "Extra data"));
+        assert_eq!(pos("01"), said(1, "Extra data"));
+        assert_eq!(pos("[1,2,3.]"), said(6, "Expecting ',' delimiter"));
+        assert_eq!(pos("\"\\u00\""), said(2, "Invalid \\uXXXX escape"));
+        assert_eq!(pos("{\"a\":[1,]}"), said(8, "Expecting value"));
+        assert_eq!(pos("- 1"), said(0, "Expecting value"));
+        assert_eq!(pos("\"a\nb\""), said(2, "Invalid control character at"));
+    }
+
+    #[test]
+    fn what_python_reads_and_serde_json_cannot_hold_is_refused() {
+        // Deeper than serde_json's 128 levels: FastAPI's 400 past Python's
+        // own limit.
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        let err = serde_json::from_str::<Value>(&deep).expect_err("too deep");
+        let answer = crate::response::IntoResponse::into_response(unparsable(&deep, &err));
+        assert_eq!(answer.status(), 400);
+        // `NaN`: a json_invalid where serde_json stopped.
+        assert_eq!(pos("[NaN]"), said(1, "Expecting value"));
     }
 
     #[test]

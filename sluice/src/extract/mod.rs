@@ -49,6 +49,7 @@ mod listing;
 mod objects;
 mod original_uri;
 mod params;
+mod pyjson;
 mod shape;
 
 pub use dependency::{Dep, Dependency};
