@@ -1130,3 +1130,53 @@ async fn a_json_number_is_read_to_the_nearest_float() {
         );
     }
 }
+
+/// A JSON body in UTF-16 or UTF-32 is read as Python's `json.loads` reads
+/// bytes: by its byte order mark, or by where its first bytes are zero.
+#[tokio::test]
+async fn a_json_body_in_utf16_or_utf32_is_read_as_json_loads_reads_it() {
+    let app = App::new().post(
+        "/echo",
+        |Json(value): Json<Value>| async move { Json(value) },
+    );
+    let client = TestClient::new(app);
+    let post = |body: Vec<u8>| {
+        client
+            .post("/echo")
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let text = r#"{"a":["é",1]}"#;
+    let utf16le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let utf16be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let utf32le: Vec<u8> = text
+        .chars()
+        .flat_map(|c| u32::from(c).to_le_bytes())
+        .collect();
+    let utf32be: Vec<u8> = text
+        .chars()
+        .flat_map(|c| u32::from(c).to_be_bytes())
+        .collect();
+    let with_mark = |mark: &[u8], body: &[u8]| [mark, body].concat();
+    for body in [
+        utf16le.clone(),
+        utf16be.clone(),
+        utf32le.clone(),
+        utf32be.clone(),
+        with_mark(&[0xFF, 0xFE], &utf16le),
+        with_mark(&[0xFE, 0xFF], &utf16be),
+        with_mark(&[0xFF, 0xFE, 0, 0], &utf32le),
+        with_mark(&[0, 0, 0xFE, 0xFF], &utf32be),
+    ] {
+        let res = post(body.clone()).await;
+        assert_eq!(res.status(), 200, "{body:?}");
+        assert_eq!(res.json::<Value>(), json!({"a": ["é", 1]}));
+    }
+    // Cut in the middle of a code unit: it does not decode, FastAPI's 400.
+    let res = post(utf16le[..utf16le.len() - 1].to_vec()).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.text(),
+        r#"{"detail":"There was an error parsing the body"}"#
+    );
+}

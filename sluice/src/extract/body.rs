@@ -13,6 +13,8 @@
 //! `422 json_invalid` with the character position; a body that does not fit
 //! `T` is a 422 naming the field (`loc: ["body", "price"]`).
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::HeaderMap;
@@ -138,13 +140,60 @@ fn parse_json_value(headers: &HeaderMap, bytes: &Bytes) -> Result<Value, Error> 
     if !is_json_content_type(headers) {
         return Ok(Value::String(String::from_utf8_lossy(bytes).into_owned()));
     }
-    let Ok(text) = std::str::from_utf8(bytes) else {
+    let Some(text) = decode_json(bytes) else {
         return Err(parse_failure());
     };
-    // Python's `json.loads` reads UTF-8 bytes with a byte order mark
-    // (`utf-8-sig`); positions count from after it.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    serde_json::from_str::<Value>(text).map_err(|e| unparsable(text, &e))
+    serde_json::from_str::<Value>(&text).map_err(|e| unparsable(&text, &e))
+}
+
+/// The text of a JSON body as Python's `json.loads` decodes bytes
+/// (`json.detect_encoding`): UTF-32 or UTF-16 by a byte order mark, or by
+/// which of the first bytes are zero; else UTF-8, a byte order mark taken
+/// off (`utf-8-sig`). Positions in errors count from after the mark, as in
+/// Python. `None` for bytes that do not decode (FastAPI's 400); Python's
+/// `surrogatepass` would keep a lone surrogate, which a Rust string cannot.
+fn decode_json(bytes: &[u8]) -> Option<Cow<'_, str>> {
+    enum Width {
+        Sixteen,
+        ThirtyTwo,
+    }
+    let (width, big_endian, skip) = match bytes {
+        [0, 0, 0xFE, 0xFF, ..] => (Width::ThirtyTwo, true, 4),
+        [0xFF, 0xFE, 0, 0, ..] => (Width::ThirtyTwo, false, 4),
+        [0xFE, 0xFF, ..] => (Width::Sixteen, true, 2),
+        [0xFF, 0xFE, ..] => (Width::Sixteen, false, 2),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => return std::str::from_utf8(rest).ok().map(Cow::Borrowed),
+        [0, 0, _, _, ..] => (Width::ThirtyTwo, true, 0),
+        [0, _, _, _, ..] | [0, _] => (Width::Sixteen, true, 0),
+        [_, 0, 0, 0, ..] => (Width::ThirtyTwo, false, 0),
+        [_, 0, _, _, ..] | [_, 0] => (Width::Sixteen, false, 0),
+        _ => return std::str::from_utf8(bytes).ok().map(Cow::Borrowed),
+    };
+    let bytes = &bytes[skip..];
+    match width {
+        Width::Sixteen => {
+            let units = bytes.chunks(2).map(|unit| match unit {
+                [a, b] if big_endian => Some(u16::from_be_bytes([*a, *b])),
+                [a, b] => Some(u16::from_le_bytes([*a, *b])),
+                _ => None,
+            });
+            let units: Option<Vec<u16>> = units.collect();
+            String::from_utf16(&units?).ok().map(Cow::Owned)
+        }
+        Width::ThirtyTwo => bytes
+            .chunks(4)
+            .map(|unit| {
+                let unit: [u8; 4] = unit.try_into().ok()?;
+                let code = if big_endian {
+                    u32::from_be_bytes(unit)
+                } else {
+                    u32::from_le_bytes(unit)
+                };
+                char::from_u32(code)
+            })
+            .collect::<Option<String>>()
+            .map(Cow::Owned),
+    }
 }
 
 /// Deserializes `T` from a parsed body of `size` bytes; when it does not
@@ -297,6 +346,9 @@ fn classify(message: &str, input: &Value) -> (&'static str, &'static str) {
 /// where serde_json stopped.
 fn unparsable(text: &str, error: &serde_json::Error) -> Error {
     let (position, reason) = match pyjson::python_json_error(text) {
+        // Python's check for a mark is on `str` input only; from bytes, a
+        // second mark is just a character that starts no value.
+        Some((0, pyjson::BOM)) => (0, "Expecting value"),
         Some(found) => found,
         None if error.to_string().starts_with("recursion limit exceeded") => {
             return parse_failure()

@@ -20,7 +20,7 @@
 //! converted to characters (Unicode scalar values, as Python counts them).
 
 /// `json.loads` was given a `str` that starts with a byte order mark.
-const BOM: &str = "Unexpected UTF-8 BOM (decode using utf-8-sig)";
+pub(crate) const BOM: &str = "Unexpected UTF-8 BOM (decode using utf-8-sig)";
 /// No value starts here.
 const EXPECTING_VALUE: &str = "Expecting value";
 /// Neither `,` nor the closing bracket after an item.
