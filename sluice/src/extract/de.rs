@@ -81,6 +81,27 @@ impl ParamError {
         self
     }
 
+    /// pydantic's type of the issue (`missing`, `int_parsing`, ...).
+    pub(crate) fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    /// The parameter at fault, as the deserializer names it (a header's
+    /// field name, `x_token`), when known.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The position of the bad value in a list parameter.
+    pub(crate) fn index(&self) -> Option<usize> {
+        self.index
+    }
+
+    /// Whether this is a mistake in the program rather than in the request.
+    pub(crate) fn is_internal(&self) -> bool {
+        self.internal
+    }
+
     /// The response-ready error: a [`ValidationError`] for bad input, a
     /// plain 500 [`Error`] for a program mistake.
     pub(crate) fn into_error(self, source: Source, name_map: fn(&str) -> String) -> Error {

@@ -23,6 +23,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::de::{ParamError, Params, ParamsDeserializer};
 use super::objects::Objects;
 use crate::error::ValidationIssue;
 
@@ -91,6 +92,84 @@ where
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
+/// Every issue of the parameters `pairs` (a query string's, or headers)
+/// read as a struct `T`, the first (`first`) included, in the order of
+/// `T`'s fields. Parameters are mended as a body is: a missing one added,
+/// a bad value replaced, an unknown one taken out. `issue_of` makes the
+/// issue of an error, `None` for a mistake in the program (which ends the
+/// list).
+pub(crate) fn every_param_issue<T, F>(
+    pairs: &[(&str, &str)],
+    first_wins: bool,
+    first: ParamError,
+    issue_of: F,
+) -> Vec<ValidationIssue>
+where
+    T: DeserializeOwned + JsonSchema,
+    F: Fn(ParamError) -> Option<ValidationIssue>,
+{
+    let schema = SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value();
+    let schemas = Schemas { root: &schema };
+    let size: usize = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut mended: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    // Each issue, with the field it is about and the value's position.
+    let mut found: Vec<(ValidationIssue, Option<String>, Option<usize>)> = Vec::new();
+    let mut error = first;
+    let mut read = size;
+    loop {
+        let (kind, name, index) = (error.kind(), error.name().map(str::to_owned), error.index());
+        let Some(issue) = issue_of(error) else {
+            break;
+        };
+        if found
+            .iter()
+            .any(|(earlier, ..)| issue.loc.starts_with(&earlier.loc))
+        {
+            break;
+        }
+        found.push((issue, name.clone(), index));
+        let Some(name) = name else {
+            break;
+        };
+        if found.len() >= MAX_ISSUES
+            || read > WORK_BUDGET
+            || !schemas.mend_params(&mut mended, kind, &name, index)
+        {
+            break;
+        }
+        read = read.saturating_add(size.max(1));
+        let params = Params::new(mended.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let params = if first_wins {
+            params.first_wins()
+        } else {
+            params
+        };
+        match T::deserialize(ParamsDeserializer::new(&params)) {
+            Ok(_) => break,
+            Err(next) => error = next,
+        }
+    }
+    let fields: Vec<&String> = schemas
+        .resolve(schemas.root)
+        .and_then(|s| schemas.properties_of(s))
+        .map(|properties| properties.keys().collect())
+        .unwrap_or_default();
+    found.sort_by_key(|(_, name, index)| {
+        let place = name
+            .as_ref()
+            .and_then(|name| fields.iter().position(|field| *field == name));
+        (place.unwrap_or(usize::MAX), index.unwrap_or(0))
+    });
+    found.into_iter().map(|(issue, ..)| issue).collect()
+}
+
 /// The path inside the body of an issue at `loc` (`["body", ...]`): where
 /// its input is, the object for a `missing` field.
 fn body_path<'a>(loc: &'a [Value], kind: &str) -> &'a [Value] {
@@ -122,6 +201,38 @@ fn at_mut<'v>(value: &'v mut Value, path: &[Value]) -> Option<&'v mut Value> {
             .get_mut(usize::try_from(index.as_u64()?).ok()?),
         _ => None,
     })
+}
+
+/// A string that a `string` schema of this `format` takes.
+fn string_stand_in(schema: &Value) -> &'static str {
+    match schema.get("format").and_then(Value::as_str) {
+        Some("uuid") => "00000000-0000-0000-0000-000000000000",
+        Some("date-time") => "1970-01-01T00:00:00Z",
+        Some("date") => "1970-01-01",
+        Some("time") => "00:00:00",
+        Some("ipv4" | "ip") => "0.0.0.0",
+        Some("ipv6") => "::",
+        Some("uri") => "http://localhost/",
+        _ => "",
+    }
+}
+
+/// Zero, or the schema's least value when that is above it.
+fn number_stand_in(schema: &Value) -> Value {
+    match schema.get("minimum") {
+        Some(least) if least.as_f64().is_some_and(|least| least > 0.0) => least.clone(),
+        _ => Value::from(0),
+    }
+}
+
+/// A scalar as a parameter's text.
+fn text_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    }
 }
 
 /// A model's JSON Schema, with its definitions.
@@ -178,6 +289,41 @@ impl<'s> Schemas<'s> {
                 }
             }
         }
+    }
+
+    /// Mends parameters where the issue of `kind` about `name` (at
+    /// `index` of a list) is; `false` when it cannot be.
+    fn mend_params(
+        &self,
+        pairs: &mut Vec<(String, String)>,
+        kind: &str,
+        name: &str,
+        index: Option<usize>,
+    ) -> bool {
+        if kind == "extra_forbidden" {
+            let before = pairs.len();
+            pairs.retain(|(key, _)| key != name);
+            return pairs.len() < before;
+        }
+        let Some(field) = self.at(&[Value::from(name)]) else {
+            return false;
+        };
+        let Some(stand_in) = self.param_stand_in(field, 0) else {
+            return false;
+        };
+        if kind == "missing" {
+            pairs.push((name.to_owned(), stand_in));
+            return true;
+        }
+        let mut changed = false;
+        let values = pairs.iter_mut().filter(|(key, _)| key == name);
+        for (at, (_, value)) in values.enumerate() {
+            if index.is_none_or(|index| index == at) && *value != stand_in {
+                value.clone_from(&stand_in);
+                changed = true;
+            }
+        }
+        changed
     }
 
     /// The schema of what is at `path` in the body.
@@ -256,26 +402,8 @@ impl<'s> Schemas<'s> {
         }
         if let Some(kind) = types.first() {
             return match *kind {
-                "string" => Some(Value::from(
-                    match schema.get("format").and_then(Value::as_str) {
-                        Some("uuid") => "00000000-0000-0000-0000-000000000000",
-                        Some("date-time") => "1970-01-01T00:00:00Z",
-                        Some("date") => "1970-01-01",
-                        Some("time") => "00:00:00",
-                        Some("ipv4" | "ip") => "0.0.0.0",
-                        Some("ipv6") => "::",
-                        Some("uri") => "http://localhost/",
-                        _ => "",
-                    },
-                )),
-                "integer" | "number" => {
-                    let least = schema.get("minimum").and_then(Value::as_f64).unwrap_or(0.0);
-                    Some(if least > 0.0 {
-                        schema["minimum"].clone()
-                    } else {
-                        Value::from(0)
-                    })
-                }
+                "string" => Some(Value::from(string_stand_in(schema))),
+                "integer" | "number" => Some(number_stand_in(schema)),
                 "boolean" => Some(Value::Bool(false)),
                 "array" => match schema.get("prefixItems").and_then(Value::as_array) {
                     Some(items) => items
@@ -317,6 +445,38 @@ impl<'s> Schemas<'s> {
             return Some(Value::Null);
         }
         None
+    }
+
+    /// A value for a parameter (a query string's or a header's) of
+    /// `schema`, as text: its non-null alternative, its item's for a
+    /// list.
+    fn param_stand_in(&self, schema: &'s Value, depth: usize) -> Option<String> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let schema = self.resolve(schema)?;
+        if let Some(branch) = self.branches(schema).next() {
+            return self.param_stand_in(branch, depth + 1);
+        }
+        if let Some(first) = schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .and_then(|values| values.iter().find(|v| !v.is_null()))
+        {
+            return text_of(first);
+        }
+        let kinds: Vec<&str> = match schema.get("type") {
+            Some(Value::String(kind)) => vec![kind.as_str()],
+            Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        match kinds.into_iter().find(|kind| *kind != "null")? {
+            "string" => Some(string_stand_in(schema).to_owned()),
+            "integer" | "number" => text_of(&number_stand_in(schema)),
+            "boolean" => Some("false".to_owned()),
+            "array" => self.param_stand_in(schema.get("items")?, depth + 1),
+            _ => None,
+        }
     }
 
     /// Where an issue at `loc` comes in pydantic's order: at each step,

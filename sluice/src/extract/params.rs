@@ -7,10 +7,32 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
 use super::check::{check_headers, check_path, check_query};
-use super::de::{Params, ParamsDeserializer, Source};
+use super::de::{ParamError, Params, ParamsDeserializer, Source};
+use super::listing;
 use super::{Declaration, FromRequestParts, RequestContext};
-use crate::error::Error;
+use crate::error::{Error, ValidationError};
 use crate::openapi::ParameterIn;
+
+/// The 422 of parameters that do not fit `T`: every issue, as FastAPI
+/// lists them (see [`listing::every_param_issue`]); a mistake in the
+/// program stays its 500.
+fn every_issue<T: DeserializeOwned + JsonSchema>(
+    error: ParamError,
+    pairs: &[(&str, &str)],
+    first_wins: bool,
+    source: Source,
+    name_map: fn(&str) -> String,
+) -> Error {
+    if error.is_internal() {
+        return error.into_error(source, name_map);
+    }
+    let issues = listing::every_param_issue::<T, _>(pairs, first_wins, error, |error| {
+        let error = error.into_error(source, name_map);
+        let issues = error.downcast_ref::<ValidationError>()?.issues();
+        issues.first().cloned()
+    });
+    Error::new(ValidationError::new(issues))
+}
 
 fn same_name(name: &str) -> String {
     name.to_owned()
@@ -103,7 +125,10 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Path<T> {
 /// - unknown parameters are ignored, as in FastAPI (with
 ///   `#[serde(deny_unknown_fields)]` they are FastAPI's `extra_forbidden`
 ///   422);
-/// - bad or missing values are FastAPI's 422 with `loc: ["query", <name>]`;
+/// - bad or missing values are FastAPI's 422 with `loc: ["query", <name>]`,
+///   every one of them listed, in the struct's order (past the first, each
+///   is found by reading the parameters again with a stand-in for the bad
+///   value, made from the struct's JSON Schema);
 /// - a type that is not a struct, such as `Query<Option<String>>`, is
 ///   refused when the app is built
 ///   ([`ConfigError::Handler`](crate::ConfigError::Handler)), with the
@@ -164,7 +189,16 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Query<T> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
-        Self::from_query_str(parts.uri.query().unwrap_or(""))
+        let query = parts.uri.query().unwrap_or("");
+        let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> =
+            form_urlencoded::parse(query.as_bytes()).collect();
+        let params = Params::new(pairs.iter().map(|(k, v)| (&**k, &**v)));
+        T::deserialize(ParamsDeserializer::new(&params))
+            .map(Query)
+            .map_err(|e| {
+                let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, &**v)).collect();
+                every_issue::<T>(e, &pairs, false, Source::Query, same_name)
+            })
     }
 
     /// Refuses a type that cannot read named parameters (anything but a
@@ -185,8 +219,9 @@ impl<T: DeserializeOwned> Query<T> {
     /// exactly as the extractor does: for a middleware, which has the
     /// request rather than extractors.
     ///
-    /// The error is the extractor's: FastAPI's 422 for bad or missing
-    /// values.
+    /// The error is the extractor's, FastAPI's 422 for bad or missing
+    /// values, but names the first only: the extractor, which has `T`'s
+    /// JSON Schema, lists them all.
     ///
     /// ```
     /// use sluice::extract::Query;
@@ -271,7 +306,11 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
         let params = Params::new(pairs.iter().map(|(k, v)| (k.as_str(), *v))).first_wins();
         T::deserialize(ParamsDeserializer::new(&params))
             .map(Headers)
-            .map_err(|e| e.into_error(Source::Header, header_name))
+            .map_err(|e| {
+                let pairs: Vec<(&str, &str)> =
+                    pairs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+                every_issue::<T>(e, &pairs, true, Source::Header, header_name)
+            })
     }
 
     /// Refuses a type that cannot read named headers, as [`Query`] does,
