@@ -1348,3 +1348,47 @@ async fn every_issue_of_query_and_header_parameters_is_listed() {
         );
     }
 }
+
+#[derive(Deserialize, JsonSchema, Debug)]
+#[allow(dead_code)]
+struct UserPath {
+    id: i64,
+    kind: Kind,
+}
+
+/// Every bad path parameter is listed, as FastAPI lists `a: int, b: int`.
+#[tokio::test]
+async fn every_bad_path_parameter_is_listed() {
+    let app = App::new()
+        .get("/pair/{a}/{b}", |Path((_, _)): Path<(i64, i64)>| async {
+            "ok"
+        })
+        .get("/users/{id}/{kind}", |Path(_): Path<UserPath>| async {
+            "ok"
+        });
+    let client = TestClient::new(app);
+    let int_parsing = |name: &str, input: &str| {
+        json!({"type": "int_parsing", "loc": ["path", name],
+            "msg": "Input should be a valid integer, unable to parse string as an integer", "input": input})
+    };
+    let res = client.get("/pair/x/y").await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [int_parsing("a", "x"), int_parsing("b", "y")]})
+    );
+    let res = client.get("/pair/1/y").await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [int_parsing("b", "y")]})
+    );
+    let res = client.get("/users/x/c").await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [
+            int_parsing("id", "x"),
+            {"type": "enum", "loc": ["path", "kind"], "msg": "Input should be 'a' or 'b'",
+             "input": "c", "ctx": {"expected": "'a' or 'b'"}}
+        ]})
+    );
+}

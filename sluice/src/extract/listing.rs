@@ -305,7 +305,21 @@ impl<'s> Schemas<'s> {
             pairs.retain(|(key, _)| key != name);
             return pairs.len() < before;
         }
-        let Some(field) = self.at(&[Value::from(name)]) else {
+        // A struct's field by name; a tuple's (path parameters read by
+        // position) by the place of the name among the parameters.
+        let place = || {
+            let mut names: Vec<&str> = Vec::new();
+            for (key, _) in pairs.iter() {
+                if !names.contains(&key.as_str()) {
+                    names.push(key);
+                }
+            }
+            names.iter().position(|key| *key == name)
+        };
+        let field = self
+            .at(&[Value::from(name)])
+            .or_else(|| self.at(&[Value::from(place()?)]));
+        let Some(field) = field else {
             return false;
         };
         let Some(stand_in) = self.param_stand_in(field, 0) else {

@@ -97,7 +97,13 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Path<T> {
         };
         T::deserialize(ParamsDeserializer::new(&params))
             .map(Path)
-            .map_err(|e| e.into_error(Source::Path, same_name))
+            .map_err(|e| {
+                let pairs: Vec<(&str, &str)> = cx
+                    .route()
+                    .map(|route| route.params().collect())
+                    .unwrap_or_default();
+                every_issue::<T>(e, &pairs, false, Source::Path, same_name)
+            })
     }
 
     /// Refuses a type that does not fit the route's parameters: a single
