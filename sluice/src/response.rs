@@ -498,7 +498,7 @@ fn json_response(value: &impl Serialize) -> Response {
 /// - problems past the first are found by reading the body again with a
 ///   stand-in value where serde failed, made from `T`'s JSON Schema; where
 ///   a stand-in does not fit (a custom `Deserialize`), the list stops
-///   there, and it is cut at 1,000 problems, or once 8 MiB have been read
+///   there, and it is cut at 1,000 problems, or once 256 KiB have been read
 ///   again (a hostile body's list is not read to its end);
 /// - in a `serde_json::Value`, an integer beyond 64 bits becomes the
 ///   nearest `f64` (Python keeps it exact);

@@ -30,8 +30,10 @@ use crate::error::ValidationIssue;
 /// The most issues listed for one body.
 pub(crate) const MAX_ISSUES: usize = 1000;
 
-/// How many bytes of body may be read again to find more issues.
-pub(crate) const WORK_BUDGET: usize = 8 << 20;
+/// How many bytes of body may be read again to find more issues: each
+/// reading costs the whole body, so this bounds what a hostile body with
+/// many bad items costs (a few milliseconds), not what a client may send.
+pub(crate) const WORK_BUDGET: usize = 256 << 10;
 
 /// How deep a stand-in value may nest (a recursive model has no end).
 const MAX_DEPTH: usize = 32;
