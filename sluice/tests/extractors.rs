@@ -461,6 +461,35 @@ async fn a_body_that_is_not_declared_json_is_not_parsed_as_json() {
     );
 }
 
+/// A body that is not declared JSON and is not UTF-8 either is never
+/// handed on with its bad bytes replaced: pydantic's `string_unicode`.
+#[tokio::test]
+async fn a_body_that_is_neither_json_nor_utf8_is_refused_not_mangled() {
+    let app = App::new().post(
+        "/echo",
+        |Json(value): Json<Value>| async move { Json(value) },
+    );
+    let client = TestClient::new(app);
+    let res = client
+        .post("/echo")
+        .header("content-type", "text/plain")
+        .body(b"caf\xe9".to_vec())
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [{"type": "string_unicode", "loc": ["body"],
+            "msg": "Input should be a valid string, unable to parse raw data as a unicode string",
+            "input": "caf\u{fffd}"}]})
+    );
+    let res = client
+        .post("/echo")
+        .header("content-type", "text/plain")
+        .body("café")
+        .await;
+    assert_eq!(res.json::<Value>(), json!("café"));
+}
+
 #[tokio::test]
 async fn invalid_utf8_json_is_a_400() {
     let client = TestClient::new(App::new().post("/items", create));

@@ -102,6 +102,18 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Option<Json<T>> {
     }
 }
 
+/// A body that is not JSON and not UTF-8 either, for a target that wants
+/// its text: pydantic's `string_unicode`, rather than text with the bad
+/// bytes replaced (FastAPI fails to send such a body back: a 500).
+fn not_unicode(bytes: &[u8]) -> Error {
+    Error::new(ValidationError::single(ValidationIssue::new(
+        "string_unicode",
+        vec![Value::from("body")],
+        "Input should be a valid string, unable to parse raw data as a unicode string",
+        Value::String(String::from_utf8_lossy(bytes).into_owned()),
+    )))
+}
+
 fn missing_body() -> Error {
     Error::new(ValidationError::single(ValidationIssue::new(
         "missing",
@@ -138,7 +150,10 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
 /// content type says JSON (or says nothing), the raw text otherwise.
 fn parse_json_value(headers: &HeaderMap, bytes: &Bytes) -> Result<Value, Error> {
     if !is_json_content_type(headers) {
-        return Ok(Value::String(String::from_utf8_lossy(bytes).into_owned()));
+        return match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => Ok(Value::String(text)),
+            Err(_) => Err(not_unicode(bytes)),
+        };
     }
     let Some(text) = decode_json(bytes) else {
         return Err(parse_failure());
@@ -340,7 +355,7 @@ fn classify(message: &str, input: &Value) -> (&'static str, &'static str) {
 /// Python's `json.loads` reports it ([`pyjson`]).
 ///
 /// What Python reads and serde_json cannot hold is refused too: nesting
-/// deeper than 128 levels is FastAPI's answer past Python's own limit (a
+/// of 128 levels or more is FastAPI's answer past Python's own limit (a
 /// 400), and `NaN`, `Infinity`, `1e400` or a lone surrogate escape, which
 /// FastAPI takes in but cannot send back (its 500), are a `json_invalid`
 /// where serde_json stopped.
