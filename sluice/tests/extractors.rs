@@ -938,6 +938,18 @@ struct Listed {
     dimensions: Option<Size>,
 }
 
+/// A POST of `body` to `uri`, declared JSON.
+fn post_json(
+    client: &TestClient,
+    uri: &str,
+    body: &'static str,
+) -> sluice::testing::RequestBuilder {
+    client
+        .post(uri)
+        .header("content-type", "application/json")
+        .body(body)
+}
+
 fn listed_app() -> TestClient {
     let app = App::new()
         .post(
@@ -962,12 +974,7 @@ fn listed_app() -> TestClient {
 #[tokio::test]
 async fn every_issue_of_a_body_is_listed_in_the_models_order() {
     let client = listed_app();
-    let post = |body: &'static str| {
-        client
-            .post("/items")
-            .header("content-type", "application/json")
-            .body(body)
-    };
+    let post = |body: &'static str| post_json(&client, "/items", body);
     let missing = |field: &str, input: Value| json!({"type": "missing", "loc": ["body", field], "msg": "Field required", "input": input});
     let res = post("{}").await;
     assert_eq!(res.status(), 422);
@@ -1007,12 +1014,7 @@ async fn every_issue_of_a_body_is_listed_in_the_models_order() {
 #[tokio::test]
 async fn a_model_is_read_from_an_object_only() {
     let client = listed_app();
-    let post = |body: &'static str| {
-        client
-            .post("/items")
-            .header("content-type", "application/json")
-            .body(body)
-    };
+    let post = |body: &'static str| post_json(&client, "/items", body);
     let not_an_object = |loc: Value, input: Value| {
         json!({"type": "model_attributes_type", "loc": loc,
             "msg": "Input should be a valid dictionary or object to extract fields from", "input": input})

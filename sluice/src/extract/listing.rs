@@ -50,11 +50,7 @@ where
     T: DeserializeOwned + JsonSchema,
     F: FnMut(&Value, &serde_path_to_error::Error<serde_json::Error>) -> ValidationIssue,
 {
-    let schema = SchemaSettings::draft2020_12()
-        .for_deserialize()
-        .into_generator()
-        .into_root_schema_for::<T>()
-        .to_value();
+    let schema = schema_of::<T>();
     let schemas = Schemas { root: &schema };
     let mut mended = value.clone();
     let mut issues = vec![first];
@@ -110,11 +106,7 @@ where
     T: DeserializeOwned + JsonSchema,
     F: Fn(ParamError) -> Option<ValidationIssue>,
 {
-    let schema = SchemaSettings::draft2020_12()
-        .for_deserialize()
-        .into_generator()
-        .into_root_schema_for::<T>()
-        .to_value();
+    let schema = schema_of::<T>();
     let schemas = Schemas { root: &schema };
     let size: usize = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
     let mut mended: Vec<(String, String)> = pairs
@@ -170,6 +162,15 @@ where
         (place.unwrap_or(usize::MAX), index.unwrap_or(0))
     });
     found.into_iter().map(|(issue, ..)| issue).collect()
+}
+
+/// `T`'s JSON Schema as it is read, with its definitions under `$defs`.
+fn schema_of<T: JsonSchema>() -> Value {
+    SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value()
 }
 
 /// The path inside the body of an issue at `loc` (`["body", ...]`): where
