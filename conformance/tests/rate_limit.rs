@@ -113,6 +113,11 @@ fn two_instances_share_one_redis_and_survive_its_outage() {
             stderr.contains("WARN") && stderr.contains("redis call failed"),
             "no warning in the log: {stderr}"
         );
+        // A log read from a pipe carries no terminal colour codes.
+        assert!(
+            !stderr.contains('\u{1b}'),
+            "colour codes in the log: {stderr:?}"
+        );
     }
 
     redis.restart();
