@@ -829,6 +829,14 @@ async fn body_extra_fields_and_enum_values_are_reported_as_fastapi_does() {
         res.json::<Value>()["detail"][0]["msg"],
         "Input should be 'alexnet', 'resnet' or 'lenet'"
     );
+    // Not a name at all: still the enum's choices, from its schema.
+    let res = post(r#"{"a":1,"model":[1]}"#).await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [{"type": "enum", "loc": ["body", "model"],
+            "msg": "Input should be 'alexnet', 'resnet' or 'lenet'", "input": [1],
+            "ctx": {"expected": "'alexnet', 'resnet' or 'lenet'"}}]})
+    );
     assert_eq!(post(r#"{"a":1,"model":"resnet"}"#).await.text(), "ok");
 }
 

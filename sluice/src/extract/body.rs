@@ -267,6 +267,17 @@ fn shape_issue(
             extra,
         );
     }
+    if message.ends_with("expected string or map") {
+        // serde_json's words for an enum given a number, a list, a
+        // boolean: the choices come from the model's schema (see
+        // `listing::every_issue`).
+        return ValidationIssue::new(
+            "enum",
+            loc,
+            "Input should be one of the allowed values",
+            input,
+        );
+    }
     if message.starts_with("unknown variant") {
         // serde lists the variants in backquotes after "expected", which
         // follows the client's value (that may hold anything).

@@ -23,7 +23,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::de::{ParamError, Params, ParamsDeserializer};
+use super::de::{choices, ParamError, Params, ParamsDeserializer};
 use super::objects::Objects;
 use crate::error::ValidationIssue;
 
@@ -79,6 +79,19 @@ where
             issue.input = sent.clone();
         }
         issues.push(issue);
+    }
+    // An enum given a value of another type: serde does not name the
+    // choices, the schema does.
+    for issue in issues
+        .iter_mut()
+        .filter(|i| i.kind == "enum" && i.ctx.is_none())
+    {
+        let path = issue.loc.get(1..).unwrap_or_default();
+        if let Some(names) = schemas.at(path).and_then(|s| schemas.variant_names(s, 0)) {
+            let listed = choices(&names);
+            issue.msg = format!("Input should be {listed}").into();
+            issue.ctx = Some(serde_json::json!({ "expected": listed }));
+        }
     }
     let keys: Vec<_> = issues
         .iter()
@@ -534,6 +547,35 @@ impl<'s> Schemas<'s> {
             value = value.and_then(|v| at(v, std::slice::from_ref(step)));
         }
         key
+    }
+
+    /// The names of an enum of names (`{"enum": [...]}`, or alternatives
+    /// of one `const` each), through a `$ref` and past `null`.
+    fn variant_names(&self, schema: &'s Value, depth: usize) -> Option<Vec<&'s str>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let schema = self.resolve(schema)?;
+        if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+            return values
+                .iter()
+                .filter(|v| !v.is_null())
+                .map(Value::as_str)
+                .collect();
+        }
+        if let Some(value) = schema.get("const") {
+            return value.as_str().map(|name| vec![name]);
+        }
+        let branches: Vec<&Value> = self.branches(schema).collect();
+        match branches.as_slice() {
+            [] => None,
+            [only] => self.variant_names(only, depth + 1),
+            many => many
+                .iter()
+                .map(|branch| self.variant_names(branch, depth + 1))
+                .collect::<Option<Vec<Vec<&str>>>>()
+                .map(|names| names.concat()),
+        }
     }
 
     /// The declared properties of an object schema, or of its object
