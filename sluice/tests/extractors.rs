@@ -1432,3 +1432,154 @@ async fn every_bad_path_parameter_is_listed() {
         ]})
     );
 }
+
+fn one() -> i64 {
+    1
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[allow(dead_code)]
+struct OrderTag {
+    name: String,
+    #[serde(default = "one")]
+    weight: i64,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Color {
+    Red,
+    Green,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[allow(dead_code)]
+struct Order {
+    id: i64,
+    #[serde(default)]
+    tags: Vec<OrderTag>,
+    #[serde(default)]
+    meta: HashMap<String, i64>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    color: Option<Color>,
+}
+
+/// Generated bodies for a nested model (a list of models with a default,
+/// a map, an optional string and enum, unknown fields), with FastAPI
+/// 0.165's answers for the same model in pydantic 2.14, recorded: every
+/// issue, in its order, with its input.
+#[tokio::test]
+async fn a_nested_models_issues_are_listed_as_fastapi_lists_them() {
+    let app = App::new().post("/orders", |Json(_): Json<Order>| async { "ok" });
+    let client = TestClient::new(app);
+    let cases: Vec<(&str, &str)> = vec![
+        (
+            r#"{"id": 5, "meta": {"c": "x", "b": 1, "a": ["a"]}, "extra": [1], "note": ["a"]}"#,
+            r#"{"detail":[{"type":"int_parsing","loc":["body","meta","c"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"x"},{"type":"int_type","loc":["body","meta","a"],"msg":"Input should be a valid integer","input":["a"]},{"type":"string_type","loc":["body","note"],"msg":"Input should be a valid string","input":["a"]}]}"#,
+        ),
+        (
+            r#"{"meta": {"b": ""}}"#,
+            r#"{"detail":[{"type":"missing","loc":["body","id"],"msg":"Field required","input":{"meta":{"b":""}}},{"type":"int_parsing","loc":["body","meta","b"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":""}]}"#,
+        ),
+        (
+            r#"{"color": "blue", "id": 5, "tags": [{"weight": ""}, {"other": [1], "weight": "x", "name": "n"}, {"other": ["a"], "name": "n", "weight": 3}]}"#,
+            r#"{"detail":[{"type":"missing","loc":["body","tags",0,"name"],"msg":"Field required","input":{"weight":""}},{"type":"int_parsing","loc":["body","tags",0,"weight"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":""},{"type":"int_parsing","loc":["body","tags",1,"weight"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"x"},{"type":"enum","loc":["body","color"],"msg":"Input should be 'red' or 'green'","input":"blue","ctx":{"expected":"'red' or 'green'"}}]}"#,
+        ),
+        (
+            r#"{"extra": ["a"], "meta": null, "id": 1, "tags": [{"other": ["a"], "name": "x", "weight": 1}, {"weight": ["a"]}], "note": "n"}"#,
+            r#"{"detail":[{"type":"missing","loc":["body","tags",1,"name"],"msg":"Field required","input":{"weight":["a"]}},{"type":"int_type","loc":["body","tags",1,"weight"],"msg":"Input should be a valid integer","input":["a"]},{"type":"dict_type","loc":["body","meta"],"msg":"Input should be a valid dictionary","input":null}]}"#,
+        ),
+        (
+            r#"{"color": null, "meta": ["a"], "note": "x", "tags": [], "id": null, "extra": "x"}"#,
+            r#"{"detail":[{"type":"int_type","loc":["body","id"],"msg":"Input should be a valid integer","input":null},{"type":"dict_type","loc":["body","meta"],"msg":"Input should be a valid dictionary","input":["a"]}]}"#,
+        ),
+        (
+            r#"{"note": "n", "extra": {}, "meta": {"b": {}, "a": 2}, "tags": [{"name": 3}]}"#,
+            r#"{"detail":[{"type":"missing","loc":["body","id"],"msg":"Field required","input":{"note":"n","extra":{},"meta":{"b":{},"a":2},"tags":[{"name":3}]}},{"type":"string_type","loc":["body","tags",0,"name"],"msg":"Input should be a valid string","input":3},{"type":"int_type","loc":["body","meta","b"],"msg":"Input should be a valid integer","input":{}}]}"#,
+        ),
+        (
+            r#"{"color": null, "tags": {"a": 1}, "meta": {"b": [1]}, "extra": 1, "id": 5, "note": "n"}"#,
+            r#"{"detail":[{"type":"list_type","loc":["body","tags"],"msg":"Input should be a valid list","input":{"a":1}},{"type":"int_type","loc":["body","meta","b"],"msg":"Input should be a valid integer","input":[1]}]}"#,
+        ),
+        (
+            r#"{"tags": 1, "meta": {"a": 1, "c": 1.5, "b": 1}, "id": [], "extra": "x", "note": {"a": 1}, "color": null}"#,
+            r#"{"detail":[{"type":"int_type","loc":["body","id"],"msg":"Input should be a valid integer","input":[]},{"type":"list_type","loc":["body","tags"],"msg":"Input should be a valid list","input":1},{"type":"int_from_float","loc":["body","meta","c"],"msg":"Input should be a valid integer, got a number with a fractional part","input":1.5},{"type":"string_type","loc":["body","note"],"msg":"Input should be a valid string","input":{"a":1}}]}"#,
+        ),
+        (
+            r#"{"tags": [{"name": "x", "weight": 1, "other": ""}, {"name": "t", "weight": 2}], "color": "blue", "id": []}"#,
+            r#"{"detail":[{"type":"int_type","loc":["body","id"],"msg":"Input should be a valid integer","input":[]},{"type":"enum","loc":["body","color"],"msg":"Input should be 'red' or 'green'","input":"blue","ctx":{"expected":"'red' or 'green'"}}]}"#,
+        ),
+        (
+            r#"{"meta": {"c": [], "b": -2}}"#,
+            r#"{"detail":[{"type":"missing","loc":["body","id"],"msg":"Field required","input":{"meta":{"c":[],"b":-2}}},{"type":"int_type","loc":["body","meta","c"],"msg":"Input should be a valid integer","input":[]}]}"#,
+        ),
+        (
+            r#"{"tags": {}}"#,
+            r#"{"detail":[{"type":"missing","loc":["body","id"],"msg":"Field required","input":{"tags":{}}},{"type":"list_type","loc":["body","tags"],"msg":"Input should be a valid list","input":{}}]}"#,
+        ),
+        (
+            r#"{"tags": ["a"], "meta": {"c": "x", "a": -2}, "note": "n", "id": 5, "extra": "", "color": null}"#,
+            r#"{"detail":[{"type":"model_attributes_type","loc":["body","tags",0],"msg":"Input should be a valid dictionary or object to extract fields from","input":"a"},{"type":"int_parsing","loc":["body","meta","c"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"x"}]}"#,
+        ),
+        (
+            r#"{"tags": [{"weight": {}, "other": ["a"]}], "extra": [1], "meta": -2, "id": "", "color": "red", "note": "n"}"#,
+            r#"{"detail":[{"type":"int_parsing","loc":["body","id"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":""},{"type":"missing","loc":["body","tags",0,"name"],"msg":"Field required","input":{"weight":{},"other":["a"]}},{"type":"int_type","loc":["body","tags",0,"weight"],"msg":"Input should be a valid integer","input":{}},{"type":"dict_type","loc":["body","meta"],"msg":"Input should be a valid dictionary","input":-2}]}"#,
+        ),
+        (
+            r#"{"id": 5, "tags": [{"name": "t", "weight": 2}], "color": 1, "meta": [], "note": ["a"], "extra": ""}"#,
+            r#"{"detail":[{"type":"dict_type","loc":["body","meta"],"msg":"Input should be a valid dictionary","input":[]},{"type":"string_type","loc":["body","note"],"msg":"Input should be a valid string","input":["a"]},{"type":"enum","loc":["body","color"],"msg":"Input should be 'red' or 'green'","input":1,"ctx":{"expected":"'red' or 'green'"}}]}"#,
+        ),
+        (
+            r#"{"id": [1], "extra": "x", "meta": {"c": "x", "b": 1.5}}"#,
+            r#"{"detail":[{"type":"int_type","loc":["body","id"],"msg":"Input should be a valid integer","input":[1]},{"type":"int_parsing","loc":["body","meta","c"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"x"},{"type":"int_from_float","loc":["body","meta","b"],"msg":"Input should be a valid integer, got a number with a fractional part","input":1.5}]}"#,
+        ),
+        (
+            r#"{"tags": [{"name": "t", "weight": 2}, {}], "extra": {"a": 1}}"#,
+            r#"{"detail":[{"type":"missing","loc":["body","id"],"msg":"Field required","input":{"tags":[{"name":"t","weight":2},{}],"extra":{"a":1}}},{"type":"missing","loc":["body","tags",1,"name"],"msg":"Field required","input":{}}]}"#,
+        ),
+        (
+            r#"{"tags": [{"other": "n", "name": -2}]}"#,
+            r#"{"detail":[{"type":"missing","loc":["body","id"],"msg":"Field required","input":{"tags":[{"other":"n","name":-2}]}},{"type":"string_type","loc":["body","tags",0,"name"],"msg":"Input should be a valid string","input":-2}]}"#,
+        ),
+        (
+            r#"{"id": 1.5, "meta": {"a": ["a"], "c": 1.5}, "color": "green", "tags": null, "note": "n"}"#,
+            r#"{"detail":[{"type":"int_from_float","loc":["body","id"],"msg":"Input should be a valid integer, got a number with a fractional part","input":1.5},{"type":"list_type","loc":["body","tags"],"msg":"Input should be a valid list","input":null},{"type":"int_type","loc":["body","meta","a"],"msg":"Input should be a valid integer","input":["a"]},{"type":"int_from_float","loc":["body","meta","c"],"msg":"Input should be a valid integer, got a number with a fractional part","input":1.5}]}"#,
+        ),
+        (
+            r#"{"color": "red", "extra": {}, "meta": ["a"], "id": "x", "note": "n"}"#,
+            r#"{"detail":[{"type":"int_parsing","loc":["body","id"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"x"},{"type":"dict_type","loc":["body","meta"],"msg":"Input should be a valid dictionary","input":["a"]}]}"#,
+        ),
+        (
+            r#"{"color": "green", "tags": [{"name": [1], "other": 1, "weight": 1.5}, {"other": null, "name": [1], "weight": {"a": 1}}]}"#,
+            r#"{"detail":[{"type":"missing","loc":["body","id"],"msg":"Field required","input":{"color":"green","tags":[{"name":[1],"other":1,"weight":1.5},{"other":null,"name":[1],"weight":{"a":1}}]}},{"type":"string_type","loc":["body","tags",0,"name"],"msg":"Input should be a valid string","input":[1]},{"type":"int_from_float","loc":["body","tags",0,"weight"],"msg":"Input should be a valid integer, got a number with a fractional part","input":1.5},{"type":"string_type","loc":["body","tags",1,"name"],"msg":"Input should be a valid string","input":[1]},{"type":"int_type","loc":["body","tags",1,"weight"],"msg":"Input should be a valid integer","input":{"a":1}}]}"#,
+        ),
+        (
+            r#"{"tags": ["x", {"name": "t", "weight": 2}], "note": "n", "meta": {"a": ""}}"#,
+            r#"{"detail":[{"type":"missing","loc":["body","id"],"msg":"Field required","input":{"tags":["x",{"name":"t","weight":2}],"note":"n","meta":{"a":""}}},{"type":"model_attributes_type","loc":["body","tags",0],"msg":"Input should be a valid dictionary or object to extract fields from","input":"x"},{"type":"int_parsing","loc":["body","meta","a"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":""}]}"#,
+        ),
+        (
+            r#"{"id": 5, "color": "green", "extra": {}, "tags": {"a": 1}, "note": -2}"#,
+            r#"{"detail":[{"type":"list_type","loc":["body","tags"],"msg":"Input should be a valid list","input":{"a":1}},{"type":"string_type","loc":["body","note"],"msg":"Input should be a valid string","input":-2}]}"#,
+        ),
+        (
+            r#"{"tags": [{"name": {}, "other": ["a"], "weight": []}, {"a": 1}], "note": "n", "color": null}"#,
+            r#"{"detail":[{"type":"missing","loc":["body","id"],"msg":"Field required","input":{"tags":[{"name":{},"other":["a"],"weight":[]},{"a":1}],"note":"n","color":null}},{"type":"string_type","loc":["body","tags",0,"name"],"msg":"Input should be a valid string","input":{}},{"type":"int_type","loc":["body","tags",0,"weight"],"msg":"Input should be a valid integer","input":[]},{"type":"missing","loc":["body","tags",1,"name"],"msg":"Field required","input":{"a":1}}]}"#,
+        ),
+        (
+            r#"{"color": null, "tags": [{"other": 3, "weight": 3}, 1.5], "meta": {"b": "x", "a": {}}, "id": 5, "note": "n"}"#,
+            r#"{"detail":[{"type":"missing","loc":["body","tags",0,"name"],"msg":"Field required","input":{"other":3,"weight":3}},{"type":"model_attributes_type","loc":["body","tags",1],"msg":"Input should be a valid dictionary or object to extract fields from","input":1.5},{"type":"int_parsing","loc":["body","meta","b"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"x"},{"type":"int_type","loc":["body","meta","a"],"msg":"Input should be a valid integer","input":{}}]}"#,
+        ),
+    ];
+    for (body, expected) in cases {
+        let res = post_json(&client, "/orders", body).await;
+        assert_eq!(res.status(), 422, "{body}");
+        assert_eq!(
+            res.json::<Value>(),
+            serde_json::from_str::<Value>(expected).expect("JSON"),
+            "{body}"
+        );
+    }
+}
