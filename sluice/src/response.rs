@@ -489,12 +489,15 @@ fn json_response(value: &impl Serialize) -> Response {
 /// the 422 lists every problem, in the order of the model's fields, after
 /// those of the path, query and headers: `{}` for a model with two
 /// required fields is two `missing` issues. A struct is read only from a
-/// JSON object, never from an array of its fields' values. `T` is filled
-/// by serde, though, and a few inputs that FastAPI's pydantic models take
-/// in their default (lax) mode are refused or read differently:
+/// JSON object, never from an array of its fields' values. Numbers and
+/// booleans are read as pydantic's lax mode reads them: `" 5 "`,
+/// `"1_000"`, `5.0` and `true` are integers, `"2.5"` and `"inf"` floats,
+/// `"yes"`, `"off"`, `1` and `0` booleans. `T` is filled by serde, though,
+/// and some inputs are still read differently:
 ///
-/// - serde is strict: `"5"` or `5.0` is not an `i64`, `"true"` or `1` is
-///   not a `bool` (pydantic converts them);
+/// - a string is only a string (as in pydantic), and other types than
+///   numbers, booleans and strings are read as serde reads them (a tuple's
+///   wrong length, say, is `list_type`, not pydantic's `too_long`);
 /// - problems past the first are found by reading the body again with a
 ///   stand-in value where serde failed, made from `T`'s JSON Schema; where
 ///   a stand-in does not fit (a custom `Deserialize`), the list stops

@@ -1583,3 +1583,47 @@ async fn a_nested_models_issues_are_listed_as_fastapi_lists_them() {
         );
     }
 }
+
+#[derive(Deserialize, serde::Serialize, JsonSchema)]
+struct Lax {
+    n: i64,
+    x: f64,
+    b: bool,
+    #[serde(default)]
+    tags: Vec<i64>,
+}
+
+/// Numbers and booleans in a JSON body are read as pydantic's lax mode
+/// reads them (`" 5 "`, `"2.5"`, `"yes"`, `true` for 1, `3.0` for 3), and
+/// what it refuses is refused with its words: FastAPI's answers, recorded.
+#[tokio::test]
+async fn numbers_and_booleans_are_read_as_pydantic_reads_them() {
+    let app = App::new().post("/m", |Json(value): Json<Lax>| async move { Json(value) });
+    let client = TestClient::new(app);
+    let cases = [
+        (
+            r#"{"n":" 5 ","x":"2.5","b":"yes","tags":["1_000",true,3.0]}"#,
+            200,
+            r#"{"n":5,"x":2.5,"b":true,"tags":[1000,1,3]}"#,
+        ),
+        (
+            r#"{"n":true,"x":false,"b":1,"tags":[]}"#,
+            200,
+            r#"{"n":1,"x":0.0,"b":true,"tags":[]}"#,
+        ),
+        (
+            r#"{"n":"5.5","x":"1__0","b":"2","tags":["x"]}"#,
+            422,
+            r#"{"detail":[{"type":"int_parsing","loc":["body","n"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"5.5"},{"type":"float_parsing","loc":["body","x"],"msg":"Input should be a valid number, unable to parse string as a number","input":"1__0"},{"type":"bool_parsing","loc":["body","b"],"msg":"Input should be a valid boolean, unable to interpret input","input":"2"},{"type":"int_parsing","loc":["body","tags",0],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"x"}]}"#,
+        ),
+    ];
+    for (body, status, expected) in cases {
+        let res = post_json(&client, "/m", body).await;
+        assert_eq!(res.status(), status, "{body}");
+        assert_eq!(
+            res.json::<Value>(),
+            serde_json::from_str::<Value>(expected).expect("JSON"),
+            "{body}"
+        );
+    }
+}

@@ -298,6 +298,12 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&rest[..rest.find(end)?])
 }
 
+/// pydantic's issue for a value it tried to read as a `bool`, and could not.
+const BOOL_PARSING: (&str, &str) = (
+    "bool_parsing",
+    "Input should be a valid boolean, unable to interpret input",
+);
+
 /// Maps serde's "invalid type/value, expected X" to pydantic's error types.
 fn classify(message: &str, input: &Value) -> (&'static str, &'static str) {
     let expected = message.rsplit("expected ").next().unwrap_or("");
@@ -334,7 +340,12 @@ fn classify(message: &str, input: &Value) -> (&'static str, &'static str) {
         };
     }
     if expected.contains("a boolean") {
-        return ("bool_type", "Input should be a valid boolean");
+        // A text or a whole number that is none of the words or 0 and 1.
+        return match input {
+            Value::String(_) => BOOL_PARSING,
+            Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => BOOL_PARSING,
+            _ => ("bool_type", "Input should be a valid boolean"),
+        };
     }
     if expected.contains("string") || expected.contains("char") {
         return ("string_type", "Input should be a valid string");

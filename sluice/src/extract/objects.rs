@@ -1,12 +1,17 @@
-//! Reading a parsed JSON body the way pydantic does in one respect serde
-//! does not: a model (a struct) is read only from a JSON object.
+//! Reading a parsed JSON body the way pydantic does, where serde does
+//! not:
 //!
-//! serde's derived `Deserialize` also reads a struct from a list of its
-//! fields' values, so `["hammer", 9.5]` would be an `Item`. pydantic
-//! answers `model_attributes_type`, and so must we: [`Objects`] wraps a
-//! `&Value` and refuses a struct from an array, at any depth (in lists,
-//! maps, `Option`s and other structs). Everything else is read as
-//! `serde_json` reads a `Value`.
+//! - a model (a struct) is read only from a JSON object. serde's derived
+//!   `Deserialize` also reads a struct from a list of its fields' values,
+//!   so `["hammer", 9.5]` would be an `Item`; pydantic answers
+//!   `model_attributes_type`, and so must we, at any depth (in lists,
+//!   maps, `Option`s and other structs);
+//! - numbers and booleans are read as pydantic's lax mode reads them
+//!   (its default, and FastAPI's): `" 5 "` or `5.0` for an integer,
+//!   `"2.5"` for a float, `"yes"` or `1` for a boolean (see
+//!   [`lax_integer`], [`lax_float`], [`lax_bool`]).
+//!
+//! Everything else is read as `serde_json` reads a `Value`.
 
 use serde::de::{
     self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Unexpected,
@@ -135,10 +140,139 @@ impl<'de> Deserializer<'de> for Objects<'de> {
         visitor.visit_unit()
     }
 
-    // Numbers, booleans and characters read as `serde_json` reads them.
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match lax_bool(self.0) {
+            Some(flag) => visitor.visit_bool(flag),
+            None => self.0.deserialize_bool(visitor),
+        }
     }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match lax_float(self.0) {
+            Some(number) => visitor.visit_f64(number),
+            None => self.0.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_f64(visitor)
+    }
+
+    lax_integers! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+    }
+
+    // Characters read as `serde_json` reads them.
+    forward_to_deserialize_any! {
+        char
+    }
+}
+
+/// An integer target: what pydantic's lax mode also takes for an `int`
+/// (see [`lax_integer`]) is handed over as a number, the rest read as
+/// `serde_json` reads it (whose errors name the type).
+macro_rules! lax_integers {
+    ($($method:ident)*) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+                match lax_integer(self.0) {
+                    Some(number) => match (i64::try_from(number), u64::try_from(number)) {
+                        (Ok(small), _) => visitor.visit_i64(small),
+                        (_, Ok(large)) => visitor.visit_u64(large),
+                        _ => visitor.visit_i128(number),
+                    },
+                    None => self.0.deserialize_any(visitor),
+                }
+            }
+        )*
+    };
+}
+use lax_integers;
+
+/// What pydantic's lax mode reads as an `int` beyond a JSON integer: a
+/// whole float (`5.0`), a boolean (`true` is 1), and a string of digits,
+/// trimmed, with a sign, `_` between digits, and a fraction of zeros
+/// (`" 5 "`, `"+1_000"`, `"5.0"`).
+fn lax_integer(value: &Value) -> Option<i128> {
+    match value {
+        Value::Number(number) if !number.is_f64() => None,
+        Value::Number(number) => {
+            let float = number.as_f64()?;
+            // Whole, and well inside i128 (pydantic refuses larger ones).
+            (float.fract() == 0.0 && float.abs() < 1e18).then_some(float as i128)
+        }
+        Value::Bool(flag) => Some(i128::from(*flag)),
+        Value::String(text) => {
+            let text = text.trim();
+            let (digits, fraction) = match text.split_once('.') {
+                Some((digits, fraction)) => (digits, Some(fraction)),
+                None => (text, None),
+            };
+            if fraction.is_some_and(|f| f.is_empty() || f.bytes().any(|b| b != b'0')) {
+                return None;
+            }
+            let unsigned = digits.strip_prefix(['+', '-']).unwrap_or(digits);
+            if !python_digits(unsigned) {
+                return None;
+            }
+            digits.replace('_', "").parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// What pydantic's lax mode reads as a `float` beyond a JSON number: a
+/// boolean, and a string Python's `float()` reads, trimmed (`" 2.5 "`,
+/// `"1_000.5"`, `"1e5"`, `"inf"`, `"nan"`).
+fn lax_float(value: &Value) -> Option<f64> {
+    match value {
+        Value::Bool(flag) => Some(if *flag { 1.0 } else { 0.0 }),
+        Value::String(text) => {
+            let text = text.trim();
+            // `_` only between two digits, as Python allows it.
+            let bytes = text.as_bytes();
+            let underscores_fit = bytes.iter().enumerate().all(|(i, b)| {
+                *b != b'_'
+                    || (i > 0
+                        && bytes[i - 1].is_ascii_digit()
+                        && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+            });
+            if !underscores_fit {
+                return None;
+            }
+            text.replace('_', "").parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// What pydantic's lax mode reads as a `bool` beyond a JSON boolean: `0`
+/// and `1` (also `0.0`, `1.0`), and the words of `str_to_bool`, in any
+/// case: `true`, `yes`, `on`, `1`, `t`, `y` and their opposites.
+fn lax_bool(value: &Value) -> Option<bool> {
+    match value {
+        Value::Number(number) => match number.as_f64() {
+            Some(0.0) => Some(false),
+            Some(1.0) => Some(true),
+            _ => None,
+        },
+        Value::String(text) => match text.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" | "t" | "y" => Some(true),
+            "false" | "no" | "off" | "0" | "f" | "n" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// ASCII digits, with single `_` between them.
+fn python_digits(text: &str) -> bool {
+    !text.is_empty()
+        && !text.starts_with('_')
+        && !text.ends_with('_')
+        && !text.contains("__")
+        && text.bytes().all(|b| b.is_ascii_digit() || b == b'_')
 }
 
 fn visit_array<'de, V: Visitor<'de>>(items: &'de [Value], visitor: V) -> Result<V::Value, Error> {
@@ -278,5 +412,49 @@ mod tests {
         assert!(read::<Map<String, Value>>(&json!(null)).is_err());
         assert!(read::<u8>(&json!(300)).is_err());
         assert!(read::<String>(&json!(1)).is_err());
+    }
+
+    /// pydantic 2.14's answers (`TypeAdapter(int | float | bool)`, lax).
+    #[test]
+    fn lax_values_are_those_pydantic_takes() {
+        let int = |v: Value| lax_integer(&v);
+        assert_eq!(int(json!(" 5 ")), Some(5));
+        assert_eq!(int(json!("+5")), Some(5));
+        assert_eq!(int(json!("-5")), Some(-5));
+        assert_eq!(int(json!("5.0")), Some(5));
+        assert_eq!(int(json!("1_000")), Some(1000));
+        assert_eq!(int(json!("05")), Some(5));
+        assert_eq!(int(json!(5.0)), Some(5));
+        assert_eq!(int(json!(true)), Some(1));
+        for refused in ["5.5", "1__0", "_1", "0x10", "", "  ", "1e3", "inf"] {
+            assert_eq!(int(json!(refused)), None, "{refused:?}");
+        }
+        assert_eq!(int(json!(5.5)), None);
+
+        let float = |v: Value| lax_float(&v);
+        assert_eq!(float(json!(" 2.5 ")), Some(2.5));
+        assert_eq!(float(json!("1_000.5")), Some(1000.5));
+        assert_eq!(float(json!(".5")), Some(0.5));
+        assert_eq!(float(json!("5.")), Some(5.0));
+        assert_eq!(float(json!("1e5")), Some(100_000.0));
+        assert_eq!(float(json!("-inf")), Some(f64::NEG_INFINITY));
+        assert!(float(json!("NaN")).is_some_and(f64::is_nan));
+        assert_eq!(float(json!(true)), Some(1.0));
+        for refused in ["", "0x10", "1__0", "_1"] {
+            assert_eq!(float(json!(refused)), None, "{refused:?}");
+        }
+
+        let flag = |v: Value| lax_bool(&v);
+        for yes in ["true", "TRUE", "yes", "on", "1", "t", "y"] {
+            assert_eq!(flag(json!(yes)), Some(true), "{yes}");
+        }
+        for no in ["false", "no", "off", "0", "f", "n"] {
+            assert_eq!(flag(json!(no)), Some(false), "{no}");
+        }
+        assert_eq!(flag(json!(1)), Some(true));
+        assert_eq!(flag(json!(0.0)), Some(false));
+        for refused in [json!(" true"), json!("2"), json!(2), json!(1.5)] {
+            assert_eq!(flag(refused.clone()), None, "{refused}");
+        }
     }
 }
