@@ -38,6 +38,11 @@ pub(crate) const WORK_BUDGET: usize = 256 << 10;
 /// How deep a stand-in value may nest (a recursive model has no end).
 const MAX_DEPTH: usize = 32;
 
+/// How deep alternatives (`anyOf`, `oneOf`, `allOf`) are looked through
+/// for a part of a schema. Each may name its own schema again, and every
+/// level tries each alternative, so this stays small.
+const MAX_ALTERNATIVES: usize = 8;
+
 /// Every issue of `value` as a `T`, the first (`first`, already found)
 /// included, in pydantic's order. `size` is the body's length in bytes.
 pub(crate) fn every_issue<T, F>(
@@ -93,14 +98,12 @@ where
             issue.ctx = Some(serde_json::json!({ "expected": listed }));
         }
     }
-    let keys: Vec<_> = issues
-        .iter()
-        .map(|issue| schemas.order_key(value, &issue.loc))
+    let mut keyed: Vec<_> = issues
+        .into_iter()
+        .map(|issue| (schemas.order_key(value, &issue.loc), issue))
         .collect();
-    let mut order: Vec<usize> = (0..issues.len()).collect();
-    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
-    let mut slots: Vec<Option<ValidationIssue>> = issues.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    keyed.sort_by(|(a, _), (b, _)| a.cmp(b));
+    keyed.into_iter().map(|(_, issue)| issue).collect()
 }
 
 /// Every issue of the parameters `pairs` (a query string's, or headers)
@@ -165,7 +168,7 @@ where
     }
     let fields: Vec<&String> = schemas
         .resolve(schemas.root)
-        .and_then(|s| schemas.properties_of(s))
+        .and_then(|s| schemas.properties_of(s, 0))
         .map(|properties| properties.keys().collect())
         .unwrap_or_default();
     found.sort_by_key(|(_, name, index)| {
@@ -359,15 +362,19 @@ impl<'s> Schemas<'s> {
     /// The schema of what is at `path` in the body.
     fn at(&self, path: &[Value]) -> Option<&'s Value> {
         path.iter()
-            .try_fold(self.root, |schema, step| self.step(schema, step))
+            .try_fold(self.root, |schema, step| self.step(schema, step, 0))
     }
 
-    /// The schema of the part `step` of a value of `schema`.
-    fn step(&self, schema: &'s Value, step: &Value) -> Option<&'s Value> {
+    /// The schema of the part `step` of a value of `schema`, looked for
+    /// through alternatives up to [`MAX_ALTERNATIVES`] deep.
+    fn step(&self, schema: &'s Value, step: &Value, depth: usize) -> Option<&'s Value> {
+        if depth > MAX_ALTERNATIVES {
+            return None;
+        }
         let schema = self.resolve(schema)?;
         if let Some(found) = self
             .branches(schema)
-            .find_map(|branch| self.step(branch, step))
+            .find_map(|branch| self.step(branch, step, depth + 1))
         {
             return Some(found);
         }
@@ -521,7 +528,7 @@ impl<'s> Schemas<'s> {
                 Value::String(field) => {
                     let declared = schema
                         .and_then(|s| self.resolve(s))
-                        .and_then(|s| self.properties_of(s))
+                        .and_then(|s| self.properties_of(s, 0))
                         .and_then(|properties| properties.keys().position(|k| k == field));
                     match declared {
                         Some(place) => (0, place),
@@ -543,16 +550,17 @@ impl<'s> Schemas<'s> {
                 _ => (2, 0),
             };
             key.push(rank);
-            schema = schema.and_then(|s| self.step(s, step));
+            schema = schema.and_then(|s| self.step(s, step, 0));
             value = value.and_then(|v| at(v, std::slice::from_ref(step)));
         }
         key
     }
 
     /// The names of an enum of names (`{"enum": [...]}`, or alternatives
-    /// of one `const` each), through a `$ref` and past `null`.
+    /// of one `const` each), through a `$ref` and past `null` (up to
+    /// [`MAX_ALTERNATIVES`] deep).
     fn variant_names(&self, schema: &'s Value, depth: usize) -> Option<Vec<&'s str>> {
-        if depth > MAX_DEPTH {
+        if depth > MAX_ALTERNATIVES {
             return None;
         }
         let schema = self.resolve(schema)?;
@@ -579,14 +587,49 @@ impl<'s> Schemas<'s> {
     }
 
     /// The declared properties of an object schema, or of its object
-    /// alternative.
-    fn properties_of(&self, schema: &'s Value) -> Option<&'s Map<String, Value>> {
+    /// alternative (up to [`MAX_ALTERNATIVES`] deep).
+    fn properties_of(&self, schema: &'s Value, depth: usize) -> Option<&'s Map<String, Value>> {
+        if depth > MAX_ALTERNATIVES {
+            return None;
+        }
         schema
             .get("properties")
             .and_then(Value::as_object)
             .or_else(|| {
-                self.branches(schema)
-                    .find_map(|branch| self.resolve(branch).and_then(|b| self.properties_of(b)))
+                self.branches(schema).find_map(|branch| {
+                    self.resolve(branch)
+                        .and_then(|b| self.properties_of(b, depth + 1))
+                })
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// An alternative may name its own schema (an untagged enum with a
+    /// variant of itself): looking through it ends, and at once.
+    #[test]
+    fn alternatives_that_name_themselves_are_looked_through_a_few_levels_only() {
+        let root = json!({
+            "type": "object",
+            "properties": {"v": {"$ref": "#/$defs/V"}},
+            "$defs": {"V": {"anyOf": [
+                {"$ref": "#/$defs/V"}, {"$ref": "#/$defs/V"}, {"type": "integer"}
+            ]}}
+        });
+        let schemas = Schemas { root: &root };
+        let started = std::time::Instant::now();
+        assert_eq!(schemas.at(&[json!("v"), json!("x")]), None);
+        let v = schemas.at(&[json!("v")]).expect("the field");
+        assert_eq!(schemas.properties_of(v, 0), None);
+        assert_eq!(schemas.variant_names(v, 0), None);
+        // The first alternative is taken, to the depth limit: no stand-in,
+        // so a listing stops there.
+        assert_eq!(schemas.stand_in(v, 0), None);
+        assert_eq!(schemas.param_stand_in(v, 0), None);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 }
