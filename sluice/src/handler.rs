@@ -80,6 +80,8 @@ where
 struct Invalid {
     /// The first rejection, answered as it is when it stays the only one.
     first: Option<Response>,
+    /// How many arguments were rejected.
+    rejected: usize,
     issues: Vec<ValidationIssue>,
 }
 
@@ -98,24 +100,15 @@ impl Invalid {
             return Some(rejection);
         };
         self.issues.extend_from_slice(issues);
-        if self.first.is_none() {
-            self.first = Some(rejection);
-        }
+        self.rejected += 1;
+        self.first.get_or_insert(rejection);
         None
     }
 
     /// The answer: the one rejection, or every issue in one 422.
     fn into_response(self) -> Response {
         match self.first {
-            Some(first)
-                if first.error().is_some_and(|error| {
-                    error
-                        .downcast_ref::<ValidationError>()
-                        .is_some_and(|v| v.issues().len() == self.issues.len())
-                }) =>
-            {
-                first
-            }
+            Some(first) if self.rejected == 1 => first,
             _ => {
                 let mut issues = self.issues;
                 issues.sort_by_key(|issue| match issue.loc.first().and_then(|l| l.as_str()) {
