@@ -10,6 +10,12 @@ use sluice_fuzz::{assert_headers_safe, request, send};
 
 fuzz_target!(|input: (Vec<String>, Option<String>, bool, Vec<u8>)| {
     let (origins, regex, credentials, origin) = input;
+    // Python's `\Z`, which `allow_origin_regex` reads as `\z`, is left to
+    // its unit tests: the oracle compiles the pattern as it is, rather than
+    // copying the translation it checks.
+    if regex.as_deref().is_some_and(|r| r.contains("\\Z")) {
+        return;
+    }
     let mut cors = Cors::new().allow_origins(origins.iter().map(String::as_str)).allow_credentials(credentials);
     if let Some(regex) = &regex {
         cors = cors.allow_origin_regex(regex.as_str());
@@ -30,27 +36,8 @@ fuzz_target!(|input: (Vec<String>, Option<String>, bool, Vec<u8>)| {
         let listed = origins.iter().any(|o| o == "*" || o.as_bytes() == &origin[..]);
         let text: String = origin.iter().map(|&b| char::from(b)).collect();
         let by_regex = regex.as_deref().is_some_and(|r| {
-            let r = python_end_anchor(r);
             regex::Regex::new(&format!(r"\A(?:{r})\z")).is_ok_and(|re| re.is_match(&text))
         });
         assert!(listed || by_regex, "echoed {text:?} allowed by neither {origins:?} nor {regex:?}");
     }
 });
-
-/// Python's `\Z` as the `regex` crate's `\z` (what `allow_origin_regex`
-/// reads it as); other escapes untouched.
-fn python_end_anchor(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len());
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        out.push(c);
-        if c == '\\' {
-            match chars.next() {
-                Some('Z') => out.push('z'),
-                Some(next) => out.push(next),
-                None => {}
-            }
-        }
-    }
-    out
-}
