@@ -822,6 +822,13 @@ async fn body_extra_fields_and_enum_values_are_reported_as_fastapi_does() {
             "msg": "Input should be 'alexnet', 'resnet' or 'lenet'", "input": "vgg",
             "ctx": {"expected": "'alexnet', 'resnet' or 'lenet'"}}]})
     );
+    // An unknown key may hold backquotes, as serde quotes it.
+    let res = post(r#"{"a":1,"x`y":2}"#).await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [{"type": "extra_forbidden", "loc": ["body", "x`y"],
+            "msg": "Extra inputs are not permitted", "input": 2}]})
+    );
     // The client's value may hold serde's own words; the choices are
     // still the enum's.
     let res = post(r#"{"a":1,"model":"x`, expected `evil"}"#).await;

@@ -251,7 +251,7 @@ fn shape_issue(
         loc.push(Value::from(field));
         return ValidationIssue::new("missing", loc, "Field required", input);
     }
-    if let Some(field) = between(&message, "unknown field `", "`") {
+    if let Some(field) = unknown_field(&message) {
         // The path ends at the field when it was read as a map key.
         let (extra, at_field) = match loc.last() {
             Some(Value::String(last)) if last == field => (input, true),
@@ -291,6 +291,16 @@ fn shape_issue(
     }
     let (kind, msg) = classify(&message, &input);
     ValidationIssue::new(kind, loc, msg, input)
+}
+
+/// The client's key in serde's "unknown field `KEY`, expected `a`, `b`"
+/// (or ", there are no fields"): the key may hold backquotes itself, the
+/// struct's own names are what follow it.
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.rsplit_once("`, expected ")
+        .or_else(|| rest.rsplit_once("`, there are no fields"))
+        .map(|(field, _)| field)
 }
 
 fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
