@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use http::{Method, StatusCode};
-use percent_encoding::percent_decode_str;
 
 use super::headers::{Headers, PolicyFields};
 use super::key::{Found, Key, MissingKey};
@@ -278,12 +277,7 @@ impl<S: RateLimitStore> RateLimit<S> {
     }
 
     fn is_exempt(&self, req: &Request) -> bool {
-        let raw = req.path();
-        let path = if raw.contains('%') {
-            percent_decode_str(raw).decode_utf8_lossy()
-        } else {
-            Cow::Borrowed(raw)
-        };
+        let path = req.decoded_path();
         self.exempt
             .iter()
             .any(|exemption| exemption.matches(req.method(), &path))
