@@ -609,6 +609,108 @@ fn two_different_schemes_with_one_name_fail_the_build() {
     );
 }
 
+/// The OAuth2, Basic, Digest and OpenID Connect schemes are written as
+/// FastAPI 0.165 writes those of `OAuth2PasswordBearer`,
+/// `OAuth2AuthorizationCodeBearer`, `HTTPBasic`, `HTTPDigest` and
+/// `OpenIdConnect` (recorded from `app.openapi()`), scopes and all.
+#[test]
+fn oauth2_and_the_other_schemes_are_written_as_fastapi_writes_them() {
+    let guarded = |scheme: SecurityScheme| {
+        get(health).add_middleware(Authentication::bearer(verify).openapi_scheme(scheme))
+    };
+    let doc = document(
+        App::new()
+            .route(
+                "/p",
+                guarded(
+                    SecurityScheme::oauth2_password("token")
+                        .scope("me", "Read me")
+                        .scope("items", "Read items"),
+                ),
+            )
+            .route(
+                "/a",
+                guarded(
+                    SecurityScheme::oauth2_authorization_code(
+                        "https://auth/authorize",
+                        "https://auth/token",
+                    )
+                    .refresh_url("https://auth/refresh")
+                    .scope("x", "X"),
+                ),
+            )
+            .route("/b", guarded(SecurityScheme::basic()))
+            .route("/d", guarded(SecurityScheme::digest()))
+            .route(
+                "/o",
+                guarded(SecurityScheme::openid_connect(
+                    "https://auth/.well-known/openid-configuration",
+                )),
+            ),
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"],
+        json!({
+            "OAuth2PasswordBearer": {
+                "type": "oauth2",
+                "flows": {"password": {"scopes": {"me": "Read me", "items": "Read items"}, "tokenUrl": "token"}}
+            },
+            "OAuth2AuthorizationCodeBearer": {
+                "type": "oauth2",
+                "flows": {"authorizationCode": {
+                    "refreshUrl": "https://auth/refresh",
+                    "scopes": {"x": "X"},
+                    "authorizationUrl": "https://auth/authorize",
+                    "tokenUrl": "https://auth/token"
+                }}
+            },
+            "HTTPBasic": {"type": "http", "scheme": "basic"},
+            "HTTPDigest": {"type": "http", "scheme": "digest"},
+            "OpenIdConnect": {
+                "type": "openIdConnect",
+                "openIdConnectUrl": "https://auth/.well-known/openid-configuration"
+            }
+        })
+    );
+    for (path, name) in [
+        ("/p", "OAuth2PasswordBearer"),
+        ("/a", "OAuth2AuthorizationCodeBearer"),
+        ("/b", "HTTPBasic"),
+        ("/d", "HTTPDigest"),
+        ("/o", "OpenIdConnect"),
+    ] {
+        assert_eq!(
+            operation(&doc, path, "get")["security"],
+            json!([{ name: [] }]),
+            "{path}"
+        );
+    }
+    test_support::validate_openapi(&doc, "security schemes");
+}
+
+#[test]
+fn a_scope_on_a_scheme_without_flows_fails_the_build() {
+    for (scheme, method) in [
+        (SecurityScheme::bearer().scope("me", "Read me"), "scope()"),
+        (
+            SecurityScheme::basic().refresh_url("https://auth/refresh"),
+            "refresh_url()",
+        ),
+    ] {
+        let app = App::new()
+            .route(
+                "/me",
+                get(health).add_middleware(Authentication::bearer(verify).openapi_scheme(scheme)),
+            )
+            .openapi(OpenApi::new());
+        let err = app.build().unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("{method} is for OAuth2 schemes only")),
+            "{err}"
+        );
+    }
+}
+
 async fn stamp(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     response

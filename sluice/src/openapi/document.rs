@@ -160,6 +160,11 @@ impl DocBuilder {
             if !op.security.is_empty() {
                 let mut requirements = Vec::new();
                 for (scheme, scopes) in &op.security {
+                    if let Some(reason) = scheme.invalid() {
+                        return Err(ConfigError::OpenApi {
+                            reason: format!("security scheme {:?}: {reason}", scheme.name()),
+                        });
+                    }
                     let value = scheme.to_value();
                     match schemes.get(scheme.name()) {
                         Some(existing) if *existing != value => {

@@ -54,6 +54,8 @@ impl ParameterIn {
 pub struct SecurityScheme {
     name: Cow<'static, str>,
     value: Map<String, Value>,
+    /// Why the scheme cannot be documented, reported when the app is built.
+    invalid: Option<&'static str>,
 }
 
 impl SecurityScheme {
@@ -65,7 +67,139 @@ impl SecurityScheme {
         SecurityScheme {
             name: Cow::Borrowed(name),
             value,
+            invalid: None,
         }
+    }
+
+    /// OAuth2's password flow: the client posts a username and a password
+    /// as a form to `token_url` and gets a bearer token back (named
+    /// `OAuth2PasswordBearer`, as FastAPI's `OAuth2PasswordBearer` is).
+    /// Swagger UI's Authorize button asks for them and sends the token on
+    /// every call after. A relative `token_url` (`"token"`) is relative to
+    /// the document's URL.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use sluice::middleware::{Authentication, StaticToken};
+    /// use sluice::openapi::{OpenApi, SecurityScheme};
+    /// use sluice::routing::get;
+    /// use sluice::testing::TestClient;
+    /// use sluice::App;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let scheme = SecurityScheme::oauth2_password("token").scope("items", "Read items");
+    /// let auth = Authentication::bearer(StaticToken::new("s3cret")).openapi_scheme(scheme);
+    /// let app = App::new()
+    ///     .route("/items", get(|| async { "[]" }).add_middleware(auth))
+    ///     .openapi(OpenApi::new());
+    /// let doc = TestClient::new(app).get("/openapi.json").await.json::<serde_json::Value>();
+    /// assert_eq!(
+    ///     doc["components"]["securitySchemes"]["OAuth2PasswordBearer"],
+    ///     json!({
+    ///         "type": "oauth2",
+    ///         "flows": { "password": { "tokenUrl": "token", "scopes": { "items": "Read items" } } }
+    ///     })
+    /// );
+    /// assert_eq!(doc["paths"]["/items"]["get"]["security"], json!([{ "OAuth2PasswordBearer": [] }]));
+    /// # }
+    /// ```
+    pub fn oauth2_password(token_url: impl Into<String>) -> Self {
+        SecurityScheme::new(
+            "OAuth2PasswordBearer",
+            json!({
+                "type": "oauth2",
+                "flows": { "password": { "scopes": {}, "tokenUrl": token_url.into() } }
+            }),
+        )
+    }
+
+    /// OAuth2's authorization code flow: the user signs in at
+    /// `authorization_url`, and the code that comes back is traded for a
+    /// token at `token_url` (named `OAuth2AuthorizationCodeBearer`, as
+    /// FastAPI's `OAuth2AuthorizationCodeBearer` is). Swagger UI gets the
+    /// code on its redirect page
+    /// ([`OpenApi::swagger_ui_oauth2_redirect_url`](crate::openapi::OpenApi::swagger_ui_oauth2_redirect_url)).
+    pub fn oauth2_authorization_code(
+        authorization_url: impl Into<String>,
+        token_url: impl Into<String>,
+    ) -> Self {
+        SecurityScheme::new(
+            "OAuth2AuthorizationCodeBearer",
+            json!({
+                "type": "oauth2",
+                "flows": {
+                    "authorizationCode": {
+                        "scopes": {},
+                        "authorizationUrl": authorization_url.into(),
+                        "tokenUrl": token_url.into()
+                    }
+                }
+            }),
+        )
+    }
+
+    /// A scope the OAuth2 flows offer, and what it grants (FastAPI's
+    /// `scopes={name: description}`); an operation asks for scopes with
+    /// [`OperationDoc::security`]. Only for an OAuth2 scheme: on another,
+    /// building the app fails.
+    #[must_use]
+    pub fn scope(mut self, name: impl Into<String>, description: impl Into<String>) -> Self {
+        let (name, description) = (name.into(), Value::String(description.into()));
+        self.each_flow("scope() is for OAuth2 schemes only", |flow| {
+            if let Some(Value::Object(scopes)) = flow.get_mut("scopes") {
+                scopes.insert(name.clone(), description.clone());
+            }
+        });
+        self
+    }
+
+    /// Where the OAuth2 flows' tokens are refreshed (`refreshUrl`). Only
+    /// for an OAuth2 scheme: on another, building the app fails.
+    #[must_use]
+    pub fn refresh_url(mut self, url: impl Into<String>) -> Self {
+        let url = Value::String(url.into());
+        self.each_flow("refresh_url() is for OAuth2 schemes only", |flow| {
+            flow.insert("refreshUrl".to_owned(), url.clone());
+        });
+        self
+    }
+
+    /// Changes every flow of an OAuth2 scheme; another is marked
+    /// `invalid`.
+    fn each_flow(
+        &mut self,
+        invalid: &'static str,
+        mut change: impl FnMut(&mut Map<String, Value>),
+    ) {
+        match self.value.get_mut("flows") {
+            Some(Value::Object(flows)) => {
+                for flow in flows.values_mut() {
+                    if let Value::Object(flow) = flow {
+                        change(flow);
+                    }
+                }
+            }
+            _ => self.invalid = Some(invalid),
+        }
+    }
+
+    /// HTTP Basic authentication (named `HTTPBasic`).
+    pub fn basic() -> Self {
+        SecurityScheme::new("HTTPBasic", json!({ "type": "http", "scheme": "basic" }))
+    }
+
+    /// HTTP Digest authentication (named `HTTPDigest`).
+    pub fn digest() -> Self {
+        SecurityScheme::new("HTTPDigest", json!({ "type": "http", "scheme": "digest" }))
+    }
+
+    /// OpenID Connect, described by the discovery document at `url`
+    /// (named `OpenIdConnect`).
+    pub fn openid_connect(url: impl Into<String>) -> Self {
+        SecurityScheme::new(
+            "OpenIdConnect",
+            json!({ "type": "openIdConnect", "openIdConnectUrl": url.into() }),
+        )
     }
 
     /// `Authorization: Bearer <token>` (named `HTTPBearer`, as FastAPI's
@@ -129,6 +263,11 @@ impl SecurityScheme {
 
     pub(crate) fn to_value(&self) -> Value {
         Value::Object(self.value.clone())
+    }
+
+    /// Why the scheme cannot be documented, if it cannot.
+    pub(crate) fn invalid(&self) -> Option<&'static str> {
+        self.invalid
     }
 }
 
