@@ -23,7 +23,7 @@ tar -xzf "$tmp/swagger-ui-dist-$swagger_ui.tgz" -C "$tmp/swagger-ui"
 tar -xzf "$tmp/redoc-$redoc.tgz" -C "$tmp/redoc"
 
 mkdir -p "$here/swagger-ui" "$here/redoc"
-for file in swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE; do
+for file in swagger-ui-bundle.js swagger-ui.css oauth2-redirect.js LICENSE NOTICE; do
   cp "$tmp/swagger-ui/package/$file" "$here/swagger-ui/$file"
 done
 # The source map the bundle names is not shipped: drop the comment so

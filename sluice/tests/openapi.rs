@@ -711,6 +711,73 @@ fn a_scope_on_a_scheme_without_flows_fails_the_build() {
     }
 }
 
+/// FastAPI's `/docs/oauth2-redirect`: served beside Swagger UI, wherever
+/// it is asked to be, below a mount's prefix too, and named on the docs
+/// page; not in the document.
+#[tokio::test]
+async fn swagger_ui_s_oauth2_redirect_page_is_served_beside_it() {
+    let app = App::new().get("/health", health).openapi(
+        OpenApi::new()
+            .docs_url(Some("/api/docs"))
+            .swagger_ui_oauth2_redirect_url(Some("/api/oauth"))
+            .swagger_ui_init_oauth(json!({"clientId": "docs", "scopes": "me items"})),
+    );
+    let client = TestClient::new(app);
+    let page = client.get("/api/oauth").await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(page
+        .text()
+        .contains("window.opener.swaggerUIRedirectOauth2"));
+    assert_eq!(client.get("/docs/oauth2-redirect").await.status(), 404);
+    let docs = client.get("/api/docs").await.text();
+    assert!(
+        docs.contains(r#"config.oauth2RedirectUrl = window.location.origin + "/api/oauth";"#),
+        "{docs}"
+    );
+    assert!(
+        docs.contains(r#"window.ui.initOAuth({"clientId":"docs","scopes":"me items"});"#),
+        "{docs}"
+    );
+    let doc: Value = client.get("/openapi.json").await.json();
+    assert_eq!(doc["paths"], json!({"/health": doc["paths"]["/health"]}));
+
+    // Without Swagger UI, no redirect page either, as in FastAPI.
+    let client = TestClient::new(App::new().openapi(OpenApi::new().docs_url(None)));
+    assert_eq!(client.get("/docs/oauth2-redirect").await.status(), 404);
+
+    // Mounted: the page is below the prefix, and the docs name it there.
+    let sub = App::new()
+        .openapi(OpenApi::new())
+        .build()
+        .expect("the mounted app builds");
+    let client = TestClient::new(App::new().mount("/v1", sub));
+    assert_eq!(client.get("/v1/docs/oauth2-redirect").await.status(), 200);
+    let docs = client.get("/v1/docs").await.text();
+    assert!(
+        docs.contains(r#"window.location.origin + "/v1/docs/oauth2-redirect";"#),
+        "{docs}"
+    );
+}
+
+#[test]
+fn a_redirect_page_on_a_taken_path_fails_the_build() {
+    let app = App::new()
+        .get("/docs/oauth2-redirect", health)
+        .openapi(OpenApi::new());
+    let err = app.build().unwrap_err().to_string();
+    assert_eq!(err, "route GET /docs/oauth2-redirect is declared twice");
+    let app = App::new().openapi(OpenApi::new().swagger_ui_oauth2_redirect_url(Some("no-slash")));
+    let err = app.build().unwrap_err().to_string();
+    assert_eq!(
+        err,
+        r#"invalid route path "no-slash": a route path must start with '/'"#
+    );
+}
+
 async fn stamp(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     response

@@ -120,6 +120,16 @@ pub fn chromium() -> Option<PathBuf> {
 ///
 /// When Chromium cannot start or fails.
 pub fn dump_dom(chromium: &Path, url: &str) -> String {
+    dump_dom_with(chromium, url, &[])
+}
+
+/// [`dump_dom`] with more Chromium flags, e.g. `--disable-popup-blocking`
+/// for a page that opens a window of its own.
+///
+/// # Panics
+///
+/// When Chromium cannot start or fails.
+pub fn dump_dom_with(chromium: &Path, url: &str, flags: &[&str]) -> String {
     static RUNS: AtomicUsize = AtomicUsize::new(0);
     let run = RUNS.fetch_add(1, Ordering::Relaxed);
     let profile =
@@ -139,6 +149,7 @@ pub fn dump_dom(chromium: &Path, url: &str) -> String {
             "--virtual-time-budget=20000",
             "--run-all-compositor-stages-before-draw",
         ])
+        .args(flags)
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("--dump-dom")
         .arg(url)

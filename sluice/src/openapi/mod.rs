@@ -123,7 +123,8 @@
 //!
 //! # The docs pages
 //!
-//! `/docs`, `/redoc` and `/openapi.json` are ordinary routes of the app,
+//! `/docs`, `/redoc`, `/openapi.json` and `/docs/oauth2-redirect` (where
+//! Swagger UI's OAuth2 flows come back to) are ordinary routes of the app,
 //! so its middleware (CORS, authentication, ...) applies to them too; they
 //! are not in the document. Each path can be changed or turned off
 //! ([`OpenApi::docs_url`], ...). The pages load Swagger UI and ReDoc from
@@ -189,6 +190,8 @@ pub struct OpenApi {
     redoc_js_url: Option<String>,
     favicon_url: Option<String>,
     swagger_ui_parameters: Map<String, Value>,
+    swagger_ui_oauth2_redirect_url: Option<String>,
+    swagger_ui_init_oauth: Option<Value>,
 }
 
 impl Default for OpenApi {
@@ -218,6 +221,8 @@ impl OpenApi {
             redoc_js_url: None,
             favicon_url: None,
             swagger_ui_parameters: Map::new(),
+            swagger_ui_oauth2_redirect_url: Some("/docs/oauth2-redirect".to_owned()),
+            swagger_ui_init_oauth: None,
         }
     }
 
@@ -360,6 +365,64 @@ impl OpenApi {
         self
     }
 
+    /// Where Swagger UI's OAuth2 flows come back to
+    /// (`/docs/oauth2-redirect`, as in FastAPI, whatever
+    /// [`docs_url`](OpenApi::docs_url) is); `None` for nowhere. Served
+    /// with Swagger UI only, and needed for the flows that leave the page
+    /// ([`SecurityScheme::oauth2_authorization_code`], implicit), not for
+    /// [`SecurityScheme::oauth2_password`]. Register this URL, on your
+    /// app's origin, as a redirect URI with your authorization server.
+    ///
+    /// ```
+    /// use sluice::openapi::OpenApi;
+    /// use sluice::testing::TestClient;
+    /// use sluice::App;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let client = TestClient::new(App::new().openapi(OpenApi::new()));
+    /// let page = client.get("/docs/oauth2-redirect").await;
+    /// assert_eq!(page.status(), 200);
+    /// assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    /// assert!(page.text().contains("swaggerUIRedirectOauth2"));
+    /// // The docs page sends the flows there.
+    /// let docs = client.get("/docs").await.text();
+    /// assert!(docs.contains(r#"window.location.origin + "/docs/oauth2-redirect""#));
+    ///
+    /// let client = TestClient::new(
+    ///     App::new().openapi(OpenApi::new().swagger_ui_oauth2_redirect_url(None)),
+    /// );
+    /// assert_eq!(client.get("/docs/oauth2-redirect").await.status(), 404);
+    /// assert!(!client.get("/docs").await.text().contains("oauth2RedirectUrl"));
+    /// # }
+    /// ```
+    pub fn swagger_ui_oauth2_redirect_url(mut self, path: Option<&str>) -> Self {
+        self.swagger_ui_oauth2_redirect_url = path.map(str::to_owned);
+        self
+    }
+
+    /// The settings Swagger UI's OAuth2 dialog starts with (FastAPI's
+    /// `swagger_ui_init_oauth`, given to Swagger UI's `initOAuth`), e.g.
+    /// `json!({"clientId": "docs", "usePkceWithAuthorizationCodeGrant": true})`.
+    /// A client secret put here is shown to everyone who opens the docs.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use sluice::openapi::OpenApi;
+    /// use sluice::testing::TestClient;
+    /// use sluice::App;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let docs = OpenApi::new().swagger_ui_init_oauth(json!({ "clientId": "docs" }));
+    /// let client = TestClient::new(App::new().openapi(docs));
+    /// let page = client.get("/docs").await.text();
+    /// assert!(page.contains(r#"window.ui.initOAuth({"clientId":"docs"});"#));
+    /// # }
+    /// ```
+    pub fn swagger_ui_init_oauth(mut self, settings: Value) -> Self {
+        self.swagger_ui_init_oauth = Some(settings);
+        self
+    }
+
     pub(crate) fn info(&self) -> Value {
         let mut info = Map::new();
         info.insert("title".to_owned(), Value::String(self.title.to_string()));
@@ -426,6 +489,14 @@ impl OpenApi {
                     (js, css)
                 }
             };
+            let redirect_url = self
+                .swagger_ui_oauth2_redirect_url
+                .as_ref()
+                .map(|path| format!("{ROOT_PATH}{path}"));
+            let oauth = pages::SwaggerOAuth {
+                redirect_url: redirect_url.as_deref(),
+                init: self.swagger_ui_init_oauth.as_ref(),
+            };
             let page = pages::swagger_ui(
                 &self.title,
                 &document_url,
@@ -433,11 +504,18 @@ impl OpenApi {
                 &css,
                 self.favicon_url.as_deref(),
                 &self.swagger_ui_parameters,
+                oauth,
             );
             routes.push(DocsRoute {
                 path: docs_url.clone(),
                 kind: DocsKind::Html(page),
             });
+            if let Some(path) = &self.swagger_ui_oauth2_redirect_url {
+                routes.push(DocsRoute {
+                    path: path.clone(),
+                    kind: DocsKind::Html(pages::oauth2_redirect(&self.title)),
+                });
+            }
             #[cfg(feature = "embedded-docs")]
             for (file, content_type, bytes) in pages::SWAGGER_UI_ASSETS {
                 routes.push(DocsRoute {

@@ -24,6 +24,12 @@ pub(crate) const SWAGGER_UI_JS_FILE: &str = "swagger-ui-bundle.js";
 pub(crate) const SWAGGER_UI_CSS_FILE: &str = "swagger-ui.css";
 pub(crate) const REDOC_JS_FILE: &str = "redoc.standalone.js";
 
+/// Swagger UI's own script for the page its OAuth2 flows come back to
+/// (`oauth2-redirect.js` of `swagger-ui-dist`, 1.3 KB): always in the
+/// binary, and written into that page, as FastAPI writes it into its own.
+const SWAGGER_UI_OAUTH2_REDIRECT_JS: &str =
+    include_str!("../../assets/swagger-ui/oauth2-redirect.js");
+
 /// The embedded assets: file name, content type, bytes.
 #[cfg(feature = "embedded-docs")]
 pub(crate) const SWAGGER_UI_ASSETS: [(&str, &str, &[u8]); 2] = [
@@ -79,6 +85,14 @@ fn favicon(url: Option<&str>) -> String {
     }
 }
 
+/// What the Swagger UI page says about OAuth2: where its flows come back
+/// to, and what `initOAuth` gets (FastAPI's `swagger_ui_init_oauth`).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct SwaggerOAuth<'a> {
+    pub(crate) redirect_url: Option<&'a str>,
+    pub(crate) init: Option<&'a Value>,
+}
+
 /// The Swagger UI page for the document at `openapi_url`.
 pub(crate) fn swagger_ui(
     title: &str,
@@ -87,6 +101,7 @@ pub(crate) fn swagger_ui(
     css_url: &str,
     favicon_url: Option<&str>,
     parameters: &Map<String, Value>,
+    oauth: SwaggerOAuth<'_>,
 ) -> String {
     let mut config = Map::new();
     config.insert("url".to_owned(), Value::String(openapi_url.to_owned()));
@@ -97,6 +112,16 @@ pub(crate) fn swagger_ui(
     for (key, value) in parameters {
         config.insert(key.clone(), value.clone());
     }
+    // On the page's own origin, which only the browser knows.
+    let redirect = oauth.redirect_url.map_or(String::new(), |url| {
+        format!(
+            "config.oauth2RedirectUrl = window.location.origin + {};\n",
+            script_json(&Value::String(url.to_owned()))
+        )
+    });
+    let init_oauth = oauth.init.map_or(String::new(), |init| {
+        format!("window.ui.initOAuth({});\n", script_json(init))
+    });
     format!(
         "<!DOCTYPE html>
 <html lang=\"en\">
@@ -113,8 +138,8 @@ pub(crate) fn swagger_ui(
 const config = {config};
 config.presets = [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset];
 config.layout = \"BaseLayout\";
-window.ui = SwaggerUIBundle(config);
-</script>
+{redirect}window.ui = SwaggerUIBundle(config);
+{init_oauth}</script>
 </body>
 </html>
 ",
@@ -123,6 +148,28 @@ window.ui = SwaggerUIBundle(config);
         js = escape_html(js_url),
         favicon = favicon(favicon_url),
         config = script_json(&Value::Object(config)),
+    )
+}
+
+/// The page Swagger UI's OAuth2 flows come back to: it hands the code or
+/// token in its URL to the Swagger UI window that opened it, then closes.
+pub(crate) fn oauth2_redirect(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>
+<html lang=\"en\">
+<head>
+<meta charset=\"utf-8\">
+<title>{title} - Swagger UI: OAuth2 Redirect</title>
+</head>
+<body>
+<script>
+{script}
+</script>
+</body>
+</html>
+",
+        title = escape_html(title),
+        script = SWAGGER_UI_OAUTH2_REDIRECT_JS.trim_end(),
     )
 }
 
@@ -169,6 +216,7 @@ mod tests {
             "/s.css",
             None,
             &Map::new(),
+            SwaggerOAuth::default(),
         );
         assert!(page.contains("<title>&lt;Shop&gt; &amp; co - Swagger UI</title>"));
         assert!(
@@ -178,5 +226,52 @@ mod tests {
         let page = redoc("t", "/x\"><script>", "/r.js", Some("/f.png"));
         assert!(page.contains("spec-url=\"/x&quot;&gt;&lt;script&gt;\""));
         assert!(page.contains("<link rel=\"icon\" href=\"/f.png\">"));
+    }
+
+    #[test]
+    fn oauth_settings_reach_the_page_as_script_safe_json() {
+        let init = serde_json::json!({ "clientId": "</script><b>", "scopes": "me" });
+        let oauth = SwaggerOAuth {
+            redirect_url: Some("/docs/oauth2-redirect?a=<b>"),
+            init: Some(&init),
+        };
+        let page = swagger_ui("t", "/o.json", "/s.js", "/s.css", None, &Map::new(), oauth);
+        assert!(
+            page.contains(
+                "config.oauth2RedirectUrl = window.location.origin + \
+                 \"/docs/oauth2-redirect?a=\\u003cb\\u003e\";\n\
+                 window.ui = SwaggerUIBundle(config);\n\
+                 window.ui.initOAuth({\"clientId\":\"\\u003c/script\\u003e\\u003cb\\u003e\",\"scopes\":\"me\"});\n\
+                 </script>"
+            ),
+            "{page}"
+        );
+        // Neither without them.
+        let page = swagger_ui(
+            "t",
+            "/o.json",
+            "/s.js",
+            "/s.css",
+            None,
+            &Map::new(),
+            SwaggerOAuth::default(),
+        );
+        assert!(
+            !page.contains("oauth2RedirectUrl") && !page.contains("initOAuth"),
+            "{page}"
+        );
+    }
+
+    #[test]
+    fn the_redirect_page_holds_swagger_uis_script_whole() {
+        let page = oauth2_redirect("<Shop>");
+        assert!(page.contains("<title>&lt;Shop&gt; - Swagger UI: OAuth2 Redirect</title>"));
+        assert!(page.contains("window.opener.swaggerUIRedirectOauth2"));
+        // The script cannot end its element early.
+        let script = &page[page.find("<script>").expect("a script") + 8..];
+        assert_eq!(
+            script.find("</script"),
+            Some(script.len() - "</script>\n</body>\n</html>\n".len())
+        );
     }
 }
