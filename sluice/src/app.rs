@@ -642,8 +642,20 @@ impl AppService {
         body_idle_timeout: Option<std::time::Duration>,
         handle: &SharedHandle,
     ) -> Request {
+        // hyper prepares an upgrade for any HTTP/1.1 request with an
+        // `Upgrade` header (or CONNECT); without one, there is none.
+        let no_upgrade = req.version() == http::Version::HTTP_11
+            && req
+                .extensions()
+                .get::<hyper::upgrade::OnUpgrade>()
+                .is_none();
         let req = req.map(|body| Body::from_incoming(body, body_idle_timeout));
-        Request::from_parts_internal(req, conn, self.inner.max_body_size, Some(handle.clone()))
+        let mut req =
+            Request::from_parts_internal(req, conn, self.inner.max_body_size, Some(handle.clone()));
+        if no_upgrade {
+            req.set_no_upgrade();
+        }
+        req
     }
 
     pub(crate) fn request_from_body(

@@ -74,6 +74,8 @@ struct Inner {
     app: Option<SharedHandle>,
     /// Created on first use.
     locals: OnceLock<Locals>,
+    /// Known to have no `Upgrade` header (see [`Request::may_upgrade`]).
+    no_upgrade: bool,
 }
 
 /// What the server knows about the connection a request came on.
@@ -154,6 +156,7 @@ impl Request {
                 body_limit: carried.body_limit,
                 app: carried.app,
                 locals,
+                no_upgrade: false,
             }),
         }
     }
@@ -173,6 +176,7 @@ impl Request {
                 body_limit,
                 app,
                 locals: OnceLock::new(),
+                no_upgrade: false,
             }),
         }
     }
@@ -187,6 +191,7 @@ impl Request {
             body_limit,
             app,
             locals,
+            no_upgrade: _,
         } = *self.inner;
         http.extensions_mut().insert(Carried {
             conn,
@@ -307,7 +312,25 @@ impl Request {
 
     /// Mutable access to the headers.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        // An `Upgrade` header may be added.
+        self.inner.no_upgrade = false;
         self.inner.http.headers_mut()
+    }
+
+    /// Whether the request may have an `Upgrade` header, and so be a
+    /// WebSocket handshake: `false` only when the server read it over
+    /// HTTP/1.1 and hyper saw none (it prepares an upgrade for any), and
+    /// no one has changed its headers since. Every request is asked
+    /// whether it is a handshake, by the router and by some middleware;
+    /// this spares them a look through its headers.
+    pub(crate) fn may_upgrade(&self) -> bool {
+        !self.inner.no_upgrade
+    }
+
+    /// Records that hyper saw no `Upgrade` header (see
+    /// [`Request::may_upgrade`]).
+    pub(crate) fn set_no_upgrade(&mut self) {
+        self.inner.no_upgrade = true;
     }
 
     /// The first value of a header as text, or `None` when it is absent or

@@ -995,7 +995,7 @@ impl RouterTable {
         // Told apart in every table, also one without WebSocket routes: a
         // handshake never reaches an HTTP route (403, as uvicorn refuses a
         // WebSocket that Starlette's router does not match).
-        if websocket::is_websocket_request(req.headers()) {
+        if websocket::is_handshake(&req) {
             return self.dispatch_websocket(req);
         }
         let decoded = decode_path(req.path());

@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use sluice::http::HeaderValue;
 use sluice::websocket::{Accept, Message, WebSocket, WebSocketError};
-use sluice::{App, ServeError, Server};
+use sluice::{App, Next, Request, Response, ServeError, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
@@ -638,6 +639,51 @@ async fn a_handshake_never_reaches_an_http_route() {
     let answer = handshake_answer(app, "/sub/page").await;
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     assert!(!answer.contains("inner page"), "{answer}");
+}
+
+/// Turns `GET /?upgrade` into a handshake, as no real middleware would.
+async fn make_handshake(mut req: Request, next: Next) -> Response {
+    if req.uri().query() == Some("upgrade") {
+        let headers = req.headers_mut();
+        headers.insert("connection", HeaderValue::from_static("Upgrade"));
+        headers.insert("upgrade", HeaderValue::from_static("websocket"));
+    }
+    next.run(req).await
+}
+
+/// The server tells the router that a plain HTTP/1.1 request has no
+/// `Upgrade` header, which spares it a look; once a middleware has
+/// changed the headers, the router looks again.
+#[tokio::test]
+async fn a_handshake_made_by_a_middleware_is_told_apart_too() {
+    let server = start(
+        App::new()
+            .get("/", || async { "hello" })
+            .middleware(make_handshake),
+    )
+    .await;
+    let mut answers = Vec::new();
+    for path in ["/", "/?upgrade"] {
+        let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+        let request =
+            format!("GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n");
+        tcp.write_all(request.as_bytes()).await.expect("write");
+        let mut out = Vec::new();
+        tcp.read_to_end(&mut out).await.expect("read");
+        answers.push(String::from_utf8_lossy(&out).into_owned());
+    }
+    assert!(answers[0].starts_with("HTTP/1.1 200"), "{}", answers[0]);
+    assert!(answers[0].ends_with("hello"), "{}", answers[0]);
+    // Told apart as a handshake, and refused as uvicorn refuses one
+    // without a key.
+    assert!(answers[1].starts_with("HTTP/1.1 400"), "{}", answers[1]);
+    assert!(
+        answers[1]
+            .trim_end()
+            .ends_with("missing Sec-WebSocket-Key header."),
+        "{}",
+        answers[1]
+    );
 }
 
 #[tokio::test]

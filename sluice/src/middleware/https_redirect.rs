@@ -161,7 +161,7 @@ impl Hook for HttpsRedirect {
             return Before::Answer(invalid_host_response());
         };
         // A WebSocket handshake goes to `wss://`, as Starlette sends it.
-        let target = if target == "https" && crate::websocket::is_websocket_request(req.headers()) {
+        let target = if target == "https" && crate::websocket::is_handshake(req) {
             "wss"
         } else {
             target

@@ -122,7 +122,7 @@ use crate::stack::StackEntry;
 use crate::url::{
     absolute_url, invalid_host_response, netloc_of, request_host, HostPort, Port, RequestHost,
 };
-use crate::websocket::is_websocket_request;
+use crate::websocket::is_handshake;
 
 /// Starlette's wording for a misplaced `*`.
 const ENFORCE_DOMAIN_WILDCARD: &str = "domain wildcard patterns must be like '*.example.com'";
@@ -238,8 +238,8 @@ impl Hook for TrustedHost {
                     return Before::Answer(invalid_host_response());
                 };
                 let scheme = match req.scheme() {
-                    "http" if is_websocket_request(req.headers()) => "ws",
-                    "https" if is_websocket_request(req.headers()) => "wss",
+                    "http" if is_handshake(req) => "ws",
+                    "https" if is_handshake(req) => "wss",
                     scheme => scheme,
                 };
                 let location = absolute_url(scheme, true, &netloc, req.path(), req.query());

@@ -7,10 +7,18 @@ use http::header::{CONNECTION, CONTENT_TYPE, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VE
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 
 use crate::body::Body;
+use crate::request::Request;
 use crate::response::Response;
 
 /// Up to this many names, looking through them beats a hash lookup.
 const FEW_HEADERS: usize = 16;
+
+/// [`is_websocket_request`] for a request in the stack, which can often
+/// tell it has no `Upgrade` header without looking (see
+/// [`Request::may_upgrade`]).
+pub(crate) fn is_handshake(req: &Request) -> bool {
+    req.may_upgrade() && is_websocket_request(req.headers())
+}
 
 /// Whether `headers` ask for a WebSocket: `Connection` lists `upgrade` and
 /// `Upgrade` is `websocket` (both case-insensitive), as uvicorn decides.

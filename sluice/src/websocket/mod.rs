@@ -147,6 +147,7 @@ pub(crate) mod io;
 mod socket;
 
 pub use handler::{SessionResult, WebSocketHandler};
+pub(crate) use handshake::is_handshake;
 pub use handshake::is_websocket_request;
 pub use socket::{
     Accept, CloseFrame, Message, WebSocket, WebSocketError, DEFAULT_MAX_MESSAGE_SIZE,

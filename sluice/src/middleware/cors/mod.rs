@@ -686,7 +686,7 @@ impl Hook for Cors {
     type State<'a> = CorsStep;
 
     fn before(&self, req: &mut Request) -> Before<CorsStep> {
-        if crate::websocket::is_websocket_request(req.headers()) {
+        if crate::websocket::is_handshake(req) {
             // Browsers do not apply CORS to WebSockets; Starlette's
             // middleware passes them through untouched too.
             return Before::Pass(CorsStep::Untouched);
