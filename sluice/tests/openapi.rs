@@ -764,12 +764,20 @@ async fn swagger_ui_s_oauth2_redirect_page_is_served_beside_it() {
 }
 
 #[test]
-fn a_redirect_page_on_a_taken_path_fails_the_build() {
+fn a_wrong_oauth_setting_fails_the_build() {
     let app = App::new()
         .get("/docs/oauth2-redirect", health)
         .openapi(OpenApi::new());
     let err = app.build().unwrap_err().to_string();
     assert_eq!(err, "route GET /docs/oauth2-redirect is declared twice");
+    let app = App::new().openapi(OpenApi::new().swagger_ui_init_oauth(json!("docs")));
+    let err = app.build().unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "swagger_ui_init_oauth takes an object of Swagger UI's initOAuth settings, not \"docs\""
+        ),
+        "{err}"
+    );
     let app = App::new().openapi(OpenApi::new().swagger_ui_oauth2_redirect_url(Some("no-slash")));
     let err = app.build().unwrap_err().to_string();
     assert_eq!(

@@ -64,6 +64,7 @@ impl DocBuilder {
 
     /// The document.
     pub(crate) fn finish(self, config: &OpenApi) -> Result<Value, ConfigError> {
+        config.check()?;
         let finished = self.schemas.finish();
         let renames = finished.renames;
         let mut components = finished.components;

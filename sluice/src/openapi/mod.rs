@@ -404,6 +404,7 @@ impl OpenApi {
     /// `swagger_ui_init_oauth`, given to Swagger UI's `initOAuth`), e.g.
     /// `json!({"clientId": "docs", "usePkceWithAuthorizationCodeGrant": true})`.
     /// A client secret put here is shown to everyone who opens the docs.
+    /// Anything but a JSON object fails the build.
     ///
     /// ```
     /// use serde_json::json;
@@ -421,6 +422,19 @@ impl OpenApi {
     pub fn swagger_ui_init_oauth(mut self, settings: Value) -> Self {
         self.swagger_ui_init_oauth = Some(settings);
         self
+    }
+
+    /// The settings that can only be wrong, reported when the app is built.
+    pub(crate) fn check(&self) -> Result<(), crate::ConfigError> {
+        match &self.swagger_ui_init_oauth {
+            Some(settings) if !settings.is_object() => Err(crate::ConfigError::OpenApi {
+                reason: format!(
+                    "swagger_ui_init_oauth takes an object of Swagger UI's initOAuth \
+                     settings, not {settings}"
+                ),
+            }),
+            _ => Ok(()),
+        }
     }
 
     pub(crate) fn info(&self) -> Value {
