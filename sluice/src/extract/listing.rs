@@ -23,7 +23,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::de::{choices, ParamError, Params, ParamsDeserializer};
+use super::de::{choices, ParamError, Params, ParamsDeserializer, Source};
 use super::objects::Objects;
 use crate::error::ValidationIssue;
 
@@ -114,7 +114,7 @@ where
 /// list).
 pub(crate) fn every_param_issue<T, F>(
     pairs: &[(&str, &str)],
-    first_wins: bool,
+    source: Source,
     first: ParamError,
     issue_of: F,
 ) -> Vec<ValidationIssue>
@@ -155,12 +155,8 @@ where
             break;
         }
         read = read.saturating_add(size.max(1));
-        let params = Params::new(mended.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let params = if first_wins {
-            params.first_wins()
-        } else {
-            params
-        };
+        let params =
+            Params::new(mended.iter().map(|(k, v)| (k.as_str(), v.as_str()))).read_as(source);
         match T::deserialize(ParamsDeserializer::new(&params)) {
             Ok(_) => break,
             Err(next) => error = next,

@@ -203,23 +203,28 @@ fn lax_integer(value: &Value) -> Option<i128> {
             (float.fract() == 0.0 && float.abs() < 1e18).then_some(float as i128)
         }
         Value::Bool(flag) => Some(i128::from(*flag)),
-        Value::String(text) => {
-            let text = text.trim();
-            let (digits, fraction) = match text.split_once('.') {
-                Some((digits, fraction)) => (digits, Some(fraction)),
-                None => (text, None),
-            };
-            if fraction.is_some_and(|f| f.is_empty() || f.bytes().any(|b| b != b'0')) {
-                return None;
-            }
-            let unsigned = digits.strip_prefix(['+', '-']).unwrap_or(digits);
-            if !python_digits(unsigned) {
-                return None;
-            }
-            digits.replace('_', "").parse().ok()
-        }
+        Value::String(text) => lax_integer_text(text),
         _ => None,
     }
+}
+
+/// What pydantic's lax mode reads as an integer from text: trimmed, with
+/// a sign, `_` between digits, and a fraction of zeros (`" 5 "`,
+/// `"+1_000"`, `"5.0"`).
+pub(super) fn lax_integer_text(text: &str) -> Option<i128> {
+    let text = text.trim();
+    let (digits, fraction) = match text.split_once('.') {
+        Some((digits, fraction)) => (digits, Some(fraction)),
+        None => (text, None),
+    };
+    if fraction.is_some_and(|f| f.is_empty() || f.bytes().any(|b| b != b'0')) {
+        return None;
+    }
+    let unsigned = digits.strip_prefix(['+', '-']).unwrap_or(digits);
+    if !python_digits(unsigned) {
+        return None;
+    }
+    digits.replace('_', "").parse().ok()
 }
 
 /// What pydantic's lax mode reads as a `float` beyond a JSON number: a
@@ -228,23 +233,27 @@ fn lax_integer(value: &Value) -> Option<i128> {
 fn lax_float(value: &Value) -> Option<f64> {
     match value {
         Value::Bool(flag) => Some(if *flag { 1.0 } else { 0.0 }),
-        Value::String(text) => {
-            let text = text.trim();
-            // `_` only between two digits, as Python allows it.
-            let bytes = text.as_bytes();
-            let underscores_fit = bytes.iter().enumerate().all(|(i, b)| {
-                *b != b'_'
-                    || (i > 0
-                        && bytes[i - 1].is_ascii_digit()
-                        && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
-            });
-            if !underscores_fit {
-                return None;
-            }
-            text.replace('_', "").parse().ok()
-        }
+        Value::String(text) => lax_float_text(text),
         _ => None,
     }
+}
+
+/// What pydantic's lax mode reads as a `float` from text: what Python's
+/// `float()` reads, trimmed (`" 2.5 "`, `"1_000.5"`, `"1e5"`, `"inf"`).
+pub(super) fn lax_float_text(text: &str) -> Option<f64> {
+    let text = text.trim();
+    // `_` only between two digits, as Python allows it.
+    let bytes = text.as_bytes();
+    let underscores_fit = bytes.iter().enumerate().all(|(i, b)| {
+        *b != b'_'
+            || (i > 0
+                && bytes[i - 1].is_ascii_digit()
+                && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+    });
+    if !underscores_fit {
+        return None;
+    }
+    text.replace('_', "").parse().ok()
 }
 
 /// What pydantic's lax mode reads as a `bool` beyond a JSON boolean: `0`

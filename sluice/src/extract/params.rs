@@ -16,17 +16,16 @@ use crate::openapi::ParameterIn;
 /// The 422 of parameters that do not fit `T`: every issue, as FastAPI
 /// lists them (see [`listing::every_param_issue`]); a mistake in the
 /// program stays its 500.
-fn every_issue<T: DeserializeOwned + JsonSchema>(
+pub(super) fn every_issue<T: DeserializeOwned + JsonSchema>(
     error: ParamError,
     pairs: &[(&str, &str)],
-    first_wins: bool,
     source: Source,
     name_map: fn(&str) -> String,
 ) -> Error {
     if error.is_internal() {
         return error.into_error(source, name_map);
     }
-    let issues = listing::every_param_issue::<T, _>(pairs, first_wins, error, |error| {
+    let issues = listing::every_param_issue::<T, _>(pairs, source, error, |error| {
         let error = error.into_error(source, name_map);
         let issues = error.downcast_ref::<ValidationError>()?.issues();
         issues.first().cloned()
@@ -94,7 +93,8 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Path<T> {
         let params = match cx.route() {
             Some(route) => Params::new(route.params()),
             None => Params::new(std::iter::empty()),
-        };
+        }
+        .read_as(Source::Path);
         T::deserialize(ParamsDeserializer::new(&params))
             .map(Path)
             .map_err(|e| {
@@ -102,7 +102,7 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Path<T> {
                     .route()
                     .map(|route| route.params().collect())
                     .unwrap_or_default();
-                every_issue::<T>(e, &pairs, false, Source::Path, same_name)
+                every_issue::<T>(e, &pairs, Source::Path, same_name)
             })
     }
 
@@ -143,7 +143,11 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Path<T> {
 /// A map (`HashMap<String, String>`) reads every parameter. Fields are
 /// read from text: numbers, `bool`, enums of names, strings, and `Option`s
 /// or `Vec`s of those; a field holding a struct or a map is refused when
-/// the app is built, too.
+/// the app is built, too. Numbers are read as pydantic's lax mode reads
+/// them, as FastAPI does: an integer may have spaces around it, `_`
+/// between digits and a fraction of zeros (`" 5 "`, `1_000`, `5.0`); a
+/// `bool` is `true`/`false`, `on`/`off`, `yes`/`no`, `1`/`0` in any case.
+/// (An integer in the *path* is only a sign and digits.)
 ///
 /// ```
 /// use schemars::JsonSchema;
@@ -203,7 +207,7 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Query<T> {
             .map(Query)
             .map_err(|e| {
                 let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, &**v)).collect();
-                every_issue::<T>(e, &pairs, false, Source::Query, same_name)
+                every_issue::<T>(e, &pairs, Source::Query, same_name)
             })
     }
 
@@ -309,13 +313,14 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
             .collect();
         // Of repeated headers, a single value takes the first, as
         // Starlette's `Headers.get`.
-        let params = Params::new(pairs.iter().map(|(k, v)| (k.as_str(), *v))).first_wins();
+        let params =
+            Params::new(pairs.iter().map(|(k, v)| (k.as_str(), *v))).read_as(Source::Header);
         T::deserialize(ParamsDeserializer::new(&params))
             .map(Headers)
             .map_err(|e| {
                 let pairs: Vec<(&str, &str)> =
                     pairs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-                every_issue::<T>(e, &pairs, true, Source::Header, header_name)
+                every_issue::<T>(e, &pairs, Source::Header, header_name)
             })
     }
 
