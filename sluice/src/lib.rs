@@ -85,7 +85,7 @@ pub use background::{BackgroundTasks, TaskOutput};
 pub use body::Body;
 pub use bytes::Bytes;
 pub use error::{ConfigError, Error, HttpError, ValidationError};
-pub use extract::{Dep, Dependency, Extension, Path, Query, RequestContext, State};
+pub use extract::{Dep, Dependency, Extension, Form, Path, Query, RequestContext, State};
 pub use handler::Handler;
 pub use head::RequestHead;
 pub use http::{self, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};

@@ -17,6 +17,12 @@ pub(crate) fn check_query<T: DeserializeOwned>() -> Result<(), String> {
     check_named::<T>(&QUERY)
 }
 
+/// Checks that `Form<T>` can read named form fields, as [`check_query`]
+/// does for query parameters.
+pub(crate) fn check_form<T: DeserializeOwned>() -> Result<(), String> {
+    check_named::<T>(&FORM)
+}
+
 /// Checks that `Headers<T>` can read named headers, as
 /// [`check_query`] does for query parameters; a struct's field names must
 /// also be ones a header can have.
@@ -53,6 +59,15 @@ const QUERY: Named = Named {
     one: "a query parameter",
     example_struct: "Params",
     example_field: "q",
+    lower_snake_fields: false,
+};
+
+const FORM: Named = Named {
+    extractor: "Form",
+    plural: "form fields",
+    one: "a form field",
+    example_struct: "Fields",
+    example_field: "username",
     lower_snake_fields: false,
 };
 

@@ -45,6 +45,7 @@ mod body;
 mod check;
 mod de;
 mod dependency;
+mod form;
 mod listing;
 mod objects;
 mod original_uri;
@@ -53,6 +54,7 @@ mod pyjson;
 mod shape;
 
 pub use dependency::{Dep, Dependency};
+pub use form::Form;
 pub use original_uri::OriginalUri;
 pub use params::{Headers, Path, Query};
 

@@ -557,12 +557,19 @@ impl<'a> OperationDoc<'a> {
     /// A JSON request body holding a `T`, as [`Json<T>`](crate::Json)
     /// reads it; `required` is false for an optional body.
     pub fn json_body<T: JsonSchema + ?Sized>(&mut self, required: bool) {
+        self.model_body::<T>("application/json", required);
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`) holding a `T`,
+    /// required or not; the operation gets FastAPI's 422.
+    pub fn form_body<T: JsonSchema + ?Sized>(&mut self, required: bool) {
+        self.model_body::<T>("application/x-www-form-urlencoded", required);
+    }
+
+    fn model_body<T: JsonSchema + ?Sized>(&mut self, media_type: &'static str, required: bool) {
         let schema = self.schemas.schema_for::<T>(Side::Input);
         self.op.validates = true;
-        self.op.request_body = Some((
-            vec![(Cow::Borrowed("application/json"), Some(schema))],
-            required,
-        ));
+        self.op.request_body = Some((vec![(Cow::Borrowed(media_type), Some(schema))], required));
     }
 
     /// A request body of `media_type`, with the schema of `T` if given

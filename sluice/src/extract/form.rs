@@ -1,0 +1,296 @@
+//! Form data: a body of `application/x-www-form-urlencoded` fields.
+
+use std::any::TypeId;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
+
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, StatusCode};
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::check::check_form;
+use super::de::{Params, ParamsDeserializer, Source};
+use super::params::every_issue;
+use super::shape::{shape_of, Shape};
+use super::{Declaration, FromRequest, RequestContext};
+use crate::error::{Error, HttpError, ValidationError};
+use crate::request::Request;
+
+/// Form fields from the body, as an HTML form posts them
+/// (`application/x-www-form-urlencoded`): declare a struct; each field is
+/// a form field. FastAPI's `Annotated[Model, Form()]`, or its `Form()`
+/// parameters gathered in one struct.
+///
+/// The fields are read as FastAPI reads them:
+///
+/// - `Vec` fields collect repeated fields (`tag=a&tag=b`); for other
+///   fields the last value wins;
+/// - a field sent empty (`age=`) counts as not sent, so an `Option` field
+///   is `None` and a required one is missing (a `Vec` field keeps its
+///   empty values);
+/// - values are read from text as [`Query`](super::Query) reads them
+///   (numbers, `bool` from `true`/`on`/`1`/..., enums of names);
+/// - unknown fields are ignored (with `#[serde(deny_unknown_fields)]`
+///   they are FastAPI's `extra_forbidden` 422);
+/// - a body of any other content type has no fields, so the required ones
+///   are missing;
+/// - bad or missing fields are FastAPI's 422 with `loc: ["body", <name>]`,
+///   every one of them listed; a missing field's `input` is the form as
+///   it came.
+///
+/// `multipart/form-data` (file uploads) is not read: such a body is a
+/// `415`, rather than a form whose fields all look missing. A type that
+/// is not a struct of text fields is refused when the app is built. Like
+/// [`Json`](crate::Json), it reads the body, so it is the handler's last
+/// argument, and the body limit applies.
+///
+/// ```
+/// use schemars::JsonSchema;
+/// use serde::Deserialize;
+/// use serde_json::{json, Value};
+/// use sluice::extract::Form;
+/// use sluice::testing::TestClient;
+/// use sluice::{App, Json};
+///
+/// #[derive(Deserialize, JsonSchema)]
+/// struct Login {
+///     username: String,
+///     password: String,
+///     #[serde(default)]
+///     remember: bool,
+/// }
+///
+/// async fn login(Form(login): Form<Login>) -> Json<Value> {
+///     Json(json!({ "user": login.username, "remember": login.remember }))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let client = TestClient::new(App::new().post("/login", login));
+/// let form = "application/x-www-form-urlencoded";
+///
+/// let res = client.post("/login").header("content-type", form)
+///     .body("username=ann&password=s3cret&remember=on").await;
+/// assert_eq!(res.json::<Value>(), json!({ "user": "ann", "remember": true }));
+///
+/// let res = client.post("/login").header("content-type", form).body("username=ann").await;
+/// assert_eq!(res.status(), 422);
+/// assert_eq!(
+///     res.json::<Value>()["detail"],
+///     json!([{
+///         "type": "missing", "loc": ["body", "password"], "msg": "Field required",
+///         "input": { "username": "ann" }
+///     }])
+/// );
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Form<T> {
+    type Rejection = Error;
+
+    async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
+        let kind = body_kind(req.headers());
+        if kind == BodyKind::Multipart {
+            return Err(Error::new(HttpError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "multipart/form-data is not supported here; send the form as \
+                 application/x-www-form-urlencoded",
+            )));
+        }
+        let bytes = req.bytes().await?;
+        let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = match kind {
+            BodyKind::UrlEncoded => form_urlencoded::parse(&bytes).collect(),
+            // Starlette reads no fields from another body.
+            _ => Vec::new(),
+        };
+        let fields = FormFields::of::<T>();
+        let pairs = fields.sent(&pairs);
+        let params = Params::new(pairs.iter().copied());
+        T::deserialize(ParamsDeserializer::new(&params))
+            .map(Form)
+            .map_err(|e| {
+                let error = every_issue::<T>(e, &pairs, Source::Body, str::to_owned);
+                fields.with_form_as_input(error, &pairs)
+            })
+    }
+
+    /// Refuses a type that cannot read named fields (as [`Query`] does);
+    /// documents a required `application/x-www-form-urlencoded` body of
+    /// `T`.
+    ///
+    /// [`Query`]: super::Query
+    fn declare(decl: &mut Declaration<'_>) {
+        if let Err(problem) = check_form::<T>() {
+            decl.problem(problem);
+        }
+        if let Some(doc) = decl.openapi() {
+            doc.form_body::<T>(true);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyKind {
+    UrlEncoded,
+    Multipart,
+    Other,
+}
+
+/// What the `Content-Type` says the body is (its media type compared
+/// case-insensitively, parameters aside, as Starlette reads it).
+fn body_kind(headers: &HeaderMap) -> BodyKind {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return BodyKind::Other;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        BodyKind::UrlEncoded
+    } else if essence.eq_ignore_ascii_case("multipart/form-data") {
+        BodyKind::Multipart
+    } else {
+        BodyKind::Other
+    }
+}
+
+/// A form type's fields, in declared order, and which collect repeated
+/// values: worked out once per type (from its `Deserialize`), then
+/// shared.
+#[derive(Debug, Default)]
+struct FormFields {
+    fields: Vec<(&'static str, bool)>,
+    /// For a map: whether each value is a list.
+    map_of_lists: Option<bool>,
+}
+
+static FORM_FIELDS: LazyLock<RwLock<HashMap<TypeId, Arc<FormFields>>>> =
+    LazyLock::new(RwLock::default);
+
+impl FormFields {
+    fn of<T: DeserializeOwned + 'static>() -> Arc<FormFields> {
+        let id = TypeId::of::<T>();
+        let known = FORM_FIELDS
+            .read()
+            .ok()
+            .and_then(|cache| cache.get(&id).cloned());
+        if let Some(known) = known {
+            return known;
+        }
+        let fields = Arc::new(FormFields::from_shape(&shape_of::<T>()));
+        if let Ok(mut cache) = FORM_FIELDS.write() {
+            cache.insert(id, fields.clone());
+        }
+        fields
+    }
+
+    fn from_shape(shape: &Shape) -> FormFields {
+        match unwrapped(shape) {
+            Shape::Struct { fields, .. } => FormFields {
+                fields: fields
+                    .iter()
+                    .map(|(name, shape)| (*name, is_list(shape)))
+                    .collect(),
+                map_of_lists: None,
+            },
+            Shape::Map(value) => FormFields {
+                fields: Vec::new(),
+                map_of_lists: Some(is_list(value)),
+            },
+            _ => FormFields::default(),
+        }
+    }
+
+    /// Whether `name` collects repeated values; `None` for a field the
+    /// type does not have.
+    fn is_list(&self, name: &str) -> Option<bool> {
+        self.fields
+            .iter()
+            .find(|(field, _)| *field == name)
+            .map(|(_, list)| *list)
+            .or(self.map_of_lists)
+    }
+
+    /// The fields as FastAPI reads them: a field that is not a list and
+    /// whose last value is empty was not sent.
+    fn sent<'a>(&self, pairs: &'a [(Cow<'a, str>, Cow<'a, str>)]) -> Vec<(&'a str, &'a str)> {
+        let last_empty = |name: &str| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(key, _)| key == name)
+                .is_some_and(|(_, value)| value.is_empty())
+        };
+        pairs
+            .iter()
+            .filter(|(key, _)| self.is_list(key) != Some(false) || !last_empty(key))
+            .map(|(key, value)| (&**key, &**value))
+            .collect()
+    }
+
+    /// `error`, its `missing` issues given the form as their input, as
+    /// FastAPI reports them for a form model: its fields in declared
+    /// order (a list field's values as a list, another's last value),
+    /// then the others as sent (a repeated one as a list).
+    fn with_form_as_input(&self, error: Error, pairs: &[(&str, &str)]) -> Error {
+        let Some(validation) = error.downcast_ref::<ValidationError>() else {
+            return error;
+        };
+        let mut issues = validation.issues().to_vec();
+        if !issues.iter().any(|issue| issue.kind == "missing") {
+            return error;
+        }
+        let values = |name: &str| -> Vec<&str> {
+            pairs
+                .iter()
+                .filter(|(key, _)| *key == name)
+                .map(|(_, value)| *value)
+                .collect()
+        };
+        let mut form = Map::new();
+        for (name, list) in &self.fields {
+            let found = values(name);
+            match (found.last(), list) {
+                (None, _) => {}
+                (Some(_), true) => {
+                    form.insert((*name).to_owned(), Value::from(found));
+                }
+                (Some(last), false) => {
+                    form.insert((*name).to_owned(), Value::from(*last));
+                }
+            }
+        }
+        for (name, _) in pairs {
+            if form.contains_key(*name) || self.fields.iter().any(|(field, _)| field == name) {
+                continue;
+            }
+            let found = values(name);
+            let value = match found.as_slice() {
+                [one] => Value::from(*one),
+                many => Value::from(many.to_vec()),
+            };
+            form.insert((*name).to_owned(), value);
+        }
+        let form = Value::Object(form);
+        for issue in &mut issues {
+            if issue.kind == "missing" {
+                issue.input = form.clone();
+            }
+        }
+        Error::new(ValidationError::new(issues))
+    }
+}
+
+/// What a field reads once `Option`s and newtypes are looked through.
+fn unwrapped(shape: &Shape) -> &Shape {
+    match shape {
+        Shape::Option(inner) | Shape::Newtype(_, inner) => unwrapped(inner),
+        other => other,
+    }
+}
+
+fn is_list(shape: &Shape) -> bool {
+    matches!(unwrapped(shape), Shape::Seq(_))
+}

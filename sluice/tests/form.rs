@@ -1,0 +1,225 @@
+//! `Form<T>` against FastAPI 0.165's `Annotated[Login, Form()]`: every
+//! expected answer below was recorded from FastAPI's TestClient with the
+//! same model and the same request.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sluice::extract::Form;
+use sluice::openapi::OpenApi;
+use sluice::testing::TestClient;
+use sluice::{App, Json};
+
+/// `class Login(BaseModel)` with the same fields and defaults.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+struct Login {
+    username: String,
+    password: String,
+    #[serde(default)]
+    remember: bool,
+    #[serde(default)]
+    tags: Vec<String>,
+    age: Option<i64>,
+}
+
+async fn login(Form(login): Form<Login>) -> Json<Login> {
+    Json(login)
+}
+
+fn client() -> TestClient {
+    TestClient::new(App::new().post("/login", login))
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+async fn post(client: &TestClient, content_type: Option<&str>, body: &'static str) -> (u16, Value) {
+    let mut request = client.post("/login");
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    let res = request.body(body).await;
+    (res.status().as_u16(), res.json())
+}
+
+fn missing(name: &str, input: Value) -> Value {
+    json!({"type": "missing", "loc": ["body", name], "msg": "Field required", "input": input})
+}
+
+#[tokio::test]
+async fn fields_are_read_as_fastapi_reads_them() {
+    let client = client();
+    let ok = |username: &str, password: &str, remember: bool, tags: Value, age: Value| json!({"username": username, "password": password, "remember": remember, "tags": tags, "age": age});
+    let cases: Vec<(&str, &'static str, u16, Value)> = vec![
+        (
+            "lists collect, bool from on",
+            "username=ann&password=pw&tags=a&tags=b&remember=on",
+            200,
+            ok("ann", "pw", true, json!(["a", "b"]), Value::Null),
+        ),
+        (
+            "the last value wins",
+            "username=a&username=b&password=c",
+            200,
+            ok("b", "c", false, json!([]), Value::Null),
+        ),
+        (
+            "unknown fields are ignored",
+            "username=a&password=c&zzz=1",
+            200,
+            ok("a", "c", false, json!([]), Value::Null),
+        ),
+        (
+            "percent and plus decoded",
+            "username=%C3%A9&password=p%20w+x",
+            200,
+            ok("é", "p w x", false, json!([]), Value::Null),
+        ),
+        (
+            "bad UTF-8 replaced",
+            "username=%FF&password=x",
+            200,
+            ok("\u{fffd}", "x", false, json!([]), Value::Null),
+        ),
+        (
+            "a list keeps empty values",
+            "username=a&password=b&tags=",
+            200,
+            ok("a", "b", false, json!([""]), Value::Null),
+        ),
+        (
+            "spaces around a number",
+            "username=a&password=b&age=+5+",
+            200,
+            ok("a", "b", false, json!([]), json!(5)),
+        ),
+        (
+            "an empty field is not sent",
+            "username=a&password=b&remember=",
+            200,
+            ok("a", "b", false, json!([]), Value::Null),
+        ),
+        (
+            "one missing: the form is its input",
+            "username=ann",
+            422,
+            json!({"detail": [missing("password", json!({"username": "ann"}))]}),
+        ),
+        (
+            "no fields",
+            "",
+            422,
+            json!({"detail": [missing("username", json!({})), missing("password", json!({}))]}),
+        ),
+        (
+            "bad values, in the model's order",
+            "username=a&password=b&age=x&remember=maybe",
+            422,
+            json!({"detail": [
+                {"type": "bool_parsing", "loc": ["body", "remember"], "msg": "Input should be a valid boolean, unable to interpret input", "input": "maybe"},
+                {"type": "int_parsing", "loc": ["body", "age"], "msg": "Input should be a valid integer, unable to parse string as an integer", "input": "x"},
+            ]}),
+        ),
+        (
+            "empty values are left out of the form",
+            "username=&password=b&age=",
+            422,
+            json!({"detail": [missing("username", json!({"password": "b"}))]}),
+        ),
+        (
+            "lists and repeated unknown fields in the input",
+            "tags=a&tags=b&password=x&zzz=1&zzz=2",
+            422,
+            json!({"detail": [missing("username", json!({"password": "x", "tags": ["a", "b"], "zzz": ["1", "2"]}))]}),
+        ),
+        (
+            "a last empty value and an empty list item",
+            "tags=&password=x&password=y",
+            422,
+            json!({"detail": [missing("username", json!({"password": "y", "tags": [""]}))]}),
+        ),
+        (
+            "fields without a value",
+            "a&username&password=b",
+            422,
+            json!({"detail": [missing("username", json!({"password": "b", "a": ""}))]}),
+        ),
+        (
+            "the last of a repeated number",
+            "username=a&password=b&age=1&age=x",
+            422,
+            json!({"detail": [{"type": "int_parsing", "loc": ["body", "age"], "msg": "Input should be a valid integer, unable to parse string as an integer", "input": "x"}]}),
+        ),
+    ];
+    for (what, body, status, expected) in cases {
+        assert_eq!(
+            post(&client, Some(FORM), body).await,
+            (status, expected),
+            "{what}: {body:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn another_content_type_has_no_fields() {
+    let client = client();
+    let none = json!({"detail": [missing("username", json!({})), missing("password", json!({}))]});
+    for content_type in [None, Some("application/json"), Some("text/plain")] {
+        let (status, body) = post(&client, content_type, "username=a&password=b").await;
+        assert_eq!((status, body), (422, none.clone()), "{content_type:?}");
+    }
+    // The media type's case and parameters do not matter.
+    let (status, body) = post(
+        &client,
+        Some("Application/X-WWW-Form-URLEncoded; charset=utf-8"),
+        "username=a&password=b",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn multipart_is_refused_plainly() {
+    let res = client()
+        .post("/login")
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--x--\r\n")
+        .await;
+    assert_eq!(res.status(), 415);
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": "multipart/form-data is not supported here; send the form as application/x-www-form-urlencoded"})
+    );
+}
+
+#[test]
+fn the_document_has_the_form_body_as_fastapi_writes_it() {
+    let service = App::new()
+        .post("/login", login)
+        .openapi(OpenApi::new())
+        .build()
+        .expect("the app builds");
+    let doc = service.openapi().expect("a document");
+    let op = &doc["paths"]["/login"]["post"];
+    assert_eq!(
+        op["requestBody"],
+        json!({"content": {"application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/Login"}}}, "required": true})
+    );
+    assert!(op["responses"]["422"].is_object(), "{op:#}");
+    test_support::validate_openapi(doc, "form");
+}
+
+#[test]
+fn a_form_that_is_no_struct_is_refused_when_the_app_is_built() {
+    async fn bare(Form(name): Form<String>) -> String {
+        name
+    }
+    let err = App::new()
+        .post("/bare", bare)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Form<String> cannot read named form fields; declare a struct"),
+        "{err}"
+    );
+}
