@@ -110,7 +110,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The names most apps use, for `use sluice::prelude::*`.
 pub mod prelude {
-    pub use crate::extract::{Extension, Local, Path, Query, State};
+    pub use crate::extract::{Extension, Form, Local, Path, Query, State};
     pub use crate::{
         App, BackgroundTasks, Dep, Dependency, HttpError, IntoResponse, Json, Next, Request,
         Response, ResponseExt, Router, StatusCode,
