@@ -41,9 +41,11 @@ use crate::request::Request;
 ///   every one of them listed; a missing field's `input` is the form as
 ///   it came.
 ///
-/// `multipart/form-data` (file uploads) is not read: such a body is a
-/// `415`, rather than a form whose fields all look missing. A type that
-/// is not a struct of text fields is refused when the app is built. Like
+/// A `multipart/form-data` body (what `curl -F` and a browser's
+/// `FormData` send) is read too: its text fields, as Starlette reads them
+/// (a malformed one is a 400, as in FastAPI). Its file parts are left
+/// out: there is no file upload extractor yet. A type that is not a
+/// struct of text fields is refused when the app is built. Like
 /// [`Json`](crate::Json), it reads the body, so it is the handler's last
 /// argument, and the body limit applies.
 ///
@@ -94,18 +96,12 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Form<T> 
 
     async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
         let kind = body_kind(req.headers());
-        if kind == BodyKind::Multipart {
-            return Err(Error::new(HttpError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "multipart/form-data is not supported here; send the form as \
-                 application/x-www-form-urlencoded",
-            )));
-        }
         let bytes = req.bytes().await?;
         let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = match kind {
             BodyKind::UrlEncoded => form_urlencoded::parse(&bytes).collect(),
+            BodyKind::Multipart(content_type) => multipart_fields(&content_type, bytes).await?,
             // Starlette reads no fields from another body.
-            _ => Vec::new(),
+            BodyKind::Other => Vec::new(),
         };
         let fields = FormFields::of::<T>();
         let pairs = fields.sent(&pairs);
@@ -133,10 +129,11 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Form<T> 
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum BodyKind {
     UrlEncoded,
-    Multipart,
+    /// With the whole `Content-Type`, which holds the boundary.
+    Multipart(String),
     Other,
 }
 
@@ -150,10 +147,58 @@ fn body_kind(headers: &HeaderMap) -> BodyKind {
     if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         BodyKind::UrlEncoded
     } else if essence.eq_ignore_ascii_case("multipart/form-data") {
-        BodyKind::Multipart
+        BodyKind::Multipart(value.to_owned())
     } else {
         BodyKind::Other
     }
+}
+
+/// As many fields, and as many files, as Starlette reads from a multipart
+/// body.
+const MAX_MULTIPART_FIELDS: usize = 1000;
+
+/// The text fields of a multipart body, in order, as Starlette reads
+/// them: a value that is not UTF-8 is read as Latin-1. File parts (with a
+/// file name) are not form fields here; they are left out. A malformed
+/// body is Starlette's 400, with its words.
+async fn multipart_fields(
+    content_type: &str,
+    body: bytes::Bytes,
+) -> Result<Vec<(Cow<'static, str>, Cow<'static, str>)>, Error> {
+    let bad = |detail: &str| Error::new(HttpError::new(StatusCode::BAD_REQUEST, detail.to_owned()));
+    let boundary =
+        multer::parse_boundary(content_type).map_err(|_| bad("Missing boundary in multipart."))?;
+    let stream =
+        futures_util::stream::once(std::future::ready(Ok::<_, std::convert::Infallible>(body)));
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut pairs = Vec::new();
+    let mut files = 0;
+    let invalid = |_| bad("Invalid multipart data.");
+    while let Some(field) = multipart.next_field().await.map_err(invalid)? {
+        let Some(name) = field.name().map(str::to_owned) else {
+            return Err(bad(
+                "The Content-Disposition header field \"name\" must be provided.",
+            ));
+        };
+        let file = field.file_name().is_some();
+        let value = field.bytes().await.map_err(invalid)?;
+        if file {
+            files += 1;
+            if files > MAX_MULTIPART_FIELDS {
+                return Err(bad("Too many files. Maximum number of files is 1000."));
+            }
+            continue;
+        }
+        if pairs.len() == MAX_MULTIPART_FIELDS {
+            return Err(bad("Too many fields. Maximum number of fields is 1000."));
+        }
+        let value = match String::from_utf8(value.to_vec()) {
+            Ok(text) => text,
+            Err(_) => value.iter().map(|&b| char::from(b)).collect(),
+        };
+        pairs.push((Cow::Owned(name), Cow::Owned(value)));
+    }
+    Ok(pairs)
 }
 
 /// A form type's fields, in declared order, and which collect repeated

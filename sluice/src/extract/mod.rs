@@ -10,7 +10,7 @@
 //! | [`Query<T>`] | the query string | 422 `loc: ["query", name]` |
 //! | [`Headers<T>`] | headers, `user_agent` read from `user-agent` | 422 `loc: ["header", name]` |
 //! | [`Json<T>`](crate::Json) (last) | a JSON body | 422 `loc: ["body", ...]` |
-//! | [`Form<T>`] (last) | a urlencoded form body | 422 `loc: ["body", name]`; 415 for multipart |
+//! | [`Form<T>`] (last) | a form body (urlencoded or multipart text fields) | 422 `loc: ["body", name]` |
 //! | `String`, `Bytes` (last) | the whole body | 413 when too large |
 //! | [`Body`](crate::Body) (last) | the body as a stream, unread | |
 //! | [`Request`] (last) | the whole request | |
