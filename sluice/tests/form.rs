@@ -41,7 +41,7 @@ async fn post(client: &TestClient, content_type: Option<&str>, body: &'static st
     (res.status().as_u16(), res.json())
 }
 
-fn missing(name: &str, input: Value) -> Value {
+fn missing(name: &str, input: &Value) -> Value {
     json!({"type": "missing", "loc": ["body", name], "msg": "Field required", "input": input})
 }
 
@@ -102,13 +102,13 @@ async fn fields_are_read_as_fastapi_reads_them() {
             "one missing: the form is its input",
             "username=ann",
             422,
-            json!({"detail": [missing("password", json!({"username": "ann"}))]}),
+            json!({"detail": [missing("password", &json!({"username": "ann"}))]}),
         ),
         (
             "no fields",
             "",
             422,
-            json!({"detail": [missing("username", json!({})), missing("password", json!({}))]}),
+            json!({"detail": [missing("username", &json!({})), missing("password", &json!({}))]}),
         ),
         (
             "bad values, in the model's order",
@@ -123,25 +123,25 @@ async fn fields_are_read_as_fastapi_reads_them() {
             "empty values are left out of the form",
             "username=&password=b&age=",
             422,
-            json!({"detail": [missing("username", json!({"password": "b"}))]}),
+            json!({"detail": [missing("username", &json!({"password": "b"}))]}),
         ),
         (
             "lists and repeated unknown fields in the input",
             "tags=a&tags=b&password=x&zzz=1&zzz=2",
             422,
-            json!({"detail": [missing("username", json!({"password": "x", "tags": ["a", "b"], "zzz": ["1", "2"]}))]}),
+            json!({"detail": [missing("username", &json!({"password": "x", "tags": ["a", "b"], "zzz": ["1", "2"]}))]}),
         ),
         (
             "a last empty value and an empty list item",
             "tags=&password=x&password=y",
             422,
-            json!({"detail": [missing("username", json!({"password": "y", "tags": [""]}))]}),
+            json!({"detail": [missing("username", &json!({"password": "y", "tags": [""]}))]}),
         ),
         (
             "fields without a value",
             "a&username&password=b",
             422,
-            json!({"detail": [missing("username", json!({"password": "b", "a": ""}))]}),
+            json!({"detail": [missing("username", &json!({"password": "b", "a": ""}))]}),
         ),
         (
             "the last of a repeated number",
@@ -162,7 +162,8 @@ async fn fields_are_read_as_fastapi_reads_them() {
 #[tokio::test]
 async fn another_content_type_has_no_fields() {
     let client = client();
-    let none = json!({"detail": [missing("username", json!({})), missing("password", json!({}))]});
+    let none =
+        json!({"detail": [missing("username", &json!({})), missing("password", &json!({}))]});
     for content_type in [None, Some("application/json"), Some("text/plain")] {
         let (status, body) = post(&client, content_type, "username=a&password=b").await;
         assert_eq!((status, body), (422, none.clone()), "{content_type:?}");
@@ -234,7 +235,7 @@ async fn a_multipart_form_is_read_as_starlette_reads_it() {
         post_bytes(&client, MULTIPART, body).await,
         (
             422,
-            json!({"detail": [missing("password", json!({"username": "ÿ"}))]})
+            json!({"detail": [missing("password", &json!({"username": "ÿ"}))]})
         )
     );
     let bad = |detail: &str| (400, json!({ "detail": detail }));
