@@ -11,6 +11,7 @@
 //! | [`Headers<T>`] | headers, `user_agent` read from `user-agent` | 422 `loc: ["header", name]` |
 //! | [`Json<T>`](crate::Json) (last) | a JSON body | 422 `loc: ["body", ...]` |
 //! | [`Form<T>`] (last) | a form body (urlencoded or multipart text fields) | 422 `loc: ["body", name]` |
+//! | [`Multipart`] (last) | a multipart body part by part: files | 415, 400, 413 |
 //! | `String`, `Bytes` (last) | the whole body | 413 when too large |
 //! | [`Body`](crate::Body) (last) | the body as a stream, unread | |
 //! | [`Request`] (last) | the whole request | |
@@ -48,6 +49,7 @@ mod de;
 mod dependency;
 mod form;
 mod listing;
+mod multipart;
 mod objects;
 mod original_uri;
 mod params;
@@ -56,6 +58,7 @@ mod shape;
 
 pub use dependency::{Dep, Dependency};
 pub use form::Form;
+pub use multipart::{Field, Multipart};
 pub use original_uri::OriginalUri;
 pub use params::{Headers, Path, Query};
 

@@ -73,6 +73,7 @@
 //! | [`Headers<T>`](crate::extract::Headers) | a header parameter per field (`x_token` is `x-token`) |
 //! | [`Json<T>`](crate::Json) (argument) | the request body (`Option<Json<T>>`: not required) |
 //! | [`Form<T>`](crate::extract::Form) | an `application/x-www-form-urlencoded` request body holding `T` |
+//! | [`Multipart`](crate::extract::Multipart) | a `multipart/form-data` request body |
 //! | any of these | the 422 response, with FastAPI's `HTTPValidationError` and `ValidationError` schemas |
 //! | the return type | the success response: `Json<T>` is `application/json` with `T`'s schema, `String` is `text/plain`, `Html` is `text/html`, `()` and `StatusCode` have no content, `Result<T, E>` and `(StatusCode, T)` are `T`'s |
 //! | [`Authentication`](crate::middleware::Authentication) around the route | its security scheme (bearer or API key, or the one given to `openapi_scheme`) |
