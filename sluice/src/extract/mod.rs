@@ -274,8 +274,8 @@ impl<'a> Declaration<'a> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an extractor, so it cannot be a handler argument",
     label = "not an extractor",
-    note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
-    note = "if it already is `Json<T>`, `Query<T>`, `Path<T>` or `Headers<T>`: its model `T` needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
+    note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body or `Form<{Self}>` for form fields (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
+    note = "if it already is `Json<T>`, `Form<T>`, `Query<T>`, `Path<T>` or `Headers<T>`: its model `T` needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
     note = "or make it an extractor: implement `FromRequestParts` for it (`FromRequest` if it reads the body); see `sluice::extract`"
 )]
 pub trait FromRequestParts: Sized + Send {
@@ -302,8 +302,8 @@ pub trait FromRequestParts: Sized + Send {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an extractor, so it cannot be a handler argument",
     label = "not an extractor",
-    note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
-    note = "if it already is `Json<T>`, `Query<T>`, `Path<T>` or `Headers<T>`: its model `T` needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
+    note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body or `Form<{Self}>` for form fields (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
+    note = "if it already is `Json<T>`, `Form<T>`, `Query<T>`, `Path<T>` or `Headers<T>`: its model `T` needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
     note = "or make it an extractor: implement `FromRequestParts` for it (`FromRequest` if it reads the body); see `sluice::extract`"
 )]
 pub trait FromRequest<M = private::ViaRequest>: Sized + Send {
