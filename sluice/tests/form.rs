@@ -300,3 +300,44 @@ fn a_form_that_is_no_struct_is_refused_when_the_app_is_built() {
         "{err}"
     );
 }
+
+/// As for a JSON body, a form's issues join those of the other arguments,
+/// in FastAPI's order: path, query, then body.
+#[tokio::test]
+async fn form_issues_are_listed_with_the_other_arguments() {
+    use sluice::extract::{Path, Query};
+
+    #[derive(Deserialize, JsonSchema)]
+    struct Page {
+        limit: i64,
+    }
+
+    async fn update(
+        Path(_id): Path<i64>,
+        Query(_page): Query<Page>,
+        Form(_login): Form<Login>,
+    ) -> &'static str {
+        "ok"
+    }
+    let client = TestClient::new(App::new().put("/users/{id}", update));
+    let res = client
+        .put("/users/abc?limit=x")
+        .header("content-type", FORM)
+        .body("password=pw")
+        .await;
+    assert_eq!(res.status(), 422);
+    let locs: Vec<Value> = res.json::<Value>()["detail"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|issue| issue["loc"].clone())
+        .collect();
+    assert_eq!(
+        locs,
+        [
+            json!(["path", "id"]),
+            json!(["query", "limit"]),
+            json!(["body", "username"])
+        ]
+    );
+}
