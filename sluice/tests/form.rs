@@ -308,6 +308,7 @@ async fn form_issues_are_listed_with_the_other_arguments() {
     use sluice::extract::{Path, Query};
 
     #[derive(Deserialize, JsonSchema)]
+    #[allow(dead_code)]
     struct Page {
         limit: i64,
     }
