@@ -144,6 +144,18 @@ async fn fields_are_read_as_fastapi_reads_them() {
             json!({"detail": [missing("username", &json!({"password": "b", "a": ""}))]}),
         ),
         (
+            "names without values, and empty names",
+            "password=x&k&k&=y&&=",
+            422,
+            json!({"detail": [missing("username", &json!({"password": "x", "k": ["", ""], "": ["y", ""]}))]}),
+        ),
+        (
+            "raw bytes are Latin-1, percent-encoded ones UTF-8",
+            "username=é&password=%C3%A9",
+            200,
+            json!({"username": "Ã©", "password": "é", "remember": false, "tags": [], "age": null}),
+        ),
+        (
             "the last of a repeated number",
             "username=a&password=b&age=1&age=x",
             422,
@@ -156,6 +168,34 @@ async fn fields_are_read_as_fastapi_reads_them() {
             (status, expected),
             "{what}: {body:?}"
         );
+    }
+}
+
+/// Starlette's limit: 1,000 fields (recorded: 1,000 is read, 1,001 is a
+/// 400 in its words).
+#[tokio::test]
+async fn more_than_a_thousand_fields_is_a_400() {
+    let client = client();
+    for (count, status) in [(1000, 200), (1001, 400)] {
+        let body = format!(
+            "username=a&password=b&{}",
+            (2..count)
+                .map(|i| format!("k{i}=v"))
+                .collect::<Vec<_>>()
+                .join("&")
+        );
+        let res = client
+            .post("/login")
+            .header("content-type", FORM)
+            .body(body)
+            .await;
+        assert_eq!(res.status().as_u16(), status, "{count} fields");
+        if status == 400 {
+            assert_eq!(
+                res.json::<Value>(),
+                json!({"detail": "Too many fields. Maximum number of fields is 1000."})
+            );
+        }
     }
 }
 

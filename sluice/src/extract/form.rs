@@ -2,7 +2,7 @@
 
 use std::any::TypeId;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, RwLock};
 
 use http::header::CONTENT_TYPE;
@@ -37,6 +37,10 @@ use crate::request::Request;
 ///   they are FastAPI's `extra_forbidden` 422);
 /// - a body of any other content type has no fields, so the required ones
 ///   are missing;
+/// - more than 1,000 fields is a 400, as in Starlette; so is a malformed
+///   multipart body;
+/// - raw bytes past ASCII in a urlencoded body are read as Latin-1, as
+///   Starlette reads them (what is percent-encoded is UTF-8);
 /// - bad or missing fields are FastAPI's 422 with `loc: ["body", <name>]`,
 ///   every one of them listed; a missing field's `input` is the form as
 ///   it came.
@@ -97,8 +101,18 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Form<T> 
     async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
         let kind = body_kind(req.headers());
         let bytes = req.bytes().await?;
+        let latin1;
         let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = match kind {
-            BodyKind::UrlEncoded => form_urlencoded::parse(&bytes).collect(),
+            BodyKind::UrlEncoded => {
+                latin1 = raw_bytes_as_latin1(&bytes);
+                let pairs: Vec<_> = form_urlencoded::parse(&latin1).collect();
+                if pairs.len() > MAX_FIELDS {
+                    return Err(bad_request(
+                        "Too many fields. Maximum number of fields is 1000.",
+                    ));
+                }
+                pairs
+            }
             BodyKind::Multipart(content_type) => multipart_fields(&content_type, bytes).await?,
             // Starlette reads no fields from another body.
             BodyKind::Other => Vec::new(),
@@ -153,9 +167,34 @@ fn body_kind(headers: &HeaderMap) -> BodyKind {
     }
 }
 
-/// As many fields, and as many files, as Starlette reads from a multipart
-/// body.
-const MAX_MULTIPART_FIELDS: usize = 1000;
+/// As many fields (and, in a multipart body, as many files) as Starlette
+/// reads from a form.
+const MAX_FIELDS: usize = 1000;
+
+fn bad_request(detail: &str) -> Error {
+    Error::new(HttpError::new(StatusCode::BAD_REQUEST, detail.to_owned()))
+}
+
+/// A urlencoded body as Starlette reads it: its raw bytes as Latin-1
+/// (only what is percent-encoded is UTF-8). So each raw byte past ASCII is
+/// percent-encoded as its Latin-1 character before the body is parsed.
+fn raw_bytes_as_latin1(body: &[u8]) -> Cow<'_, [u8]> {
+    if body.is_ascii() {
+        return Cow::Borrowed(body);
+    }
+    let mut out = Vec::with_capacity(body.len() * 2);
+    for &byte in body {
+        if byte.is_ascii() {
+            out.push(byte);
+        } else {
+            let mut utf8 = [0; 2];
+            for b in char::from(byte).encode_utf8(&mut utf8).bytes() {
+                out.extend_from_slice(format!("%{b:02X}").as_bytes());
+            }
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// The text fields of a multipart body, in order, as Starlette reads
 /// them: a value that is not UTF-8 is read as Latin-1. File parts (with a
@@ -165,7 +204,7 @@ async fn multipart_fields(
     content_type: &str,
     body: bytes::Bytes,
 ) -> Result<Vec<(Cow<'static, str>, Cow<'static, str>)>, Error> {
-    let bad = |detail: &str| Error::new(HttpError::new(StatusCode::BAD_REQUEST, detail.to_owned()));
+    let bad = bad_request;
     let boundary =
         multer::parse_boundary(content_type).map_err(|_| bad("Missing boundary in multipart."))?;
     let stream =
@@ -184,12 +223,12 @@ async fn multipart_fields(
         let value = field.bytes().await.map_err(invalid)?;
         if file {
             files += 1;
-            if files > MAX_MULTIPART_FIELDS {
+            if files > MAX_FIELDS {
                 return Err(bad("Too many files. Maximum number of files is 1000."));
             }
             continue;
         }
-        if pairs.len() == MAX_MULTIPART_FIELDS {
+        if pairs.len() == MAX_FIELDS {
             return Err(bad("Too many fields. Maximum number of fields is 1000."));
         }
         let value = match String::from_utf8(value.to_vec()) {
@@ -261,16 +300,17 @@ impl FormFields {
     /// The fields as FastAPI reads them: a field that is not a list and
     /// whose last value is empty was not sent.
     fn sent<'a>(&self, pairs: &'a [(Cow<'a, str>, Cow<'a, str>)]) -> Vec<(&'a str, &'a str)> {
-        let last_empty = |name: &str| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(key, _)| key == name)
-                .is_some_and(|(_, value)| value.is_empty())
-        };
+        // The names whose last value is empty, in one pass from the end.
+        let mut seen = HashSet::new();
+        let mut unsent = HashSet::new();
+        for (key, value) in pairs.iter().rev() {
+            if seen.insert(&**key) && value.is_empty() && self.is_list(key) == Some(false) {
+                unsent.insert(&**key);
+            }
+        }
         pairs
             .iter()
-            .filter(|(key, _)| self.is_list(key) != Some(false) || !last_empty(key))
+            .filter(|(key, _)| !unsent.contains(&**key))
             .map(|(key, value)| (&**key, &**value))
             .collect()
     }
@@ -287,37 +327,36 @@ impl FormFields {
         if !issues.iter().any(|issue| issue.kind == "missing") {
             return error;
         }
-        let values = |name: &str| -> Vec<&str> {
-            pairs
-                .iter()
-                .filter(|(key, _)| *key == name)
-                .map(|(_, value)| *value)
-                .collect()
+        // Every name's values, in one pass, names in order of appearance.
+        let mut sent: Map<String, Value> = Map::new();
+        for (name, value) in pairs {
+            match sent.get_mut(*name) {
+                Some(Value::Array(values)) => values.push(Value::from(*value)),
+                _ => {
+                    sent.insert((*name).to_owned(), Value::Array(vec![Value::from(*value)]));
+                }
+            }
+        }
+        let single = |values: Value| match values {
+            Value::Array(mut values) if values.len() == 1 => values.remove(0),
+            other => other,
         };
         let mut form = Map::new();
         for (name, list) in &self.fields {
-            let found = values(name);
-            match (found.last(), list) {
-                (None, _) => {}
-                (Some(_), true) => {
-                    form.insert((*name).to_owned(), Value::from(found));
-                }
-                (Some(last), false) => {
-                    form.insert((*name).to_owned(), Value::from(*last));
-                }
-            }
-        }
-        for (name, _) in pairs {
-            if form.contains_key(*name) || self.fields.iter().any(|(field, _)| field == name) {
+            let Some(Value::Array(values)) = sent.get(*name) else {
                 continue;
-            }
-            let found = values(name);
-            let value = match found.as_slice() {
-                [one] => Value::from(*one),
-                many => Value::from(many.to_vec()),
+            };
+            let value = if *list {
+                Value::Array(values.clone())
+            } else {
+                values.last().cloned().unwrap_or_default()
             };
             form.insert((*name).to_owned(), value);
         }
+        let others = sent
+            .into_iter()
+            .filter(|(name, _)| !self.fields.iter().any(|(field, _)| field == name));
+        form.extend(others.map(|(name, values)| (name, single(values))));
         let form = Value::Object(form);
         for issue in &mut issues {
             if issue.kind == "missing" {
