@@ -2,6 +2,8 @@
 //! expected answer below was recorded from FastAPI's TestClient with the
 //! same model and the same request.
 
+mod support;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -9,6 +11,7 @@ use sluice::extract::Form;
 use sluice::openapi::OpenApi;
 use sluice::testing::TestClient;
 use sluice::{App, Json};
+use support::bodies::{multipart, part, post_as, MULTIPART};
 
 /// `class Login(BaseModel)` with the same fields and defaults.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -218,35 +221,16 @@ async fn another_content_type_has_no_fields() {
     assert_eq!(status, 200, "{body}");
 }
 
-const MULTIPART: &str = "multipart/form-data; boundary=b";
-
 /// One text part, or a file part with `filename`.
-fn part(name: &str, filename: Option<&str>, value: &[u8]) -> Vec<u8> {
-    let mut part = format!("--b\r\nContent-Disposition: form-data; name=\"{name}\"").into_bytes();
-    if let Some(filename) = filename {
-        part.extend_from_slice(
-            format!("; filename=\"{filename}\"\r\nContent-Type: text/plain").as_bytes(),
-        );
-    }
-    part.extend_from_slice(b"\r\n\r\n");
-    part.extend_from_slice(value);
-    part.extend_from_slice(b"\r\n");
-    part
-}
-
-fn multipart(parts: &[Vec<u8>]) -> Vec<u8> {
-    let mut body = parts.concat();
-    body.extend_from_slice(b"--b--\r\n");
-    body
-}
-
-async fn post_bytes(client: &TestClient, content_type: &str, body: Vec<u8>) -> (u16, Value) {
-    let res = client
-        .post("/login")
-        .header("content-type", content_type)
-        .body(body)
-        .await;
-    (res.status().as_u16(), res.json())
+fn field(name: &str, filename: Option<&str>, value: &[u8]) -> Vec<u8> {
+    let head = match filename {
+        Some(filename) => format!(
+            "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
+             Content-Type: text/plain"
+        ),
+        None => format!("Content-Disposition: form-data; name=\"{name}\""),
+    };
+    part(&head, value)
 }
 
 /// A multipart form (`curl -F`, a browser's `FormData`) is read as
@@ -256,23 +240,26 @@ async fn post_bytes(client: &TestClient, content_type: &str, body: Vec<u8>) -> (
 async fn a_multipart_form_is_read_as_starlette_reads_it() {
     let client = client();
     let body = multipart(&[
-        part("username", None, b"ann"),
-        part("password", None, b"pw"),
-        part("tags", None, b"a"),
-        part("tags", None, b"b"),
-        part("f", Some("f.txt"), b"hi"),
+        field("username", None, b"ann"),
+        field("password", None, b"pw"),
+        field("tags", None, b"a"),
+        field("tags", None, b"b"),
+        field("f", Some("f.txt"), b"hi"),
     ]);
     assert_eq!(
-        post_bytes(&client, MULTIPART, body).await,
+        post_as(&client, "/login", MULTIPART, body).await,
         (
             200,
             json!({"username": "ann", "password": "pw", "remember": false, "tags": ["a", "b"], "age": null})
         )
     );
     // Not UTF-8: read as Latin-1. Empty: not sent.
-    let body = multipart(&[part("username", None, b"\xff"), part("password", None, b"")]);
+    let body = multipart(&[
+        field("username", None, b"\xff"),
+        field("password", None, b""),
+    ]);
     assert_eq!(
-        post_bytes(&client, MULTIPART, body).await,
+        post_as(&client, "/login", MULTIPART, body).await,
         (
             422,
             json!({"detail": [missing("password", &json!({"username": "ÿ"}))]})
@@ -280,30 +267,36 @@ async fn a_multipart_form_is_read_as_starlette_reads_it() {
     );
     let bad = |detail: &str| (400, json!({ "detail": detail }));
     assert_eq!(
-        post_bytes(&client, MULTIPART, b"garbage".to_vec()).await,
+        post_as(&client, "/login", MULTIPART, b"garbage".to_vec()).await,
         bad("Invalid multipart data.")
     );
     assert_eq!(
-        post_bytes(&client, "multipart/form-data", b"garbage".to_vec()).await,
+        post_as(
+            &client,
+            "/login",
+            "multipart/form-data",
+            b"garbage".to_vec()
+        )
+        .await,
         bad("Missing boundary in multipart.")
     );
     let body = b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n".to_vec();
     assert_eq!(
-        post_bytes(&client, MULTIPART, body).await,
+        post_as(&client, "/login", MULTIPART, body).await,
         bad("The Content-Disposition header field \"name\" must be provided.")
     );
     let many: Vec<Vec<u8>> = (0..1001)
-        .map(|i| part(&format!("k{i}"), None, b"v"))
+        .map(|i| field(&format!("k{i}"), None, b"v"))
         .collect();
     assert_eq!(
-        post_bytes(&client, MULTIPART, multipart(&many)).await,
+        post_as(&client, "/login", MULTIPART, multipart(&many)).await,
         bad("Too many fields. Maximum number of fields is 1000.")
     );
     let files: Vec<Vec<u8>> = (0..1001)
-        .map(|i| part(&format!("f{i}"), Some("f.txt"), b"v"))
+        .map(|i| field(&format!("f{i}"), Some("f.txt"), b"v"))
         .collect();
     assert_eq!(
-        post_bytes(&client, MULTIPART, multipart(&files)).await,
+        post_as(&client, "/login", MULTIPART, multipart(&files)).await,
         bad("Too many files. Maximum number of files is 1000.")
     );
 }

@@ -1,11 +1,14 @@
 //! `Multipart`: uploads read part by part, with their names, file names
 //! and content types, the body limit, and the errors of a bad body.
 
+mod support;
+
 use serde_json::{json, Value};
 use sluice::extract::Multipart;
 use sluice::openapi::OpenApi;
 use sluice::testing::TestClient;
 use sluice::{App, Body, Bytes, Json};
+use support::bodies::{multipart, part, post_as, MULTIPART};
 
 /// Every part: its name, file name, content type, one of its own headers,
 /// how many pieces it came in and its size, or its text.
@@ -36,35 +39,11 @@ fn app() -> App {
     App::new().post("/upload", describe)
 }
 
-fn part(head: &str, content: &[u8]) -> Vec<u8> {
-    let mut part = format!("--b\r\n{head}\r\n\r\n").into_bytes();
-    part.extend_from_slice(content);
-    part.extend_from_slice(b"\r\n");
-    part
-}
-
-fn body(parts: &[Vec<u8>]) -> Vec<u8> {
-    let mut body = parts.concat();
-    body.extend_from_slice(b"--b--\r\n");
-    body
-}
-
-async fn upload(client: &TestClient, content_type: &str, body: Vec<u8>) -> (u16, Value) {
-    let res = client
-        .post("/upload")
-        .header("content-type", content_type)
-        .body(body)
-        .await;
-    (res.status().as_u16(), res.json())
-}
-
-const MULTIPART: &str = "multipart/form-data; boundary=b";
-
 #[tokio::test]
 async fn files_and_fields_come_part_by_part() {
     let client = TestClient::new(app());
     let file: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
-    let body = body(&[
+    let body = multipart(&[
         part(
             "Content-Disposition: form-data; name=\"note\"",
             b"caf\xc3\xa9",
@@ -83,7 +62,7 @@ async fn files_and_fields_come_part_by_part() {
             b"",
         ),
     ]);
-    let (status, parts) = upload(&client, MULTIPART, body).await;
+    let (status, parts) = post_as(&client, "/upload", MULTIPART, body).await;
     assert_eq!(status, 200, "{parts}");
     assert_eq!(
         parts,
@@ -100,7 +79,7 @@ async fn files_and_fields_come_part_by_part() {
 #[tokio::test]
 async fn a_body_past_the_limit_is_a_413() {
     let client = TestClient::new(app().max_body_size(1_000));
-    let big = body(&[part(
+    let big = multipart(&[part(
         "Content-Disposition: form-data; name=\"f\"; filename=\"big\"",
         &[b'x'; 5_000],
     )]);
@@ -125,11 +104,11 @@ async fn a_body_past_the_limit_is_a_413() {
         .await;
     assert_eq!(res.status(), 413);
     // Within it, the same app reads the file.
-    let small = body(&[part(
+    let small = multipart(&[part(
         "Content-Disposition: form-data; name=\"f\"; filename=\"small\"",
         &[b'x'; 500],
     )]);
-    let (status, parts) = upload(&client, MULTIPART, small).await;
+    let (status, parts) = post_as(&client, "/upload", MULTIPART, small).await;
     assert_eq!((status, &parts[0]["size"]), (200, &json!(500)), "{parts}");
 }
 
@@ -138,21 +117,28 @@ async fn a_body_that_is_not_multipart_or_is_broken_is_refused() {
     let client = TestClient::new(app());
     let detail = |d: &str| json!({ "detail": d });
     assert_eq!(
-        upload(&client, "application/json", b"{}".to_vec()).await,
+        post_as(&client, "/upload", "application/json", b"{}".to_vec()).await,
         (415, detail("Expected a multipart/form-data body"))
     );
     assert_eq!(
-        upload(&client, "multipart/form-data", b"--b--\r\n".to_vec()).await,
+        post_as(
+            &client,
+            "/upload",
+            "multipart/form-data",
+            b"--b--\r\n".to_vec()
+        )
+        .await,
         (400, detail("Missing boundary in multipart."))
     );
     assert_eq!(
-        upload(&client, MULTIPART, b"garbage".to_vec()).await,
+        post_as(&client, "/upload", MULTIPART, b"garbage".to_vec()).await,
         (400, detail("Invalid multipart data."))
     );
     // A part cut short.
     assert_eq!(
-        upload(
+        post_as(
             &client,
+            "/upload",
             MULTIPART,
             b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nab".to_vec()
         )

@@ -59,3 +59,38 @@ pub fn decode(res: &TestResponse) -> Vec<u8> {
         Some(other) => panic!("unexpected content-encoding {other}"),
     }
 }
+
+/// The content type of the multipart bodies [`multipart`] makes.
+pub const MULTIPART: &str = "multipart/form-data; boundary=b";
+
+/// One part of a multipart body: its headers (`head`, lines joined by
+/// CRLF) and its content.
+pub fn part(head: &str, content: &[u8]) -> Vec<u8> {
+    let mut part = format!("--b\r\n{head}\r\n\r\n").into_bytes();
+    part.extend_from_slice(content);
+    part.extend_from_slice(b"\r\n");
+    part
+}
+
+/// A multipart body of `parts`, with the closing boundary.
+pub fn multipart(parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut body = parts.concat();
+    body.extend_from_slice(b"--b--\r\n");
+    body
+}
+
+/// POSTs `body` to `path` as `content_type`: the status and the JSON
+/// answer.
+pub async fn post_as(
+    client: &sluice::testing::TestClient,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, serde_json::Value) {
+    let res = client
+        .post(path)
+        .header("content-type", content_type)
+        .body(body)
+        .await;
+    (res.status().as_u16(), res.json())
+}
