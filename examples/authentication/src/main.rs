@@ -8,15 +8,25 @@
 //! `Extension<User>`; tokens are compared in constant time when you use
 //! `StaticToken`.
 //!
+//! `oauth2_app()` is FastAPI's "Simple OAuth2 with Password and Bearer":
+//! `POST /token` takes the username and password as a form (`Form<T>`, as
+//! `OAuth2PasswordRequestForm`) and answers with a bearer token; the
+//! document shows FastAPI's `OAuth2PasswordBearer` scheme, so `/docs`'
+//! Authorize button asks for the username and password.
+//!
 //! ```sh
 //! cargo run -p example-authentication
 //! curl -i http://127.0.0.1:8000/protected
 //! curl -i -H 'Authorization: Bearer valid_token' http://127.0.0.1:8000/protected
 //! ```
 
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::{json, Value};
-use sluice::extract::Extension;
+use sluice::extract::{Extension, Form};
 use sluice::middleware::{Authentication, Rejection};
+use sluice::openapi::{OpenApi, SecurityScheme};
+use sluice::routing::get;
 use sluice::{App, HttpError, IntoResponse, Json, Next, Request, Response};
 
 /// The tutorial's check: the whole header must be `Bearer valid_token`.
@@ -78,6 +88,45 @@ fn builtin_app() -> App {
         .add_middleware(Authentication::bearer(verify).exempt("/health"))
 }
 
+/// The form of OAuth2's password flow, as FastAPI's
+/// `OAuth2PasswordRequestForm` reads it.
+#[derive(Deserialize, JsonSchema)]
+struct TokenRequest {
+    username: String,
+    password: String,
+    /// Space-separated scopes; none asked for here.
+    #[serde(default)]
+    #[allow(dead_code)]
+    scope: String,
+    #[allow(dead_code)]
+    grant_type: Option<String>,
+}
+
+/// Trades a username and password for a token (a real app checks a hash
+/// and signs a token).
+async fn token(Form(form): Form<TokenRequest>) -> Result<Json<Value>, HttpError> {
+    if form.username == "alice" && form.password == "secret" {
+        Ok(Json(
+            json!({ "access_token": "valid_token", "token_type": "bearer" }),
+        ))
+    } else {
+        Err(HttpError::new(400, "Incorrect username or password"))
+    }
+}
+
+/// FastAPI's OAuth2 password tutorial: the token endpoint, and a route
+/// that wants the token, documented with the `OAuth2PasswordBearer`
+/// scheme.
+#[allow(dead_code)] // shown for comparison; `main` serves `app()`
+fn oauth2_app() -> App {
+    let bearer =
+        Authentication::bearer(verify).openapi_scheme(SecurityScheme::oauth2_password("token"));
+    App::new()
+        .post("/token", token)
+        .route("/users/me", get(me).add_middleware(bearer))
+        .openapi(OpenApi::new().title("OAuth2 password flow"))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), sluice::ServeError> {
     app().run("127.0.0.1:8000").await
@@ -119,6 +168,53 @@ mod tests {
             let res = client.get("/health").await;
             assert_eq!(res.json::<Value>(), json!({"status": "ok"}));
         }
+    }
+
+    #[tokio::test]
+    async fn the_password_flow_trades_a_form_for_a_token() {
+        let client = TestClient::new(oauth2_app());
+        let form = "application/x-www-form-urlencoded";
+        let res = client
+            .post("/token")
+            .header("content-type", form)
+            .body("grant_type=password&username=alice&password=secret")
+            .await;
+        let token = res.json::<Value>();
+        assert_eq!(
+            token,
+            json!({"access_token": "valid_token", "token_type": "bearer"})
+        );
+        let res = client
+            .get("/users/me")
+            .header("authorization", "Bearer valid_token")
+            .await;
+        assert_eq!(res.json::<Value>(), json!({"user": "alice"}));
+        assert_unauthorized(&client.get("/users/me").await);
+        let res = client
+            .post("/token")
+            .header("content-type", form)
+            .body("username=alice&password=guess")
+            .await;
+        assert_eq!(res.status(), 400);
+        assert_eq!(
+            res.json::<Value>(),
+            json!({"detail": "Incorrect username or password"})
+        );
+        // The document names FastAPI's scheme, so `/docs` asks for a
+        // username and password.
+        let doc = client.get("/openapi.json").await.json::<Value>();
+        assert_eq!(
+            doc["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"]
+                ["tokenUrl"],
+            "token"
+        );
+        assert_eq!(
+            doc["paths"]["/users/me"]["get"]["security"],
+            json!([{"OAuth2PasswordBearer": []}])
+        );
+        assert!(doc["paths"]["/token"]["post"]["requestBody"]["content"]
+            .get(form)
+            .is_some());
     }
 
     #[tokio::test]
