@@ -5,14 +5,14 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, RwLock};
 
-use http::header::CONTENT_TYPE;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::check::check_form;
 use super::de::{Params, ParamsDeserializer, Source};
+use super::form_head::{self, Charset, Options};
 use super::params::every_issue;
 use super::shape::{shape_of, Shape};
 use super::{Declaration, FromRequest, RequestContext};
@@ -37,8 +37,8 @@ use crate::request::Request;
 ///   they are FastAPI's `extra_forbidden` 422);
 /// - a body of any other content type has no fields, so the required ones
 ///   are missing;
-/// - more than 1,000 fields is a 400, as in Starlette; so is a malformed
-///   multipart body;
+/// - more than 1,000 fields, or a field over 1 MiB, is a 400, as in
+///   Starlette;
 /// - raw bytes past ASCII in a urlencoded body are read as Latin-1, as
 ///   Starlette reads them (what is percent-encoded is UTF-8);
 /// - bad or missing fields are FastAPI's 422 with `loc: ["body", <name>]`,
@@ -47,9 +47,12 @@ use crate::request::Request;
 ///
 /// A `multipart/form-data` body (what `curl -F` and a browser's
 /// `FormData` send) is read too: its text fields, as Starlette reads them
-/// (a malformed one is a 400, as in FastAPI). Its file parts are left
-/// out: there is no file upload extractor yet. A type that is not a
-/// struct of text fields is refused when the app is built. Like
+/// with python-multipart (names and values in the body's `charset`, or
+/// else Latin-1; a body cut short keeps its finished parts; a malformed
+/// one, or a text part over 1 MiB, is a 400 in Starlette's words). Its
+/// file parts are left out: read uploads with [`Multipart`](super::Multipart).
+/// A type that is not a struct of text fields is refused when the app is
+/// built. Like
 /// [`Json`](crate::Json), it reads the body, so it is the handler's last
 /// argument, and the body limit applies.
 ///
@@ -99,11 +102,14 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Form<T> 
     type Rejection = Error;
 
     async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
-        let kind = body_kind(req.headers());
         let bytes = req.bytes().await?;
+        let options = form_head::content_type(req.headers());
         let latin1;
-        let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = match kind {
+        let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = match body_kind(&options) {
             BodyKind::UrlEncoded => {
+                if longest_field(&bytes) > MAX_PART_SIZE {
+                    return Err(bad_request("Field exceeded maximum size of 1024KB."));
+                }
                 latin1 = raw_bytes_as_latin1(&bytes);
                 let pairs: Vec<_> = form_urlencoded::parse(&latin1).collect();
                 if pairs.len() > MAX_FIELDS {
@@ -113,7 +119,7 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Form<T> 
                 }
                 pairs
             }
-            BodyKind::Multipart(content_type) => multipart_fields(&content_type, bytes).await?,
+            BodyKind::Multipart => multipart_fields(&options, bytes).await?,
             // Starlette reads no fields from another body.
             BodyKind::Other => Vec::new(),
         };
@@ -143,27 +149,19 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Form<T> 
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum BodyKind {
     UrlEncoded,
-    /// With the whole `Content-Type`, which holds the boundary.
-    Multipart(String),
+    Multipart,
     Other,
 }
 
-/// What the `Content-Type` says the body is (its media type compared
-/// case-insensitively, parameters aside, as Starlette reads it).
-fn body_kind(headers: &HeaderMap) -> BodyKind {
-    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
-        return BodyKind::Other;
-    };
-    let essence = value.split(';').next().unwrap_or_default().trim();
-    if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        BodyKind::UrlEncoded
-    } else if essence.eq_ignore_ascii_case("multipart/form-data") {
-        BodyKind::Multipart(value.to_owned())
-    } else {
-        BodyKind::Other
+/// What the `Content-Type` says the body is, as Starlette reads it.
+fn body_kind(options: &Options<'_>) -> BodyKind {
+    match options.media_type.as_str() {
+        "application/x-www-form-urlencoded" => BodyKind::UrlEncoded,
+        "multipart/form-data" => BodyKind::Multipart,
+        _ => BodyKind::Other,
     }
 }
 
@@ -196,48 +194,109 @@ fn raw_bytes_as_latin1(body: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
+/// The most bytes a field (its name and value as sent) or a multipart
+/// text part may have, as in Starlette.
+const MAX_PART_SIZE: usize = 1024 * 1024;
+
+/// The length of the longest field of a urlencoded body as sent: its
+/// name and value, without the `=` between them.
+fn longest_field(body: &[u8]) -> usize {
+    body.split(|&b| b == b'&')
+        .map(|field| field.len() - usize::from(field.contains(&b'=')))
+        .max()
+        .unwrap_or(0)
+}
+
 /// The text fields of a multipart body, in order, as Starlette reads
-/// them: a value that is not UTF-8 is read as Latin-1. File parts (with a
-/// file name) are not form fields here; they are left out. A malformed
-/// body is Starlette's 400, with its words.
+/// them with python-multipart:
+///
+/// - names and values in the body's `charset` (UTF-8 by default), or else
+///   Latin-1;
+/// - a body must open with its boundary: anything before it, or a
+///   malformed part, is Starlette's 400;
+/// - a body cut short keeps the parts it finished, an empty one has none;
+/// - at most 1,000 fields and 1,000 files, a text part at most 1 MiB.
+///
+/// File parts (with a file name) are not form fields here; they are left
+/// out.
 async fn multipart_fields(
-    content_type: &str,
+    options: &Options<'_>,
     body: bytes::Bytes,
 ) -> Result<Vec<(Cow<'static, str>, Cow<'static, str>)>, Error> {
-    let bad = bad_request;
-    let boundary =
-        multer::parse_boundary(content_type).map_err(|_| bad("Missing boundary in multipart."))?;
+    let Some(boundary) = options.get("boundary") else {
+        return Err(bad_request("Missing boundary in multipart."));
+    };
+    let boundary = form_head::latin1(boundary).into_owned();
+    let charset = Charset::of(options);
+    if !body.is_empty() && !opens_with_boundary(&body, boundary.as_bytes()) {
+        return Err(bad_request("Invalid multipart data."));
+    }
     let stream =
         futures_util::stream::once(std::future::ready(Ok::<_, std::convert::Infallible>(body)));
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut pairs = Vec::new();
     let mut files = 0;
-    let invalid = |_| bad("Invalid multipart data.");
-    while let Some(field) = multipart.next_field().await.map_err(invalid)? {
-        let Some(name) = field.name().map(str::to_owned) else {
-            return Err(bad(
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            // Cut short: the parts read so far stand.
+            Err(error) if is_cut_short(&error) => break,
+            Err(_) => return Err(bad_request("Invalid multipart data.")),
+        };
+        let Some((name, file_name)) = form_head::part_names(field.headers(), charset) else {
+            return Err(bad_request(
                 "The Content-Disposition header field \"name\" must be provided.",
             ));
         };
-        let file = field.file_name().is_some();
-        let value = field.bytes().await.map_err(invalid)?;
-        if file {
+        if file_name.is_some() {
             files += 1;
             if files > MAX_FIELDS {
-                return Err(bad("Too many files. Maximum number of files is 1000."));
+                return Err(bad_request(
+                    "Too many files. Maximum number of files is 1000.",
+                ));
             }
+        } else if pairs.len() == MAX_FIELDS {
+            return Err(bad_request(
+                "Too many fields. Maximum number of fields is 1000.",
+            ));
+        }
+        let value = match field.bytes().await {
+            Ok(value) => value,
+            Err(error) if is_cut_short(&error) => break,
+            Err(_) => return Err(bad_request("Invalid multipart data.")),
+        };
+        if file_name.is_some() {
             continue;
         }
-        if pairs.len() == MAX_FIELDS {
-            return Err(bad("Too many fields. Maximum number of fields is 1000."));
+        if value.len() > MAX_PART_SIZE {
+            return Err(bad_request("Part exceeded maximum size of 1024KB."));
         }
-        let value = match String::from_utf8(value.to_vec()) {
-            Ok(text) => text,
-            Err(_) => value.iter().map(|&b| char::from(b)).collect(),
-        };
-        pairs.push((Cow::Owned(name), Cow::Owned(value)));
+        pairs.push((Cow::Owned(name), Cow::Owned(charset.decode(&value))));
     }
     Ok(pairs)
+}
+
+/// Whether `body` opens with `--boundary`, then a line end or `--`, as
+/// python-multipart requires.
+fn opens_with_boundary(body: &[u8], boundary: &[u8]) -> bool {
+    let Some(rest) = body
+        .strip_prefix(b"--")
+        .and_then(|rest| rest.strip_prefix(boundary))
+    else {
+        return false;
+    };
+    rest.starts_with(b"\r\n") || rest.starts_with(b"--") || b"\r\n".starts_with(rest)
+}
+
+/// Whether multer stopped because the body ended too soon.
+fn is_cut_short(error: &multer::Error) -> bool {
+    matches!(
+        error,
+        multer::Error::IncompleteStream
+            | multer::Error::IncompleteFieldData { .. }
+            | multer::Error::IncompleteHeaders
+    )
 }
 
 /// A form type's fields, in declared order, and which collect repeated

@@ -48,6 +48,7 @@ mod check;
 mod de;
 mod dependency;
 mod form;
+mod form_head;
 mod listing;
 mod multipart;
 mod objects;

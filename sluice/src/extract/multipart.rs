@@ -1,11 +1,11 @@
 //! A `multipart/form-data` body, part by part: how files are uploaded.
 
 use bytes::Bytes;
-use http::header::CONTENT_TYPE;
 use http::{HeaderMap, StatusCode};
 use http_body_util::BodyDataStream;
 use serde_json::json;
 
+use super::form_head::{self, Charset};
 use super::{Declaration, FromRequest, RequestContext};
 use crate::error::{BodyError, Error, HttpError};
 use crate::request::Request;
@@ -67,6 +67,8 @@ use crate::request::Request;
 pub struct Multipart {
     inner: multer::Multipart<'static>,
     limit: usize,
+    /// How part names are decoded (the body's `charset`).
+    charset: Charset,
 }
 
 impl std::fmt::Debug for Multipart {
@@ -81,24 +83,23 @@ impl FromRequest for Multipart {
     type Rejection = Error;
 
     async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
-        let content_type = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default();
-        let essence = content_type.split(';').next().unwrap_or_default().trim();
-        if !essence.eq_ignore_ascii_case("multipart/form-data") {
+        let options = form_head::content_type(req.headers());
+        if options.media_type != "multipart/form-data" {
             return Err(Error::new(HttpError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Expected a multipart/form-data body",
             )));
         }
-        let boundary = multer::parse_boundary(content_type).map_err(|_| {
-            Error::new(HttpError::new(
-                StatusCode::BAD_REQUEST,
-                "Missing boundary in multipart.",
-            ))
-        })?;
+        let bad =
+            |detail: &str| Error::new(HttpError::new(StatusCode::BAD_REQUEST, detail.to_owned()));
+        let Some(boundary) = options.get("boundary") else {
+            return Err(bad("Missing boundary in multipart."));
+        };
+        if boundary.is_empty() {
+            return Err(bad("Invalid multipart data."));
+        }
+        let boundary = form_head::latin1(boundary).into_owned();
+        let charset = Charset::of(&options);
         let limit = req.body_limit();
         let constraints = multer::Constraints::new()
             .size_limit(multer::SizeLimit::new().whole_stream(limit as u64));
@@ -106,6 +107,7 @@ impl FromRequest for Multipart {
         Ok(Multipart {
             inner: multer::Multipart::with_constraints(stream, boundary, constraints),
             limit,
+            charset,
         })
     }
 
@@ -132,7 +134,16 @@ impl Multipart {
     pub async fn next_field(&mut self) -> Result<Option<Field>, Error> {
         let limit = self.limit;
         match self.inner.next_field().await {
-            Ok(field) => Ok(field.map(|inner| Field { inner, limit })),
+            Ok(field) => Ok(field.map(|inner| {
+                let (name, file_name) = form_head::part_names(inner.headers(), self.charset)
+                    .map_or((None, None), |(name, file_name)| (Some(name), file_name));
+                Field {
+                    inner,
+                    limit,
+                    name,
+                    file_name,
+                }
+            })),
             Err(error) => Err(read_error(error, limit)),
         }
     }
@@ -142,6 +153,8 @@ impl Multipart {
 pub struct Field {
     inner: multer::Field<'static>,
     limit: usize,
+    name: Option<String>,
+    file_name: Option<String>,
 }
 
 impl std::fmt::Debug for Field {
@@ -155,15 +168,17 @@ impl std::fmt::Debug for Field {
 }
 
 impl Field {
-    /// The part's name (`name` in its `Content-Disposition`).
+    /// The part's name (`name` in its `Content-Disposition`, read as
+    /// Starlette reads it: the last of several, in the body's charset or
+    /// else Latin-1).
     pub fn name(&self) -> Option<&str> {
-        self.inner.name()
+        self.name.as_deref()
     }
 
     /// The uploaded file's name (`filename`), for a file; as the client
     /// sent it, so never use it as a path on the server as it is.
     pub fn file_name(&self) -> Option<&str> {
-        self.inner.file_name()
+        self.file_name.as_deref()
     }
 
     /// The part's `Content-Type`, if it has one.
