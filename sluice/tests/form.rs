@@ -211,6 +211,14 @@ async fn another_content_type_has_no_fields() {
         let (status, body) = post(&client, content_type, "username=a&password=b").await;
         assert_eq!((status, body), (422, none.clone()), "{content_type:?}");
     }
+    // Nor is such a body read: past the body limit, it is not a 413.
+    let small = TestClient::new(App::new().post("/login", login).max_body_size(10));
+    let res = small
+        .post("/login")
+        .header("content-type", "application/json")
+        .body(vec![b' '; 100])
+        .await;
+    assert_eq!((res.status().as_u16(), res.json::<Value>()), (422, none.clone()));
     // The media type's case and parameters do not matter.
     let (status, body) = post(
         &client,

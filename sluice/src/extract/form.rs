@@ -102,10 +102,15 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Form<T> 
     type Rejection = Error;
 
     async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
-        let bytes = req.bytes().await?;
+        let kind = body_kind(&form_head::content_type(req.headers()));
+        // Starlette reads no fields from another body, nor the body.
+        let bytes = match kind {
+            BodyKind::Other => bytes::Bytes::new(),
+            _ => req.bytes().await?,
+        };
         let options = form_head::content_type(req.headers());
         let latin1;
-        let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = match body_kind(&options) {
+        let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = match kind {
             BodyKind::UrlEncoded => {
                 if longest_field(&bytes) > MAX_PART_SIZE {
                     return Err(bad_request("Field exceeded maximum size of 1024KB."));
@@ -120,7 +125,6 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Form<T> 
                 pairs
             }
             BodyKind::Multipart => multipart_fields(&options, bytes).await?,
-            // Starlette reads no fields from another body.
             BodyKind::Other => Vec::new(),
         };
         let fields = FormFields::of::<T>();
@@ -185,9 +189,10 @@ fn raw_bytes_as_latin1(body: &[u8]) -> Cow<'_, [u8]> {
         if byte.is_ascii() {
             out.push(byte);
         } else {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
             let mut utf8 = [0; 2];
             for b in char::from(byte).encode_utf8(&mut utf8).bytes() {
-                out.extend_from_slice(format!("%{b:02X}").as_bytes());
+                out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
             }
         }
     }
