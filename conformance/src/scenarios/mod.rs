@@ -5,6 +5,7 @@ use sluice::App;
 mod auth;
 mod core;
 mod cors;
+mod form;
 mod gzip;
 mod hosts;
 mod observability;
@@ -49,6 +50,8 @@ pub(crate) const NAMES: &[&str] = &[
     "websocket",
     "rate-limit",
     "static",
+    // Not in SCENARIOS.md: for `conformance/reference/form/`.
+    "form",
 ];
 
 /// The scenarios that take `--redis`.
@@ -89,6 +92,7 @@ pub(crate) fn app(name: &str, options: &Options) -> Option<Result<App, String>> 
         "proxy-headers-untrusted" => proxy::proxy_headers_untrusted(),
         "websocket" => websocket::websocket(),
         "static" => static_files::static_files(),
+        "form" => form::form(),
         "sessions" => return Some(sessions::sessions(options.redis.as_deref())),
         "rate-limit" => return Some(rate_limit::rate_limit(options.redis.as_deref())),
         _ => return None,
