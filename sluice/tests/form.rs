@@ -218,7 +218,10 @@ async fn another_content_type_has_no_fields() {
         .header("content-type", "application/json")
         .body(vec![b' '; 100])
         .await;
-    assert_eq!((res.status().as_u16(), res.json::<Value>()), (422, none.clone()));
+    assert_eq!(
+        (res.status().as_u16(), res.json::<Value>()),
+        (422, none.clone())
+    );
     // The media type's case and parameters do not matter.
     let (status, body) = post(
         &client,
