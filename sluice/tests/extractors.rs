@@ -1676,3 +1676,106 @@ async fn query_numbers_are_read_as_pydantic_reads_them() {
         );
     }
 }
+
+/// Leads back to itself without reading anything: serde's derive would
+/// try `Wrap` again and again on a value neither variant takes, until the
+/// stack overflows and the whole server aborts.
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Endless {
+    Wrap(Box<Endless>),
+    N(i64),
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum EndlessOption {
+    Wrap(Option<Box<EndlessOption>>),
+    N(i64),
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[allow(dead_code)]
+struct HoldsEndless {
+    name: String,
+    value: Endless,
+}
+
+/// Recursive, but every step reads something: a list's items, a field.
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+enum Expr {
+    Num(i64),
+    List(Vec<Expr>),
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Tree {
+    #[serde(default)]
+    children: Vec<Tree>,
+    next: Option<Box<Tree>>,
+}
+
+fn count(expr: &Expr) -> usize {
+    match expr {
+        Expr::Num(_) => 1,
+        Expr::List(items) => items.iter().map(count).sum(),
+    }
+}
+
+fn size(tree: &Tree) -> usize {
+    1 + tree.children.iter().map(size).sum::<usize>() + tree.next.as_deref().map_or(0, size)
+}
+
+/// A type serde would recurse into without end is refused when the app is
+/// built, wherever it is; recursive types that read as they go are not.
+#[tokio::test]
+async fn a_type_that_recurses_without_reading_is_refused_when_the_app_is_built() {
+    async fn endless(Json(_v): Json<Endless>) {}
+    async fn nested(Json(_v): Json<HoldsEndless>) {}
+    async fn optional(Json(_v): Json<EndlessOption>) {}
+    for (app, name) in [
+        (App::new().post("/e", endless), "Json<Endless>: `Endless`"),
+        (
+            App::new().post("/e", nested),
+            "Json<HoldsEndless>: `Endless`",
+        ),
+        (
+            App::new().post("/e", optional),
+            "Json<EndlessOption>: `EndlessOption`",
+        ),
+    ] {
+        let (route, err) = build_error(app);
+        assert_eq!(route, "POST /e");
+        assert!(
+            err.contains(&format!(
+                "{name} leads back to itself through its untagged variants (or a newtype) \
+                 without reading anything"
+            )),
+            "{err}"
+        );
+    }
+
+    async fn expr(Json(e): Json<Expr>) -> String {
+        count(&e).to_string()
+    }
+    async fn tree(Json(t): Json<Tree>) -> String {
+        size(&t).to_string()
+    }
+    let client = TestClient::new(App::new().post("/expr", expr).post("/tree", tree));
+    let res = client
+        .post("/expr")
+        .json(&json!([1, [2, [3, 4]], []]))
+        .await;
+    assert_eq!(res.text(), "4");
+    // A value neither variant takes is a 422, not a crash.
+    let res = client.post("/expr").json(&json!({"a": 1})).await;
+    assert_eq!(res.status(), 422);
+    let res = client
+        .post("/tree")
+        .json(&json!({"children": [{"next": {"children": []}}], "next": null}))
+        .await;
+    assert_eq!(res.text(), "3");
+}

@@ -22,6 +22,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::check::check_no_endless_recursion;
 use super::objects::Objects;
 use super::{listing, pyjson, Declaration, FromRequest, RequestContext};
 use crate::body::Body;
@@ -72,8 +73,13 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Json<T> {
         from_body::<T>(&value, bytes.len()).map(Json)
     }
 
-    /// Documents a required JSON body holding a `T`.
+    /// Refuses a type serde would recurse into without end
+    /// ([`check_no_endless_recursion`]); documents a required JSON body
+    /// holding a `T`.
     fn declare(decl: &mut Declaration<'_>) {
+        if let Err(problem) = check_no_endless_recursion::<T>("Json") {
+            decl.problem(problem);
+        }
         if let Some(doc) = decl.openapi() {
             doc.json_body::<T>(true);
         }
@@ -94,8 +100,11 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Option<Json<T>> {
         }
     }
 
-    /// Documents an optional JSON body holding a `T`.
+    /// As `Json<T>`'s, for an optional body.
     fn declare(decl: &mut Declaration<'_>) {
+        if let Err(problem) = check_no_endless_recursion::<T>("Json") {
+            decl.problem(problem);
+        }
         if let Some(doc) = decl.openapi() {
             doc.json_body::<T>(false);
         }

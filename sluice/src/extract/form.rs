@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::check::check_form;
+use super::check::{check_form, check_no_endless_recursion};
 use super::de::{Params, ParamsDeserializer, Source};
 use super::form_head::{self, Charset, Options};
 use super::params::every_issue;
@@ -144,7 +144,9 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Form<T> 
     ///
     /// [`Query`]: super::Query
     fn declare(decl: &mut Declaration<'_>) {
-        if let Err(problem) = check_form::<T>() {
+        if let Err(problem) =
+            check_form::<T>().and_then(|()| check_no_endless_recursion::<T>("Form"))
+        {
             decl.problem(problem);
         }
         if let Some(doc) = decl.openapi() {

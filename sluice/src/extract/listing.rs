@@ -177,7 +177,7 @@ where
 }
 
 /// `T`'s JSON Schema as it is read, with its definitions under `$defs`.
-fn schema_of<T: JsonSchema>() -> Value {
+pub(crate) fn schema_of<T: JsonSchema>() -> Value {
     SchemaSettings::draft2020_12()
         .for_deserialize()
         .into_generator()

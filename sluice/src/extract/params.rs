@@ -6,7 +6,7 @@ use http::request::Parts;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
-use super::check::{check_headers, check_path, check_query};
+use super::check::{check_headers, check_no_endless_recursion, check_path, check_query};
 use super::de::{ParamError, Params, ParamsDeserializer, Source};
 use super::listing;
 use super::{Declaration, FromRequestParts, RequestContext};
@@ -112,7 +112,9 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Path<T> {
     /// parameters `T` reads.
     fn declare(decl: &mut Declaration<'_>) {
         let params: Vec<&str> = decl.path_params().collect();
-        if let Err(problem) = check_path::<T>(&params) {
+        if let Err(problem) =
+            check_path::<T>(&params).and_then(|()| check_no_endless_recursion::<T>("Path"))
+        {
             decl.problem(problem);
         }
         if let Some(doc) = decl.openapi() {
@@ -215,7 +217,9 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Query<T> {
     /// struct or a map, or one with a field that holds a struct or a map).
     /// Documents a query parameter per field of `T`.
     fn declare(decl: &mut Declaration<'_>) {
-        if let Err(problem) = check_query::<T>() {
+        if let Err(problem) =
+            check_query::<T>().and_then(|()| check_no_endless_recursion::<T>("Query"))
+        {
             decl.problem(problem);
         }
         if let Some(doc) = decl.openapi() {
@@ -328,7 +332,9 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
     /// and struct fields no header name can match. Documents a header
     /// parameter per field of `T` (`x_token` is `x-token`).
     fn declare(decl: &mut Declaration<'_>) {
-        if let Err(problem) = check_headers::<T>() {
+        if let Err(problem) =
+            check_headers::<T>().and_then(|()| check_no_endless_recursion::<T>("Headers"))
+        {
             decl.problem(problem);
         }
         if let Some(doc) = decl.openapi() {
