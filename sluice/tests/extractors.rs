@@ -1718,10 +1718,10 @@ struct Tree {
     next: Option<Box<Tree>>,
 }
 
-fn count(expr: &Expr) -> usize {
+fn sum(expr: &Expr) -> i64 {
     match expr {
-        Expr::Num(_) => 1,
-        Expr::List(items) => items.iter().map(count).sum(),
+        Expr::Num(n) => *n,
+        Expr::List(items) => items.iter().map(sum).sum(),
     }
 }
 
@@ -1759,7 +1759,7 @@ async fn a_type_that_recurses_without_reading_is_refused_when_the_app_is_built()
     }
 
     async fn expr(Json(e): Json<Expr>) -> String {
-        count(&e).to_string()
+        sum(&e).to_string()
     }
     async fn tree(Json(t): Json<Tree>) -> String {
         size(&t).to_string()
