@@ -1769,7 +1769,7 @@ async fn a_type_that_recurses_without_reading_is_refused_when_the_app_is_built()
         .post("/expr")
         .json(&json!([1, [2, [3, 4]], []]))
         .await;
-    assert_eq!(res.text(), "4");
+    assert_eq!(res.text(), "10");
     // A value neither variant takes is a 422, not a crash.
     let res = client.post("/expr").json(&json!({"a": 1})).await;
     assert_eq!(res.status(), 422);

@@ -319,6 +319,66 @@ pub(crate) fn short_type_name<T: ?Sized>() -> String {
     out
 }
 
+/// Checks that serde can read `T` without recursing forever: refuses a
+/// type that leads back to itself through untagged alternatives (or a
+/// newtype) without reading anything in between, such as
+/// `#[serde(untagged)] enum V { Wrap(Box<V>), N(i64) }`. Given a value
+/// that no alternative takes, serde's derive tries them again and again
+/// until the thread's stack overflows, which aborts the whole server. In
+/// `T`'s JSON Schema, such a loop is a `$ref` reached again through
+/// `anyOf`, `oneOf` or `allOf` alone, without passing a field, an item or
+/// a map value (where something is read before going on).
+pub(crate) fn check_no_endless_recursion<T: JsonSchema>(extractor: &str) -> Result<(), String> {
+    let schema = super::listing::schema_of::<T>();
+    let defs = schema.get("$defs").and_then(serde_json::Value::as_object);
+    let resolve = |reference: &str| -> Option<&serde_json::Value> {
+        match reference {
+            "#" => Some(&schema),
+            other => defs?.get(other.strip_prefix("#/$defs/")?),
+        }
+    };
+    let mut nodes: Vec<&str> = vec!["#"];
+    let names: Vec<String> = defs
+        .map(|defs| defs.keys().map(|name| format!("#/$defs/{name}")).collect())
+        .unwrap_or_default();
+    nodes.extend(names.iter().map(String::as_str));
+    for start in nodes {
+        let mut seen = vec![start];
+        let mut stack: Vec<&serde_json::Value> = resolve(start).into_iter().collect();
+        while let Some(node) = stack.pop() {
+            let Some(object) = node.as_object() else {
+                continue;
+            };
+            if let Some(reference) = object.get("$ref").and_then(serde_json::Value::as_str) {
+                if reference == start {
+                    let name = match start {
+                        "#" => short_type_name::<T>(),
+                        other => other.trim_start_matches("#/$defs/").to_owned(),
+                    };
+                    return Err(format!(
+                        "{extractor}<{}>: `{name}` leads back to itself through its untagged \
+                         variants (or a newtype) without reading anything, so on a value that \
+                         none of them takes serde would try them without end and overflow the \
+                         stack; tag the enum, or put the recursive variant's value in a struct \
+                         or a list",
+                        short_type_name::<T>()
+                    ));
+                }
+                if !seen.contains(&reference) {
+                    seen.push(reference);
+                    stack.extend(resolve(reference));
+                }
+            }
+            for key in ["anyOf", "oneOf", "allOf"] {
+                if let Some(alternatives) = object.get(key).and_then(serde_json::Value::as_array) {
+                    stack.extend(alternatives);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -558,64 +618,4 @@ mod tests {
         assert_eq!(check_path::<HashMap<String, String>>(&["a"]), Ok(()));
         assert_eq!(check_path::<Vec<String>>(&["a", "b"]), Ok(()));
     }
-}
-
-/// Checks that serde can read `T` without recursing forever: refuses a
-/// type that leads back to itself through untagged alternatives (or a
-/// newtype) without reading anything in between, such as
-/// `#[serde(untagged)] enum V { Wrap(Box<V>), N(i64) }`. Given a value
-/// that no alternative takes, serde's derive tries them again and again
-/// until the thread's stack overflows, which aborts the whole server. In
-/// `T`'s JSON Schema, such a loop is a `$ref` reached again through
-/// `anyOf`, `oneOf` or `allOf` alone, without passing a field, an item or
-/// a map value (where something is read before going on).
-pub(crate) fn check_no_endless_recursion<T: JsonSchema>(extractor: &str) -> Result<(), String> {
-    let schema = super::listing::schema_of::<T>();
-    let defs = schema.get("$defs").and_then(serde_json::Value::as_object);
-    let resolve = |reference: &str| -> Option<&serde_json::Value> {
-        match reference {
-            "#" => Some(&schema),
-            other => defs?.get(other.strip_prefix("#/$defs/")?),
-        }
-    };
-    let mut nodes: Vec<&str> = vec!["#"];
-    let names: Vec<String> = defs
-        .map(|defs| defs.keys().map(|name| format!("#/$defs/{name}")).collect())
-        .unwrap_or_default();
-    nodes.extend(names.iter().map(String::as_str));
-    for start in nodes {
-        let mut seen = vec![start];
-        let mut stack: Vec<&serde_json::Value> = resolve(start).into_iter().collect();
-        while let Some(node) = stack.pop() {
-            let Some(object) = node.as_object() else {
-                continue;
-            };
-            if let Some(reference) = object.get("$ref").and_then(serde_json::Value::as_str) {
-                if reference == start {
-                    let name = match start {
-                        "#" => short_type_name::<T>(),
-                        other => other.trim_start_matches("#/$defs/").to_owned(),
-                    };
-                    return Err(format!(
-                        "{extractor}<{}>: `{name}` leads back to itself through its untagged \
-                         variants (or a newtype) without reading anything, so on a value that \
-                         none of them takes serde would try them without end and overflow the \
-                         stack; tag the enum, or put the recursive variant's value in a struct \
-                         or a list",
-                        short_type_name::<T>()
-                    ));
-                }
-                if !seen.contains(&reference) {
-                    seen.push(reference);
-                    stack.extend(resolve(reference));
-                }
-            }
-            for key in ["anyOf", "oneOf", "allOf"] {
-                if let Some(alternatives) = object.get(key).and_then(serde_json::Value::as_array) {
-                    stack.extend(alternatives);
-                }
-            }
-        }
-    }
-    Ok(())
 }
