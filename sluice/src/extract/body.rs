@@ -73,8 +73,8 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Json<T> {
         from_body::<T>(&value, bytes.len()).map(Json)
     }
 
-    /// Refuses a type serde would recurse into without end
-    /// ([`check_no_endless_recursion`]); documents a required JSON body
+    /// Refuses a type serde would recurse into without end (an untagged
+    /// enum with a variant of itself); documents a required JSON body
     /// holding a `T`.
     fn declare(decl: &mut Declaration<'_>) {
         if let Err(problem) = check_no_endless_recursion::<T>("Json") {
