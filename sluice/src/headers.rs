@@ -1,6 +1,7 @@
 //! Small header helpers shared by the built-in middleware, the errors and
 //! the test client.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use http::header::{Entry, HeaderMap, HeaderName, HeaderValue, VARY};
@@ -21,6 +22,28 @@ where
     let name = name.try_into().expect("a valid header name");
     let value = value.try_into().expect("a valid header value");
     (name, value)
+}
+
+/// Header bytes as Python's ASGI servers and Starlette decode them:
+/// Latin-1, every byte one character. Borrowed when they are ASCII.
+pub(crate) fn latin1(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if bytes.is_ascii() => Cow::Borrowed(text),
+        _ => Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
+    }
+}
+
+/// `bytes` without the leading and trailing bytes `is_space` takes.
+pub(crate) fn trim_by(bytes: &[u8], is_space: impl Fn(u8) -> bool) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|&b| !is_space(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| !is_space(b))
+        .map_or(start, |i| i + 1);
+    &bytes[start..end]
 }
 
 /// Adds `name` to the response's `Vary` header, keeping what is already

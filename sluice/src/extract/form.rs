@@ -116,7 +116,10 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Form<T> 
                     return Err(bad_request("Field exceeded maximum size of 1024KB."));
                 }
                 latin1 = raw_bytes_as_latin1(&bytes);
-                let pairs: Vec<_> = form_urlencoded::parse(&latin1).collect();
+                // One past the limit tells it is passed; no need to read on.
+                let pairs: Vec<_> = form_urlencoded::parse(&latin1)
+                    .take(MAX_FIELDS + 1)
+                    .collect();
                 if pairs.len() > MAX_FIELDS {
                     return Err(bad_request(
                         "Too many fields. Maximum number of fields is 1000.",

@@ -7,6 +7,9 @@ use std::borrow::Cow;
 use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use http::HeaderMap;
 
+pub(super) use crate::headers::latin1;
+use crate::headers::trim_by;
+
 /// A header value's media type (lower-case) and its parameters, in order.
 /// Parameters are split at `;` outside double quotes; a name is compared
 /// case-insensitively; a quoted value loses its quotes and its `\`
@@ -95,25 +98,9 @@ pub(super) fn part_names(
     Some((name, file_name))
 }
 
-/// Bytes as Latin-1 text: each byte its own character.
-pub(super) fn latin1(bytes: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) if bytes.is_ascii() => Cow::Borrowed(text),
-        _ => Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
-    }
-}
-
+/// Trims spaces and tabs, as python-multipart trims a parameter.
 fn trim(bytes: &[u8]) -> &[u8] {
-    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = bytes
-        .iter()
-        .position(|b| !is_space(b))
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !is_space(b))
-        .map_or(start, |i| i + 1);
-    &bytes[start..end.max(start)]
+    trim_by(bytes, |b| b == b' ' || b == b'\t')
 }
 
 /// Splits at `;` where the `"`s before it (not counting `\"`) are even.

@@ -225,11 +225,7 @@ impl Field {
     ///
     /// As [`Multipart::next_field`].
     pub async fn text(self) -> Result<String, Error> {
-        let bytes = self.bytes().await?;
-        Ok(match std::str::from_utf8(&bytes) {
-            Ok(text) => text.to_owned(),
-            Err(_) => bytes.iter().map(|&b| char::from(b)).collect(),
-        })
+        Ok(Charset::Utf8.decode(&self.bytes().await?))
     }
 }
 

@@ -7,7 +7,7 @@ use http::HeaderValue;
 
 /// A header value as Starlette reads it: every byte one Latin-1 character.
 pub(super) fn latin1(value: &HeaderValue) -> String {
-    value.as_bytes().iter().map(|&b| char::from(b)).collect()
+    crate::headers::latin1(value.as_bytes()).into_owned()
 }
 
 /// Python's `str.isspace()`, for the characters a Latin-1 string can hold.

@@ -186,7 +186,7 @@ use regex::Regex;
 
 use crate::body::Body;
 use crate::error::ConfigError;
-use crate::headers::append_vary;
+use crate::headers::{append_vary, latin1, trim_by};
 use crate::hook::{self, Before, Hook, Slot, Stash};
 use crate::middleware::{Middleware, Next};
 use crate::request::{Request, RouteMatch};
@@ -799,28 +799,12 @@ fn joined_value<S: AsRef<str>>(items: &[S]) -> HeaderValue {
     HeaderValue::from_str(&joined).expect("tokens joined by \", \" are a valid header value")
 }
 
-/// A header value as Python's ASGI servers decode it: Latin-1.
-fn latin1(bytes: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) if bytes.is_ascii() => Cow::Borrowed(text),
-        _ => Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
-    }
-}
-
 /// Trims what Python's `str.strip()` trims from a Latin-1 string.
 fn trim_python_space(bytes: &[u8]) -> &[u8] {
-    fn is_space(b: &u8) -> bool {
-        matches!(b, b'\t'..=b'\r' | 0x1c..=0x1f | b' ' | 0x85 | 0xa0)
-    }
-    let start = bytes
-        .iter()
-        .position(|b| !is_space(b))
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !is_space(b))
-        .map_or(start, |i| i + 1);
-    &bytes[start..end]
+    trim_by(
+        bytes,
+        |b| matches!(b, b'\t'..=b'\r' | 0x1c..=0x1f | b' ' | 0x85 | 0xa0),
+    )
 }
 
 /// A `token` of RFC 9110 §5.6.2: what a method or a header name is made of.

@@ -95,13 +95,13 @@
 //!   right; when all of them are trusted, the leftmost of those is the
 //!   client. With `*` that is "trust exactly N proxies".
 
-use std::borrow::Cow;
 use std::net::IpAddr;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use ipnet::IpNet;
 
 use crate::error::ConfigError;
+use crate::headers::latin1;
 use crate::hook::{self, Before, Hook};
 use crate::middleware::{Middleware, Next};
 use crate::request::{ClientAddr, Request, Scheme};
@@ -451,14 +451,6 @@ fn for_upgrade(scheme: Scheme, headers: &HeaderMap) -> Scheme {
         Scheme::Http if upgrade => Scheme::Ws,
         Scheme::Https if upgrade => Scheme::Wss,
         other => other,
-    }
-}
-
-/// Header bytes as Python's `decode("latin1")` reads them.
-fn latin1(bytes: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) if bytes.is_ascii() => Cow::Borrowed(text),
-        _ => Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
     }
 }
 
