@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use http::header::{Entry, HeaderMap, HeaderName, HeaderValue, VARY};
+use http::header::{Entry, HeaderMap, HeaderName, HeaderValue, COOKIE, VARY};
 
 /// A header the programmer wrote, converted; a typo in it is a bug in the
 /// caller's code, so it panics there ([`HttpError::with_header`], the test
@@ -44,6 +44,62 @@ pub(crate) fn trim_by(bytes: &[u8], is_space: impl Fn(u8) -> bool) -> &[u8] {
         .rposition(|&b| !is_space(b))
         .map_or(start, |i| i + 1);
     &bytes[start..end]
+}
+
+/// Whether Python's `str.strip()` takes this (Latin-1) byte away.
+pub(crate) fn python_space(b: u8) -> bool {
+    matches!(b, 0x09..=0x0D | 0x1C..=0x20 | 0x85 | 0xA0)
+}
+
+/// The cookies of a request, in order, as Starlette's `cookie_parser`
+/// reads a `Cookie` header: split at `;`, then at the first `=` (a chunk
+/// without one is a value with an empty name), both sides stripped as
+/// Python strips text. Every `Cookie` header is read, one after the other,
+/// as Starlette 1.10 reads them (HTTP/2 may split the cookies over several). A chunk with neither name
+/// nor value is skipped. Values are still quoted: see [`unquote_cookie`].
+pub(crate) fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&[u8], &[u8])> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .flat_map(|header| header.as_bytes().split(|&b| b == b';'))
+        .filter_map(|chunk| {
+            let (name, value) = match chunk.iter().position(|&b| b == b'=') {
+                Some(eq) => (&chunk[..eq], &chunk[eq + 1..]),
+                None => (&b""[..], chunk),
+            };
+            let (name, value) = (trim_by(name, python_space), trim_by(value, python_space));
+            (!name.is_empty() || !value.is_empty()).then_some((name, value))
+        })
+}
+
+/// A cookie's value as `http.cookies._unquote` reads it: `"..."` loses its
+/// quotes, `\"` and `\\` their backslash, `\ooo` becomes that octal byte.
+pub(crate) fn unquote_cookie(value: &[u8]) -> Cow<'_, [u8]> {
+    let [b'"', inner @ .., b'"'] = value else {
+        return Cow::Borrowed(value);
+    };
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        if inner[i] == b'\\' {
+            let octal = inner.get(i + 1..i + 4).filter(|d| {
+                (b'0'..=b'3').contains(&d[0]) && d[1..].iter().all(|b| (b'0'..=b'7').contains(b))
+            });
+            if let Some(d) = octal {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+                continue;
+            }
+            if let Some(&next) = inner.get(i + 1) {
+                out.push(next);
+                i += 2;
+                continue;
+            }
+        }
+        out.push(inner[i]);
+        i += 1;
+    }
+    Cow::Owned(out)
 }
 
 /// Adds `name` to the response's `Vary` header, keeping what is already

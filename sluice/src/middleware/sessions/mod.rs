@@ -99,11 +99,11 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use http::header::{HeaderMap, HeaderValue, COOKIE, SET_COOKIE};
+use http::header::{HeaderMap, HeaderValue, SET_COOKIE};
 use serde_json::{Map, Value};
 
 use crate::error::{ConfigError, Error, HttpError};
-use crate::headers::append_vary;
+use crate::headers::{append_vary, cookies, unquote_cookie};
 use crate::middleware::{Middleware, Next};
 use crate::request::Request;
 use crate::response::{Response, Unhandled};
@@ -646,66 +646,13 @@ fn new_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The value of the last `name` cookie in the request, read as Starlette's
-/// `cookie_parser` reads each `Cookie` header: pairs split at `;` and at
-/// the first `=`, trimmed, a double-quoted value unquoted.
+/// The value of the last `name` cookie in the request, unquoted, as
+/// Starlette reads cookies ([`cookies`]).
 fn find_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<Cow<'a, [u8]>> {
-    let mut found = None;
-    for header in headers.get_all(COOKIE) {
-        for chunk in header.as_bytes().split(|&b| b == b';') {
-            let (key, value) = match chunk.iter().position(|&b| b == b'=') {
-                Some(eq) => (&chunk[..eq], &chunk[eq + 1..]),
-                None => (&b""[..], chunk),
-            };
-            if py_strip(key) == name.as_bytes() {
-                found = Some(py_strip(value));
-            }
-        }
-    }
-    found.map(unquote)
-}
-
-/// Python's `str.strip()` on latin-1 text.
-fn py_strip(bytes: &[u8]) -> &[u8] {
-    fn space(b: &u8) -> bool {
-        matches!(b, 0x09..=0x0D | 0x1C..=0x20 | 0x85 | 0xA0)
-    }
-    let start = bytes.iter().position(|b| !space(b)).unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !space(b))
-        .map_or(start, |i| i + 1);
-    &bytes[start..end]
-}
-
-/// `http.cookies._unquote`: `"..."` loses its quotes, `\"` and `\\` their
-/// backslash, `\ooo` becomes that octal byte.
-fn unquote(value: &[u8]) -> Cow<'_, [u8]> {
-    let [b'"', inner @ .., b'"'] = value else {
-        return Cow::Borrowed(value);
-    };
-    let mut out = Vec::with_capacity(inner.len());
-    let mut i = 0;
-    while i < inner.len() {
-        if inner[i] == b'\\' {
-            let octal = inner.get(i + 1..i + 4).filter(|d| {
-                (b'0'..=b'3').contains(&d[0]) && d[1..].iter().all(|b| (b'0'..=b'7').contains(b))
-            });
-            if let Some(d) = octal {
-                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
-                i += 4;
-                continue;
-            }
-            if let Some(&next) = inner.get(i + 1) {
-                out.push(next);
-                i += 2;
-                continue;
-            }
-        }
-        out.push(inner[i]);
-        i += 1;
-    }
-    Cow::Owned(out)
+    cookies(headers)
+        .filter(|(key, _)| *key == name.as_bytes())
+        .last()
+        .map(|(_, value)| unquote_cookie(value))
 }
 
 impl Middleware for Sessions {

@@ -6,8 +6,9 @@ use http::header::{HeaderMap, HeaderValue, COOKIE};
 use serde_json::{json, Map, Value};
 
 use super::codec::{self, Format};
+use super::find_cookie;
 use super::signer::{Purpose, Signer};
-use super::{find_cookie, unquote};
+use crate::headers::unquote_cookie as unquote;
 
 /// Cookies written by Starlette's `SessionMiddleware`, made by itsdangerous
 /// 2.2.0 itself (Python 3.11) with the signing time fixed at 1700000000:
