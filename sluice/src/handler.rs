@@ -35,9 +35,9 @@ use crate::stack::{panic_response, short_type_name, Endpoint};
     label = "not a handler",
     note = "a handler is an `async fn` whose arguments are extractors and whose return type implements `IntoResponse`; one of these is wrong:",
     note = "- an argument that reads the body (`Json<T>`, `String`, `Bytes`, `Body`, `Request`) must be the last one: move it to the end",
-    note = "- a struct argument needs a wrapper that says where it comes from: `Json<T>` or `Form<T>` for the body, `Query<T>`, `Path<T>` or `Headers<T>`",
+    note = "- a struct argument needs a wrapper that says where it comes from: `Json<T>` or `Form<T>` for the body, `Query<T>`, `Path<T>`, `Headers<T>` or `Cookies<T>`",
     note = "- the return type must implement `IntoResponse`: wrap a struct in `Json(..)`; return `sluice::Result<T>` to use `?` on any error",
-    note = "- a model in `Json<T>`, `Form<T>`, `Query<T>`, `Path<T>` or `Headers<T>` needs `#[derive(schemars::JsonSchema)]` beside serde's derive (the OpenAPI document is made from it)",
+    note = "- a model in `Json<T>`, `Form<T>`, `Query<T>`, `Path<T>`, `Headers<T>` or `Cookies<T>` needs `#[derive(schemars::JsonSchema)]` beside serde's derive (the OpenAPI document is made from it)",
     note = "- its future must be `Send`: drop a `std::sync::MutexGuard`, `Rc` or `RefCell` borrow before the next `.await` (or use `tokio::sync::Mutex`, `Arc`)",
     note = "put `#[sluice::debug_handler]` on the handler to see which argument or type is at fault"
 )]

@@ -31,6 +31,11 @@ pub(crate) fn check_headers<T: DeserializeOwned>() -> Result<(), String> {
     check_named::<T>(&HEADERS)
 }
 
+/// Checks that `Cookies<T>` reads named cookies, each one value.
+pub(crate) fn check_cookies<T: DeserializeOwned>() -> Result<(), String> {
+    check_named::<T>(&COOKIES)
+}
+
 /// Checks that `Path<T>` fits a route with these parameters: a single
 /// value needs exactly one, a tuple as many as the route has, and a
 /// struct's required fields must each name one.
@@ -52,6 +57,8 @@ struct Named {
     /// Headers are read lower-case with `-` as `_`: field names with other
     /// characters can never match.
     lower_snake_fields: bool,
+    /// Each name has one value (a cookie): a `Vec` could never be read.
+    single_values: bool,
 }
 
 const QUERY: Named = Named {
@@ -61,6 +68,7 @@ const QUERY: Named = Named {
     example_struct: "Params",
     example_field: "q",
     lower_snake_fields: false,
+    single_values: false,
 };
 
 const FORM: Named = Named {
@@ -70,6 +78,7 @@ const FORM: Named = Named {
     example_struct: "Fields",
     example_field: "username",
     lower_snake_fields: false,
+    single_values: false,
 };
 
 const HEADERS: Named = Named {
@@ -79,6 +88,17 @@ const HEADERS: Named = Named {
     example_struct: "RequestHeaders",
     example_field: "user_agent",
     lower_snake_fields: true,
+    single_values: false,
+};
+
+const COOKIES: Named = Named {
+    extractor: "Cookies",
+    plural: "cookies",
+    one: "a cookie",
+    example_struct: "RequestCookies",
+    example_field: "session_id",
+    lower_snake_fields: false,
+    single_values: true,
 };
 
 fn check_named<T: DeserializeOwned>(source: &Named) -> Result<(), String> {
@@ -95,6 +115,13 @@ fn check_named<T: DeserializeOwned>(source: &Named) -> Result<(), String> {
                         name.to_ascii_lowercase().replace('-', "_")
                     ));
                 }
+                if source.single_values && is_sequence(field) {
+                    return Err(format!(
+                        "{ty}: field `{name}` is a list, but {} has one value (of one sent \
+                         twice, the last counts); make it a single value",
+                        source.one
+                    ));
+                }
                 if let Some(what) = nested(field) {
                     return Err(format!(
                         "{ty}: field `{name}` is {what}, but {} is text (a Vec field \
@@ -105,6 +132,10 @@ fn check_named<T: DeserializeOwned>(source: &Named) -> Result<(), String> {
             }
             Ok(())
         }
+        Shape::Map(value) if source.single_values && is_sequence(value) => Err(format!(
+            "{ty}: each value is a list, but {} has one value; use a map of String",
+            source.one
+        )),
         Shape::Map(value) => match nested(value) {
             Some(what) => Err(format!(
                 "{ty}: each value is {what}, but {} is text; use a map of String \
@@ -143,6 +174,15 @@ fn nested(shape: &Shape) -> Option<String> {
         Shape::Option(inner) | Shape::Newtype(_, inner) | Shape::Seq(inner) => nested(inner),
         Shape::Tuple { elements, .. } => elements.iter().find_map(nested),
         Shape::Scalar(_) | Shape::Any | Shape::Unit | Shape::Enum { .. } | Shape::Unknown => None,
+    }
+}
+
+/// Whether this shape collects several values (`Vec<T>`, `Option<Vec<T>>`).
+fn is_sequence(shape: &Shape) -> bool {
+    match shape {
+        Shape::Option(inner) | Shape::Newtype(_, inner) => is_sequence(inner),
+        Shape::Seq(_) => true,
+        _ => false,
     }
 }
 

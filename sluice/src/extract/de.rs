@@ -19,6 +19,7 @@ pub(crate) enum Source {
     Path,
     Query,
     Header,
+    Cookie,
     /// Form fields.
     Body,
 }
@@ -29,6 +30,7 @@ impl Source {
             Source::Path => "path",
             Source::Query => "query",
             Source::Header => "header",
+            Source::Cookie => "cookie",
             Source::Body => "body",
         }
     }

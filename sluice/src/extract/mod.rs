@@ -9,6 +9,7 @@
 //! | [`Path<T>`] | path parameters (`/items/{item_id}`) | 422 `loc: ["path", name]` |
 //! | [`Query<T>`] | the query string | 422 `loc: ["query", name]` |
 //! | [`Headers<T>`] | headers, `user_agent` read from `user-agent` | 422 `loc: ["header", name]` |
+//! | [`Cookies<T>`] | cookies, by name | 422 `loc: ["cookie", name]` |
 //! | [`Json<T>`](crate::Json) (last) | a JSON body | 422 `loc: ["body", ...]` |
 //! | [`Form<T>`] (last) | a form body (urlencoded or multipart text fields) | 422 `loc: ["body", name]` |
 //! | [`Multipart`] (last) | a multipart body part by part: files | 415, 400, 413 |
@@ -61,7 +62,7 @@ pub use dependency::{Dep, Dependency};
 pub use form::Form;
 pub use multipart::{Field, Multipart};
 pub use original_uri::OriginalUri;
-pub use params::{Headers, Path, Query};
+pub use params::{Cookies, Headers, Path, Query};
 
 /// What sluice knows about the request beyond its head: the app's state,
 /// the matched route, the connection, the request's locals. Every
@@ -275,8 +276,8 @@ impl<'a> Declaration<'a> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an extractor, so it cannot be a handler argument",
     label = "not an extractor",
-    note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body or `Form<{Self}>` for form fields (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
-    note = "if it already is `Json<T>`, `Form<T>`, `Query<T>`, `Path<T>` or `Headers<T>`: its model `T` needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
+    note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body or `Form<{Self}>` for form fields (as the last argument), `Query<{Self}>`, `Path<{Self}>`, `Headers<{Self}>` or `Cookies<{Self}>`",
+    note = "if it already is `Json<T>`, `Form<T>`, `Query<T>`, `Path<T>`, `Headers<T>` or `Cookies<T>`: its model `T` needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
     note = "or make it an extractor: implement `FromRequestParts` for it (`FromRequest` if it reads the body); see `sluice::extract`"
 )]
 pub trait FromRequestParts: Sized + Send {
@@ -303,8 +304,8 @@ pub trait FromRequestParts: Sized + Send {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an extractor, so it cannot be a handler argument",
     label = "not an extractor",
-    note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body or `Form<{Self}>` for form fields (as the last argument), `Query<{Self}>`, `Path<{Self}>` or `Headers<{Self}>`",
-    note = "if it already is `Json<T>`, `Form<T>`, `Query<T>`, `Path<T>` or `Headers<T>`: its model `T` needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
+    note = "a struct argument needs a wrapper that says where it comes from: `Json<{Self}>` for a JSON body or `Form<{Self}>` for form fields (as the last argument), `Query<{Self}>`, `Path<{Self}>`, `Headers<{Self}>` or `Cookies<{Self}>`",
+    note = "if it already is `Json<T>`, `Form<T>`, `Query<T>`, `Path<T>`, `Headers<T>` or `Cookies<T>`: its model `T` needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
     note = "or make it an extractor: implement `FromRequestParts` for it (`FromRequest` if it reads the body); see `sluice::extract`"
 )]
 pub trait FromRequest<M = private::ViaRequest>: Sized + Send {

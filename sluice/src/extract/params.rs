@@ -1,4 +1,4 @@
-//! Path, query and header parameters.
+//! Path, query, header and cookie parameters.
 
 use std::borrow::Cow;
 
@@ -6,11 +6,14 @@ use http::request::Parts;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
-use super::check::{check_headers, check_no_endless_recursion, check_path, check_query};
+use super::check::{
+    check_cookies, check_headers, check_no_endless_recursion, check_path, check_query,
+};
 use super::de::{ParamError, Params, ParamsDeserializer, Source};
 use super::listing;
 use super::{Declaration, FromRequestParts, RequestContext};
 use crate::error::{Error, ValidationError};
+use crate::headers::{cookies, latin1, unquote_cookie};
 use crate::openapi::ParameterIn;
 
 /// The 422 of parameters that do not fit `T`: every issue, as FastAPI
@@ -339,6 +342,84 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
         }
         if let Some(doc) = decl.openapi() {
             doc.parameters::<T>(ParameterIn::Header);
+        }
+    }
+}
+
+/// Typed cookies, FastAPI's `Cookie()` parameters: declare a struct; a
+/// field `session_id` reads the cookie named `session_id` (cookie names
+/// are case-sensitive, and read as they are). As for [`Query`], `Option`
+/// fields may be missing, numbers are read as pydantic reads text
+/// (`" 5 "`, `5.0`), other cookies are ignored (unless the struct has
+/// `#[serde(deny_unknown_fields)]`, pydantic's `extra="forbid"`), and a
+/// type that is not a struct (or a map) is refused when the app is built.
+///
+/// Cookies are read as Starlette reads them: every `Cookie` header, pairs
+/// split at `;` and at the first `=`, trimmed, a double-quoted value
+/// unquoted, bytes as Latin-1; of a cookie sent twice, the last counts.
+/// A cookie holds one value: a `Vec` field, which FastAPI accepts and then
+/// answers every request that sends it with a 422 (`list_type`), is
+/// refused when the app is built.
+///
+/// A missing or bad cookie is FastAPI's 422, `loc: ["cookie", name]`.
+///
+/// ```
+/// use schemars::JsonSchema;
+/// use serde::Deserialize;
+/// use serde_json::{json, Value};
+/// use sluice::extract::Cookies;
+/// use sluice::testing::TestClient;
+/// use sluice::App;
+///
+/// #[derive(Deserialize, JsonSchema)]
+/// struct Tracking { session_id: String, ads_id: Option<String>, visits: Option<u32> }
+///
+/// async fn items(Cookies(c): Cookies<Tracking>) -> String {
+///     format!("{} {:?} {:?}", c.session_id, c.ads_id, c.visits)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let client = TestClient::new(App::new().get("/items", items));
+/// let res = client.get("/items").header("cookie", "session_id=s1; visits=3").await;
+/// assert_eq!(res.text(), r#"s1 None Some(3)"#);
+///
+/// let res = client.get("/items").header("cookie", "ads_id=a").await;
+/// assert_eq!(res.status(), 422);
+/// assert_eq!(res.json::<Value>()["detail"][0]["loc"], json!(["cookie", "session_id"]));
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cookies<T>(pub T);
+
+impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Cookies<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
+        let pairs: Vec<(Cow<'_, str>, String)> = cookies(&parts.headers)
+            .map(|(name, value)| (latin1(name), latin1(&unquote_cookie(value)).into_owned()))
+            .collect();
+        let params =
+            Params::new(pairs.iter().map(|(k, v)| (&**k, v.as_str()))).read_as(Source::Cookie);
+        T::deserialize(ParamsDeserializer::new(&params))
+            .map(Cookies)
+            .map_err(|e| {
+                let pairs: Vec<(&str, &str)> =
+                    pairs.iter().map(|(k, v)| (&**k, v.as_str())).collect();
+                every_issue::<T>(e, &pairs, Source::Cookie, same_name)
+            })
+    }
+
+    /// Refuses a type that cannot read named cookies, as [`Query`] does,
+    /// and fields that would collect several values. Documents a cookie
+    /// parameter per field of `T`.
+    fn declare(decl: &mut Declaration<'_>) {
+        if let Err(problem) =
+            check_cookies::<T>().and_then(|()| check_no_endless_recursion::<T>("Cookies"))
+        {
+            decl.problem(problem);
+        }
+        if let Some(doc) = decl.openapi() {
+            doc.parameters::<T>(ParameterIn::Cookie);
         }
     }
 }
