@@ -529,3 +529,82 @@ async fn multipart_edges_are_read_as_starlette_reads_them() {
     .concat();
     assert_eq!(post_as(&client, "/login", FORM, at_limit).await.0, 200);
 }
+
+/// FastAPI's `form: Annotated[Login | None, Form()] = None`.
+#[tokio::test]
+async fn an_optional_form_is_none_when_no_field_of_it_is_named() {
+    async fn opt(form: Option<Form<Login>>) -> Json<Value> {
+        Json(json!({"form": form.map(|Form(login)| login)}))
+    }
+    let client = TestClient::new(App::new().post("/opt", opt));
+    let none = || (200, json!({"form": null}));
+    let cases: Vec<(&'static str, (u16, Value))> = vec![
+        ("", none()),
+        ("other=1", none()),
+        (
+            "username=a&password=b",
+            (
+                200,
+                json!({"form": {"username": "a", "password": "b", "remember": false,
+                                 "tags": [], "age": null}}),
+            ),
+        ),
+        // A field sent empty is named: the form is read, and it is missing.
+        (
+            "username=&password=",
+            (
+                422,
+                json!({"detail": [missing("username", &json!({})),
+                                  missing("password", &json!({}))]}),
+            ),
+        ),
+        (
+            "other=1&username=",
+            (
+                422,
+                json!({"detail": [missing("username", &json!({"other": "1"})),
+                                  missing("password", &json!({"other": "1"}))]}),
+            ),
+        ),
+        (
+            "tags=a",
+            (
+                422,
+                json!({"detail": [missing("username", &json!({"tags": ["a"]})),
+                                  missing("password", &json!({"tags": ["a"]}))]}),
+            ),
+        ),
+    ];
+    for (body, expected) in cases {
+        let res = client
+            .post("/opt")
+            .header("content-type", FORM)
+            .body(body)
+            .await;
+        assert_eq!(
+            (res.status().as_u16(), res.json::<Value>()),
+            expected,
+            "{body:?}"
+        );
+    }
+    // No form at all: another content type, or no body.
+    let res = client.post("/opt").json(&json!({"username": "a"})).await;
+    assert_eq!(res.json::<Value>(), json!({"form": null}));
+    assert_eq!(
+        client.post("/opt").await.json::<Value>(),
+        json!({"form": null})
+    );
+
+    let service = App::new()
+        .post("/opt", opt)
+        .openapi(OpenApi::new())
+        .build()
+        .expect("the app builds");
+    let body = &service.openapi().expect("a document")["paths"]["/opt"]["post"]["requestBody"];
+    assert!(
+        body["content"]["application/x-www-form-urlencoded"].is_object(),
+        "{body:#}"
+    );
+    // FastAPI leaves `required` out, which means the same.
+    assert_eq!(body["required"], false, "{body:#}");
+}

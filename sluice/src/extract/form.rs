@@ -56,6 +56,9 @@ use crate::request::Request;
 /// [`Json`](crate::Json), it reads the body, so it is the handler's last
 /// argument, and the body limit applies.
 ///
+/// `Option<Form<T>>` is FastAPI's optional form model (`Model | None =
+/// None`): `None` when the body names none of `T`'s fields.
+///
 /// ```
 /// use schemars::JsonSchema;
 /// use serde::Deserialize;
@@ -101,44 +104,8 @@ pub struct Form<T>(pub T);
 impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Form<T> {
     type Rejection = Error;
 
-    async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
-        let kind = body_kind(&form_head::content_type(req.headers()));
-        // Starlette reads no fields from another body, nor the body.
-        let bytes = match kind {
-            BodyKind::Other => bytes::Bytes::new(),
-            _ => req.bytes().await?,
-        };
-        let options = form_head::content_type(req.headers());
-        let latin1;
-        let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = match kind {
-            BodyKind::UrlEncoded => {
-                if longest_field(&bytes) > MAX_PART_SIZE {
-                    return Err(bad_request("Field exceeded maximum size of 1024KB."));
-                }
-                latin1 = raw_bytes_as_latin1(&bytes);
-                // One past the limit tells it is passed; no need to read on.
-                let pairs: Vec<_> = form_urlencoded::parse(&latin1)
-                    .take(MAX_FIELDS + 1)
-                    .collect();
-                if pairs.len() > MAX_FIELDS {
-                    return Err(bad_request(
-                        "Too many fields. Maximum number of fields is 1000.",
-                    ));
-                }
-                pairs
-            }
-            BodyKind::Multipart => multipart_fields(&options, bytes).await?,
-            BodyKind::Other => Vec::new(),
-        };
-        let fields = FormFields::of::<T>();
-        let pairs = fields.sent(&pairs);
-        let params = Params::new(pairs.iter().copied());
-        T::deserialize(ParamsDeserializer::new(&params))
-            .map(Form)
-            .map_err(|e| {
-                let error = every_issue::<T>(e, &pairs, Source::Body, str::to_owned);
-                fields.with_form_as_input(error, &pairs)
-            })
+    async fn from_request(req: Request, _cx: &RequestContext) -> Result<Self, Error> {
+        read_form::<T, _>(req, |fields, pairs, _| parse(fields, pairs).map(Form)).await
     }
 
     /// Refuses a type that cannot read named fields (as [`Query`] does);
@@ -147,15 +114,94 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Form<T> 
     ///
     /// [`Query`]: super::Query
     fn declare(decl: &mut Declaration<'_>) {
-        if let Err(problem) =
-            check_form::<T>().and_then(|()| check_no_endless_recursion::<T>("Form"))
-        {
-            decl.problem(problem);
-        }
-        if let Some(doc) = decl.openapi() {
-            doc.form_body::<T>(true);
-        }
+        declare_form::<T>(decl, true);
     }
+}
+
+/// An optional form, FastAPI's `form: Annotated[Model | None, Form()] =
+/// None`: `None` when the body names none of `T`'s fields (no body, an
+/// empty one, another content type, or only other fields); otherwise read
+/// as [`Form<T>`] is, its 422s included (a field sent empty is named, and
+/// then missing).
+impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Option<Form<T>> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, _cx: &RequestContext) -> Result<Self, Error> {
+        read_form::<T, _>(req, |fields, pairs, named| {
+            if !named {
+                return Ok(None);
+            }
+            parse(fields, pairs).map(|form| Some(Form(form)))
+        })
+        .await
+    }
+
+    /// As `Form<T>`'s, for a body that is not required.
+    fn declare(decl: &mut Declaration<'_>) {
+        declare_form::<T>(decl, false);
+    }
+}
+
+fn declare_form<T: DeserializeOwned + JsonSchema>(decl: &mut Declaration<'_>, required: bool) {
+    if let Err(problem) = check_form::<T>().and_then(|()| check_no_endless_recursion::<T>("Form")) {
+        decl.problem(problem);
+    }
+    if let Some(doc) = decl.openapi() {
+        doc.form_body::<T>(required);
+    }
+}
+
+/// The form's fields, as FastAPI reads them for `T` (see
+/// [`FormFields::sent`]), handed to `finish` with whether the body named
+/// any of `T`'s fields at all.
+async fn read_form<T: DeserializeOwned + 'static, R>(
+    mut req: Request,
+    finish: impl FnOnce(&FormFields, &[(&str, &str)], bool) -> Result<R, Error>,
+) -> Result<R, Error> {
+    let kind = body_kind(&form_head::content_type(req.headers()));
+    // Starlette reads no fields from another body, nor the body.
+    let bytes = match kind {
+        BodyKind::Other => bytes::Bytes::new(),
+        _ => req.bytes().await?,
+    };
+    let options = form_head::content_type(req.headers());
+    let latin1;
+    let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = match kind {
+        BodyKind::UrlEncoded => {
+            if longest_field(&bytes) > MAX_PART_SIZE {
+                return Err(bad_request("Field exceeded maximum size of 1024KB."));
+            }
+            latin1 = raw_bytes_as_latin1(&bytes);
+            // One past the limit tells it is passed; no need to read on.
+            let pairs: Vec<_> = form_urlencoded::parse(&latin1)
+                .take(MAX_FIELDS + 1)
+                .collect();
+            if pairs.len() > MAX_FIELDS {
+                return Err(bad_request(
+                    "Too many fields. Maximum number of fields is 1000.",
+                ));
+            }
+            pairs
+        }
+        BodyKind::Multipart => multipart_fields(&options, bytes).await?,
+        BodyKind::Other => Vec::new(),
+    };
+    let fields = FormFields::of::<T>();
+    let named = pairs.iter().any(|(name, _)| fields.is_list(name).is_some());
+    let pairs = fields.sent(&pairs);
+    finish(&fields, &pairs, named)
+}
+
+/// The fields read as `T`, or every issue.
+fn parse<T: DeserializeOwned + JsonSchema>(
+    fields: &FormFields,
+    pairs: &[(&str, &str)],
+) -> Result<T, Error> {
+    let params = Params::new(pairs.iter().copied());
+    T::deserialize(ParamsDeserializer::new(&params)).map_err(|e| {
+        let error = every_issue::<T>(e, pairs, Source::Body, str::to_owned);
+        fields.with_form_as_input(error, pairs)
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
