@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
 use super::shape::{required_fields, shape_of, Shape};
+use super::upload::is_file_field;
 
 /// Checks that `Query<T>` can read named query parameters: `T` is a
 /// struct or a map (or an `Option` or newtype of one) whose values are
@@ -59,6 +60,8 @@ struct Named {
     lower_snake_fields: bool,
     /// Each name has one value (a cookie): a `Vec` could never be read.
     single_values: bool,
+    /// It may hold files ([`UploadFile`](super::UploadFile) fields).
+    files: bool,
 }
 
 const QUERY: Named = Named {
@@ -69,6 +72,7 @@ const QUERY: Named = Named {
     example_field: "q",
     lower_snake_fields: false,
     single_values: false,
+    files: false,
 };
 
 const FORM: Named = Named {
@@ -79,6 +83,7 @@ const FORM: Named = Named {
     example_field: "username",
     lower_snake_fields: false,
     single_values: false,
+    files: true,
 };
 
 const HEADERS: Named = Named {
@@ -89,6 +94,7 @@ const HEADERS: Named = Named {
     example_field: "user_agent",
     lower_snake_fields: true,
     single_values: false,
+    files: false,
 };
 
 const COOKIES: Named = Named {
@@ -99,6 +105,7 @@ const COOKIES: Named = Named {
     example_field: "session_id",
     lower_snake_fields: false,
     single_values: true,
+    files: false,
 };
 
 fn check_named<T: DeserializeOwned>(source: &Named) -> Result<(), String> {
@@ -108,6 +115,15 @@ fn check_named<T: DeserializeOwned>(source: &Named) -> Result<(), String> {
     match unwrap_named(&shape) {
         Shape::Struct { fields, .. } => {
             for (name, field) in fields {
+                if is_file_field(field) {
+                    if source.files {
+                        continue;
+                    }
+                    return Err(format!(
+                        "{ty}: field `{name}` is an UploadFile, which only a multipart form \
+                         sends; read it with Form<T>"
+                    ));
+                }
                 if source.lower_snake_fields && !is_header_field(name) {
                     return Err(format!(
                         "{ty}: field `{name}` can never match a header: headers are read \

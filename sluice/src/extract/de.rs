@@ -11,6 +11,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+use super::upload::{FileDeserializer, UploadFile};
 use crate::error::{Error, ValidationError, ValidationIssue};
 
 /// Where the parameters come from; the first element of `loc`.
@@ -234,6 +235,15 @@ impl Reading {
 pub(crate) struct Params<'a> {
     groups: Vec<Group<'a>>,
     reading: Reading,
+    /// The fields whose values are files (a form's `UploadFile`s).
+    files: &'a [FileGroup<'a>],
+}
+
+/// A form field read as files, and the files it was given (for a single
+/// `UploadFile`, the last counts).
+pub(crate) struct FileGroup<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) files: Vec<&'a UploadFile>,
 }
 
 /// One name and every value it was given.
@@ -294,6 +304,7 @@ impl<'a> Params<'a> {
                 return Params {
                     groups,
                     reading: Reading::default(),
+                    files: &[],
                 };
             };
             match groups.iter_mut().find(|g| g.name == name) {
@@ -318,7 +329,14 @@ impl<'a> Params<'a> {
         Params {
             groups,
             reading: Reading::default(),
+            files: &[],
         }
+    }
+
+    /// These parameters, and `files` for the fields that read files.
+    pub(crate) fn with_files(mut self, files: &'a [FileGroup<'a>]) -> Self {
+        self.files = files;
+        self
     }
 
     /// These parameters, read as parameters from `source` are.
@@ -380,7 +398,7 @@ impl<'de> de::Deserializer<'de> for ParamsDeserializer<'_, '_> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
-        if self.params.groups.is_empty() {
+        if self.params.groups.is_empty() && self.params.files.is_empty() {
             visitor.visit_none()
         } else {
             visitor.visit_some(self)
@@ -440,7 +458,9 @@ impl<'de> de::Deserializer<'de> for ParamsDeserializer<'_, '_> {
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
         visitor.visit_map(GroupMap {
             groups: self.params.groups.iter(),
+            files: self.params.files.iter(),
             current: None,
+            current_files: None,
             reading: self.params.reading,
         })
     }
@@ -496,7 +516,10 @@ impl<'de> SeqAccess<'de> for GroupSeq<'_, '_> {
 
 struct GroupMap<'p, 'a> {
     groups: std::slice::Iter<'p, Group<'a>>,
+    /// Served after the text groups.
+    files: std::slice::Iter<'p, FileGroup<'a>>,
     current: Option<&'p Group<'a>>,
+    current_files: Option<&'p FileGroup<'a>>,
     reading: Reading,
 }
 
@@ -519,7 +542,15 @@ impl<'de> MapAccess<'de> for GroupMap<'_, '_> {
                     e
                 })
             }
-            None => Ok(None),
+            None => match self.files.next() {
+                Some(group) => {
+                    self.current_files = Some(group);
+                    let key: de::value::StrDeserializer<'_, ParamError> =
+                        group.name.into_deserializer();
+                    seed.deserialize(key).map(Some)
+                }
+                None => Ok(None),
+            },
         }
     }
 
@@ -527,12 +558,80 @@ impl<'de> MapAccess<'de> for GroupMap<'_, '_> {
         &mut self,
         seed: V,
     ) -> Result<V::Value, ParamError> {
+        if let Some(group) = self.current_files.take() {
+            return seed
+                .deserialize(FilesDeserializer {
+                    files: &group.files,
+                })
+                .map_err(|e| e.named(group.name));
+        }
         let group = self
             .current
             .take()
             .ok_or_else(|| ParamError::internal("a value was asked for before its key"))?;
         seed.deserialize(group.deserializer(self.reading))
             .map_err(|e| e.named(group.name))
+    }
+}
+
+/// The files of one form field: an `UploadFile` (the last), an `Option`
+/// of one, or a `Vec` of them.
+struct FilesDeserializer<'p, 'a> {
+    files: &'p [&'a UploadFile],
+}
+
+impl<'de> de::Deserializer<'de> for FilesDeserializer<'_, '_> {
+    type Error = ParamError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, ParamError> {
+        Err(ParamError::internal(
+            "a file part of a form can only be read as sluice::extract::UploadFile",
+        ))
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, ParamError> {
+        match self.files.last() {
+            Some(file) => FileDeserializer::new(file).deserialize_newtype_struct(name, visitor),
+            None => Err(ParamError::internal("a file field was given no file")),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_seq(FileSeq {
+            files: self.files.iter(),
+        })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+struct FileSeq<'p, 'a> {
+    files: std::slice::Iter<'p, &'a UploadFile>,
+}
+
+impl<'de> SeqAccess<'de> for FileSeq<'_, '_> {
+    type Error = ParamError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, ParamError> {
+        self.files
+            .next()
+            .map(|file| seed.deserialize(FileDeserializer::new(file)))
+            .transpose()
     }
 }
 

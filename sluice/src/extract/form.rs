@@ -1,4 +1,5 @@
-//! Form data: a body of `application/x-www-form-urlencoded` fields.
+//! Form data: a body of `application/x-www-form-urlencoded` fields, or a
+//! `multipart/form-data` one with files.
 
 use std::any::TypeId;
 use std::borrow::Cow;
@@ -8,15 +9,17 @@ use std::sync::{Arc, LazyLock, RwLock};
 use http::StatusCode;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use super::check::{check_form, check_no_endless_recursion};
-use super::de::{Params, ParamsDeserializer, Source};
+use super::de::{FileGroup, Params, ParamsDeserializer, Source};
 use super::form_head::{self, Charset, Options};
-use super::params::every_issue;
+use super::listing::schema_of;
+use super::params::every_issue_with_files;
 use super::shape::{shape_of, Shape};
+use super::upload::{is_file_field, UploadFile};
 use super::{Declaration, FromRequest, RequestContext};
-use crate::error::{Error, HttpError, ValidationError};
+use crate::error::{Error, HttpError, ValidationError, ValidationIssue};
 use crate::request::Request;
 
 /// Form fields from the body, as an HTML form posts them
@@ -50,9 +53,11 @@ use crate::request::Request;
 /// with python-multipart (names and values in the body's `charset`, or
 /// else Latin-1; a body cut short keeps its finished parts; a malformed
 /// one, or a text part over 1 MiB, is a 400 in Starlette's words). Its
-/// file parts are left out: read uploads with [`Multipart`](super::Multipart).
-/// A type that is not a struct of text fields is refused when the app is
-/// built. Like
+/// file parts are read by [`UploadFile`](super::UploadFile) fields
+/// (FastAPI's `UploadFile`), and by no other: a file sent to a text field
+/// leaves it unsent. To stream large uploads rather than hold them, read
+/// the body with [`Multipart`](super::Multipart). A type that is not a
+/// struct of text and file fields is refused when the app is built. Like
 /// [`Json`](crate::Json), it reads the body, so it is the handler's last
 /// argument, and the body limit applies.
 ///
@@ -105,7 +110,7 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Form<T> 
     type Rejection = Error;
 
     async fn from_request(req: Request, _cx: &RequestContext) -> Result<Self, Error> {
-        read_form::<T, _>(req, |fields, pairs, _| parse(fields, pairs).map(Form)).await
+        read_form::<T, _>(req, |fields, input| parse(fields, input).map(Form)).await
     }
 
     /// Refuses a type that cannot read named fields (as [`Query`] does);
@@ -127,11 +132,11 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Option<F
     type Rejection = Error;
 
     async fn from_request(req: Request, _cx: &RequestContext) -> Result<Self, Error> {
-        read_form::<T, _>(req, |fields, pairs, named| {
-            if !named {
+        read_form::<T, _>(req, |fields, input| {
+            if !input.named {
                 return Ok(None);
             }
-            parse(fields, pairs).map(|form| Some(Form(form)))
+            parse(fields, input).map(|form| Some(Form(form)))
         })
         .await
     }
@@ -147,16 +152,45 @@ fn declare_form<T: DeserializeOwned + JsonSchema>(decl: &mut Declaration<'_>, re
         decl.problem(problem);
     }
     if let Some(doc) = decl.openapi() {
-        doc.form_body::<T>(required);
+        // FastAPI: a form with a file is sent as multipart.
+        let shape = shape_of::<T>();
+        let has_files = match unwrapped(&shape) {
+            Shape::Struct { fields, .. } => fields.iter().any(|(_, field)| is_file_field(field)),
+            _ => false,
+        };
+        if has_files {
+            doc.multipart_form_body::<T>(required);
+        } else {
+            doc.form_body::<T>(required);
+        }
     }
 }
 
-/// The form's fields, as FastAPI reads them for `T` (see
-/// [`FormFields::sent`]), handed to `finish` with whether the body named
-/// any of `T`'s fields at all.
-async fn read_form<T: DeserializeOwned + 'static, R>(
+/// What a form sent, sorted for `T`.
+struct FormInput<'a> {
+    /// The text fields, as FastAPI reads them (see [`FormFields::sent`]).
+    pairs: Vec<(&'a str, &'a str)>,
+    /// Every text sent, as FastAPI reads them, file fields' included: the
+    /// input of a `missing` issue.
+    text: Vec<(&'a str, &'a str)>,
+    /// The files of `T`'s file fields.
+    files: Vec<FileGroup<'a>>,
+    /// What is wrong with `T`'s file fields.
+    file_issues: Vec<ValidationIssue>,
+    /// Whether the body named any of `T`'s fields at all.
+    named: bool,
+}
+
+/// One part of a form: text, or a file (a multipart part with a file name).
+enum Entry {
+    Text(Cow<'static, str>),
+    File(UploadFile),
+}
+
+/// The form's fields, as FastAPI reads them for `T`, handed to `finish`.
+async fn read_form<T: DeserializeOwned + JsonSchema + 'static, R>(
     mut req: Request,
-    finish: impl FnOnce(&FormFields, &[(&str, &str)], bool) -> Result<R, Error>,
+    finish: impl FnOnce(&FormFields, &FormInput<'_>) -> Result<R, Error>,
 ) -> Result<R, Error> {
     let kind = body_kind(&form_head::content_type(req.headers()));
     // Starlette reads no fields from another body, nor the body.
@@ -166,7 +200,7 @@ async fn read_form<T: DeserializeOwned + 'static, R>(
     };
     let options = form_head::content_type(req.headers());
     let latin1;
-    let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = match kind {
+    let entries: Vec<(Cow<'_, str>, Entry)> = match kind {
         BodyKind::UrlEncoded => {
             if longest_field(&bytes) > MAX_PART_SIZE {
                 return Err(bad_request("Field exceeded maximum size of 1024KB."));
@@ -175,6 +209,7 @@ async fn read_form<T: DeserializeOwned + 'static, R>(
             // One past the limit tells it is passed; no need to read on.
             let pairs: Vec<_> = form_urlencoded::parse(&latin1)
                 .take(MAX_FIELDS + 1)
+                .map(|(name, value)| (name, Entry::Text(Cow::Owned(value.into_owned()))))
                 .collect();
             if pairs.len() > MAX_FIELDS {
                 return Err(bad_request(
@@ -187,21 +222,64 @@ async fn read_form<T: DeserializeOwned + 'static, R>(
         BodyKind::Other => Vec::new(),
     };
     let fields = FormFields::of::<T>();
-    let named = pairs.iter().any(|(name, _)| fields.is_list(name).is_some());
-    let pairs = fields.sent(&pairs);
-    finish(&fields, &pairs, named)
+    let stand_in = UploadFile::default();
+    let named = entries
+        .iter()
+        .any(|(name, _)| fields.is_list(name).is_some());
+    let text: Vec<(&str, &str)> = entries
+        .iter()
+        .filter_map(|(name, entry)| match entry {
+            Entry::Text(value) => Some((&**name, &**value)),
+            Entry::File(_) => None,
+        })
+        .collect();
+    let sent = fields.sent(&text);
+    let (files, file_issues) = fields.files(&entries, &stand_in);
+    let input = FormInput {
+        // A text sent to a file field is its issue, not a text field.
+        pairs: sent
+            .iter()
+            .filter(|(name, _)| fields.file_field(name).is_none())
+            .copied()
+            .collect(),
+        text: sent,
+        files,
+        file_issues,
+        named,
+    };
+    finish(&fields, &input)
 }
 
 /// The fields read as `T`, or every issue.
 fn parse<T: DeserializeOwned + JsonSchema>(
     fields: &FormFields,
-    pairs: &[(&str, &str)],
+    input: &FormInput<'_>,
 ) -> Result<T, Error> {
-    let params = Params::new(pairs.iter().copied());
-    T::deserialize(ParamsDeserializer::new(&params)).map_err(|e| {
-        let error = every_issue::<T>(e, pairs, Source::Body, str::to_owned);
-        fields.with_form_as_input(error, pairs)
-    })
+    let params = Params::new(input.pairs.iter().copied()).with_files(&input.files);
+    let parsed = T::deserialize(ParamsDeserializer::new(&params));
+    let mut issues = input.file_issues.clone();
+    match parsed {
+        Ok(form) if issues.is_empty() => return Ok(form),
+        Ok(_) => {}
+        Err(e) => {
+            let error = every_issue_with_files::<T>(
+                e,
+                &input.pairs,
+                &input.files,
+                Source::Body,
+                str::to_owned,
+            );
+            match error.downcast_ref::<ValidationError>() {
+                Some(validation) => issues.extend(validation.issues().iter().cloned()),
+                // A mistake in the program: its 500, as it is.
+                None => return Err(error),
+            }
+        }
+    }
+    // pydantic reports the fields in the order they are declared.
+    issues.sort_by_key(|issue| fields.order_of(&issue.loc));
+    let error = Error::new(ValidationError::new(issues));
+    Err(fields.with_form_as_input(error, &input.text))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,12 +351,11 @@ fn longest_field(body: &[u8]) -> usize {
 /// - a body cut short keeps the parts it finished, an empty one has none;
 /// - at most 1,000 fields and 1,000 files, a text part at most 1 MiB.
 ///
-/// File parts (with a file name) are not form fields here; they are left
-/// out.
+/// File parts (those with a file name) are kept whole, as `UploadFile`s.
 async fn multipart_fields(
     options: &Options<'_>,
     body: bytes::Bytes,
-) -> Result<Vec<(Cow<'static, str>, Cow<'static, str>)>, Error> {
+) -> Result<Vec<(Cow<'static, str>, Entry)>, Error> {
     let Some(boundary) = options.get("boundary") else {
         return Err(bad_request("Missing boundary in multipart."));
     };
@@ -312,23 +389,29 @@ async fn multipart_fields(
                     "Too many files. Maximum number of files is 1000.",
                 ));
             }
-        } else if pairs.len() == MAX_FIELDS {
+        } else if pairs.len() - files == MAX_FIELDS {
             return Err(bad_request(
                 "Too many fields. Maximum number of fields is 1000.",
             ));
         }
+        let headers = field.headers().clone();
         let value = match field.bytes().await {
             Ok(value) => value,
             Err(error) if is_cut_short(&error) => break,
             Err(_) => return Err(bad_request("Invalid multipart data.")),
         };
-        if file_name.is_some() {
+        if let Some(file_name) = file_name {
+            let file = UploadFile::new(file_name, headers, value);
+            pairs.push((Cow::Owned(name), Entry::File(file)));
             continue;
         }
         if value.len() > MAX_PART_SIZE {
             return Err(bad_request("Part exceeded maximum size of 1024KB."));
         }
-        pairs.push((Cow::Owned(name), Cow::Owned(charset.decode(&value))));
+        pairs.push((
+            Cow::Owned(name),
+            Entry::Text(Cow::Owned(charset.decode(&value))),
+        ));
     }
     Ok(pairs)
 }
@@ -355,21 +438,32 @@ fn is_cut_short(error: &multer::Error) -> bool {
     )
 }
 
-/// A form type's fields, in declared order, and which collect repeated
-/// values: worked out once per type (from its `Deserialize`), then
-/// shared.
+/// A form type's fields, in declared order, which collect repeated
+/// values and which read files: worked out once per type (from its
+/// `Deserialize` and its JSON Schema), then shared.
 #[derive(Debug, Default)]
 struct FormFields {
-    fields: Vec<(&'static str, bool)>,
+    fields: Vec<FormField>,
     /// For a map: whether each value is a list.
     map_of_lists: Option<bool>,
+}
+
+#[derive(Debug)]
+struct FormField {
+    name: &'static str,
+    /// A `Vec`: it collects repeated values.
+    list: bool,
+    /// An [`UploadFile`] (or a list of them).
+    file: bool,
+    /// It has no default: FastAPI's `missing` when not sent.
+    required: bool,
 }
 
 static FORM_FIELDS: LazyLock<RwLock<HashMap<TypeId, Arc<FormFields>>>> =
     LazyLock::new(RwLock::default);
 
 impl FormFields {
-    fn of<T: DeserializeOwned + 'static>() -> Arc<FormFields> {
+    fn of<T: DeserializeOwned + JsonSchema + 'static>() -> Arc<FormFields> {
         let id = TypeId::of::<T>();
         let known = FORM_FIELDS
             .read()
@@ -378,19 +472,30 @@ impl FormFields {
         if let Some(known) = known {
             return known;
         }
-        let fields = Arc::new(FormFields::from_shape(&shape_of::<T>()));
+        let schema = schema_of::<T>();
+        let required: Vec<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|names| names.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let fields = Arc::new(FormFields::from_shape(&shape_of::<T>(), &required));
         if let Ok(mut cache) = FORM_FIELDS.write() {
             cache.insert(id, fields.clone());
         }
         fields
     }
 
-    fn from_shape(shape: &Shape) -> FormFields {
+    fn from_shape(shape: &Shape, required: &[&str]) -> FormFields {
         match unwrapped(shape) {
             Shape::Struct { fields, .. } => FormFields {
                 fields: fields
                     .iter()
-                    .map(|(name, shape)| (*name, is_list(shape)))
+                    .map(|(name, shape)| FormField {
+                        name,
+                        list: is_list(shape),
+                        file: is_file_field(shape),
+                        required: required.contains(name),
+                    })
                     .collect(),
                 map_of_lists: None,
             },
@@ -407,27 +512,125 @@ impl FormFields {
     fn is_list(&self, name: &str) -> Option<bool> {
         self.fields
             .iter()
-            .find(|(field, _)| *field == name)
-            .map(|(_, list)| *list)
+            .find(|field| field.name == name)
+            .map(|field| field.list)
             .or(self.map_of_lists)
+    }
+
+    /// The file field called `name`, if there is one.
+    fn file_field(&self, name: &str) -> Option<&FormField> {
+        self.fields
+            .iter()
+            .find(|field| field.file && field.name == name)
+    }
+
+    /// Where an issue at `loc` (`["body", field, index?]`) goes in the
+    /// list: by the field's place in the type, then by index.
+    fn order_of(&self, loc: &[Value]) -> (usize, u64) {
+        let name = loc.get(1).and_then(Value::as_str);
+        let place = self
+            .fields
+            .iter()
+            .position(|field| Some(field.name) == name)
+            .unwrap_or(usize::MAX);
+        (place, loc.get(2).and_then(Value::as_u64).unwrap_or(0))
     }
 
     /// The fields as FastAPI reads them: a field that is not a list and
     /// whose last value is empty was not sent.
-    fn sent<'a>(&self, pairs: &'a [(Cow<'a, str>, Cow<'a, str>)]) -> Vec<(&'a str, &'a str)> {
+    fn sent<'a>(&self, pairs: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
         // The names whose last value is empty, in one pass from the end.
         let mut seen = HashSet::new();
         let mut unsent = HashSet::new();
         for (key, value) in pairs.iter().rev() {
-            if seen.insert(&**key) && value.is_empty() && self.is_list(key) == Some(false) {
-                unsent.insert(&**key);
+            if seen.insert(*key) && value.is_empty() && self.is_list(key) == Some(false) {
+                unsent.insert(*key);
             }
         }
         pairs
             .iter()
-            .filter(|(key, _)| !unsent.contains(&**key))
-            .map(|(key, value)| (&**key, &**value))
+            .filter(|(key, _)| !unsent.contains(key))
+            .copied()
             .collect()
+    }
+
+    /// The files of each file field, as FastAPI reads them, and what is
+    /// wrong with them: a required field without a file is `missing`; a
+    /// text value where a file should be is pydantic's `value_error`. A
+    /// field with a problem is given `stand_in` (an empty file), so that
+    /// the other fields are still read and their issues listed; the answer
+    /// is then the 422 anyway.
+    fn files<'a>(
+        &self,
+        entries: &'a [(Cow<'_, str>, Entry)],
+        stand_in: &'a UploadFile,
+    ) -> (Vec<FileGroup<'a>>, Vec<ValidationIssue>) {
+        let mut groups = Vec::new();
+        let mut issues = Vec::new();
+        for field in self.fields.iter().filter(|field| field.file) {
+            let mut given = entries
+                .iter()
+                .filter(|(name, _)| name == field.name)
+                .map(|(_, entry)| entry)
+                .peekable();
+            let not_text = |index: Option<usize>, text: &str| {
+                let mut loc = vec![Value::from("body"), Value::from(field.name)];
+                loc.extend(index.map(Value::from));
+                let mut issue = ValidationIssue::new(
+                    "value_error",
+                    loc,
+                    "Value error, Expected UploadFile, received: <class 'str'>",
+                    Value::from(text),
+                );
+                issue.ctx = Some(json!({"error": {}}));
+                issue
+            };
+            let files: Vec<&UploadFile> = if field.list {
+                given
+                    .enumerate()
+                    .map(|(index, entry)| match entry {
+                        Entry::File(file) => file,
+                        Entry::Text(text) => {
+                            issues.push(not_text(Some(index), text));
+                            stand_in
+                        }
+                    })
+                    .collect()
+            } else {
+                // Of several, the last counts; an empty text is not sent.
+                match given.by_ref().last() {
+                    Some(Entry::File(file)) => vec![file],
+                    Some(Entry::Text(text)) if !text.is_empty() => {
+                        issues.push(not_text(None, text));
+                        vec![stand_in]
+                    }
+                    _ => Vec::new(),
+                }
+            };
+            if files.is_empty() {
+                if !field.required {
+                    continue;
+                }
+                issues.push(ValidationIssue::new(
+                    "missing",
+                    vec![Value::from("body"), Value::from(field.name)],
+                    "Field required",
+                    Value::Null,
+                ));
+                if !field.list {
+                    groups.push(FileGroup {
+                        name: field.name,
+                        files: vec![stand_in],
+                    });
+                    continue;
+                }
+            }
+            groups.push(FileGroup {
+                name: field.name,
+                files,
+            });
+        }
+        (groups, issues)
     }
 
     /// `error`, its `missing` issues given the form as their input, as
@@ -457,7 +660,7 @@ impl FormFields {
             other => other,
         };
         let mut form = Map::new();
-        for (name, list) in &self.fields {
+        for FormField { name, list, .. } in &self.fields {
             let Some(Value::Array(values)) = sent.get(*name) else {
                 continue;
             };
@@ -470,7 +673,7 @@ impl FormFields {
         }
         let others = sent
             .into_iter()
-            .filter(|(name, _)| !self.fields.iter().any(|(field, _)| field == name));
+            .filter(|(name, _)| !self.fields.iter().any(|field| field.name == name));
         form.extend(others.map(|(name, values)| (name, single(values))));
         let form = Value::Object(form);
         for issue in &mut issues {

@@ -23,7 +23,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::de::{choices, ParamError, Params, ParamsDeserializer, Source};
+use super::de::{choices, FileGroup, ParamError, Params, ParamsDeserializer, Source};
 use super::objects::Objects;
 use crate::error::ValidationIssue;
 
@@ -114,6 +114,7 @@ where
 /// list).
 pub(crate) fn every_param_issue<T, F>(
     pairs: &[(&str, &str)],
+    files: &[FileGroup<'_>],
     source: Source,
     first: ParamError,
     issue_of: F,
@@ -155,8 +156,9 @@ where
             break;
         }
         read = read.saturating_add(size.max(1));
-        let params =
-            Params::new(mended.iter().map(|(k, v)| (k.as_str(), v.as_str()))).read_as(source);
+        let params = Params::new(mended.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .read_as(source)
+            .with_files(files);
         match T::deserialize(ParamsDeserializer::new(&params)) {
             Ok(_) => break,
             Err(next) => error = next,

@@ -11,7 +11,7 @@
 //! | [`Headers<T>`] | headers, `user_agent` read from `user-agent` | 422 `loc: ["header", name]` |
 //! | [`Cookies<T>`] | cookies, by name | 422 `loc: ["cookie", name]` |
 //! | [`Json<T>`](crate::Json) (last) | a JSON body | 422 `loc: ["body", ...]` |
-//! | [`Form<T>`] (last) | a form body (urlencoded or multipart text fields) | 422 `loc: ["body", name]` |
+//! | [`Form<T>`] (last) | a form body (urlencoded, or multipart with [`UploadFile`] fields) | 422 `loc: ["body", name]` |
 //! | [`Multipart`] (last) | a multipart body part by part: files | 415, 400, 413 |
 //! | `String`, `Bytes` (last) | the whole body | 413 when too large |
 //! | [`Body`](crate::Body) (last) | the body as a stream, unread | |
@@ -57,12 +57,14 @@ mod original_uri;
 mod params;
 mod pyjson;
 mod shape;
+mod upload;
 
 pub use dependency::{Dep, Dependency};
 pub use form::Form;
 pub use multipart::{Field, Multipart};
 pub use original_uri::OriginalUri;
 pub use params::{Cookies, Headers, Path, Query};
+pub use upload::UploadFile;
 
 /// What sluice knows about the request beyond its head: the app's state,
 /// the matched route, the connection, the request's locals. Every

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::check::{
     check_cookies, check_headers, check_no_endless_recursion, check_path, check_query,
 };
-use super::de::{ParamError, Params, ParamsDeserializer, Source};
+use super::de::{FileGroup, ParamError, Params, ParamsDeserializer, Source};
 use super::listing;
 use super::{Declaration, FromRequestParts, RequestContext};
 use crate::error::{Error, ValidationError};
@@ -25,10 +25,21 @@ pub(super) fn every_issue<T: DeserializeOwned + JsonSchema>(
     source: Source,
     name_map: fn(&str) -> String,
 ) -> Error {
+    every_issue_with_files::<T>(error, pairs, &[], source, name_map)
+}
+
+/// [`every_issue`], for a form whose file fields are `files`.
+pub(super) fn every_issue_with_files<T: DeserializeOwned + JsonSchema>(
+    error: ParamError,
+    pairs: &[(&str, &str)],
+    files: &[FileGroup<'_>],
+    source: Source,
+    name_map: fn(&str) -> String,
+) -> Error {
     if error.is_internal() {
         return error.into_error(source, name_map);
     }
-    let issues = listing::every_param_issue::<T, _>(pairs, source, error, |error| {
+    let issues = listing::every_param_issue::<T, _>(pairs, files, source, error, |error| {
         let error = error.into_error(source, name_map);
         let issues = error.downcast_ref::<ValidationError>()?.issues();
         issues.first().cloned()

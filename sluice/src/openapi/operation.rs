@@ -566,6 +566,12 @@ impl<'a> OperationDoc<'a> {
         self.model_body::<T>("application/x-www-form-urlencoded", required);
     }
 
+    /// A `multipart/form-data` body holding a `T` (a form with files),
+    /// required or not; the operation gets FastAPI's 422.
+    pub fn multipart_form_body<T: JsonSchema + ?Sized>(&mut self, required: bool) {
+        self.model_body::<T>("multipart/form-data", required);
+    }
+
     fn model_body<T: JsonSchema + ?Sized>(&mut self, media_type: &'static str, required: bool) {
         let schema = self.schemas.schema_for::<T>(Side::Input);
         self.op.validates = true;

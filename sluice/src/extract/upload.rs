@@ -1,0 +1,371 @@
+//! `UploadFile`: a file part of a multipart form, as a field of a
+//! [`Form<T>`](super::Form) struct.
+//!
+//! serde has no way to hand a file to a struct, so the form's
+//! deserializer ([`Params`](super::de::Params)) serves a file field as a
+//! newtype struct with a name of its own ([`UPLOAD_FILE`]), holding the
+//! part's file name, headers and bytes; `UploadFile`'s `Deserialize` asks
+//! for exactly that.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::shape::Shape;
+
+/// The name the form's deserializer recognises an `UploadFile` by.
+pub(crate) const UPLOAD_FILE: &str = "$sluice::UploadFile";
+
+/// A file sent in a `multipart/form-data` body: a field of a
+/// [`Form<T>`](super::Form) struct, FastAPI's `UploadFile`.
+///
+/// - `file: UploadFile` is required: without a file part of that name the
+///   answer is FastAPI's 422 `missing`, and a text field sent in its place
+///   is its 422 `value_error` (`"Expected UploadFile, received: <class
+///   'str'>"`); of two files, the last counts.
+/// - `file: Option<UploadFile>` may be left out.
+/// - `files: Vec<UploadFile>` takes every file of that name, in order (a
+///   required list, as FastAPI's `list[UploadFile]`; add
+///   `#[serde(default)]` to allow none).
+///
+/// The file is in memory, bound by the app's body limit
+/// ([`App::max_body_size`](crate::App::max_body_size)); to stream large
+/// uploads, read the body with [`Multipart`](super::Multipart) instead.
+/// In the OpenAPI document, a form with a file is a `multipart/form-data`
+/// body, and the field a string of `contentMediaType:
+/// application/octet-stream`, as FastAPI writes it.
+///
+/// ```
+/// use schemars::JsonSchema;
+/// use serde::Deserialize;
+/// use serde_json::{json, Value};
+/// use sluice::extract::{Form, UploadFile};
+/// use sluice::testing::TestClient;
+/// use sluice::{App, Json};
+///
+/// #[derive(Deserialize, JsonSchema)]
+/// struct Upload {
+///     file: UploadFile,
+///     note: Option<String>,
+/// }
+///
+/// async fn upload(Form(form): Form<Upload>) -> Json<Value> {
+///     Json(json!({
+///         "filename": form.file.filename(),
+///         "content_type": form.file.content_type(),
+///         "size": form.file.size(),
+///         "note": form.note,
+///     }))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let client = TestClient::new(App::new().post("/upload", upload));
+/// let body = "--x\r\n\
+///     Content-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\
+///     Content-Type: text/plain\r\n\r\n\
+///     hello\r\n\
+///     --x--\r\n";
+/// let res = client.post("/upload")
+///     .header("content-type", "multipart/form-data; boundary=x")
+///     .body(body)
+///     .await;
+/// assert_eq!(
+///     res.json::<Value>(),
+///     json!({"filename": "a.txt", "content_type": "text/plain", "size": 5, "note": null})
+/// );
+///
+/// // No file: FastAPI's 422.
+/// let res = client.post("/upload")
+///     .header("content-type", "multipart/form-data; boundary=x")
+///     .body("--x--\r\n")
+///     .await;
+/// assert_eq!(res.status(), 422);
+/// assert_eq!(res.json::<Value>()["detail"][0]["loc"], json!(["body", "file"]));
+/// # }
+/// ```
+#[derive(Clone, Default)]
+pub struct UploadFile {
+    filename: String,
+    headers: HeaderMap,
+    data: Bytes,
+}
+
+impl UploadFile {
+    /// A file part, as the form reader found it.
+    pub(crate) fn new(filename: String, headers: HeaderMap, data: Bytes) -> Self {
+        UploadFile {
+            filename,
+            headers,
+            data,
+        }
+    }
+
+    /// The part's file name (`filename=` of its `Content-Disposition`), as
+    /// the client sent it: it may be empty, and may hold a path. Never use
+    /// it as a path on the server without cleaning it.
+    pub fn filename(&self) -> &str {
+        &self.filename
+    }
+
+    /// The part's `Content-Type`, if it has one (Starlette's
+    /// `UploadFile.content_type`).
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+    }
+
+    /// The part's own headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The file's size in bytes.
+    pub fn size(&self) -> usize {
+        self.data.len()
+    }
+
+    /// The file's content.
+    pub fn bytes(&self) -> &Bytes {
+        &self.data
+    }
+
+    /// The file's content, taken out of the `UploadFile`.
+    pub fn into_bytes(self) -> Bytes {
+        self.data
+    }
+
+    /// The file's content as text, if it is UTF-8.
+    pub fn text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.data).ok()
+    }
+}
+
+impl fmt::Debug for UploadFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UploadFile")
+            .field("filename", &self.filename)
+            .field("content_type", &self.content_type())
+            .field("size", &self.size())
+            .finish()
+    }
+}
+
+/// FastAPI's schema of an `UploadFile`, always written in place.
+impl JsonSchema for UploadFile {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("UploadFile")
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "contentMediaType": "application/octet-stream"
+        })
+    }
+}
+
+/// Whether a field reads [`UploadFile`]s: one, an `Option` of one, or a
+/// `Vec` of them.
+pub(crate) fn is_file_field(shape: &Shape) -> bool {
+    match shape {
+        Shape::Newtype(name, _) => *name == UPLOAD_FILE,
+        Shape::Option(inner) | Shape::Seq(inner) => is_file_field(inner),
+        _ => false,
+    }
+}
+
+/// Read only from a form: `Form<T>`'s deserializer serves a file part as
+/// the newtype struct [`UPLOAD_FILE`] of a map with its `filename`, its
+/// `headers` (a map of names to bytes, in order) and its `data`.
+impl<'de> Deserialize<'de> for UploadFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_newtype_struct(UPLOAD_FILE, FileVisitor)
+    }
+}
+
+struct FileVisitor;
+
+impl<'de> Visitor<'de> for FileVisitor {
+    type Value = UploadFile;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a file part of a multipart form")
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<UploadFile, D::Error> {
+        d.deserialize_map(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UploadFile, A::Error> {
+        let mut file = UploadFile::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match &*key {
+                "filename" => file.filename = map.next_value()?,
+                "headers" => file.headers = map.next_value_seed(HeadersSeed)?,
+                "data" => file.data = Bytes::from(map.next_value::<ByteBuf>()?.0),
+                _ => map.next_value::<de::IgnoredAny>().map(|_| ())?,
+            }
+        }
+        Ok(file)
+    }
+}
+
+/// Bytes, read as bytes rather than as a sequence of numbers.
+struct ByteBuf(Vec<u8>);
+
+impl<'de> Deserialize<'de> for ByteBuf {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Bytes;
+        impl<'de> Visitor<'de> for Bytes {
+            type Value = ByteBuf;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<ByteBuf, E> {
+                Ok(ByteBuf(v.to_vec()))
+            }
+            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<ByteBuf, E> {
+                Ok(ByteBuf(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ByteBuf, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(byte) = seq.next_element()? {
+                    out.push(byte);
+                }
+                Ok(ByteBuf(out))
+            }
+        }
+        deserializer.deserialize_byte_buf(Bytes)
+    }
+}
+
+/// A part's headers, from a map of names to bytes; names or values that
+/// are not valid header text are left out.
+struct HeadersSeed;
+
+impl<'de> DeserializeSeed<'de> for HeadersSeed {
+    type Value = HeaderMap;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<HeaderMap, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for HeadersSeed {
+    type Value = HeaderMap;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map of header names to values")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HeaderMap, A::Error> {
+        let mut headers = HeaderMap::new();
+        while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+            let value = map.next_value::<ByteBuf>()?;
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_bytes(&value.0),
+            ) {
+                headers.append(name, value);
+            }
+        }
+        Ok(headers)
+    }
+}
+
+/// Serves one file part to [`UploadFile`]'s `Deserialize`.
+pub(crate) struct FileDeserializer<'f, E> {
+    file: &'f UploadFile,
+    error: PhantomData<E>,
+}
+
+impl<'f, E> FileDeserializer<'f, E> {
+    pub(crate) fn new(file: &'f UploadFile) -> Self {
+        FileDeserializer {
+            file,
+            error: PhantomData,
+        }
+    }
+}
+
+impl<'de, E: de::Error> Deserializer<'de> for FileDeserializer<'_, E> {
+    type Error = E;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, E> {
+        Err(E::custom(
+            "a file part of a form can only be read as sluice::extract::UploadFile",
+        ))
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, E> {
+        if name != UPLOAD_FILE {
+            return self.deserialize_any(visitor);
+        }
+        visitor.visit_newtype_struct(de::value::MapAccessDeserializer::new(FileMap {
+            file: self.file,
+            index: 0,
+            error: PhantomData::<E>,
+        }))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+/// A file part as a map: `filename`, `headers`, `data`.
+struct FileMap<'f, E> {
+    file: &'f UploadFile,
+    /// How many keys have been served.
+    index: usize,
+    error: PhantomData<E>,
+}
+
+const FILE_KEYS: [&str; 3] = ["filename", "headers", "data"];
+
+impl<'de, E: de::Error> MapAccess<'de> for FileMap<'_, E> {
+    type Error = E;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, E> {
+        let Some(&key) = FILE_KEYS.get(self.index) else {
+            return Ok(None);
+        };
+        self.index += 1;
+        seed.deserialize(de::value::StrDeserializer::<E>::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, E> {
+        match self.index {
+            1 => seed.deserialize(de::value::StrDeserializer::<E>::new(&self.file.filename)),
+            2 => seed.deserialize(de::value::MapDeserializer::<_, E>::new(
+                self.file
+                    .headers
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.as_bytes())),
+            )),
+            _ => seed.deserialize(de::value::BytesDeserializer::<E>::new(&self.file.data)),
+        }
+    }
+}

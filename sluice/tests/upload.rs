@@ -1,0 +1,307 @@
+//! `UploadFile` fields in `Form<T>`: FastAPI's `UploadFile`. Every
+//! expected answer was recorded from FastAPI 0.165 for the same body, to
+//! the same models read as `Annotated[Model, Form()]`.
+
+mod support;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sluice::extract::{Form, Query, UploadFile};
+use sluice::openapi::OpenApi;
+use sluice::testing::TestClient;
+use sluice::{App, Json};
+use support::bodies::{multipart, part, post_as, MULTIPART};
+
+#[derive(Deserialize, JsonSchema)]
+struct Up {
+    file: UploadFile,
+    #[serde(default = "n")]
+    note: String,
+}
+
+fn n() -> String {
+    "n".to_owned()
+}
+
+async fn up(Form(form): Form<Up>) -> Json<Value> {
+    Json(json!({
+        "filename": form.file.filename(),
+        "ct": form.file.content_type(),
+        "size": form.file.size(),
+        "data": form.file.text(),
+        "note": form.note,
+    }))
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Many {
+    files: Vec<UploadFile>,
+}
+
+async fn many(Form(form): Form<Many>) -> Json<Value> {
+    Json(json!(form
+        .files
+        .iter()
+        .map(UploadFile::filename)
+        .collect::<Vec<_>>()))
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Opt {
+    file: Option<UploadFile>,
+}
+
+async fn opt(Form(form): Form<Opt>) -> Json<Value> {
+    Json(json!({"file": form.file.as_ref().map(UploadFile::filename)}))
+}
+
+fn app() -> App {
+    App::new()
+        .post("/up", up)
+        .post("/many", many)
+        .post("/opt", opt)
+}
+
+fn client() -> TestClient {
+    TestClient::new(app())
+}
+
+fn file(name: &str, filename: &str, content: &[u8]) -> Vec<u8> {
+    let head = format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"");
+    part(&head, content)
+}
+
+fn text(name: &str, content: &[u8]) -> Vec<u8> {
+    part(
+        &format!("Content-Disposition: form-data; name=\"{name}\""),
+        content,
+    )
+}
+
+fn not_a_file(loc: &Value, input: &str) -> Value {
+    json!({"type": "value_error", "loc": loc,
+           "msg": "Value error, Expected UploadFile, received: <class 'str'>",
+           "input": input, "ctx": {"error": {}}})
+}
+
+fn missing(name: &str) -> Value {
+    json!({"type": "missing", "loc": ["body", name], "msg": "Field required", "input": {}})
+}
+
+#[tokio::test]
+async fn files_are_read_as_fastapi_reads_them() {
+    let client = client();
+    let typed = part(
+        "Content-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain",
+        b"hello",
+    );
+    let cases: Vec<(&str, Vec<u8>, u16, Value)> = vec![
+        (
+            "/up",
+            multipart(&[typed]),
+            200,
+            json!({"filename": "a.txt", "ct": "text/plain", "size": 5, "data": "hello", "note": "n"}),
+        ),
+        (
+            "/up",
+            multipart(&[text("file", b"hello")]),
+            422,
+            json!({"detail": [not_a_file(&json!(["body", "file"]), "hello")]}),
+        ),
+        // An empty file name is still a file.
+        (
+            "/up",
+            multipart(&[file("file", "", b"hello")]),
+            200,
+            json!({"filename": "", "ct": null, "size": 5, "data": "hello", "note": "n"}),
+        ),
+        (
+            "/up",
+            multipart(&[]),
+            422,
+            json!({"detail": [missing("file")]}),
+        ),
+        (
+            "/up",
+            multipart(&[text("note", b"x")]),
+            422,
+            json!({"detail": [{"type": "missing", "loc": ["body", "file"],
+                               "msg": "Field required", "input": {"note": "x"}}]}),
+        ),
+        // Of two files, the last counts.
+        (
+            "/up",
+            multipart(&[file("file", "a", b"1"), file("file", "b", b"2")]),
+            200,
+            json!({"filename": "b", "ct": null, "size": 1, "data": "2", "note": "n"}),
+        ),
+        (
+            "/many",
+            multipart(&[file("files", "a", b"1"), file("files", "b", b"2")]),
+            200,
+            json!(["a", "b"]),
+        ),
+        (
+            "/many",
+            multipart(&[file("files", "a", b"1"), text("files", b"2")]),
+            422,
+            json!({"detail": [not_a_file(&json!(["body", "files", 1]), "2")]}),
+        ),
+        (
+            "/many",
+            multipart(&[]),
+            422,
+            json!({"detail": [missing("files")]}),
+        ),
+        ("/opt", multipart(&[]), 200, json!({"file": null})),
+        // An empty file is sent; an empty text is not.
+        (
+            "/opt",
+            multipart(&[file("file", "x", b"")]),
+            200,
+            json!({"file": "x"}),
+        ),
+        (
+            "/up",
+            multipart(&[text("file", b"")]),
+            422,
+            json!({"detail": [missing("file")]}),
+        ),
+    ];
+    for (path, body, status, expected) in cases {
+        let answer = post_as(&client, path, MULTIPART, body.clone()).await;
+        assert_eq!(
+            answer,
+            (status, expected),
+            "{path} {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    // A urlencoded form has no files.
+    let answer = post_as(
+        &client,
+        "/up",
+        "application/x-www-form-urlencoded",
+        b"file=x".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        answer,
+        (
+            422,
+            json!({"detail": [not_a_file(&json!(["body", "file"]), "x")]})
+        )
+    );
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct Mixed {
+    name: String,
+    file: UploadFile,
+    age: i64,
+}
+
+#[tokio::test]
+async fn file_issues_are_listed_with_the_others_in_field_order() {
+    async fn mixed(Form(form): Form<Mixed>) -> String {
+        format!("{} {} {}", form.name, form.file.filename(), form.age)
+    }
+    let client = TestClient::new(App::new().post("/mixed", mixed));
+    let body = multipart(&[text("file", b"oops"), text("age", b"x")]);
+    // FastAPI's, byte for byte.
+    assert_eq!(
+        post_as(&client, "/mixed", MULTIPART, body).await,
+        (
+            422,
+            json!({"detail": [
+                {"type": "missing", "loc": ["body", "name"], "msg": "Field required",
+                 "input": {"file": "oops", "age": "x"}},
+                not_a_file(&json!(["body", "file"]), "oops"),
+                {"type": "int_parsing", "loc": ["body", "age"],
+                 "msg": "Input should be a valid integer, unable to parse string as an integer",
+                 "input": "x"}
+            ]})
+        )
+    );
+    let body = multipart(&[
+        text("name", b"ann"),
+        file("file", "f.bin", b"\x00\x01"),
+        text("age", b"7"),
+    ]);
+    let res = client
+        .post("/mixed")
+        .header("content-type", MULTIPART)
+        .body(body)
+        .await;
+    assert_eq!(res.text(), "ann f.bin 7");
+}
+
+#[tokio::test]
+async fn a_file_keeps_its_bytes_and_headers() {
+    async fn raw(Form(form): Form<Up>) -> Vec<u8> {
+        let extra = form
+            .file
+            .headers()
+            .get("x-extra")
+            .map(|v| v.as_bytes().to_vec())
+            .unwrap_or_default();
+        [form.file.into_bytes().to_vec(), extra].concat()
+    }
+    let client = TestClient::new(App::new().post("/raw", raw));
+    let content: Vec<u8> = (0..=255u8).collect();
+    let body = multipart(&[part(
+        "Content-Disposition: form-data; name=\"file\"; filename=\"b.bin\"\r\nX-Extra: !",
+        &content,
+    )]);
+    let res = client
+        .post("/raw")
+        .header("content-type", MULTIPART)
+        .body(body)
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().to_vec(), [content, b"!".to_vec()].concat());
+}
+
+#[test]
+fn the_document_has_a_multipart_body_as_fastapi_writes_it() {
+    let service = app()
+        .openapi(OpenApi::new())
+        .build()
+        .expect("the app builds");
+    let doc = service.openapi().expect("a document");
+    let body = &doc["paths"]["/up"]["post"]["requestBody"];
+    assert_eq!(body["required"], true);
+    let schema = &body["content"]["multipart/form-data"]["schema"];
+    let name = schema["$ref"]
+        .as_str()
+        .expect("a reference")
+        .rsplit('/')
+        .next()
+        .expect("a name");
+    let model = &doc["components"]["schemas"][name];
+    // FastAPI: {"type": "string", "contentMediaType": "application/octet-stream"}.
+    assert_eq!(
+        model["properties"]["file"],
+        json!({"type": "string", "contentMediaType": "application/octet-stream"})
+    );
+    assert_eq!(model["required"], json!(["file"]));
+    let many = &doc["paths"]["/many"]["post"]["requestBody"]["content"]["multipart/form-data"];
+    assert!(many.is_object(), "{doc:#}");
+}
+
+#[test]
+fn an_upload_file_outside_a_form_is_refused_at_build() {
+    #[derive(Deserialize, JsonSchema)]
+    struct Params {
+        #[allow(dead_code)]
+        file: UploadFile,
+    }
+    async fn query(Query(_): Query<Params>) {}
+    let err = TestClient::try_new(App::new().get("/q", query)).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "the handler of GET /q cannot work: Query<Params>: field `file` is an UploadFile, \
+         which only a multipart form sends; read it with Form<T>"
+    );
+}
