@@ -305,3 +305,27 @@ fn an_upload_file_outside_a_form_is_refused_at_build() {
          which only a multipart form sends; read it with Form<T>"
     );
 }
+
+/// Starlette's 1 MiB limit is for text parts; a file may be larger, up to
+/// the app's body limit.
+#[tokio::test]
+async fn files_are_bound_by_the_body_limit_not_the_part_limit() {
+    let client = TestClient::new(App::new().post("/up", up).max_body_size(3 << 20));
+    let big = vec![b'x'; 2 << 20];
+    let (status, answer) = post_as(
+        &client,
+        "/up",
+        MULTIPART,
+        multipart(&[file("file", "big", &big)]),
+    )
+    .await;
+    assert_eq!((status, &answer["size"]), (200, &json!(2 << 20)));
+
+    let bigger = vec![b'x'; 4 << 20];
+    let res = client
+        .post("/up")
+        .header("content-type", MULTIPART)
+        .body(multipart(&[file("file", "bigger", &bigger)]))
+        .await;
+    assert_eq!(res.status(), 413);
+}
