@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sluice::extract::{Cookies, Form, UploadFile};
 use sluice::openapi::OpenApi;
-use sluice::{App, Html, Json};
+use sluice::{App, Html, HttpError, Json};
 
 /// `username: Annotated[str, Form()], password: Annotated[str, Form()]`.
 #[derive(Deserialize, JsonSchema)]
@@ -27,8 +27,12 @@ struct Login {
     password: String,
 }
 
-async fn login(Form(form): Form<Login>) -> Json<Value> {
-    Json(json!({"username": form.username}))
+async fn login(Form(form): Form<Login>) -> sluice::Result<Json<Value>> {
+    // A real app checks a password hash in its user store.
+    if (form.username.as_str(), form.password.as_str()) != ("ann", "pw") {
+        return Err(HttpError::new(401, "Incorrect username or password").into());
+    }
+    Ok(Json(json!({"username": form.username})))
 }
 
 /// `file: UploadFile, token: Annotated[str, Form()]`: a file and the form
@@ -171,6 +175,12 @@ mod tests {
             .body("username=ann&password=pw")
             .await;
         assert_eq!(res.json::<Value>(), json!({"username": "ann"}));
+        let res = client
+            .post("/login/")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("username=ann&password=guess")
+            .await;
+        assert_eq!(res.status(), 401);
 
         let res = client
             .get("/items/")
