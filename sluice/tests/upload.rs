@@ -329,3 +329,187 @@ async fn files_are_bound_by_the_body_limit_not_the_part_limit() {
         .await;
     assert_eq!(res.status(), 413);
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[allow(dead_code)]
+struct Texts {
+    name: String,
+    nick: Option<String>,
+    #[serde(default)]
+    age: i64,
+    #[serde(default)]
+    ok: bool,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// FastAPI answers pydantic's type issue for a file where text should be
+/// (its input is the Python object; here, the file's name, size and
+/// headers).
+#[tokio::test]
+async fn a_file_sent_to_a_text_field_is_its_type_issue() {
+    async fn texts(Form(form): Form<Texts>) -> String {
+        form.name
+    }
+    let client = TestClient::new(App::new().post("/t", texts));
+    let issue = |kind: &str, loc: Value, msg: &str| (kind.to_owned(), loc, msg.to_owned());
+    let cases: Vec<(Vec<Vec<u8>>, Vec<(String, Value, String)>)> = vec![
+        (
+            vec![file("name", "f.txt", b"x")],
+            vec![issue(
+                "string_type",
+                json!(["body", "name"]),
+                "Input should be a valid string",
+            )],
+        ),
+        // The last value counts.
+        (
+            vec![text("name", b"a"), file("name", "f", b"x")],
+            vec![issue(
+                "string_type",
+                json!(["body", "name"]),
+                "Input should be a valid string",
+            )],
+        ),
+        (
+            vec![
+                text("name", b"a"),
+                text("nick", b"x"),
+                file("nick", "f", b"x"),
+            ],
+            vec![issue(
+                "string_type",
+                json!(["body", "nick"]),
+                "Input should be a valid string",
+            )],
+        ),
+        (
+            vec![text("name", b"a"), file("age", "f", b"1")],
+            vec![issue(
+                "int_type",
+                json!(["body", "age"]),
+                "Input should be a valid integer",
+            )],
+        ),
+        (
+            vec![text("name", b"a"), file("ok", "f", b"1")],
+            vec![issue(
+                "bool_type",
+                json!(["body", "ok"]),
+                "Input should be a valid boolean",
+            )],
+        ),
+        (
+            vec![
+                text("name", b"a"),
+                text("tags", b"t"),
+                file("tags", "f", b"1"),
+                text("tags", b"u"),
+            ],
+            vec![issue(
+                "string_type",
+                json!(["body", "tags", 1]),
+                "Input should be a valid string",
+            )],
+        ),
+    ];
+    for (parts, expected) in cases {
+        let body = multipart(&parts);
+        let (status, answer) = post_as(&client, "/t", MULTIPART, body.clone()).await;
+        let got: Vec<(String, Value, String)> = answer["detail"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no issues: {answer}"))
+            .iter()
+            .map(|i| {
+                (
+                    i["type"].as_str().unwrap_or("?").to_owned(),
+                    i["loc"].clone(),
+                    i["msg"].as_str().unwrap_or("?").to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            (status, got),
+            (422, expected),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    // A file first, then text: the text counts.
+    let body = multipart(&[file("name", "f", b"x"), text("name", b"a")]);
+    let res = client
+        .post("/t")
+        .header("content-type", MULTIPART)
+        .body(body)
+        .await;
+    assert_eq!(res.text(), "a");
+    // The input says which file it was.
+    let body = multipart(&[file("name", "f.txt", b"xyz")]);
+    let (_, answer) = post_as(&client, "/t", MULTIPART, body).await;
+    assert_eq!(
+        answer["detail"][0]["input"],
+        json!({"filename": "f.txt", "size": 3,
+               "headers": {"content-disposition": "form-data; name=\"name\"; filename=\"f.txt\""}})
+    );
+}
+
+/// What a browser sends for a file input left empty (no file name, no
+/// content) is not sent, for FastAPI: a single field is missing (or its
+/// default), a list leaves it out.
+#[tokio::test]
+async fn an_empty_file_input_is_not_sent() {
+    let client = client();
+    let blank = || file("file", "", b"");
+    let cases: Vec<(&str, Vec<Vec<u8>>, u16, Value)> = vec![
+        (
+            "/up",
+            vec![blank()],
+            422,
+            json!({"detail": [missing("file")]}),
+        ),
+        ("/opt", vec![blank()], 200, json!({"file": null})),
+        // The last value counts: a blank one after a file unsends it.
+        (
+            "/opt",
+            vec![file("file", "a", b"1"), blank()],
+            200,
+            json!({"file": null}),
+        ),
+        (
+            "/many",
+            vec![file("files", "", b""), file("files", "a", b"1")],
+            200,
+            json!(["a"]),
+        ),
+        // An empty file name with content is a file.
+        (
+            "/opt",
+            vec![file("file", "", b"x")],
+            200,
+            json!({"file": ""}),
+        ),
+    ];
+    for (path, parts, status, expected) in cases {
+        let body = multipart(&parts);
+        let answer = post_as(&client, path, MULTIPART, body.clone()).await;
+        assert_eq!(
+            answer,
+            (status, expected),
+            "{path} {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+
+    // A blank file after a text value unsends the text field too.
+    async fn texts(Form(form): Form<Texts>) -> String {
+        form.age.to_string()
+    }
+    let client = TestClient::new(App::new().post("/t", texts));
+    let body = multipart(&[text("name", b"a"), text("age", b"5"), file("age", "", b"")]);
+    let res = client
+        .post("/t")
+        .header("content-type", MULTIPART)
+        .body(body)
+        .await;
+    assert_eq!(res.text(), "0");
+}

@@ -54,8 +54,9 @@ use crate::request::Request;
 /// else Latin-1; a body cut short keeps its finished parts; a malformed
 /// one, or a text part over 1 MiB, is a 400 in Starlette's words). Its
 /// file parts are read by [`UploadFile`](super::UploadFile) fields
-/// (FastAPI's `UploadFile`), and by no other: a file sent to a text field
-/// leaves it unsent. To stream large uploads rather than hold them, read
+/// (FastAPI's `UploadFile`); a file sent to a text field is pydantic's
+/// type issue (`string_type`, `int_type`, ...), its input the file's name,
+/// size and headers. To stream large uploads rather than hold them, read
 /// the body with [`Multipart`](super::Multipart). A type that is not a
 /// struct of text and file fields is refused when the app is built. Like
 /// [`Json`](crate::Json), it reads the body, so it is the handler's last
@@ -170,9 +171,9 @@ fn declare_form<T: DeserializeOwned + JsonSchema>(decl: &mut Declaration<'_>, re
 struct FormInput<'a> {
     /// The text fields, as FastAPI reads them (see [`FormFields::sent`]).
     pairs: Vec<(&'a str, &'a str)>,
-    /// Every text sent, as FastAPI reads them, file fields' included: the
-    /// input of a `missing` issue.
-    text: Vec<(&'a str, &'a str)>,
+    /// Every value sent, as FastAPI reads them, files and file fields'
+    /// included: the input of a `missing` issue.
+    values: Vec<(&'a str, Value)>,
     /// The files of `T`'s file fields.
     files: Vec<FileGroup<'a>>,
     /// What is wrong with `T`'s file fields.
@@ -185,6 +186,60 @@ struct FormInput<'a> {
 enum Entry {
     Text(Cow<'static, str>),
     File(UploadFile),
+}
+
+impl Entry {
+    /// Empty text, or what a browser sends for a file input left empty
+    /// (no file name, no content): FastAPI counts either as not sent.
+    fn is_blank(&self) -> bool {
+        match self {
+            Entry::Text(text) => text.is_empty(),
+            Entry::File(file) => is_blank_file(file),
+        }
+    }
+}
+
+/// A file as the input of an issue: its name, size and headers (FastAPI
+/// shows the Python object's attributes).
+fn file_input(file: &UploadFile) -> Value {
+    let headers: Map<String, Value> = file
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            let value = crate::headers::latin1(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), Value::from(value))
+        })
+        .collect();
+    json!({"filename": file.filename(), "size": file.size(), "headers": headers})
+}
+
+/// A file input left empty: no file name, no content.
+fn is_blank_file(file: &UploadFile) -> bool {
+    file.filename().is_empty() && file.size() == 0
+}
+
+/// The entries of `name`, blank files left out, as FastAPI reads a list.
+fn list_of<'e>(
+    entries: &'e [(Cow<'_, str>, Entry)],
+    name: &'e str,
+) -> impl Iterator<Item = &'e Entry> + 'e {
+    entries
+        .iter()
+        .filter(move |(key, entry)| {
+            key == name && !matches!(entry, Entry::File(f) if is_blank_file(f))
+        })
+        .map(|(_, entry)| entry)
+}
+
+/// The entry of `name` that counts for a single value: the last, unless
+/// it is blank.
+fn last_of<'e>(entries: &'e [(Cow<'_, str>, Entry)], name: &str) -> Option<&'e Entry> {
+    entries
+        .iter()
+        .rev()
+        .find(|(key, _)| key == name)
+        .map(|(_, entry)| entry)
+        .filter(|entry| !entry.is_blank())
 }
 
 /// The form's fields, as FastAPI reads them for `T`, handed to `finish`.
@@ -226,14 +281,8 @@ async fn read_form<T: DeserializeOwned + JsonSchema + 'static, R>(
     let named = entries
         .iter()
         .any(|(name, _)| fields.is_list(name).is_some());
-    let text: Vec<(&str, &str)> = entries
-        .iter()
-        .filter_map(|(name, entry)| match entry {
-            Entry::Text(value) => Some((&**name, &**value)),
-            Entry::File(_) => None,
-        })
-        .collect();
-    let sent = fields.sent(&text);
+    let unsent = fields.unsent(&entries);
+    let sent = fields.sent(&entries, &unsent);
     let (files, file_issues) = fields.files(&entries, &stand_in);
     let input = FormInput {
         // A text sent to a file field is its issue, not a text field.
@@ -242,7 +291,7 @@ async fn read_form<T: DeserializeOwned + JsonSchema + 'static, R>(
             .filter(|(name, _)| fields.file_field(name).is_none())
             .copied()
             .collect(),
-        text: sent,
+        values: fields.sent_values(&entries, &unsent),
         files,
         file_issues,
         named,
@@ -276,10 +325,14 @@ fn parse<T: DeserializeOwned + JsonSchema>(
             }
         }
     }
+    // A file sent to a required text field is its type issue, not also
+    // a `missing` one.
+    let mut seen = HashSet::new();
+    issues.retain(|issue| seen.insert(issue.loc.clone()));
     // pydantic reports the fields in the order they are declared.
     issues.sort_by_key(|issue| fields.order_of(&issue.loc));
     let error = Error::new(ValidationError::new(issues));
-    Err(fields.with_form_as_input(error, &input.text))
+    Err(fields.with_form_as_input(error, &input.values))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -457,6 +510,38 @@ struct FormField {
     file: bool,
     /// It has no default: FastAPI's `missing` when not sent.
     required: bool,
+    /// pydantic's issue when a text field is sent a file: its `type` and
+    /// `msg`.
+    not_text: (&'static str, &'static str),
+}
+
+impl FormField {
+    /// The issues of files sent to this text field, as pydantic reports an
+    /// `UploadFile` where text should be: at the last value of a single
+    /// field (the one that counts), at each position of a list. The input
+    /// is the file's name, size and headers (FastAPI shows the Python
+    /// object's attributes).
+    fn files_sent_as_text(&self, entries: &[(Cow<'_, str>, Entry)]) -> Vec<ValidationIssue> {
+        let issue = |file: &UploadFile, index: Option<usize>| {
+            let mut loc = vec![Value::from("body"), Value::from(self.name)];
+            loc.extend(index.map(Value::from));
+            ValidationIssue::new(self.not_text.0, loc, self.not_text.1, file_input(file))
+        };
+        if self.list {
+            list_of(entries, self.name)
+                .enumerate()
+                .filter_map(|(index, entry)| match entry {
+                    Entry::File(file) => Some(issue(file, Some(index))),
+                    Entry::Text(_) => None,
+                })
+                .collect()
+        } else {
+            match last_of(entries, self.name) {
+                Some(Entry::File(file)) => vec![issue(file, None)],
+                _ => Vec::new(),
+            }
+        }
+    }
 }
 
 static FORM_FIELDS: LazyLock<RwLock<HashMap<TypeId, Arc<FormFields>>>> =
@@ -495,6 +580,7 @@ impl FormFields {
                         list: is_list(shape),
                         file: is_file_field(shape),
                         required: required.contains(name),
+                        not_text: type_issue(shape),
                     })
                     .collect(),
                 map_of_lists: None,
@@ -536,21 +622,54 @@ impl FormFields {
         (place, loc.get(2).and_then(Value::as_u64).unwrap_or(0))
     }
 
-    /// The fields as FastAPI reads them: a field that is not a list and
-    /// whose last value is empty was not sent.
-    fn sent<'a>(&self, pairs: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-        // The names whose last value is empty, in one pass from the end.
+    /// The names of the fields FastAPI counts as not sent: not a list,
+    /// and the last value blank (empty text, an empty file input).
+    fn unsent<'a>(&self, entries: &'a [(Cow<'_, str>, Entry)]) -> HashSet<&'a str> {
+        // In one pass from the end.
         let mut seen = HashSet::new();
         let mut unsent = HashSet::new();
-        for (key, value) in pairs.iter().rev() {
-            if seen.insert(*key) && value.is_empty() && self.is_list(key) == Some(false) {
-                unsent.insert(*key);
+        for (key, entry) in entries.iter().rev() {
+            if seen.insert(&**key) && entry.is_blank() && self.is_list(key) == Some(false) {
+                unsent.insert(&**key);
             }
         }
-        pairs
+        unsent
+    }
+
+    /// The text fields as FastAPI reads them (see [`FormFields::unsent`]).
+    fn sent<'a>(
+        &self,
+        entries: &'a [(Cow<'_, str>, Entry)],
+        unsent: &HashSet<&str>,
+    ) -> Vec<(&'a str, &'a str)> {
+        entries
             .iter()
-            .filter(|(key, _)| !unsent.contains(key))
-            .copied()
+            .filter_map(|(key, entry)| match entry {
+                Entry::Text(value) if !unsent.contains(&**key) => Some((&**key, &**value)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every value sent, files as [`file_input`], as FastAPI shows the
+    /// form in a `missing` issue: blank values of single fields and empty
+    /// file inputs of lists left out.
+    fn sent_values<'a>(
+        &self,
+        entries: &'a [(Cow<'_, str>, Entry)],
+        unsent: &HashSet<&str>,
+    ) -> Vec<(&'a str, Value)> {
+        entries
+            .iter()
+            .filter(|(key, entry)| {
+                let blank_in_list = matches!(entry, Entry::File(file) if is_blank_file(file))
+                    && self.is_list(key) == Some(true);
+                !unsent.contains(&**key) && !blank_in_list
+            })
+            .map(|(key, entry)| match entry {
+                Entry::Text(value) => (&**key, Value::from(&**value)),
+                Entry::File(file) => (&**key, file_input(file)),
+            })
             .collect()
     }
 
@@ -568,11 +687,6 @@ impl FormFields {
         let mut groups = Vec::new();
         let mut issues = Vec::new();
         for field in self.fields.iter().filter(|field| field.file) {
-            let mut given = entries
-                .iter()
-                .filter(|(name, _)| name == field.name)
-                .map(|(_, entry)| entry)
-                .peekable();
             let not_text = |index: Option<usize>, text: &str| {
                 let mut loc = vec![Value::from("body"), Value::from(field.name)];
                 loc.extend(index.map(Value::from));
@@ -586,7 +700,7 @@ impl FormFields {
                 issue
             };
             let files: Vec<&UploadFile> = if field.list {
-                given
+                list_of(entries, field.name)
                     .enumerate()
                     .map(|(index, entry)| match entry {
                         Entry::File(file) => file,
@@ -597,14 +711,14 @@ impl FormFields {
                     })
                     .collect()
             } else {
-                // Of several, the last counts; an empty text is not sent.
-                match given.by_ref().last() {
+                // Of several, the last counts, unless it is blank.
+                match last_of(entries, field.name) {
                     Some(Entry::File(file)) => vec![file],
-                    Some(Entry::Text(text)) if !text.is_empty() => {
+                    Some(Entry::Text(text)) => {
                         issues.push(not_text(None, text));
                         vec![stand_in]
                     }
-                    _ => Vec::new(),
+                    None => Vec::new(),
                 }
             };
             if files.is_empty() {
@@ -630,6 +744,9 @@ impl FormFields {
                 files,
             });
         }
+        for field in self.fields.iter().filter(|field| !field.file) {
+            issues.extend(field.files_sent_as_text(entries));
+        }
         (groups, issues)
     }
 
@@ -637,7 +754,7 @@ impl FormFields {
     /// FastAPI reports them for a form model: its fields in declared
     /// order (a list field's values as a list, another's last value),
     /// then the others as sent (a repeated one as a list).
-    fn with_form_as_input(&self, error: Error, pairs: &[(&str, &str)]) -> Error {
+    fn with_form_as_input(&self, error: Error, pairs: &[(&str, Value)]) -> Error {
         let Some(validation) = error.downcast_ref::<ValidationError>() else {
             return error;
         };
@@ -649,9 +766,9 @@ impl FormFields {
         let mut sent: Map<String, Value> = Map::new();
         for (name, value) in pairs {
             match sent.get_mut(*name) {
-                Some(Value::Array(values)) => values.push(Value::from(*value)),
+                Some(Value::Array(values)) => values.push(value.clone()),
                 _ => {
-                    sent.insert((*name).to_owned(), Value::Array(vec![Value::from(*value)]));
+                    sent.insert((*name).to_owned(), Value::Array(vec![value.clone()]));
                 }
             }
         }
@@ -695,4 +812,21 @@ fn unwrapped(shape: &Shape) -> &Shape {
 
 fn is_list(shape: &Shape) -> bool {
     matches!(unwrapped(shape), Shape::Seq(_))
+}
+
+/// pydantic's issue for a value of the wrong type (a file, here) in a
+/// field of this shape.
+fn type_issue(shape: &Shape) -> (&'static str, &'static str) {
+    let element = match unwrapped(shape) {
+        Shape::Seq(element) => unwrapped(element),
+        other => other,
+    };
+    match element {
+        Shape::Scalar("bool") => ("bool_type", "Input should be a valid boolean"),
+        Shape::Scalar("f32" | "f64") => ("float_type", "Input should be a valid number"),
+        Shape::Scalar(
+            "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128",
+        ) => ("int_type", "Input should be a valid integer"),
+        _ => ("string_type", "Input should be a valid string"),
+    }
 }
