@@ -330,6 +330,9 @@ async fn files_are_bound_by_the_body_limit_not_the_part_limit() {
     assert_eq!(res.status(), 413);
 }
 
+/// An issue's type, loc and message.
+type Issue = (String, Value, String);
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[allow(dead_code)]
 struct Texts {
@@ -353,7 +356,7 @@ async fn a_file_sent_to_a_text_field_is_its_type_issue() {
     }
     let client = TestClient::new(App::new().post("/t", texts));
     let issue = |kind: &str, loc: Value, msg: &str| (kind.to_owned(), loc, msg.to_owned());
-    let cases: Vec<(Vec<Vec<u8>>, Vec<(String, Value, String)>)> = vec![
+    let cases: Vec<(Vec<Vec<u8>>, Vec<Issue>)> = vec![
         (
             vec![file("name", "f.txt", b"x")],
             vec![issue(
@@ -416,7 +419,7 @@ async fn a_file_sent_to_a_text_field_is_its_type_issue() {
     for (parts, expected) in cases {
         let body = multipart(&parts);
         let (status, answer) = post_as(&client, "/t", MULTIPART, body.clone()).await;
-        let got: Vec<(String, Value, String)> = answer["detail"]
+        let got: Vec<Issue> = answer["detail"]
             .as_array()
             .unwrap_or_else(|| panic!("no issues: {answer}"))
             .iter()
