@@ -516,3 +516,22 @@ async fn an_empty_file_input_is_not_sent() {
         .await;
     assert_eq!(res.text(), "0");
 }
+
+/// python-multipart strips a Windows path from a file name; Starlette
+/// reads a part's headers as Latin-1.
+#[tokio::test]
+async fn file_names_and_content_types_are_read_as_starlette_reads_them() {
+    let client = client();
+    // The part written byte by byte: its Content-Type has a raw 0xE9.
+    let mut head =
+        b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"C:\\x\\y.txt\"\r\n"
+            .to_vec();
+    head.extend_from_slice(b"Content-Type: t\xe9xt/plain\r\n\r\nhi\r\n");
+    let body = multipart(&[head]);
+    let (status, answer) = post_as(&client, "/up", MULTIPART, body).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (&answer["filename"], &answer["ct"]),
+        (&json!("y.txt"), &json!("t\u{e9}xt/plain"))
+    );
+}

@@ -94,8 +94,20 @@ pub(super) fn part_names(
     let value = headers.get(CONTENT_DISPOSITION)?.as_bytes();
     let options = Options::parse(value);
     let name = charset.decode(options.get("name")?);
-    let file_name = options.get("filename").map(|f| charset.decode(f));
+    let file_name = options
+        .get("filename")
+        .map(|f| charset.decode(without_windows_path(f)));
     Some((name, file_name))
+}
+
+/// A file name sent with its Windows path (`C:\dir\a.txt`, `\\host\a.txt`,
+/// as old browsers did) loses the path, as python-multipart strips it.
+fn without_windows_path(file_name: &[u8]) -> &[u8] {
+    let has_path = file_name.get(1..3) == Some(b":\\") || file_name.starts_with(b"\\\\");
+    match file_name.iter().rposition(|&b| b == b'\\') {
+        Some(slash) if has_path => &file_name[slash + 1..],
+        _ => file_name,
+    }
 }
 
 /// Trims spaces and tabs, as python-multipart trims a parameter.
@@ -180,6 +192,28 @@ mod tests {
         assert_eq!(
             names(b"form-data; name=\"f\"; FILENAME=\"a.txt\""),
             Some(("f".to_owned(), Some("a.txt".to_owned())))
+        );
+        // A Windows path loses its directories; other backslashes stay.
+        let file = |f: &str| Some(("f".to_owned(), Some(f.to_owned())));
+        assert_eq!(
+            names(b"form-data; name=f; filename=\"C:\\x\\y.txt\""),
+            file("y.txt")
+        );
+        assert_eq!(
+            names(b"form-data; name=f; filename=\"C:\\\\x\\\\y.txt\""),
+            file("y.txt")
+        );
+        assert_eq!(
+            names(b"form-data; name=f; filename=\\\\host\\a.txt"),
+            file("a.txt")
+        );
+        assert_eq!(
+            names(b"form-data; name=f; filename=\"a\\b.txt\""),
+            file("a\\b.txt")
+        );
+        assert_eq!(
+            names(b"form-data; name=f; filename=\"dir/a.txt\""),
+            file("dir/a.txt")
         );
     }
 

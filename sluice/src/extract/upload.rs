@@ -92,6 +92,8 @@ pub(crate) const UPLOAD_FILE: &str = "$sluice::UploadFile";
 #[derive(Clone, Default)]
 pub struct UploadFile {
     filename: String,
+    /// The `Content-Type` header, decoded as Starlette decodes headers.
+    content_type: Option<String>,
     headers: HeaderMap,
     data: Bytes,
 }
@@ -101,6 +103,7 @@ impl UploadFile {
     pub(crate) fn new(filename: String, headers: HeaderMap, data: Bytes) -> Self {
         UploadFile {
             filename,
+            content_type: content_type_of(&headers),
             headers,
             data,
         }
@@ -114,11 +117,9 @@ impl UploadFile {
     }
 
     /// The part's `Content-Type`, if it has one (Starlette's
-    /// `UploadFile.content_type`).
+    /// `UploadFile.content_type`: bytes past ASCII read as Latin-1).
     pub fn content_type(&self) -> Option<&str> {
-        self.headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
+        self.content_type.as_deref()
     }
 
     /// The part's own headers.
@@ -155,6 +156,12 @@ impl fmt::Debug for UploadFile {
             .field("size", &self.size())
             .finish()
     }
+}
+
+/// A part's `Content-Type`, its bytes read as Latin-1.
+fn content_type_of(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(http::header::CONTENT_TYPE)?;
+    Some(crate::headers::latin1(value.as_bytes()).into_owned())
 }
 
 /// FastAPI's schema of an `UploadFile`, always written in place.
@@ -212,7 +219,10 @@ impl<'de> Visitor<'de> for FileVisitor {
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match &*key {
                 "filename" => file.filename = map.next_value()?,
-                "headers" => file.headers = map.next_value_seed(HeadersSeed)?,
+                "headers" => {
+                    file.headers = map.next_value_seed(HeadersSeed)?;
+                    file.content_type = content_type_of(&file.headers);
+                }
                 "data" => file.data = Bytes::from(map.next_value::<ByteBuf>()?.0),
                 _ => map.next_value::<de::IgnoredAny>().map(|_| ())?,
             }
