@@ -236,3 +236,32 @@ fn each_field_is_a_cookie_parameter_in_the_document() {
     );
     assert_eq!(params[2]["schema"]["default"], 10);
 }
+
+/// A struct that forbids other cookies can only be FastAPI's cookie
+/// model (`extra="forbid"`): a missing field's input is every cookie
+/// sent, as a model's is.
+#[tokio::test]
+async fn a_forbidding_model_shows_every_cookie_as_a_missing_field_s_input() {
+    let client = TestClient::new(app());
+    let missing_from = |input: Value| {
+        json!({"type": "missing", "loc": ["cookie", "session_id"], "msg": "Field required",
+               "input": input})
+    };
+    assert_eq!(
+        answer(&client, "/strict", None).await,
+        (422, json!({"detail": [missing_from(json!({}))]}))
+    );
+    assert_eq!(
+        answer(&client, "/strict", Some("n=1; other=x")).await,
+        (
+            422,
+            json!({"detail": [
+                missing_from(json!({"n": "1", "other": "x"})),
+                {"type": "extra_forbidden", "loc": ["cookie", "other"],
+                 "msg": "Extra inputs are not permitted", "input": "x"}
+            ]})
+        )
+    );
+    // Separate parameters (no `deny_unknown_fields`): `null`, as before.
+    assert_eq!(answer(&client, "/one", Some("n=1")).await, (422, missing()));
+}

@@ -1779,3 +1779,40 @@ async fn a_type_that_recurses_without_reading_is_refused_when_the_app_is_built()
         .await;
     assert_eq!(res.text(), "3");
 }
+
+/// FastAPI's query model with `extra="forbid"`, recorded from FastAPI
+/// 0.165: a missing field's input is every parameter sent (fields first,
+/// lists as lists, a repeated other as a list), and a repeated other is
+/// forbidden with all its values.
+#[tokio::test]
+async fn a_forbidding_query_model_reports_as_fastapi_s_model() {
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Forbidding {
+        limit: i64,
+        #[serde(default)]
+        tags: Vec<String>,
+        q: Option<String>,
+    }
+    let app = App::new().get("/q", |Query(_): Query<Forbidding>| async { "ok" });
+    let client = TestClient::new(app);
+    let res = client.get("/q").await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [{"type": "missing", "loc": ["query", "limit"], "msg": "Field required",
+                           "input": {}}]})
+    );
+    let res = client.get("/q?tags=a&tags=b&q=x&q=y&o=1&o=2&z=3").await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [
+            {"type": "missing", "loc": ["query", "limit"], "msg": "Field required",
+             "input": {"tags": ["a", "b"], "q": "y", "o": ["1", "2"], "z": "3"}},
+            {"type": "extra_forbidden", "loc": ["query", "o"],
+             "msg": "Extra inputs are not permitted", "input": ["1", "2"]},
+            {"type": "extra_forbidden", "loc": ["query", "z"],
+             "msg": "Extra inputs are not permitted", "input": "3"}
+        ]})
+    );
+}

@@ -194,7 +194,7 @@ fn nested(shape: &Shape) -> Option<String> {
 }
 
 /// Whether this shape collects several values (`Vec<T>`, `Option<Vec<T>>`).
-fn is_sequence(shape: &Shape) -> bool {
+pub(crate) fn is_sequence(shape: &Shape) -> bool {
     match shape {
         Shape::Option(inner) | Shape::Newtype(_, inner) => is_sequence(inner),
         Shape::Seq(_) => true,

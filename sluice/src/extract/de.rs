@@ -43,7 +43,7 @@ pub(crate) struct ParamError {
     kind: &'static str,
     msg: String,
     name: Option<String>,
-    input: Option<String>,
+    input: Option<Value>,
     ctx: Option<Value>,
     /// A mistake in the program (the target type does not fit the route),
     /// not in the request: a 500, not a 422. The build-time checks
@@ -61,7 +61,7 @@ impl ParamError {
             kind,
             msg: msg.into(),
             name: None,
-            input: Some(input.to_owned()),
+            input: Some(Value::from(input)),
             ctx: None,
             internal: false,
             index: None,
@@ -125,12 +125,8 @@ impl ParamError {
         if let Some(index) = self.index {
             loc.push(Value::from(index));
         }
-        let mut issue = ValidationIssue::new(
-            self.kind,
-            loc,
-            self.msg,
-            self.input.map_or(Value::Null, Value::from),
-        );
+        let mut issue =
+            ValidationIssue::new(self.kind, loc, self.msg, self.input.unwrap_or(Value::Null));
         issue.ctx = self.ctx;
         Error::new(ValidationError::single(issue))
     }
@@ -189,7 +185,7 @@ impl de::Error for ParamError {
             kind: "enum",
             msg: format!("Input should be {listed}"),
             name: None,
-            input: Some(variant.to_owned()),
+            input: Some(Value::from(variant)),
             ctx: Some(serde_json::json!({ "expected": listed })),
             internal: false,
             index: None,
@@ -537,7 +533,12 @@ impl<'de> MapAccess<'de> for GroupMap<'_, '_> {
                     group.name.into_deserializer();
                 seed.deserialize(key).map(Some).map_err(|mut e| {
                     if e.kind == "extra_forbidden" {
-                        e.input = Some(group.deserializer(self.reading).scalar().to_owned());
+                        // A repeated one is all its values, as FastAPI
+                        // groups repeated extras.
+                        e.input = Some(match group.values() {
+                            [one] => Value::from(*one),
+                            many => Value::from(many.to_vec()),
+                        });
                     }
                     e
                 })
@@ -850,7 +851,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'_, '_> {
         let raw: de::value::StrDeserializer<'_, ParamError> = self.scalar().into_deserializer();
         visitor.visit_enum(raw).map_err(|mut e| {
             if e.kind == "enum" {
-                e.input = Some(self.scalar().to_owned());
+                e.input = Some(Value::from(self.scalar()));
             }
             e
         })
@@ -956,7 +957,7 @@ mod tests {
         let err = de::<i64>(&[("item_id", "abc")]).expect_err("invalid");
         assert_eq!(err.kind, "int_parsing");
         assert_eq!(err.name.as_deref(), Some("item_id"));
-        assert_eq!(err.input.as_deref(), Some("abc"));
+        assert_eq!(err.input, Some(Value::from("abc")));
     }
 
     fn path<T: for<'de> Deserialize<'de>>(pairs: &[(&str, &str)]) -> Result<T, ParamError> {
@@ -1074,7 +1075,7 @@ mod tests {
         let err = de::<Model>(&[("model", "vgg")]).expect_err("unknown");
         assert_eq!(err.kind, "enum");
         assert_eq!(err.msg, "Input should be 'alexnet' or 'resnet'");
-        assert_eq!(err.input.as_deref(), Some("vgg"));
+        assert_eq!(err.input, Some(Value::from("vgg")));
         assert!(matches!(
             de::<Model>(&[("model", "resnet")]),
             Ok(Model::Resnet)

@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use super::check::{check_form, check_no_endless_recursion};
 use super::de::{FileGroup, Params, ParamsDeserializer, Source};
 use super::form_head::{self, Charset, Options};
-use super::listing::schema_of;
+use super::listing::{schema_of, with_model_input};
 use super::params::every_issue_with_files;
 use super::shape::{shape_of, Shape};
 use super::upload::{is_file_field, UploadFile};
@@ -755,50 +755,12 @@ impl FormFields {
     /// order (a list field's values as a list, another's last value),
     /// then the others as sent (a repeated one as a list).
     fn with_form_as_input(&self, error: Error, pairs: &[(&str, Value)]) -> Error {
-        let Some(validation) = error.downcast_ref::<ValidationError>() else {
-            return error;
-        };
-        let mut issues = validation.issues().to_vec();
-        if !issues.iter().any(|issue| issue.kind == "missing") {
-            return error;
-        }
-        // Every name's values, in one pass, names in order of appearance.
-        let mut sent: Map<String, Value> = Map::new();
-        for (name, value) in pairs {
-            match sent.get_mut(*name) {
-                Some(Value::Array(values)) => values.push(value.clone()),
-                _ => {
-                    sent.insert((*name).to_owned(), Value::Array(vec![value.clone()]));
-                }
-            }
-        }
-        let single = |values: Value| match values {
-            Value::Array(mut values) if values.len() == 1 => values.remove(0),
-            other => other,
-        };
-        let mut form = Map::new();
-        for FormField { name, list, .. } in &self.fields {
-            let Some(Value::Array(values)) = sent.get(*name) else {
-                continue;
-            };
-            let value = if *list {
-                Value::Array(values.clone())
-            } else {
-                values.last().cloned().unwrap_or_default()
-            };
-            form.insert((*name).to_owned(), value);
-        }
-        let others = sent
-            .into_iter()
-            .filter(|(name, _)| !self.fields.iter().any(|field| field.name == name));
-        form.extend(others.map(|(name, values)| (name, single(values))));
-        let form = Value::Object(form);
-        for issue in &mut issues {
-            if issue.kind == "missing" {
-                issue.input = form.clone();
-            }
-        }
-        Error::new(ValidationError::new(issues))
+        let fields: Vec<(&str, bool)> = self
+            .fields
+            .iter()
+            .map(|field| (field.name, field.list))
+            .collect();
+        with_model_input(error, &fields, pairs, false, str::to_owned)
     }
 }
 

@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 
 use super::de::{choices, FileGroup, ParamError, Params, ParamsDeserializer, Source};
 use super::objects::Objects;
-use crate::error::ValidationIssue;
+use crate::error::{Error, ValidationError, ValidationIssue};
 
 /// The most issues listed for one body.
 pub(crate) const MAX_ISSUES: usize = 1000;
@@ -176,6 +176,66 @@ where
         (place.unwrap_or(usize::MAX), index.unwrap_or(0))
     });
     found.into_iter().map(|(issue, ..)| issue).collect()
+}
+
+/// `error`, its `missing` issues given the whole model's input, as
+/// pydantic reports them for a model (FastAPI's form and parameter
+/// models): `fields` (name, whether a list) in declared order with what
+/// was sent for them (a list's values, else the first or the last value),
+/// then the other names as sent, `name_map`ped (a repeated one as a list).
+pub(crate) fn with_model_input(
+    error: Error,
+    fields: &[(&str, bool)],
+    pairs: &[(&str, Value)],
+    first_wins: bool,
+    name_map: fn(&str) -> String,
+) -> Error {
+    let Some(validation) = error.downcast_ref::<ValidationError>() else {
+        return error;
+    };
+    let mut issues = validation.issues().to_vec();
+    if !issues.iter().any(|issue| issue.kind == "missing") {
+        return error;
+    }
+    // Every name's values, in one pass, names in order of appearance.
+    let mut sent: Map<String, Value> = Map::new();
+    for (name, value) in pairs {
+        match sent.get_mut(*name) {
+            Some(Value::Array(values)) => values.push(value.clone()),
+            _ => {
+                sent.insert((*name).to_owned(), Value::Array(vec![value.clone()]));
+            }
+        }
+    }
+    let mut model = Map::new();
+    for (name, list) in fields {
+        let Some(Value::Array(values)) = sent.get(*name) else {
+            continue;
+        };
+        let value = match (list, first_wins) {
+            (true, _) => Value::Array(values.clone()),
+            (false, true) => values.first().cloned().unwrap_or_default(),
+            (false, false) => values.last().cloned().unwrap_or_default(),
+        };
+        model.insert((*name).to_owned(), value);
+    }
+    let others = sent
+        .into_iter()
+        .filter(|(name, _)| !fields.iter().any(|(field, _)| field == name));
+    model.extend(others.map(|(name, values)| {
+        let value = match values {
+            Value::Array(mut values) if values.len() == 1 => values.remove(0),
+            other => other,
+        };
+        (name_map(&name), value)
+    }));
+    let model = Value::Object(model);
+    for issue in &mut issues {
+        if issue.kind == "missing" {
+            issue.input = model.clone();
+        }
+    }
+    Error::new(ValidationError::new(issues))
 }
 
 /// `T`'s JSON Schema as it is read, with its definitions under `$defs`.

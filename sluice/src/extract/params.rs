@@ -5,12 +5,14 @@ use std::borrow::Cow;
 use http::request::Parts;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::check::{
-    check_cookies, check_headers, check_no_endless_recursion, check_path, check_query,
+    check_cookies, check_headers, check_no_endless_recursion, check_path, check_query, is_sequence,
 };
 use super::de::{FileGroup, ParamError, Params, ParamsDeserializer, Source};
 use super::listing;
+use super::shape::{shape_of, Shape};
 use super::{Declaration, FromRequestParts, RequestContext};
 use crate::error::{Error, ValidationError};
 use crate::headers::{cookies, latin1, unquote_cookie};
@@ -25,7 +27,37 @@ pub(super) fn every_issue<T: DeserializeOwned + JsonSchema>(
     source: Source,
     name_map: fn(&str) -> String,
 ) -> Error {
-    every_issue_with_files::<T>(error, pairs, &[], source, name_map)
+    let error = every_issue_with_files::<T>(error, pairs, &[], source, name_map);
+    if matches!(source, Source::Path) {
+        return error;
+    }
+    as_model::<T>(error, pairs, source, name_map)
+}
+
+/// A struct with `#[serde(deny_unknown_fields)]` can only be one of
+/// FastAPI's parameter models (separate parameters cannot forbid
+/// others): its `missing` issues show every parameter sent, as a model's
+/// do ([`listing::with_model_input`]). Other structs stand for separate
+/// parameters, whose `missing` input is `null`.
+fn as_model<T: DeserializeOwned + JsonSchema>(
+    error: Error,
+    pairs: &[(&str, &str)],
+    source: Source,
+    name_map: fn(&str) -> String,
+) -> Error {
+    let forbids_others =
+        listing::schema_of::<T>().get("additionalProperties") == Some(&Value::Bool(false));
+    let shape = shape_of::<T>();
+    let (true, Shape::Struct { fields, .. }) = (forbids_others, &shape) else {
+        return error;
+    };
+    let fields: Vec<(&str, bool)> = fields
+        .iter()
+        .map(|(name, shape)| (*name, is_sequence(shape)))
+        .collect();
+    let values: Vec<(&str, Value)> = pairs.iter().map(|(k, v)| (*k, Value::from(*v))).collect();
+    let first_wins = matches!(source, Source::Header);
+    listing::with_model_input(error, &fields, &values, first_wins, name_map)
 }
 
 /// [`every_issue`], for a form whose file fields are `files`.
