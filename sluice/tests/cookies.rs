@@ -262,6 +262,18 @@ async fn a_forbidding_model_shows_every_cookie_as_a_missing_field_s_input() {
             ]})
         )
     );
+    // Cookies are one value per name (Starlette's dict): the last.
+    assert_eq!(
+        answer(&client, "/strict", Some("other=1; other=2")).await,
+        (
+            422,
+            json!({"detail": [
+                missing_from(json!({"other": "2"})),
+                {"type": "extra_forbidden", "loc": ["cookie", "other"],
+                 "msg": "Extra inputs are not permitted", "input": "2"}
+            ]})
+        )
+    );
     // Separate parameters (no `deny_unknown_fields`): `null`, as before.
     assert_eq!(answer(&client, "/one", Some("n=1")).await, (422, missing()));
 }

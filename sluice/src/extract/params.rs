@@ -1,6 +1,7 @@
 //! Path, query, header and cookie parameters.
 
 use std::borrow::Cow;
+use std::collections::hash_map::{Entry, HashMap};
 
 use http::request::Parts;
 use schemars::JsonSchema;
@@ -438,9 +439,20 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Cookies<T> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
-        let pairs: Vec<(Cow<'_, str>, String)> = cookies(&parts.headers)
-            .map(|(name, value)| (latin1(name), latin1(&unquote_cookie(value)).into_owned()))
-            .collect();
+        // Starlette's cookies are a dict: one value per name, the last,
+        // in the order names first came.
+        let mut pairs: Vec<(Cow<'_, str>, String)> = Vec::new();
+        let mut index: HashMap<Cow<'_, str>, usize> = HashMap::new();
+        for (name, value) in cookies(&parts.headers) {
+            let (name, value) = (latin1(name), latin1(&unquote_cookie(value)).into_owned());
+            match index.entry(name) {
+                Entry::Occupied(at) => pairs[*at.get()].1 = value,
+                Entry::Vacant(slot) => {
+                    pairs.push((slot.key().clone(), value));
+                    slot.insert(pairs.len() - 1);
+                }
+            }
+        }
         let params =
             Params::new(pairs.iter().map(|(k, v)| (&**k, v.as_str()))).read_as(Source::Cookie);
         T::deserialize(ParamsDeserializer::new(&params))
