@@ -10,6 +10,7 @@ mod gzip;
 mod hosts;
 mod observability;
 mod openapi;
+mod params;
 mod proxy;
 mod rate_limit;
 mod sessions;
@@ -52,6 +53,8 @@ pub(crate) const NAMES: &[&str] = &[
     "static",
     // Not in SCENARIOS.md: for `conformance/reference/form/`.
     "form",
+    // Not in SCENARIOS.md: for `conformance/reference/params/`.
+    "params",
 ];
 
 /// The scenarios that take `--redis`.
@@ -93,6 +96,7 @@ pub(crate) fn app(name: &str, options: &Options) -> Option<Result<App, String>> 
         "websocket" => websocket::websocket(),
         "static" => static_files::static_files(),
         "form" => form::form(),
+        "params" => params::params(),
         "sessions" => return Some(sessions::sessions(options.redis.as_deref())),
         "rate-limit" => return Some(rate_limit::rate_limit(options.redis.as_deref())),
         _ => return None,

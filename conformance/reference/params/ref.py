@@ -1,0 +1,144 @@
+"""FastAPI's side of the `params` differential: cookie parameters and
+uploaded files, the same routes as `conformance-app params`
+(conformance/src/scenarios/params.rs)."""
+from enum import Enum
+from typing import Annotated, Literal
+
+from fastapi import Cookie, FastAPI, Form, UploadFile
+from pydantic import BaseModel, ConfigDict
+
+app = FastAPI()
+
+
+class Color(str, Enum):
+    red = "red"
+    green = "green"
+
+
+@app.get("/c/str")
+def c_str(session_id: Annotated[str, Cookie()]):
+    return {"v": session_id}
+
+
+@app.get("/c/optstr")
+def c_opt(ads_id: Annotated[str | None, Cookie()] = None):
+    return {"v": ads_id}
+
+
+@app.get("/c/int")
+def c_int(limit: Annotated[int, Cookie()] = 10):
+    return {"v": limit}
+
+
+@app.get("/c/float")
+def c_float(ratio: Annotated[float, Cookie()]):
+    return {"v": ratio}
+
+
+@app.get("/c/bool")
+def c_bool(flag: Annotated[bool, Cookie()]):
+    return {"v": flag}
+
+
+@app.get("/c/lit")
+def c_lit(color: Annotated[Literal["red", "green"], Cookie()]):
+    return {"v": color}
+
+
+@app.get("/c/enum")
+def c_enum(color: Annotated[Color, Cookie()]):
+    return {"v": color}
+
+
+@app.get("/c/all")
+def c_all(
+    session_id: Annotated[str, Cookie()],
+    ads_id: Annotated[str | None, Cookie()] = None,
+    limit: Annotated[int, Cookie()] = 10,
+    ratio: Annotated[float | None, Cookie()] = None,
+    flag: Annotated[bool, Cookie()] = False,
+    color: Annotated[Color | None, Cookie()] = None,
+):
+    return {"session_id": session_id, "ads_id": ads_id, "limit": limit,
+            "ratio": ratio, "flag": flag, "color": color}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    session_id: str
+    n: int = 0
+
+
+@app.get("/c/strict")
+def c_strict(c: Annotated[Strict, Cookie()]):
+    return {"session_id": c.session_id, "n": c.n}
+
+
+async def f(u: UploadFile):
+    data = await u.read()
+    return {"filename": u.filename, "ct": u.content_type, "size": u.size, "data": data.hex()}
+
+
+class Up(BaseModel):
+    file: UploadFile
+    note: str = "n"
+    tag: str | None = None
+    count: int = 1
+
+
+class Mixed(BaseModel):
+    name: str
+    file: UploadFile
+    age: int
+
+
+class Many(BaseModel):
+    files: list[UploadFile]
+    note: str = "n"
+
+
+class ManyOpt(BaseModel):
+    files: list[UploadFile] = []
+
+
+class Opt(BaseModel):
+    file: UploadFile | None = None
+    note: str = "n"
+
+
+class OptForm(BaseModel):
+    name: str
+    file: UploadFile
+    count: int = 0
+
+
+@app.post("/u/up")
+async def u_up(x: Annotated[Up, Form()]):
+    return {"file": await f(x.file), "note": x.note, "tag": x.tag, "count": x.count}
+
+
+@app.post("/u/mixed")
+async def u_mixed(x: Annotated[Mixed, Form()]):
+    return {"name": x.name, "file": await f(x.file), "age": x.age}
+
+
+@app.post("/u/many")
+async def u_many(x: Annotated[Many, Form()]):
+    return {"files": [await f(u) for u in x.files], "note": x.note}
+
+
+@app.post("/u/manyopt")
+async def u_manyopt(x: Annotated[ManyOpt, Form()]):
+    return {"files": [await f(u) for u in x.files]}
+
+
+@app.post("/u/opt")
+async def u_opt(x: Annotated[Opt, Form()]):
+    return {"file": await f(x.file) if x.file is not None else None, "note": x.note}
+
+
+@app.post("/u/optform")
+async def u_optform(form: Annotated[OptForm | None, Form()] = None):
+    if form is None:
+        return {"form": None}
+    return {"form": {"name": form.name, "file": await f(form.file), "count": form.count}}

@@ -1,0 +1,326 @@
+"""Differential run: cookie parameters and uploaded files, every case to
+FastAPI (`ref.py`, its TestClient, in process) and to sluice
+(`conformance-app params` over HTTP), hand-picked edges and random ones.
+
+usage: $REF_PYTHON conformance/reference/params/run.py [N_RANDOM] [SEED]
+Serves $SUT (default target/release/conformance-app), writes every case
+that differs to $OUT (default params-results.jsonl in the temporary
+directory) and prints the totals; classify.py groups the differences.
+"""
+import http.client, json, os, random, socket, subprocess, sys, tempfile, time, warnings
+warnings.filterwarnings("ignore")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fastapi.testclient import TestClient  # noqa: E402
+from ref import app  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SUT = os.environ.get("SUT", os.path.join(HERE, "..", "..", "..", "target", "release", "conformance-app"))
+NRAND = int(sys.argv[1]) if len(sys.argv) > 1 else 3500
+SEED = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+OUT = os.environ.get("OUT", os.path.join(tempfile.gettempdir(), "params-results.jsonl"))
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+
+PORT = free_port()
+rnd = random.Random(SEED)
+
+# ---------------------------------------------------------------- cookies
+COOKIE_ROUTES = ["/c/str", "/c/optstr", "/c/int", "/c/float", "/c/bool", "/c/lit", "/c/enum", "/c/all", "/c/strict"]
+NAMES = ["session_id", "ads_id", "limit", "ratio", "flag", "color", "n", "other", "", "Session_Id", " session_id", "session id", "caf\xc3\xa9", "\xe9", "session_id\xa0"]
+INTS = ["5", " 5 ", "5.0", "5.5", "1_000", "-3", "+7", "", "x", "0x10", "99999999999999999999", "1e3", "\t6\t", "\xd9\xa3", '"5"', "0", "00012", "5 0", "\xa05", "5\xa0"]
+FLOATS = ["1.5", " 2 ", "1e3", "inf", "-inf", "nan", "NaN", "Infinity", "1_0.5", ".5", "5.", "", "x", "1e400", "0x10", "-0", "1,5", '"2.5"']
+BOOLS = ["true", "True", "TRUE", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n", "2", "", " true ", "tRuE", "false", '"on"', "1.0", "0.0"]
+COLORS = ["red", "green", "Red", " red ", "RED", "blue", "", '"green"', "red\xa0"]
+STRS = ["abc", "", "a b", '"quoted"', '"a\\"b"', '"a\\073b"', '"\\303\\251"', '"\\400"', '"\\"', '"', '""', '"a', 'a"', '"a\\\\b"', '"\\x"', "a=b", "%41%20",
+        "caf\xc3\xa9", "\xe9", "\xa0x\xa0", "\x85y\x85", "x\ty", "\ty\t", '"  sp  "', '" x" ', "\\073", '"\\0730"', '"\\777"', '"\\12"', "a,b", "\xff"]
+VALS = INTS + FLOATS + BOOLS + COLORS + STRS
+ALPHA = ["a", "b", " ", '"', "\\", "0", "3", "7", "=", ",", "\t", "\xa0", "\x85", "\xe9", "\xc3", "\xa9", "5", ".", "_", "-", "+", "e", "n", "i", "f", "r", "d", "\xff"]
+
+
+def rand_val():
+    if rnd.random() < 0.6:
+        return rnd.choice(VALS)
+    v = "".join(rnd.choice(ALPHA) for _ in range(rnd.randint(0, 8)))
+    return '"%s"' % v if rnd.random() < 0.3 else v
+
+
+def cookie_headers():
+    """Random list of raw Cookie header values (bytes)."""
+    heads = []
+    for _ in range(rnd.choice([1, 1, 1, 1, 2, 3])):
+        chunks = []
+        for _ in range(rnd.randint(0, 5)):
+            r = rnd.random()
+            if r < 0.08:
+                chunks.append(rand_val())  # no '='
+            else:
+                name = rnd.choice(NAMES)
+                val = rand_val()
+                sp = rnd.choice(["", "", "", " ", "  ", "\t"])
+                chunks.append(rnd.choice(["", " "]) + name + sp + "=" + rnd.choice(["", "", " "]) + val)
+        sep = rnd.choice([";", "; ", "; ", " ; ", ";;", "; ;"])
+        heads.append((sep.join(chunks) + rnd.choice(["", "", ";", "; "])).encode("latin-1"))
+    return heads
+
+
+def hand_cookies():
+    out = []
+    singles = {"/c/str": ("session_id", STRS), "/c/optstr": ("ads_id", STRS), "/c/int": ("limit", INTS),
+               "/c/float": ("ratio", FLOATS), "/c/bool": ("flag", BOOLS), "/c/lit": ("color", COLORS), "/c/enum": ("color", COLORS)}
+    for path, (name, vals) in singles.items():
+        out.append(("GET", path, [], b""))
+        for v in vals:
+            out.append(("GET", path, [(b"cookie", (name + "=" + v).encode("latin-1"))], b""))
+        for raw in [name, "=" + name, name + "=a; " + name + "=b", name.upper() + "=1", " ; ; ", "=", ";", ""]:
+            out.append(("GET", path, [(b"cookie", raw.encode("latin-1"))], b""))
+        out.append(("GET", path, [(b"cookie", (name + "=1").encode()), (b"cookie", (name + "=2").encode())], b""))
+    for raw in ["session_id=s; other=1; n=x", "session_id=s", "", "other=1", "n=x", "=x", "x", "session_id=s; =v", "session_id=s; n=", "session_id=s; n= 3 ", "session_id=s; Session_Id=t"]:
+        out.append(("GET", "/c/strict", [(b"cookie", raw.encode())], b""))
+    for raw in ["", "session_id=s; limit=x; ratio=y; flag=z; color=w", "limit=x; ratio=y; flag=z; color=w", "session_id=s; ratio=; flag=; color=", "session_id=s; ads_id="]:
+        out.append(("GET", "/c/all", [(b"cookie", raw.encode())] if raw else [], b""))
+    return out
+
+
+# -------------------------------------------------------------- multipart
+CT_FILE = [None, None, "text/plain", "application/octet-stream", "image/png; x=1", "text/plain; charset=utf-8", "t\xe9xt/plain", ""]
+FILENAMES = ["a.txt", "", "b.bin", "C:\\dir\\c.txt", "\\\\srv\\d.txt", "dir/e.txt", "caf\xc3\xa9.txt", "\xe9.txt", 'q\\"t.txt', "sp ace.txt", "semi;colon.txt", "%41.txt"]
+CONTENTS = [b"", b"hello", b"\x00\x01\xff", b"a\r\nb", b"--not-a-boundary\r\n", "caf\u00e9".encode(), b"\xe9", b"x" * 300, b"5", b" 7 "]
+TEXTS = [b"", b"x", b"5", b" 6 ", b"4.0", b"4.5", b"1_000", b"-2", b"abc", b"caf\xc3\xa9", b"\xe9", b"99999999999999999999", b"0x1f", b"a\r\nb", b"\t"]
+FIELDS = ["file", "files", "note", "tag", "count", "name", "age", "other", "File", "", "fil\xc3\xa9"]
+
+
+def part(name, filename=None, ctype=None, content=b"", quote=True, extra=None):
+    if name is None:
+        cd = "form-data"
+    elif quote:
+        cd = 'form-data; name="%s"' % name
+    else:
+        cd = "form-data; name=%s" % name
+    if filename is not None:
+        cd += '; filename="%s"' % filename if quote else "; filename=%s" % filename
+    h = "Content-Disposition: " + cd + "\r\n"
+    if ctype is not None:
+        h += "Content-Type: " + ctype + "\r\n"
+    if extra:
+        h += extra + "\r\n"
+    return h.encode("latin-1") + b"\r\n" + content
+
+
+def body(parts, boundary="BoUnDaRy", end=True):
+    b = b""
+    for p in parts:
+        b += b"--" + boundary.encode() + b"\r\n" + p + b"\r\n"
+    if end:
+        b += b"--" + boundary.encode() + b"--\r\n"
+    return b
+
+
+def mp(parts, boundary="BoUnDaRy", ctype=None, end=True):
+    ct = ctype or "multipart/form-data; boundary=" + boundary
+    return [(b"content-type", ct.encode("latin-1"))], body(parts, boundary, end)
+
+
+UP_ROUTES = ["/u/up", "/u/mixed", "/u/many", "/u/manyopt", "/u/opt", "/u/optform"]
+
+
+RAW_CD = ['content-disposition: form-data; name="file"; filename="r.txt"', 'Content-Disposition: form-data;name=file;filename=r.txt',
+          'Content-Disposition: form-data; name="file"; filename=""', 'Content-Disposition: form-data; name="file"; filename=',
+          'Content-Disposition: form-data; name="fi\\"le"; filename="r"', 'Content-Disposition: form-data; name="file"; filename="a"; filename="b"',
+          'Content-Disposition: form-data; name="files"; filename="C:\\a\\b"', 'Content-Disposition: attachment; name="file"; filename="r"',
+          'Content-Disposition: form-data; name="note"; filename*=utf-8\'\'x', 'Content-Disposition: form-data; name="count"',
+          'Content-Disposition: form-data; name="file"; name="note"', 'Content-Disposition: form-data; name=""; filename="r"',
+          'Content-Disposition: form-data; name="file"; filename="r"\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 1']
+
+
+def rand_part():
+    name = rnd.choice(FIELDS)
+    r = rnd.random()
+    if r < 0.08:
+        return (rnd.choice(RAW_CD) + "\r\n\r\n").encode("latin-1") + rnd.choice(CONTENTS)
+    r = rnd.random()
+    if r < 0.45:
+        return part(name, rnd.choice(FILENAMES), rnd.choice(CT_FILE), rnd.choice(CONTENTS))
+    if r < 0.9:
+        return part(name, None, rnd.choice([None, None, None, "text/plain", "text/plain; charset=latin-1"]), rnd.choice(TEXTS))
+    if r < 0.95:
+        return part(None, None, None, rnd.choice(TEXTS))
+    return part(name, rnd.choice(FILENAMES), None, rnd.choice(CONTENTS), quote=False)
+
+
+def rand_upload():
+    path = rnd.choice(UP_ROUTES)
+    r = rnd.random()
+    if r < 0.8:
+        parts = [rand_part() for _ in range(rnd.randint(0, 4))]
+        kind = rnd.random()
+        if kind < 0.9:
+            h, b = mp(parts)
+        elif kind < 0.95:
+            h, b = mp(parts, boundary="q-b", ctype='multipart/form-data; boundary="q-b"; charset=utf-8')
+        else:
+            h, b = mp(parts, end=False)
+        return ("POST", path, h, b)
+    if r < 0.93:
+        pairs = []
+        for _ in range(rnd.randint(0, 4)):
+            pairs.append(rnd.choice(FIELDS).encode("latin-1") + b"=" + rnd.choice(TEXTS).replace(b"\r\n", b"%0D%0A").replace(b"&", b"%26"))
+        return ("POST", path, [(b"content-type", b"application/x-www-form-urlencoded")], b"&".join(pairs))
+    if r < 0.97:
+        return ("POST", path, [(b"content-type", b"application/json")], b'{"file": "x", "name": "n"}')
+    return ("POST", path, [], b"")
+
+
+def hand_uploads():
+    out = []
+    F = lambda n, fn="a.txt", c=b"hi", ct=None: part(n, fn, ct, c)
+    T = lambda n, c=b"x": part(n, None, None, c)
+    sets = [
+        [], [F("file")], [F("file", ct="text/plain")], [T("file", b"hello")], [F("file", "", b"")], [F("file", "", b"x")], [F("file", "x", b"")],
+        [T("file", b"")], [F("file", "a"), F("file", "b")], [T("file"), F("file")], [F("file"), T("file")],
+        [F("file"), T("count", b"3")], [F("file"), T("count", b"x")], [F("file"), T("count", b"")], [F("file"), T("count", b" 4 ")],
+        [F("file"), T("count", b"4.0")], [F("file"), T("count", b"4.5")], [F("file"), T("note", b"")], [F("file"), T("note", b"z"), T("tag", b"t")],
+        [F("file"), F("note")], [F("file"), F("count", "c", b"5")], [T("note", b"z")], [T("count", b"x")],
+        [F("files", "a"), F("files", "b")], [F("files", "a"), T("files", b"2")], [T("files", b"2")], [F("files", "", b"")], [F("files", "a"), F("files", "", b"")],
+        [T("name", b"ann"), F("file"), T("age", b"7")], [T("file", b"oops"), T("age", b"x")], [T("name", b""), F("file", "", b""), T("age", b"")],
+        [T("name", b"ann")], [T("other", b"1")], [F("other")], [F("file", "C:\\x\\y.txt")], [F("file", "\\\\s\\y.txt")],
+        [F("file", "caf\xc3\xa9")], [F("file", ct="t\xe9xt/plain")], [T("fil\xc3\xa9", b"1")],
+    ]
+    for path in UP_ROUTES:
+        for s in sets:
+            h, b = mp(s)
+            out.append(("POST", path, h, b))
+        for enc in [b"file=x", b"files=x", b"name=a&file=x", b"", b"other=1", b"note=", b"name=&file="]:
+            out.append(("POST", path, [(b"content-type", b"application/x-www-form-urlencoded")], enc))
+        out.append(("POST", path, [], b""))
+        out.append(("POST", path, [(b"content-type", b"application/json")], b'{"file":"x"}'))
+        out.append(("POST", path, [(b"content-type", b"multipart/form-data")], b"--x--\r\n"))
+        out.append(("POST", path, [(b"content-type", b"multipart/form-data; boundary=x")], b"garbage"))
+        h, b = mp([F("file")], end=False)
+        out.append(("POST", path, h, b))
+        h, b = mp([F("file")], ctype='multipart/form-data; boundary="BoUnDaRy"; charset=latin-1')
+        out.append(("POST", path, h, b))
+        out.append(("POST", path, [(b"content-type", b"multipart/form-data; boundary=BoUnDaRy")],
+                    b'--BoUnDaRy\r\nContent-Disposition: form-data; name=file; filename*=UTF-8\'\'z.txt\r\n\r\nx\r\n--BoUnDaRy--\r\n'))
+        out.append(("POST", path, [(b"content-type", b"multipart/form-data; boundary=BoUnDaRy")],
+                    b'--BoUnDaRy\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\nX-Extra: \xe9\r\n\r\nx\r\n--BoUnDaRy--\r\n'))
+    return out
+
+
+# ----------------------------------------------------------------- sending
+def to_sluice(conn_holder, method, path, headers, body_):
+    for attempt in range(2):
+        try:
+            if conn_holder[0] is None:
+                conn_holder[0] = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+            c = conn_holder[0]
+            c.putrequest(method, path, skip_accept_encoding=True)
+            for k, v in headers:
+                c.putheader(k, v)
+            c.putheader("Content-Length", str(len(body_)))
+            c.endheaders(body_)
+            r = c.getresponse()
+            data = r.read()
+            if r.getheader("connection", "").lower() == "close":
+                c.close(); conn_holder[0] = None
+            return r.status, data
+        except (http.client.HTTPException, ConnectionError, OSError):
+            try:
+                conn_holder[0].close()
+            except Exception:
+                pass
+            conn_holder[0] = None
+            if attempt:
+                raise
+
+
+RAW = {"headers": []}
+
+
+def raw_headers(asgi):
+    """Starlette's TestClient re-encodes header values as UTF-8 (a byte 0xE9
+    arrives as C3 A9); put the request's own bytes back, as a server would."""
+    async def wrapped(scope, receive, send):
+        if scope["type"] == "http":
+            names = {k.lower() for k, _ in RAW["headers"]}
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k not in names] + \
+                [(k.lower(), v) for k, v in RAW["headers"]]
+        await asgi(scope, receive, send)
+    return wrapped
+
+
+def to_fastapi(client, method, path, headers, body_):
+    RAW["headers"] = headers
+    r = client.request(method, path, headers=headers, content=body_)
+    return r.status_code, r.content
+
+
+def parse(data):
+    try:
+        return json.loads(data)
+    except Exception:
+        return {"<text>": data.decode("latin-1")}
+
+
+def typed(v):
+    """JSON with int/float/bool kept apart."""
+    if isinstance(v, bool):
+        return ("b", v)
+    if isinstance(v, int):
+        return ("i", v)
+    if isinstance(v, float):
+        return ("f", repr(v))
+    if isinstance(v, list):
+        return [typed(x) for x in v]
+    if isinstance(v, dict):
+        return {k: typed(x) for k, x in v.items()}
+    return v
+
+
+def main():
+    cases = hand_cookies() + hand_uploads()
+    nhand = len(cases)
+    for i in range(NRAND):
+        if rnd.random() < 0.5:
+            cases.append(("GET", rnd.choice(COOKIE_ROUTES), [(b"cookie", h) for h in cookie_headers()], b""))
+        else:
+            cases.append(rand_upload())
+    err = open(OUT + ".stderr", "wb")
+    srv = subprocess.Popen([SUT, "params", "--port", str(PORT)], stdout=err, stderr=err)
+    try:
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request("GET", "/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        client = TestClient(raw_headers(app), raise_server_exceptions=False)
+        holder = [None]
+        same = 0
+        diffs = []
+        sluice_500 = 0
+        for i, (m, p, h, b) in enumerate(cases):
+            fs, fb = to_fastapi(client, m, p, h, b)
+            ss, sb = to_sluice(holder, m, p, h, b)
+            sluice_500 += ss >= 500
+            fj, sj = parse(fb), parse(sb)
+            if fs == ss and typed(fj) == typed(sj):
+                same += 1
+            else:
+                diffs.append({"i": i, "hand": i < nhand, "method": m, "path": p,
+                              "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in h],
+                              "body": b.decode("latin-1"), "fastapi": [fs, fj], "sluice": [ss, sj]})
+        alive = srv.poll() is None
+    finally:
+        srv.terminate(); srv.wait()
+    with open(OUT, "w") as o:
+        for d in diffs:
+            o.write(json.dumps(d) + "\n")
+    print("cases %d (hand %d, random %d)  same %d  different %d  sluice>=500: %d  sluice alive at end: %s"
+          % (len(cases), nhand, NRAND, same, len(diffs), sluice_500, alive))
+
+
+if __name__ == "__main__":
+    main()

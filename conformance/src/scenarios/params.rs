@@ -1,0 +1,194 @@
+//! The `params` scenario (not in SCENARIOS.md): cookie parameters and
+//! uploaded files, the routes of `conformance/reference/params/ref.py`, for
+//! the differential check there.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sluice::extract::{Cookies, Form, UploadFile};
+use sluice::{App, Json};
+
+/// `class Color(str, Enum)`, and `Literal["red", "green"]`.
+#[derive(Deserialize, Serialize, JsonSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum Color {
+    Red,
+    Green,
+}
+
+fn ten() -> i64 {
+    10
+}
+
+fn n() -> String {
+    "n".to_owned()
+}
+
+fn one() -> i64 {
+    1
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Str {
+    session_id: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct OptStr {
+    ads_id: Option<String>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Int {
+    #[serde(default = "ten")]
+    limit: i64,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Float {
+    ratio: f64,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Bool {
+    flag: bool,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Colored {
+    color: Color,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct All {
+    session_id: String,
+    ads_id: Option<String>,
+    #[serde(default = "ten")]
+    limit: i64,
+    ratio: Option<f64>,
+    #[serde(default)]
+    flag: bool,
+    color: Option<Color>,
+}
+
+/// `model_config = ConfigDict(extra="forbid")`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Strict {
+    session_id: String,
+    #[serde(default)]
+    n: i64,
+}
+
+fn v(value: impl Serialize) -> Json<Value> {
+    Json(json!({ "v": value }))
+}
+
+/// A file as the routes answer it: name, type, size and bytes in hex.
+fn file(upload: &UploadFile) -> Value {
+    let hex: String = upload.bytes().iter().map(|b| format!("{b:02x}")).collect();
+    json!({"filename": upload.filename(), "ct": upload.content_type(),
+           "size": upload.size(), "data": hex})
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Up {
+    file: UploadFile,
+    #[serde(default = "n")]
+    note: String,
+    tag: Option<String>,
+    #[serde(default = "one")]
+    count: i64,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Mixed {
+    name: String,
+    file: UploadFile,
+    age: i64,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Many {
+    files: Vec<UploadFile>,
+    #[serde(default = "n")]
+    note: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct ManyOpt {
+    #[serde(default)]
+    files: Vec<UploadFile>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Opt {
+    file: Option<UploadFile>,
+    #[serde(default = "n")]
+    note: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct OptForm {
+    name: String,
+    file: UploadFile,
+    #[serde(default)]
+    count: i64,
+}
+
+/// `GET /c/...` read cookies; `POST /u/...` read forms with files.
+pub(crate) fn params() -> App {
+    App::new()
+        .get("/c/str", |Cookies(c): Cookies<Str>| async move {
+            v(c.session_id)
+        })
+        .get("/c/optstr", |Cookies(c): Cookies<OptStr>| async move {
+            v(c.ads_id)
+        })
+        .get(
+            "/c/int",
+            |Cookies(c): Cookies<Int>| async move { v(c.limit) },
+        )
+        .get("/c/float", |Cookies(c): Cookies<Float>| async move {
+            v(c.ratio)
+        })
+        .get(
+            "/c/bool",
+            |Cookies(c): Cookies<Bool>| async move { v(c.flag) },
+        )
+        .get("/c/lit", |Cookies(c): Cookies<Colored>| async move {
+            v(c.color)
+        })
+        .get("/c/enum", |Cookies(c): Cookies<Colored>| async move {
+            v(c.color)
+        })
+        .get("/c/all", |Cookies(c): Cookies<All>| async move {
+            Json(
+                json!({"session_id": c.session_id, "ads_id": c.ads_id, "limit": c.limit,
+                        "ratio": c.ratio, "flag": c.flag, "color": c.color}),
+            )
+        })
+        .get("/c/strict", |Cookies(c): Cookies<Strict>| async move {
+            Json(json!({"session_id": c.session_id, "n": c.n}))
+        })
+        .post("/u/up", |Form(x): Form<Up>| async move {
+            Json(json!({"file": file(&x.file), "note": x.note, "tag": x.tag, "count": x.count}))
+        })
+        .post("/u/mixed", |Form(x): Form<Mixed>| async move {
+            Json(json!({"name": x.name, "file": file(&x.file), "age": x.age}))
+        })
+        .post("/u/many", |Form(x): Form<Many>| async move {
+            Json(json!({"files": x.files.iter().map(file).collect::<Vec<_>>(), "note": x.note}))
+        })
+        .post("/u/manyopt", |Form(x): Form<ManyOpt>| async move {
+            Json(json!({"files": x.files.iter().map(file).collect::<Vec<_>>()}))
+        })
+        .post("/u/opt", |Form(x): Form<Opt>| async move {
+            Json(json!({"file": x.file.as_ref().map(file), "note": x.note}))
+        })
+        .post("/u/optform", |form: Option<Form<OptForm>>| async move {
+            let form = form
+                .map(|Form(x)| json!({"name": x.name, "file": file(&x.file), "count": x.count}));
+            Json(json!({ "form": form }))
+        })
+}
