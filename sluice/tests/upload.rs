@@ -304,6 +304,13 @@ fn an_upload_file_outside_a_form_is_refused_at_build() {
         "the handler of GET /q cannot work: Query<Params>: field `file` is an UploadFile, \
          which only a multipart form sends; read it with Form<T>"
     );
+    async fn json(Json(_): Json<Params>) {}
+    let err = TestClient::try_new(App::new().post("/j", json)).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "the handler of POST /j cannot work: Json<Params> holds an UploadFile, which only a \
+         multipart form sends; read it with Form<T>"
+    );
 }
 
 /// Starlette's 1 MiB limit is for text parts; a file may be larger, up to

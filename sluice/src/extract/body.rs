@@ -22,7 +22,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::check::check_no_endless_recursion;
+use super::check::{check_no_endless_recursion, check_no_upload};
 use super::objects::Objects;
 use super::{listing, pyjson, Declaration, FromRequest, RequestContext};
 use crate::body::Body;
@@ -77,7 +77,9 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Json<T> {
     /// enum with a variant of itself); documents a required JSON body
     /// holding a `T`.
     fn declare(decl: &mut Declaration<'_>) {
-        if let Err(problem) = check_no_endless_recursion::<T>("Json") {
+        if let Err(problem) =
+            check_no_upload::<T>("Json").and_then(|()| check_no_endless_recursion::<T>("Json"))
+        {
             decl.problem(problem);
         }
         if let Some(doc) = decl.openapi() {
@@ -102,7 +104,9 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Option<Json<T>> {
 
     /// As `Json<T>`'s, for an optional body.
     fn declare(decl: &mut Declaration<'_>) {
-        if let Err(problem) = check_no_endless_recursion::<T>("Json") {
+        if let Err(problem) =
+            check_no_upload::<T>("Json").and_then(|()| check_no_endless_recursion::<T>("Json"))
+        {
             decl.problem(problem);
         }
         if let Some(doc) = decl.openapi() {

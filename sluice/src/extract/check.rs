@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
 use super::shape::{required_fields, shape_of, Shape};
-use super::upload::is_file_field;
+use super::upload::{is_file_field, UPLOAD_FILE};
 
 /// Checks that `Query<T>` can read named query parameters: `T` is a
 /// struct or a map (or an `Option` or newtype of one) whose values are
@@ -373,6 +373,31 @@ pub(crate) fn short_type_name<T: ?Sized>() -> String {
         }
     }
     out
+}
+
+/// Refuses a body type that holds an [`UploadFile`](super::UploadFile):
+/// files come in a multipart form, read with `Form<T>`; in any other body
+/// every request would be a 422.
+pub(crate) fn check_no_upload<T: DeserializeOwned>(extractor: &str) -> Result<(), String> {
+    fn holds_upload(shape: &Shape) -> bool {
+        match shape {
+            Shape::Newtype(name, inner) => *name == UPLOAD_FILE || holds_upload(inner),
+            Shape::Option(inner) | Shape::Seq(inner) | Shape::Map(inner) => holds_upload(inner),
+            Shape::Struct { fields, .. } => fields.iter().any(|(_, field)| holds_upload(field)),
+            Shape::Tuple { elements, .. } => elements.iter().any(holds_upload),
+            Shape::Scalar(_) | Shape::Any | Shape::Unit | Shape::Enum { .. } | Shape::Unknown => {
+                false
+            }
+        }
+    }
+    if holds_upload(&shape_of::<T>()) {
+        return Err(format!(
+            "{extractor}<{}> holds an UploadFile, which only a multipart form sends; \
+             read it with Form<T>",
+            short_type_name::<T>()
+        ));
+    }
+    Ok(())
 }
 
 /// Checks that serde can read `T` without recursing forever: refuses a
