@@ -171,9 +171,10 @@ fn declare_form<T: DeserializeOwned + JsonSchema>(decl: &mut Declaration<'_>, re
 struct FormInput<'a> {
     /// The text fields, as FastAPI reads them (see [`FormFields::sent`]).
     pairs: Vec<(&'a str, &'a str)>,
-    /// Every value sent, as FastAPI reads them, files and file fields'
-    /// included: the input of a `missing` issue.
-    values: Vec<(&'a str, Value)>,
+    /// Every part sent, and the names FastAPI counts as not sent: for the
+    /// input of a `missing` issue ([`FormFields::sent_values`]).
+    entries: &'a [(Cow<'a, str>, Entry<'a>)],
+    unsent: HashSet<&'a str>,
     /// The files of `T`'s file fields.
     files: Vec<FileGroup<'a>>,
     /// What is wrong with `T`'s file fields.
@@ -183,12 +184,12 @@ struct FormInput<'a> {
 }
 
 /// One part of a form: text, or a file (a multipart part with a file name).
-enum Entry {
-    Text(Cow<'static, str>),
+enum Entry<'a> {
+    Text(Cow<'a, str>),
     File(UploadFile),
 }
 
-impl Entry {
+impl Entry<'_> {
     /// Empty text, or what a browser sends for a file input left empty
     /// (no file name, no content): FastAPI counts either as not sent.
     fn is_blank(&self) -> bool {
@@ -219,10 +220,10 @@ fn is_blank_file(file: &UploadFile) -> bool {
 }
 
 /// The entries of `name`, blank files left out, as FastAPI reads a list.
-fn list_of<'e>(
-    entries: &'e [(Cow<'_, str>, Entry)],
+fn list_of<'e, 'a>(
+    entries: &'e [(Cow<'_, str>, Entry<'a>)],
     name: &'e str,
-) -> impl Iterator<Item = &'e Entry> + 'e {
+) -> impl Iterator<Item = &'e Entry<'a>> + 'e {
     entries
         .iter()
         .filter(move |(key, entry)| {
@@ -233,7 +234,7 @@ fn list_of<'e>(
 
 /// The entry of `name` that counts for a single value: the last, unless
 /// it is blank.
-fn last_of<'e>(entries: &'e [(Cow<'_, str>, Entry)], name: &str) -> Option<&'e Entry> {
+fn last_of<'e, 'a>(entries: &'e [(Cow<'_, str>, Entry<'a>)], name: &str) -> Option<&'e Entry<'a>> {
     entries
         .iter()
         .rev()
@@ -255,7 +256,7 @@ async fn read_form<T: DeserializeOwned + JsonSchema + 'static, R>(
     };
     let options = form_head::content_type(req.headers());
     let latin1;
-    let entries: Vec<(Cow<'_, str>, Entry)> = match kind {
+    let entries: Vec<(Cow<'_, str>, Entry<'_>)> = match kind {
         BodyKind::UrlEncoded => {
             if longest_field(&bytes) > MAX_PART_SIZE {
                 return Err(bad_request("Field exceeded maximum size of 1024KB."));
@@ -264,7 +265,7 @@ async fn read_form<T: DeserializeOwned + JsonSchema + 'static, R>(
             // One past the limit tells it is passed; no need to read on.
             let pairs: Vec<_> = form_urlencoded::parse(&latin1)
                 .take(MAX_FIELDS + 1)
-                .map(|(name, value)| (name, Entry::Text(Cow::Owned(value.into_owned()))))
+                .map(|(name, value)| (name, Entry::Text(value)))
                 .collect();
             if pairs.len() > MAX_FIELDS {
                 return Err(bad_request(
@@ -291,7 +292,8 @@ async fn read_form<T: DeserializeOwned + JsonSchema + 'static, R>(
             .filter(|(name, _)| fields.file_field(name).is_none())
             .copied()
             .collect(),
-        values: fields.sent_values(&entries, &unsent),
+        entries: &entries,
+        unsent,
         files,
         file_issues,
         named,
@@ -332,7 +334,8 @@ fn parse<T: DeserializeOwned + JsonSchema>(
     // pydantic reports the fields in the order they are declared.
     issues.sort_by_key(|issue| fields.order_of(&issue.loc));
     let error = Error::new(ValidationError::new(issues));
-    Err(fields.with_form_as_input(error, &input.values))
+    let values = fields.sent_values(input.entries, &input.unsent);
+    Err(fields.with_form_as_input(error, &values))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -408,7 +411,7 @@ fn longest_field(body: &[u8]) -> usize {
 async fn multipart_fields(
     options: &Options<'_>,
     body: bytes::Bytes,
-) -> Result<Vec<(Cow<'static, str>, Entry)>, Error> {
+) -> Result<Vec<(Cow<'static, str>, Entry<'static>)>, Error> {
     let Some(boundary) = options.get("boundary") else {
         return Err(bad_request("Missing boundary in multipart."));
     };
@@ -521,7 +524,7 @@ impl FormField {
     /// field (the one that counts), at each position of a list. The input
     /// is the file's name, size and headers (FastAPI shows the Python
     /// object's attributes).
-    fn files_sent_as_text(&self, entries: &[(Cow<'_, str>, Entry)]) -> Vec<ValidationIssue> {
+    fn files_sent_as_text(&self, entries: &[(Cow<'_, str>, Entry<'_>)]) -> Vec<ValidationIssue> {
         let issue = |file: &UploadFile, index: Option<usize>| {
             let mut loc = vec![Value::from("body"), Value::from(self.name)];
             loc.extend(index.map(Value::from));
@@ -624,7 +627,7 @@ impl FormFields {
 
     /// The names of the fields FastAPI counts as not sent: not a list,
     /// and the last value blank (empty text, an empty file input).
-    fn unsent<'a>(&self, entries: &'a [(Cow<'_, str>, Entry)]) -> HashSet<&'a str> {
+    fn unsent<'a>(&self, entries: &'a [(Cow<'_, str>, Entry<'_>)]) -> HashSet<&'a str> {
         // In one pass from the end.
         let mut seen = HashSet::new();
         let mut unsent = HashSet::new();
@@ -639,7 +642,7 @@ impl FormFields {
     /// The text fields as FastAPI reads them (see [`FormFields::unsent`]).
     fn sent<'a>(
         &self,
-        entries: &'a [(Cow<'_, str>, Entry)],
+        entries: &'a [(Cow<'_, str>, Entry<'_>)],
         unsent: &HashSet<&str>,
     ) -> Vec<(&'a str, &'a str)> {
         entries
@@ -656,7 +659,7 @@ impl FormFields {
     /// file inputs of lists left out.
     fn sent_values<'a>(
         &self,
-        entries: &'a [(Cow<'_, str>, Entry)],
+        entries: &'a [(Cow<'_, str>, Entry<'_>)],
         unsent: &HashSet<&str>,
     ) -> Vec<(&'a str, Value)> {
         entries
@@ -681,7 +684,7 @@ impl FormFields {
     /// is then the 422 anyway.
     fn files<'a>(
         &self,
-        entries: &'a [(Cow<'_, str>, Entry)],
+        entries: &'a [(Cow<'_, str>, Entry<'_>)],
         stand_in: &'a UploadFile,
     ) -> (Vec<FileGroup<'a>>, Vec<ValidationIssue>) {
         let mut groups = Vec::new();
