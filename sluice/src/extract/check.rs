@@ -112,6 +112,13 @@ fn check_named<T: DeserializeOwned>(source: &Named) -> Result<(), String> {
     let inner = short_type_name::<T>();
     let ty = format!("{}<{inner}>", source.extractor);
     let shape = shape_of::<T>();
+    if is_file_field(&shape) {
+        return Err(format!(
+            "{ty}: an UploadFile is a field of a form; declare a struct with it \
+             (#[derive(Deserialize, JsonSchema)] struct Upload {{ file: UploadFile }}) \
+             and read it with Form<Upload>"
+        ));
+    }
     match unwrap_named(&shape) {
         Shape::Struct { fields, .. } => {
             for (name, field) in fields {
@@ -148,6 +155,10 @@ fn check_named<T: DeserializeOwned>(source: &Named) -> Result<(), String> {
             }
             Ok(())
         }
+        Shape::Map(value) if is_file_field(value) => Err(format!(
+            "{ty}: files are read into named UploadFile fields of a struct; a map cannot \
+             hold them"
+        )),
         Shape::Map(value) if source.single_values && is_sequence(value) => Err(format!(
             "{ty}: each value is a list, but {} has one value; use a map of String",
             source.one

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
 use super::check::{check_form, check_no_endless_recursion};
-use super::de::{FileGroup, Params, ParamsDeserializer, Source};
+use super::de::{choices, FileGroup, Params, ParamsDeserializer, Source};
 use super::form_head::{self, Charset, Options};
 use super::listing::{schema_of, with_model_input};
 use super::params::every_issue_with_files;
@@ -321,7 +321,12 @@ fn parse<T: DeserializeOwned + JsonSchema>(
                 str::to_owned,
             );
             match error.downcast_ref::<ValidationError>() {
-                Some(validation) => issues.extend(validation.issues().iter().cloned()),
+                Some(validation) => issues.extend(
+                    validation
+                        .issues()
+                        .iter()
+                        .map(|issue| fields.at_part(issue.clone(), input.entries)),
+                ),
                 // A mistake in the program: its 500, as it is.
                 None => return Err(error),
             }
@@ -515,7 +520,7 @@ struct FormField {
     required: bool,
     /// pydantic's issue when a text field is sent a file: its `type` and
     /// `msg`.
-    not_text: (&'static str, &'static str),
+    not_text: TypeIssue,
 }
 
 impl FormField {
@@ -528,7 +533,10 @@ impl FormField {
         let issue = |file: &UploadFile, index: Option<usize>| {
             let mut loc = vec![Value::from("body"), Value::from(self.name)];
             loc.extend(index.map(Value::from));
-            ValidationIssue::new(self.not_text.0, loc, self.not_text.1, file_input(file))
+            let TypeIssue { kind, msg, ctx } = self.not_text.clone();
+            let mut issue = ValidationIssue::new(kind, loc, msg, file_input(file));
+            issue.ctx = ctx;
+            issue
         };
         if self.list {
             list_of(entries, self.name)
@@ -676,6 +684,38 @@ impl FormFields {
             .collect()
     }
 
+    /// `issue`, at the position of its value among all the parts of its
+    /// list field: serde counts the text values only, and FastAPI counts
+    /// the files sent to a text list too.
+    fn at_part(
+        &self,
+        mut issue: ValidationIssue,
+        entries: &[(Cow<'_, str>, Entry<'_>)],
+    ) -> ValidationIssue {
+        let (Some(name), Some(index)) = (
+            issue.loc.get(1).and_then(Value::as_str),
+            issue.loc.get(2).and_then(Value::as_u64),
+        ) else {
+            return issue;
+        };
+        let is_text_list = self
+            .fields
+            .iter()
+            .any(|field| field.name == name && field.list && !field.file);
+        if !is_text_list {
+            return issue;
+        }
+        let part = list_of(entries, name)
+            .enumerate()
+            .filter(|(_, entry)| matches!(entry, Entry::Text(_)))
+            .nth(usize::try_from(index).unwrap_or(usize::MAX))
+            .map(|(part, _)| part);
+        if let Some(part) = part {
+            issue.loc[2] = Value::from(part);
+        }
+        issue
+    }
+
     /// The files of each file field, as FastAPI reads them, and what is
     /// wrong with them: a required field without a file is `missing`; a
     /// text value where a file should be is pydantic's `value_error`. A
@@ -779,19 +819,41 @@ fn is_list(shape: &Shape) -> bool {
     matches!(unwrapped(shape), Shape::Seq(_))
 }
 
+/// pydantic's issue for a value of the wrong type.
+#[derive(Debug, Clone)]
+struct TypeIssue {
+    kind: &'static str,
+    msg: Cow<'static, str>,
+    ctx: Option<Value>,
+}
+
 /// pydantic's issue for a value of the wrong type (a file, here) in a
 /// field of this shape.
-fn type_issue(shape: &Shape) -> (&'static str, &'static str) {
+fn type_issue(shape: &Shape) -> TypeIssue {
     let element = match unwrapped(shape) {
         Shape::Seq(element) => unwrapped(element),
         other => other,
     };
-    match element {
+    let (kind, msg) = match element {
         Shape::Scalar("bool") => ("bool_type", "Input should be a valid boolean"),
         Shape::Scalar("f32" | "f64") => ("float_type", "Input should be a valid number"),
         Shape::Scalar(
             "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128",
         ) => ("int_type", "Input should be a valid integer"),
+        // A Rust enum is a Python `Enum`: pydantic names the choices.
+        Shape::Enum { variants, .. } => {
+            let expected = choices(variants);
+            return TypeIssue {
+                kind: "enum",
+                msg: Cow::Owned(format!("Input should be {expected}")),
+                ctx: Some(json!({ "expected": expected })),
+            };
+        }
         _ => ("string_type", "Input should be a valid string"),
+    };
+    TypeIssue {
+        kind,
+        msg: Cow::Borrowed(msg),
+        ctx: None,
     }
 }

@@ -8,13 +8,14 @@
 //! for exactly that.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::HeaderMap;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 use super::shape::Shape;
@@ -192,9 +193,17 @@ pub(crate) fn is_file_field(shape: &Shape) -> bool {
     }
 }
 
-/// Read only from a form: `Form<T>`'s deserializer serves a file part as
-/// the newtype struct [`UPLOAD_FILE`] of a map with its `filename`, its
-/// `headers` (a map of names to bytes, in order) and its `data`.
+thread_local! {
+    /// The file a [`FileDeserializer`] hands to [`UploadFile`]'s
+    /// `Deserialize`, further down the same call: serde's data model has
+    /// no way to pass an owned value, and this way the file's bytes are
+    /// shared, not copied.
+    static HANDED: RefCell<Option<UploadFile>> = const { RefCell::new(None) };
+}
+
+/// Read only from a form: `Form<T>`'s deserializer hands a file part over
+/// as the newtype struct named `UPLOAD_FILE`; any other deserializer gets
+/// an error.
 impl<'de> Deserialize<'de> for UploadFile {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_newtype_struct(UPLOAD_FILE, FileVisitor)
@@ -211,88 +220,18 @@ impl<'de> Visitor<'de> for FileVisitor {
     }
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<UploadFile, D::Error> {
-        d.deserialize_map(self)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UploadFile, A::Error> {
-        let mut file = UploadFile::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match &*key {
-                "filename" => file.filename = map.next_value()?,
-                "headers" => {
-                    file.headers = map.next_value_seed(HeadersSeed)?;
-                    file.content_type = content_type_of(&file.headers);
-                }
-                "data" => file.data = Bytes::from(map.next_value::<ByteBuf>()?.0),
-                _ => map.next_value::<de::IgnoredAny>().map(|_| ())?,
-            }
+        if let Some(file) = HANDED.with(|handed| handed.borrow_mut().take()) {
+            return Ok(file);
         }
-        Ok(file)
+        // Not from a form: the value is passed over (which tells a shape
+        // probe what this is), then refused.
+        d.deserialize_ignored_any(de::IgnoredAny)?;
+        Err(de::Error::custom(NOT_FROM_A_FORM))
     }
 }
 
-/// Bytes, read as bytes rather than as a sequence of numbers.
-struct ByteBuf(Vec<u8>);
-
-impl<'de> Deserialize<'de> for ByteBuf {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Bytes;
-        impl<'de> Visitor<'de> for Bytes {
-            type Value = ByteBuf;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("bytes")
-            }
-            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<ByteBuf, E> {
-                Ok(ByteBuf(v.to_vec()))
-            }
-            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<ByteBuf, E> {
-                Ok(ByteBuf(v))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ByteBuf, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-                while let Some(byte) = seq.next_element()? {
-                    out.push(byte);
-                }
-                Ok(ByteBuf(out))
-            }
-        }
-        deserializer.deserialize_byte_buf(Bytes)
-    }
-}
-
-/// A part's headers, from a map of names to bytes; names or values that
-/// are not valid header text are left out.
-struct HeadersSeed;
-
-impl<'de> DeserializeSeed<'de> for HeadersSeed {
-    type Value = HeaderMap;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<HeaderMap, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for HeadersSeed {
-    type Value = HeaderMap;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a map of header names to values")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HeaderMap, A::Error> {
-        let mut headers = HeaderMap::new();
-        while let Some(name) = map.next_key::<Cow<'de, str>>()? {
-            let value = map.next_value::<ByteBuf>()?;
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_bytes(&value.0),
-            ) {
-                headers.append(name, value);
-            }
-        }
-        Ok(headers)
-    }
-}
+const NOT_FROM_A_FORM: &str =
+    "an UploadFile is read from a file part of a multipart form, with Form<T>";
 
 /// Serves one file part to [`UploadFile`]'s `Deserialize`.
 pub(crate) struct FileDeserializer<'f, E> {
@@ -313,69 +252,32 @@ impl<'de, E: de::Error> Deserializer<'de> for FileDeserializer<'_, E> {
     type Error = E;
 
     fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, E> {
-        Err(E::custom(
-            "a file part of a form can only be read as sluice::extract::UploadFile",
-        ))
+        Err(E::custom(NOT_FROM_A_FORM))
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
         visitor.visit_some(self)
     }
 
+    /// Hands the file (its bytes shared) to the visitor, which takes it
+    /// at once; whatever it leaves is taken back.
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, E> {
         if name != UPLOAD_FILE {
-            return self.deserialize_any(visitor);
+            return Err(E::custom(NOT_FROM_A_FORM));
         }
-        visitor.visit_newtype_struct(de::value::MapAccessDeserializer::new(FileMap {
-            file: self.file,
-            index: 0,
-            error: PhantomData::<E>,
-        }))
+        HANDED.with(|handed| *handed.borrow_mut() = Some(self.file.clone()));
+        let read = visitor.visit_newtype_struct(de::value::UnitDeserializer::<E>::new());
+        HANDED.with(|handed| handed.borrow_mut().take());
+        read
     }
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct seq tuple tuple_struct map struct enum
         identifier ignored_any
-    }
-}
-
-/// A file part as a map: `filename`, `headers`, `data`.
-struct FileMap<'f, E> {
-    file: &'f UploadFile,
-    /// How many keys have been served.
-    index: usize,
-    error: PhantomData<E>,
-}
-
-const FILE_KEYS: [&str; 3] = ["filename", "headers", "data"];
-
-impl<'de, E: de::Error> MapAccess<'de> for FileMap<'_, E> {
-    type Error = E;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, E> {
-        let Some(&key) = FILE_KEYS.get(self.index) else {
-            return Ok(None);
-        };
-        self.index += 1;
-        seed.deserialize(de::value::StrDeserializer::<E>::new(key))
-            .map(Some)
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, E> {
-        match self.index {
-            1 => seed.deserialize(de::value::StrDeserializer::<E>::new(&self.file.filename)),
-            2 => seed.deserialize(de::value::MapDeserializer::<_, E>::new(
-                self.file
-                    .headers
-                    .iter()
-                    .map(|(name, value)| (name.as_str(), value.as_bytes())),
-            )),
-            _ => seed.deserialize(de::value::BytesDeserializer::<E>::new(&self.file.data)),
-        }
     }
 }
