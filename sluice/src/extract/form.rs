@@ -54,11 +54,13 @@ use crate::request::Request;
 /// else Latin-1; a body cut short keeps its finished parts; a malformed
 /// one, or a text part over 1 MiB, is a 400 in Starlette's words). Its
 /// file parts are read by [`UploadFile`](super::UploadFile) fields
-/// (FastAPI's `UploadFile`); a file sent to a text field is pydantic's
-/// type issue (`string_type`, `int_type`, ...), its input the file's name,
-/// size and headers. To stream large uploads rather than hold them, read
-/// the body with [`Multipart`](super::Multipart). A type that is not a
-/// struct of text and file fields is refused when the app is built. Like
+/// (FastAPI's `UploadFile`); a file sent to a struct's text field is
+/// pydantic's type issue (`string_type`, `int_type`, ...), its input the
+/// file's name, size and headers, and a map of names to text leaves the
+/// files out. To stream large uploads rather than hold them, read the
+/// body with [`Multipart`](super::Multipart). A type that is neither a
+/// struct of text and file fields nor a map of text is refused when the
+/// app is built. Like
 /// [`Json`](crate::Json), it reads the body, so it is the handler's last
 /// argument, and the body limit applies.
 ///

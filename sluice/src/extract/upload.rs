@@ -110,9 +110,12 @@ impl UploadFile {
         }
     }
 
-    /// The part's file name (`filename=` of its `Content-Disposition`), as
-    /// the client sent it: it may be empty, and may hold a path. Never use
-    /// it as a path on the server without cleaning it.
+    /// The part's file name (`filename=` of its `Content-Disposition`),
+    /// decoded in the form's charset. A Windows path before it
+    /// (`C:\dir\a.txt`, as old browsers sent) is dropped, as
+    /// python-multipart drops it; anything else is as the client sent it:
+    /// it may be empty, and may hold `/` or `..`. Never use it as a path on
+    /// the server without cleaning it.
     pub fn filename(&self) -> &str {
         &self.filename
     }

@@ -71,8 +71,9 @@
 //! | [`Path<T>`](crate::extract::Path) | path parameters: a struct's fields by name, a tuple by position, one value for the route's one parameter |
 //! | [`Query<T>`](crate::extract::Query) | a query parameter per field of `T`: required unless it is an `Option` or has a default, with the default and the field's doc comment |
 //! | [`Headers<T>`](crate::extract::Headers) | a header parameter per field (`x_token` is `x-token`) |
+//! | [`Cookies<T>`](crate::extract::Cookies) | a cookie parameter per field |
 //! | [`Json<T>`](crate::Json) (argument) | the request body (`Option<Json<T>>`: not required) |
-//! | [`Form<T>`](crate::extract::Form) | an `application/x-www-form-urlencoded` request body holding `T` |
+//! | [`Form<T>`](crate::extract::Form) | an `application/x-www-form-urlencoded` request body holding `T`, or `multipart/form-data` when `T` has [`UploadFile`](crate::extract::UploadFile) fields (each a `format: binary` string) |
 //! | [`Multipart`](crate::extract::Multipart) | a `multipart/form-data` request body |
 //! | any of these | the 422 response, with FastAPI's `HTTPValidationError` and `ValidationError` schemas |
 //! | the return type | the success response: `Json<T>` is `application/json` with `T`'s schema, `String` is `text/plain`, `Html` is `text/html`, `()` and `StatusCode` have no content, `Result<T, E>` and `(StatusCode, T)` are `T`'s |
@@ -87,8 +88,9 @@
 //! `Name-Input` and `Name-Output`, as in FastAPI. `Option<T>` is `T` or
 //! `null`.
 //!
-//! So every model in `Json<T>`, `Query<T>`, `Path<T>` and `Headers<T>`
-//! derives [`JsonSchema`](schemars::JsonSchema) as well as serde's traits
+//! So every model in `Json<T>`, `Form<T>`, `Query<T>`, `Path<T>`,
+//! `Headers<T>` and `Cookies<T>` derives
+//! [`JsonSchema`](schemars::JsonSchema) as well as serde's traits
 //! (add `schemars = "1"` to your dependencies), whether or not the app
 //! serves a document: the extractors need it to describe themselves. An
 //! untyped JSON value is `serde_json::Value` (`{}` in the document). A
