@@ -610,3 +610,54 @@ async fn a_file_among_a_list_s_values_keeps_every_position() {
         assert_eq!((status, got), (422, expected));
     }
 }
+
+/// A file sent to an enum field is pydantic's `enum` issue naming the
+/// choices, as FastAPI 0.165 answers a `str` `Enum` form field.
+#[tokio::test]
+async fn a_file_sent_to_an_enum_field_is_an_enum_issue() {
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(rename_all = "lowercase")]
+    enum Color {
+        Red,
+        Green,
+    }
+    #[derive(Deserialize, JsonSchema)]
+    struct Paint {
+        color: Color,
+    }
+    async fn paint(Form(form): Form<Paint>) -> &'static str {
+        match form.color {
+            Color::Red => "red",
+            Color::Green => "green",
+        }
+    }
+    let client = TestClient::new(App::new().post("/c", paint));
+    let body = multipart(&[text("color", b"green")]);
+    let res = client
+        .post("/c")
+        .header("content-type", MULTIPART)
+        .body(body)
+        .await;
+    assert_eq!(res.text(), "green");
+    let body = multipart(&[file("color", "f.txt", b"red")]);
+    let (status, answer) = post_as(&client, "/c", MULTIPART, body).await;
+    let issue = &answer["detail"][0];
+    assert_eq!(
+        (
+            status,
+            &issue["type"],
+            &issue["loc"],
+            &issue["msg"],
+            &issue["ctx"]
+        ),
+        (
+            422,
+            &json!("enum"),
+            &json!(["body", "color"]),
+            &json!("Input should be 'red' or 'green'"),
+            &json!({"expected": "'red' or 'green'"}),
+        ),
+        "{answer}"
+    );
+    assert_eq!(issue["input"]["filename"], "f.txt");
+}
