@@ -5,6 +5,8 @@ usage: $REF_PYTHON conformance/reference/form/classify.py [examples-per-group]
 """
 import base64, json, os, re, sys, tempfile
 from collections import defaultdict
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from file_input import issue_inputs_as_names  # noqa: E402
 
 I64 = (-(2**63), 2**63 - 1)
 
@@ -25,28 +27,6 @@ def rule(name):
     def deco(f):
         RULES.append((name, f)); return f
     return deco
-
-
-def file_as_name(v):
-    """A file in an issue's `input` reduced to its name and size: FastAPI
-    dumps its UploadFile object there, sluice writes name, size, headers."""
-    if isinstance(v, dict):
-        if "filename" in v and "size" in v:
-            return {"<file>": v["filename"], "size": v["size"]}
-        return {k: file_as_name(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [file_as_name(x) for x in v]
-    return v
-
-
-def issue_inputs_as_names(body):
-    """A 422's body with each issue's `input` reduced by file_as_name; any
-    other body as it is."""
-    if isinstance(body, dict) and isinstance(body.get("detail"), list):
-        return dict(body, detail=[
-            dict(i, input=file_as_name(i["input"])) if isinstance(i, dict) and "input" in i else i
-            for i in body["detail"]])
-    return body
 
 
 @rule("multipart: a file part where the model has a text field: the same 422, but for the file's `input`")

@@ -4,29 +4,11 @@ file internals included), sluice writes the file's name, size and headers.
 
 usage: $REF_PYTHON conformance/reference/params/classify.py
 """
-import collections, json, os, tempfile
+import collections, json, os, sys, tempfile
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from file_input import issue_inputs_as_names as norm  # noqa: E402
 
 RESULTS = os.environ.get("OUT", os.path.join(tempfile.gettempdir(), "params-results.jsonl"))
-
-
-def file_as_name(v):
-    if isinstance(v, dict):
-        if "filename" in v and "size" in v:
-            return {"<file>": v["filename"], "size": v["size"]}
-        return {k: file_as_name(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [file_as_name(x) for x in v]
-    return v
-
-
-def norm(body):
-    """A 422's body with each issue's `input` reduced by file_as_name; any
-    other body as it is."""
-    if isinstance(body, dict) and isinstance(body.get("detail"), list):
-        return dict(body, detail=[
-            dict(i, input=file_as_name(i["input"])) if isinstance(i, dict) and "input" in i else i
-            for i in body["detail"]])
-    return body
 
 
 def cause(r):
