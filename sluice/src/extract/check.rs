@@ -119,7 +119,7 @@ fn check_named<T: DeserializeOwned>(source: &Named) -> Result<(), String> {
              and read it with Form<Upload>"
         ));
     }
-    match unwrap_named(&shape) {
+    match shape.unwrapped() {
         Shape::Struct { fields, .. } => {
             for (name, field) in fields {
                 if is_file_field(field) {
@@ -138,7 +138,7 @@ fn check_named<T: DeserializeOwned>(source: &Named) -> Result<(), String> {
                         name.to_ascii_lowercase().replace('-', "_")
                     ));
                 }
-                if source.single_values && is_sequence(field) {
+                if source.single_values && field.is_sequence() {
                     return Err(format!(
                         "{ty}: field `{name}` is a list, but {} has one value (of one sent \
                          twice, the last counts); make it a single value",
@@ -159,7 +159,7 @@ fn check_named<T: DeserializeOwned>(source: &Named) -> Result<(), String> {
             "{ty}: files are read into named UploadFile fields of a struct; a map cannot \
              hold them"
         )),
-        Shape::Map(value) if source.single_values && is_sequence(value) => Err(format!(
+        Shape::Map(value) if source.single_values && value.is_sequence() => Err(format!(
             "{ty}: each value is a list, but {} has one value; use a map of String",
             source.one
         )),
@@ -183,15 +183,6 @@ fn check_named<T: DeserializeOwned>(source: &Named) -> Result<(), String> {
     }
 }
 
-/// What a named source reads once `Option`s (`None` when nothing is
-/// given) and newtypes are looked through.
-fn unwrap_named(shape: &Shape) -> &Shape {
-    match shape {
-        Shape::Option(inner) | Shape::Newtype(_, inner) => unwrap_named(inner),
-        other => other,
-    }
-}
-
 /// Why a value read from one parameter's text (or texts) cannot take this
 /// shape: it holds a struct or a map somewhere.
 fn nested(shape: &Shape) -> Option<String> {
@@ -201,15 +192,6 @@ fn nested(shape: &Shape) -> Option<String> {
         Shape::Option(inner) | Shape::Newtype(_, inner) | Shape::Seq(inner) => nested(inner),
         Shape::Tuple { elements, .. } => elements.iter().find_map(nested),
         Shape::Scalar(_) | Shape::Any | Shape::Unit | Shape::Enum { .. } | Shape::Unknown => None,
-    }
-}
-
-/// Whether this shape collects several values (`Vec<T>`, `Option<Vec<T>>`).
-pub(crate) fn is_sequence(shape: &Shape) -> bool {
-    match shape {
-        Shape::Option(inner) | Shape::Newtype(_, inner) => is_sequence(inner),
-        Shape::Seq(_) => true,
-        _ => false,
     }
 }
 

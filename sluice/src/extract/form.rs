@@ -157,7 +157,7 @@ fn declare_form<T: DeserializeOwned + JsonSchema>(decl: &mut Declaration<'_>, re
     if let Some(doc) = decl.openapi() {
         // FastAPI: a form with a file is sent as multipart.
         let shape = shape_of::<T>();
-        let has_files = match unwrapped(&shape) {
+        let has_files = match shape.unwrapped() {
             Shape::Struct { fields, .. } => fields.iter().any(|(_, field)| is_file_field(field)),
             _ => false,
         };
@@ -584,13 +584,13 @@ impl FormFields {
     }
 
     fn from_shape(shape: &Shape, required: &[&str]) -> FormFields {
-        match unwrapped(shape) {
+        match shape.unwrapped() {
             Shape::Struct { fields, .. } => FormFields {
                 fields: fields
                     .iter()
                     .map(|(name, shape)| FormField {
                         name,
-                        list: is_list(shape),
+                        list: shape.is_sequence(),
                         file: is_file_field(shape),
                         required: required.contains(name),
                         not_text: type_issue(shape),
@@ -600,7 +600,7 @@ impl FormFields {
             },
             Shape::Map(value) => FormFields {
                 fields: Vec::new(),
-                map_of_lists: Some(is_list(value)),
+                map_of_lists: Some(value.is_sequence()),
             },
             _ => FormFields::default(),
         }
@@ -809,18 +809,6 @@ impl FormFields {
     }
 }
 
-/// What a field reads once `Option`s and newtypes are looked through.
-fn unwrapped(shape: &Shape) -> &Shape {
-    match shape {
-        Shape::Option(inner) | Shape::Newtype(_, inner) => unwrapped(inner),
-        other => other,
-    }
-}
-
-fn is_list(shape: &Shape) -> bool {
-    matches!(unwrapped(shape), Shape::Seq(_))
-}
-
 /// pydantic's issue for a value of the wrong type.
 #[derive(Debug, Clone)]
 struct TypeIssue {
@@ -832,8 +820,8 @@ struct TypeIssue {
 /// pydantic's issue for a value of the wrong type (a file, here) in a
 /// field of this shape.
 fn type_issue(shape: &Shape) -> TypeIssue {
-    let element = match unwrapped(shape) {
-        Shape::Seq(element) => unwrapped(element),
+    let element = match shape.unwrapped() {
+        Shape::Seq(element) => element.unwrapped(),
         other => other,
     };
     let (kind, msg) = match element {

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::check::{
-    check_cookies, check_headers, check_no_endless_recursion, check_path, check_query, is_sequence,
+    check_cookies, check_headers, check_no_endless_recursion, check_path, check_query,
 };
 use super::de::{FileGroup, ParamError, Params, ParamsDeserializer, Source};
 use super::listing;
@@ -54,7 +54,7 @@ fn as_model<T: DeserializeOwned + JsonSchema>(
     };
     let fields: Vec<(&str, bool)> = fields
         .iter()
-        .map(|(name, shape)| (*name, is_sequence(shape)))
+        .map(|(name, shape)| (*name, shape.is_sequence()))
         .collect();
     let values: Vec<(&str, Value)> = pairs.iter().map(|(k, v)| (*k, Value::from(*v))).collect();
     let first_wins = matches!(source, Source::Header);

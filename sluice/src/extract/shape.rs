@@ -53,6 +53,23 @@ pub(crate) enum Shape {
     Unknown,
 }
 
+impl Shape {
+    /// What this shape reads once `Option`s (`None` when nothing is given)
+    /// and newtypes are looked through.
+    pub(crate) fn unwrapped(&self) -> &Shape {
+        match self {
+            Shape::Option(inner) | Shape::Newtype(_, inner) => inner.unwrapped(),
+            other => other,
+        }
+    }
+
+    /// Whether this shape collects several values (`Vec<T>`,
+    /// `Option<Vec<T>>`).
+    pub(crate) fn is_sequence(&self) -> bool {
+        matches!(self.unwrapped(), Shape::Seq(_))
+    }
+}
+
 /// How deep the probe follows wrappers and plans; recursive types stop
 /// here as [`Shape::Unknown`].
 const MAX_DEPTH: usize = 16;

@@ -4,19 +4,11 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-/// Python's `str.strip()` on latin-1 text: the whitespace a header value
-/// can hold is tab, space, NEL (0x85) and NBSP (0xA0); the others are
-/// listed for completeness.
+use crate::headers::{python_space, trim_by};
+
+/// Python's `str.strip()` on latin-1 text (see [`python_space`]).
 pub(super) fn py_strip(bytes: &[u8]) -> &[u8] {
-    fn space(b: &u8) -> bool {
-        matches!(b, 0x09..=0x0D | 0x1C..=0x20 | 0x85 | 0xA0)
-    }
-    let start = bytes.iter().position(|b| !space(b)).unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !space(b))
-        .map_or(start, |i| i + 1);
-    &bytes[start..end]
+    trim_by(bytes, python_space)
 }
 
 /// Python's `int(text)` for a port: `None` when it raises, else the value
