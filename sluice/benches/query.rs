@@ -18,10 +18,11 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use sluice::extract::Query;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct Filter {
     q: Option<String>,
     limit: u32,

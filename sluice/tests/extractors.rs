@@ -733,7 +733,7 @@ proptest::proptest! {
     /// answers FastAPI's 422: the client can never cause a 500.
     #[test]
     fn no_query_makes_an_accepted_type_fail_with_a_500(query in query_strategy()) {
-        fn status<T: serde::de::DeserializeOwned>(query: &str) -> u16 {
+        fn status<T: serde::de::DeserializeOwned + schemars::JsonSchema>(query: &str) -> u16 {
             match Query::<T>::from_query_str(query) {
                 Ok(_) => 200,
                 Err(err) => err.status().as_u16(),
@@ -1815,4 +1815,53 @@ async fn a_forbidding_query_model_reports_as_fastapi_s_model() {
              "msg": "Extra inputs are not permitted", "input": "3"}
         ]})
     );
+}
+
+/// `Query::from_query_str`, for middleware, answers as the extractor does:
+/// every issue listed, a forbidding struct's missing field with every
+/// parameter as its input, a repeated other with all its values.
+#[tokio::test]
+async fn from_query_str_lists_every_issue_as_the_extractor_does() {
+    #[derive(Deserialize, JsonSchema, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Paging {
+        skip: u32,
+        limit: u32,
+    }
+    async fn paging(Query(_): Query<Paging>) -> &'static str {
+        "ok"
+    }
+    let client = TestClient::new(App::new().get("/p", paging));
+    let query = "skip=x&utm=1&utm=2";
+    let Err(err) = Query::<Paging>::from_query_str(query) else {
+        panic!("{query:?} is no page");
+    };
+    let issues = &err
+        .downcast_ref::<sluice::ValidationError>()
+        .expect("FastAPI's 422")
+        .issues();
+    let found: Vec<(&str, Value, Value)> = issues
+        .iter()
+        .map(|i| (&*i.kind, json!(i.loc), i.input.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("int_parsing", json!(["query", "skip"]), json!("x")),
+            (
+                "missing",
+                json!(["query", "limit"]),
+                json!({"skip": "x", "utm": ["1", "2"]})
+            ),
+            (
+                "extra_forbidden",
+                json!(["query", "utm"]),
+                json!(["1", "2"])
+            ),
+        ]
+    );
+    let res = client.get(&format!("/p?{query}")).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<Value>(), json!({ "detail": issues }));
 }

@@ -248,16 +248,7 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Query<T> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
-        let query = parts.uri.query().unwrap_or("");
-        let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> =
-            form_urlencoded::parse(query.as_bytes()).collect();
-        let params = Params::new(pairs.iter().map(|(k, v)| (&**k, &**v)));
-        T::deserialize(ParamsDeserializer::new(&params))
-            .map(Query)
-            .map_err(|e| {
-                let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, &**v)).collect();
-                every_issue::<T>(e, &pairs, Source::Query, same_name)
-            })
+        Query::from_query_str(parts.uri.query().unwrap_or(""))
     }
 
     /// Refuses a type that cannot read named parameters (anything but a
@@ -275,19 +266,20 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Query<T> {
     }
 }
 
-impl<T: DeserializeOwned> Query<T> {
+impl<T: DeserializeOwned + JsonSchema> Query<T> {
     /// Reads `T` from a raw query string (what follows `?`, without it),
-    /// exactly as the extractor does: for a middleware, which has the
-    /// request rather than extractors.
+    /// exactly as the extractor does (the extractor calls it): for a
+    /// middleware, which has the request rather than extractors.
     ///
-    /// The error is the extractor's, FastAPI's 422 for bad or missing
-    /// values, but names the first only: the extractor, which has `T`'s
-    /// JSON Schema, lists them all.
+    /// The error is the extractor's: FastAPI's 422, listing every bad or
+    /// missing value.
     ///
     /// ```
-    /// use sluice::extract::Query;
     /// use schemars::JsonSchema;
     /// use serde::Deserialize;
+    /// use serde_json::json;
+    /// use sluice::extract::Query;
+    /// use sluice::ValidationError;
     ///
     /// #[derive(Deserialize, JsonSchema)]
     /// struct Page { skip: Option<u32>, limit: u32 }
@@ -295,10 +287,13 @@ impl<T: DeserializeOwned> Query<T> {
     /// let Query(page) = Query::<Page>::from_query_str("limit=10&utm=x").unwrap();
     /// assert_eq!((page.skip, page.limit), (None, 10));
     ///
-    /// let Err(err) = Query::<Page>::from_query_str("limit=ten") else {
+    /// let Err(err) = Query::<Page>::from_query_str("skip=-1&limit=ten") else {
     ///     panic!("\"ten\" is no number");
     /// };
     /// assert_eq!(err.status().as_u16(), 422);
+    /// let issues = err.downcast_ref::<ValidationError>().expect("FastAPI's 422").issues();
+    /// let locs: Vec<_> = issues.iter().map(|issue| json!(issue.loc)).collect();
+    /// assert_eq!(locs, [json!(["query", "skip"]), json!(["query", "limit"])]);
     /// ```
     pub fn from_query_str(query: &str) -> Result<Self, Error> {
         let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> =
@@ -306,7 +301,10 @@ impl<T: DeserializeOwned> Query<T> {
         let params = Params::new(pairs.iter().map(|(k, v)| (&**k, &**v)));
         T::deserialize(ParamsDeserializer::new(&params))
             .map(Query)
-            .map_err(|e| e.into_error(Source::Query, same_name))
+            .map_err(|e| {
+                let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, &**v)).collect();
+                every_issue::<T>(e, &pairs, Source::Query, same_name)
+            })
     }
 }
 
