@@ -204,6 +204,17 @@ thread_local! {
     static HANDED: RefCell<Option<UploadFile>> = const { RefCell::new(None) };
 }
 
+/// Takes back a file handed over and left, when dropped: after the
+/// visitor returns, and if it panics, so that no other reading on this
+/// thread finds it.
+struct TakenBack;
+
+impl Drop for TakenBack {
+    fn drop(&mut self) {
+        HANDED.with(|handed| handed.borrow_mut().take());
+    }
+}
+
 /// Read only from a form: `Form<T>`'s deserializer hands a file part over
 /// as the newtype struct named `UPLOAD_FILE`; any other deserializer gets
 /// an error.
@@ -273,14 +284,56 @@ impl<'de, E: de::Error> Deserializer<'de> for FileDeserializer<'_, E> {
             return Err(E::custom(NOT_FROM_A_FORM));
         }
         HANDED.with(|handed| *handed.borrow_mut() = Some(self.file.clone()));
-        let read = visitor.visit_newtype_struct(de::value::UnitDeserializer::<E>::new());
-        HANDED.with(|handed| handed.borrow_mut().take());
-        read
+        let _taken_back = TakenBack;
+        visitor.visit_newtype_struct(de::value::UnitDeserializer::<E>::new())
     }
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct seq tuple tuple_struct map struct enum
         identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A visitor that leaves the file handed to it, then fails or panics.
+    struct Leaves {
+        panics: bool,
+    }
+
+    impl<'de> Visitor<'de> for Leaves {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("nothing")
+        }
+
+        fn visit_newtype_struct<D: Deserializer<'de>>(self, _: D) -> Result<(), D::Error> {
+            assert!(!self.panics, "a visitor that panics");
+            Err(de::Error::custom("left"))
+        }
+    }
+
+    fn left_on_this_thread() -> bool {
+        HANDED.with(|handed| handed.borrow().is_some())
+    }
+
+    #[test]
+    fn a_file_left_by_its_visitor_is_taken_back_even_on_a_panic() {
+        let file = UploadFile::new("a.txt".into(), HeaderMap::new(), Bytes::from_static(b"x"));
+        for panics in [false, true] {
+            let read = std::panic::catch_unwind(|| {
+                FileDeserializer::<de::value::Error>::new(&file)
+                    .deserialize_newtype_struct(UPLOAD_FILE, Leaves { panics })
+            });
+            assert_eq!(read.is_err(), panics);
+            assert!(!left_on_this_thread(), "panics: {panics}");
+        }
+        // A reading from anything but a form is still refused.
+        let read = UploadFile::deserialize(serde_json::json!({"filename": "a.txt"}));
+        assert!(read.is_err_and(|e| e.to_string().contains("Form<T>")));
     }
 }
