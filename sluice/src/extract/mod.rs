@@ -25,6 +25,7 @@
 //! | `HeaderMap`, `Method`, `Uri` | those parts of the request | |
 //! | [`OriginalUri`] | the absolute URL asked for, before any mount took its prefix off | |
 //! | `Option<T>` | `None` instead of rejecting | |
+//! | `Option<Json<T>>`, `Option<Form<T>>` (last) | `None` when nothing is sent (an empty or `null` JSON body, a form naming none of `T`'s fields) | as `Json<T>`, `Form<T>` |
 //!
 //! Implement [`FromRequestParts`] (or [`FromRequest`] for body readers) to
 //! write your own.
