@@ -1865,3 +1865,93 @@ async fn from_query_str_lists_every_issue_as_the_extractor_does() {
     assert_eq!(res.status(), 422);
     assert_eq!(res.json::<Value>(), json!({ "detail": issues }));
 }
+
+/// FastAPI's header model with `extra="forbid"`, recorded from FastAPI
+/// 0.165: a header sent with underscores is another name, so it is
+/// forbidden as sent (`x_other`), unless it is a field's own name
+/// (`x_token`), which is passed over. The test client adds `user-agent`
+/// and `host` after the headers each request sets, and those are others
+/// too.
+#[tokio::test]
+async fn a_forbidding_header_model_forbids_headers_sent_with_underscores() {
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Forbidding {
+        x_token: String,
+        #[serde(default)]
+        n: i64,
+    }
+    #[derive(Deserialize, JsonSchema)]
+    struct Lenient {
+        x_token: String,
+    }
+    let app = App::new()
+        .get(
+            "/h",
+            |Headers(h): Headers<Forbidding>| async move { h.x_token },
+        )
+        .get(
+            "/l",
+            |Headers(h): Headers<Lenient>| async move { h.x_token },
+        );
+    let client = TestClient::new(app);
+    let extra = |name: &str, input: Value| {
+        json!({"type": "extra_forbidden", "loc": ["header", name],
+               "msg": "Extra inputs are not permitted", "input": input})
+    };
+    let defaults = || {
+        vec![
+            extra("user-agent", json!("testclient")),
+            extra("host", json!("testserver")),
+        ]
+    };
+    let send = |path: &'static str, headers: &'static [(&'static str, &'static str)]| {
+        let mut req = client.get(path);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req
+    };
+    // The headers sent, then the 422's detail.
+    type Case = (&'static [(&'static str, &'static str)], Vec<Value>);
+    let cases: Vec<Case> = vec![
+        (
+            &[("x_other", "b"), ("x-token", "a")],
+            [vec![extra("x_other", json!("b"))], defaults()].concat(),
+        ),
+        (
+            &[("x_other", "b"), ("x_other", "c"), ("x-token", "a")],
+            [vec![extra("x_other", json!(["b", "c"]))], defaults()].concat(),
+        ),
+        (&[("x_token", "b"), ("x-token", "a")], defaults()),
+        (
+            &[("y", "1"), ("x_other", "b"), ("n", "z")],
+            [
+                vec![
+                    json!({"type": "missing", "loc": ["header", "x-token"], "msg": "Field required",
+                           "input": {"n": "z", "y": "1", "x_other": "b",
+                                     "user-agent": "testclient", "host": "testserver"}}),
+                    json!({"type": "int_parsing", "loc": ["header", "n"],
+                           "msg": "Input should be a valid integer, unable to parse string as an integer",
+                           "input": "z"}),
+                    extra("y", json!("1")),
+                    extra("x_other", json!("b")),
+                ],
+                defaults(),
+            ]
+            .concat(),
+        ),
+    ];
+    for (headers, detail) in cases {
+        let res = send("/h", headers).await;
+        assert_eq!(
+            (res.status().as_u16(), res.json::<Value>()),
+            (422, json!({ "detail": detail })),
+            "{headers:?}"
+        );
+    }
+    // A model that does not forbid others passes them over.
+    let res = send("/l", &[("x_other", "b"), ("x-token", "a")]).await;
+    assert_eq!((res.status().as_u16(), res.text()), (200, "a".to_owned()));
+}

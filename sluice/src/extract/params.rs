@@ -46,19 +46,30 @@ fn as_model<T: DeserializeOwned + JsonSchema>(
     source: Source,
     name_map: fn(&str) -> String,
 ) -> Error {
-    let forbids_others =
-        listing::schema_of::<T>().get("additionalProperties") == Some(&Value::Bool(false));
-    let shape = shape_of::<T>();
-    let (true, Shape::Struct { fields, .. }) = (forbids_others, &shape) else {
+    let Some(fields) = model_fields::<T>() else {
         return error;
     };
-    let fields: Vec<(&str, bool)> = fields
-        .iter()
-        .map(|(name, shape)| (*name, shape.is_sequence()))
-        .collect();
     let values: Vec<(&str, Value)> = pairs.iter().map(|(k, v)| (*k, Value::from(*v))).collect();
     let first_wins = matches!(source, Source::Header);
     listing::with_model_input(error, &fields, &values, first_wins, name_map)
+}
+
+/// The fields of `T` (name as read, whether a list) when it is a struct
+/// that forbids others, FastAPI's parameter model with `extra="forbid"`;
+/// `None` for anything else.
+fn model_fields<T: DeserializeOwned + JsonSchema>() -> Option<Vec<(&'static str, bool)>> {
+    if listing::schema_of::<T>().get("additionalProperties") != Some(&Value::Bool(false)) {
+        return None;
+    }
+    let Shape::Struct { fields, .. } = shape_of::<T>() else {
+        return None;
+    };
+    Some(
+        fields
+            .iter()
+            .map(|(name, shape)| (*name, shape.is_sequence()))
+            .collect(),
+    )
 }
 
 /// [`every_issue`], for a form whose file fields are `files`.
@@ -84,9 +95,19 @@ fn same_name(name: &str) -> String {
     name.to_owned()
 }
 
+/// The header a [`Headers`] key names: `x_token` is `x-token`, and a
+/// header sent with underscores keeps its name after [`AS_SENT`].
 fn header_name(name: &str) -> String {
-    name.replace('_', "-")
+    match name.strip_prefix(AS_SENT) {
+        Some(sent) => sent.to_owned(),
+        None => name.replace('_', "-"),
+    }
 }
+
+/// Marks the key of a header whose own name has an underscore: no field
+/// reads it (no header name holds a space), but a model that forbids
+/// others names it, as sent.
+const AS_SENT: char = ' ';
 
 /// Typed path parameters.
 ///
@@ -315,7 +336,9 @@ impl<T: DeserializeOwned + JsonSchema> Query<T> {
 /// a map), or a field name no header can have (`X-Token`), is refused when
 /// the app is built. Values that are not visible ASCII are skipped. As in
 /// FastAPI, a single value takes the first of repeated headers, and a
-/// header whose own name has an underscore (`x_token`) is never read.
+/// header whose own name has an underscore (`x_token`) is never read: a
+/// struct with `#[serde(deny_unknown_fields)]` (FastAPI's header model
+/// with `extra="forbid"`) forbids it by that name, unless a field has it.
 ///
 /// ```
 /// use schemars::JsonSchema;
@@ -346,6 +369,7 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
+        let mut underscored = false;
         let pairs: Vec<(String, &str)> = parts
             .headers
             .iter()
@@ -354,23 +378,36 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
                 // `convert_underscores`: a header named `x_token` is
                 // another name (one that proxies may pass or drop).
                 if name.as_str().contains('_') {
+                    underscored = true;
                     return None;
                 }
                 let value = value.to_str().ok()?;
                 Some((name.as_str().replace('-', "_"), value))
             })
             .collect();
-        // Of repeated headers, a single value takes the first, as
-        // Starlette's `Headers.get`.
-        let params =
-            Params::new(pairs.iter().map(|(k, v)| (k.as_str(), *v))).read_as(Source::Header);
-        T::deserialize(ParamsDeserializer::new(&params))
-            .map(Headers)
-            .map_err(|e| {
-                let pairs: Vec<(&str, &str)> =
-                    pairs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-                every_issue::<T>(e, &pairs, Source::Header, header_name)
+        let read = read_headers::<T>(&pairs);
+        if !underscored {
+            return read;
+        }
+        // A model that forbids others forbids those too, unless one is
+        // named as a field is (`x_token`), which FastAPI passes over.
+        let Some(fields) = model_fields::<T>() else {
+            return read;
+        };
+        let pairs: Vec<(String, &str)> = parts
+            .headers
+            .iter()
+            .filter_map(|(name, value)| {
+                let name = name.as_str();
+                let value = value.to_str().ok()?;
+                if !name.contains('_') {
+                    return Some((name.replace('-', "_"), value));
+                }
+                let field = fields.iter().any(|(field, _)| *field == name);
+                (!field).then(|| (format!("{AS_SENT}{name}"), value))
             })
+            .collect();
+        read_headers::<T>(&pairs)
     }
 
     /// Refuses a type that cannot read named headers, as [`Query`] does,
@@ -386,6 +423,21 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
             doc.parameters::<T>(ParameterIn::Header);
         }
     }
+}
+
+/// `T` from headers (`pairs`: key, value), a 422 listing every issue.
+/// Of repeated headers, a single value takes the first, as Starlette's
+/// `Headers.get`.
+fn read_headers<T: DeserializeOwned + JsonSchema>(
+    pairs: &[(String, &str)],
+) -> Result<Headers<T>, Error> {
+    let params = Params::new(pairs.iter().map(|(k, v)| (k.as_str(), *v))).read_as(Source::Header);
+    T::deserialize(ParamsDeserializer::new(&params))
+        .map(Headers)
+        .map_err(|e| {
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            every_issue::<T>(e, &pairs, Source::Header, header_name)
+        })
 }
 
 /// Typed cookies, FastAPI's `Cookie()` parameters: declare a struct; a
