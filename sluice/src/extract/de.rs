@@ -346,11 +346,22 @@ impl<'a> Params<'a> {
 /// tuple or sequence by position, a single value when there is exactly one.
 pub(crate) struct ParamsDeserializer<'p, 'a> {
     params: &'p Params<'a>,
+    /// An `Option` of the whole is `Some` even with nothing given.
+    sent: bool,
 }
 
 impl<'p, 'a> ParamsDeserializer<'p, 'a> {
     pub(crate) fn new(params: &'p Params<'a>) -> Self {
-        ParamsDeserializer { params }
+        ParamsDeserializer {
+            params,
+            sent: false,
+        }
+    }
+
+    /// Reads an optional model as sent, whatever `params` hold: to list
+    /// every issue of one that was read as sent and failed.
+    pub(crate) fn sent(params: &'p Params<'a>) -> Self {
+        ParamsDeserializer { params, sent: true }
     }
 
     fn single(&self) -> Result<ValueDeserializer<'p, 'a>, ParamError> {
@@ -394,7 +405,7 @@ impl<'de> de::Deserializer<'de> for ParamsDeserializer<'_, '_> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
-        if self.params.groups.is_empty() && self.params.files.is_empty() {
+        if !self.sent && self.params.groups.is_empty() && self.params.files.is_empty() {
             visitor.visit_none()
         } else {
             visitor.visit_some(self)

@@ -159,7 +159,8 @@ where
         let params = Params::new(mended.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .read_as(source)
             .with_files(files);
-        match T::deserialize(ParamsDeserializer::new(&params)) {
+        // The first reading failed, so any optional model was read as sent.
+        match T::deserialize(ParamsDeserializer::sent(&params)) {
             Ok(_) => break,
             Err(next) => error = next,
         }

@@ -13,7 +13,7 @@ use super::check::{
 };
 use super::de::{FileGroup, ParamError, Params, ParamsDeserializer, Source};
 use super::listing;
-use super::shape::{shape_of, Shape};
+use super::shape::{optional_struct_fields, shape_of, Shape};
 use super::{Declaration, FromRequestParts, RequestContext};
 use crate::error::{Error, ValidationError};
 use crate::headers::{cookies, latin1, unquote_cookie};
@@ -54,15 +54,23 @@ fn as_model<T: DeserializeOwned + JsonSchema>(
     listing::with_model_input(error, &fields, &values, first_wins, name_map)
 }
 
-/// The fields of `T` (name as read, whether a list) when it is a struct
-/// that forbids others, FastAPI's parameter model with `extra="forbid"`;
-/// `None` for anything else.
+/// The fields of `T` (name as read, whether a list) when it can only be
+/// one of FastAPI's parameter models: an `Option` of a struct (separate
+/// parameters cannot be optional together), or a struct that forbids
+/// others (`extra="forbid"`); `None` for anything else.
 fn model_fields<T: DeserializeOwned + JsonSchema>() -> Option<Vec<(&'static str, bool)>> {
-    if listing::schema_of::<T>().get("additionalProperties") != Some(&Value::Bool(false)) {
-        return None;
-    }
-    let Shape::Struct { fields, .. } = shape_of::<T>() else {
-        return None;
+    let fields = match shape_of::<T>() {
+        Shape::Option(inner) => match *inner {
+            Shape::Struct { fields, .. } => fields,
+            _ => return None,
+        },
+        Shape::Struct { fields, .. }
+            if listing::schema_of::<T>().get("additionalProperties")
+                == Some(&Value::Bool(false)) =>
+        {
+            fields
+        }
+        _ => return None,
     };
     Some(
         fields
@@ -70,6 +78,31 @@ fn model_fields<T: DeserializeOwned + JsonSchema>() -> Option<Vec<(&'static str,
             .map(|(name, shape)| (*name, shape.is_sequence()))
             .collect(),
     )
+}
+
+/// `T` from `params` (whose names are `names`), with FastAPI's rule for
+/// an optional parameter model (`Model | None = None`, here `Option` of a
+/// struct): `None` unless one of the model's own names is sent, or the
+/// model forbids others and anything is sent. `on_error` makes the 422.
+fn read_params<'n, T: DeserializeOwned>(
+    params: &Params<'_>,
+    mut names: impl Iterator<Item = &'n str>,
+    on_error: impl FnOnce(ParamError) -> Error,
+) -> Result<T, Error> {
+    let read = T::deserialize(ParamsDeserializer::new(params));
+    let Some(fields) = optional_struct_fields::<T>() else {
+        return read.map_err(on_error);
+    };
+    if names.any(|name| fields.contains(&name)) {
+        return read.map_err(on_error);
+    }
+    match read {
+        // Only a model that forbids others fails on names of none of its
+        // fields; one that does not is not sent.
+        Err(error) if error.kind() == "extra_forbidden" => Err(on_error(error)),
+        _ => T::deserialize(ParamsDeserializer::new(&Params::new(std::iter::empty())))
+            .map_err(on_error),
+    }
 }
 
 /// [`every_issue`], for a form whose file fields are `files`.
@@ -210,6 +243,12 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Path<T> {
 ///   ([`ConfigError::Handler`](crate::ConfigError::Handler)), with the
 ///   struct to write.
 ///
+/// `Query<Option<T>>` with a struct `T` is FastAPI's optional parameter
+/// model (`Annotated[Model | None, Query()] = None`): `None` unless one
+/// of `T`'s fields is sent, or `T` forbids others and anything is sent;
+/// once read, `T` is read whole (a field missing is a 422 whose input is
+/// every parameter). `Headers` and `Cookies` follow the same rule.
+///
 /// A map (`HashMap<String, String>`) reads every parameter. Fields are
 /// read from text: numbers, `bool`, enums of names, strings, and `Option`s
 /// or `Vec`s of those; a field holding a struct or a map is refused when
@@ -320,12 +359,11 @@ impl<T: DeserializeOwned + JsonSchema> Query<T> {
         let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> =
             form_urlencoded::parse(query.as_bytes()).collect();
         let params = Params::new(pairs.iter().map(|(k, v)| (&**k, &**v)));
-        T::deserialize(ParamsDeserializer::new(&params))
-            .map(Query)
-            .map_err(|e| {
-                let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, &**v)).collect();
-                every_issue::<T>(e, &pairs, Source::Query, same_name)
-            })
+        read_params(&params, pairs.iter().map(|(k, _)| &**k), |e| {
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, &**v)).collect();
+            every_issue::<T>(e, &pairs, Source::Query, same_name)
+        })
+        .map(Query)
     }
 }
 
@@ -432,12 +470,11 @@ fn read_headers<T: DeserializeOwned + JsonSchema>(
     pairs: &[(String, &str)],
 ) -> Result<Headers<T>, Error> {
     let params = Params::new(pairs.iter().map(|(k, v)| (k.as_str(), *v))).read_as(Source::Header);
-    T::deserialize(ParamsDeserializer::new(&params))
-        .map(Headers)
-        .map_err(|e| {
-            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-            every_issue::<T>(e, &pairs, Source::Header, header_name)
-        })
+    read_params(&params, pairs.iter().map(|(k, _)| k.as_str()), |e| {
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        every_issue::<T>(e, &pairs, Source::Header, header_name)
+    })
+    .map(Headers)
 }
 
 /// Typed cookies, FastAPI's `Cookie()` parameters: declare a struct; a
@@ -456,6 +493,9 @@ fn read_headers<T: DeserializeOwned + JsonSchema>(
 /// refused when the app is built.
 ///
 /// A missing or bad cookie is FastAPI's 422, `loc: ["cookie", name]`.
+/// `Cookies<Option<T>>` is FastAPI's optional model (`Model | None =
+/// None`), as [`Query`]'s is: the other cookies a browser sends leave it
+/// `None`.
 ///
 /// ```
 /// use schemars::JsonSchema;
@@ -505,13 +545,11 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Cookies<T> {
         }
         let params =
             Params::new(pairs.iter().map(|(k, v)| (&**k, v.as_str()))).read_as(Source::Cookie);
-        T::deserialize(ParamsDeserializer::new(&params))
-            .map(Cookies)
-            .map_err(|e| {
-                let pairs: Vec<(&str, &str)> =
-                    pairs.iter().map(|(k, v)| (&**k, v.as_str())).collect();
-                every_issue::<T>(e, &pairs, Source::Cookie, same_name)
-            })
+        read_params(&params, pairs.iter().map(|(k, _)| &**k), |e| {
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, v.as_str())).collect();
+            every_issue::<T>(e, &pairs, Source::Cookie, same_name)
+        })
+        .map(Cookies)
     }
 
     /// Refuses a type that cannot read named cookies, as [`Query`] does,

@@ -857,6 +857,71 @@ impl<'de> MapAccess<'de> for GivenFields<'_> {
     }
 }
 
+/// The fields of `T` (serde's names, as read) when `T` is an `Option` of a
+/// struct, else `None`: one call that reads nothing, cheap enough for
+/// every request, where [`shape_of`] is for building the app.
+pub(crate) fn optional_struct_fields<T: DeserializeOwned>() -> Option<&'static [&'static str]> {
+    match T::deserialize(OptionProbe { inside: false }) {
+        Err(FieldsFound(fields)) => fields,
+        Ok(_) => None,
+    }
+}
+
+/// The error of [`OptionProbe`]: the fields of the struct found inside an
+/// `Option`, if that is what was asked for.
+#[derive(Debug)]
+struct FieldsFound(Option<&'static [&'static str]>);
+
+impl fmt::Display for FieldsFound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("probed")
+    }
+}
+
+impl std::error::Error for FieldsFound {}
+
+impl de::Error for FieldsFound {
+    fn custom<M: fmt::Display>(_: M) -> Self {
+        FieldsFound(None)
+    }
+}
+
+/// Answers an `Option` by looking inside, and a struct inside one with
+/// its fields; anything else with nothing.
+struct OptionProbe {
+    inside: bool,
+}
+
+impl<'de> de::Deserializer<'de> for OptionProbe {
+    type Error = FieldsFound;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, FieldsFound> {
+        Err(FieldsFound(None))
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, FieldsFound> {
+        if self.inside {
+            return Err(FieldsFound(None));
+        }
+        visitor.visit_some(OptionProbe { inside: true })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, FieldsFound> {
+        Err(FieldsFound(self.inside.then_some(fields)))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct newtype_struct seq tuple tuple_struct
+        map enum identifier ignored_any
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, HashMap};
