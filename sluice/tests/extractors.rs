@@ -1955,3 +1955,50 @@ async fn a_forbidding_header_model_forbids_headers_sent_with_underscores() {
     let res = send("/l", &[("x_other", "b"), ("x-token", "a")]).await;
     assert_eq!((res.status().as_u16(), res.text()), (200, "a".to_owned()));
 }
+
+/// Header values are Latin-1, as Starlette decodes them (recorded from
+/// FastAPI 0.165 with raw ASGI headers): read by a field, and named by a
+/// model that forbids others.
+#[tokio::test]
+async fn header_values_are_read_as_latin_1() {
+    #[derive(Deserialize, JsonSchema)]
+    struct Token {
+        x_token: String,
+    }
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        x_token: String,
+        // What the test client sends besides.
+        user_agent: Option<String>,
+        host: Option<String>,
+    }
+    let app = App::new()
+        .get("/t", |Headers(h): Headers<Token>| async move { h.x_token })
+        .get("/s", |Headers(_): Headers<Strict>| async move { "ok" });
+    let client = TestClient::new(app);
+    let res = client
+        .get("/t")
+        .header("x-token", b"caf\xe9".as_slice())
+        .await;
+    assert_eq!(
+        (res.status().as_u16(), res.text()),
+        (200, "café".to_owned())
+    );
+    let res = client.get("/t").header("x-token", "café").await;
+    assert_eq!(
+        (res.status().as_u16(), res.text()),
+        (200, "cafÃ©".to_owned())
+    );
+    let res = client
+        .get("/s")
+        .header("x-token", "a")
+        .header("x-latin", b"\xe9t\xe9".as_slice())
+        .await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [{"type": "extra_forbidden", "loc": ["header", "x-latin"],
+                           "msg": "Extra inputs are not permitted", "input": "été"}]})
+    );
+}

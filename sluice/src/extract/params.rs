@@ -372,7 +372,8 @@ impl<T: DeserializeOwned + JsonSchema> Query<T> {
 /// [`Query`], `Option` fields may be missing, `Vec` fields collect repeated
 /// headers, other headers are ignored, and a type that is not a struct (or
 /// a map), or a field name no header can have (`X-Token`), is refused when
-/// the app is built. Values that are not visible ASCII are skipped. As in
+/// the app is built. Values are read as Latin-1, as Starlette reads them:
+/// the bytes `caf\xe9` are `café`, and `café` sent in UTF-8 is `cafÃ©`. As in
 /// FastAPI, a single value takes the first of repeated headers, and a
 /// header whose own name has an underscore (`x_token`) is never read: a
 /// struct with `#[serde(deny_unknown_fields)]` (FastAPI's header model
@@ -408,7 +409,7 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
 
     async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
         let mut underscored = false;
-        let pairs: Vec<(String, &str)> = parts
+        let pairs: Vec<(String, Cow<'_, str>)> = parts
             .headers
             .iter()
             .filter_map(|(name, value)| {
@@ -419,8 +420,7 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
                     underscored = true;
                     return None;
                 }
-                let value = value.to_str().ok()?;
-                Some((name.as_str().replace('-', "_"), value))
+                Some((name.as_str().replace('-', "_"), latin1(value.as_bytes())))
             })
             .collect();
         let read = read_headers::<T>(&pairs);
@@ -432,12 +432,11 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
         let Some(fields) = model_fields::<T>() else {
             return read;
         };
-        let pairs: Vec<(String, &str)> = parts
+        let pairs: Vec<(String, Cow<'_, str>)> = parts
             .headers
             .iter()
             .filter_map(|(name, value)| {
-                let name = name.as_str();
-                let value = value.to_str().ok()?;
+                let (name, value) = (name.as_str(), latin1(value.as_bytes()));
                 if !name.contains('_') {
                     return Some((name.replace('-', "_"), value));
                 }
@@ -467,11 +466,11 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
 /// Of repeated headers, a single value takes the first, as Starlette's
 /// `Headers.get`.
 fn read_headers<T: DeserializeOwned + JsonSchema>(
-    pairs: &[(String, &str)],
+    pairs: &[(String, Cow<'_, str>)],
 ) -> Result<Headers<T>, Error> {
-    let params = Params::new(pairs.iter().map(|(k, v)| (k.as_str(), *v))).read_as(Source::Header);
+    let params = Params::new(pairs.iter().map(|(k, v)| (k.as_str(), &**v))).read_as(Source::Header);
     read_params(&params, pairs.iter().map(|(k, _)| k.as_str()), |e| {
-        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), &**v)).collect();
         every_issue::<T>(e, &pairs, Source::Header, header_name)
     })
     .map(Headers)
