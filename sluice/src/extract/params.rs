@@ -13,7 +13,7 @@ use super::check::{
 };
 use super::de::{FileGroup, ParamError, Params, ParamsDeserializer, Source};
 use super::listing;
-use super::shape::{optional_struct_fields, shape_of, Shape};
+use super::shape::{shape_of, struct_fields, Shape};
 use super::{Declaration, FromRequestParts, RequestContext};
 use crate::error::{Error, ValidationError};
 use crate::headers::{cookies, latin1, unquote_cookie};
@@ -80,6 +80,22 @@ fn model_fields<T: DeserializeOwned + JsonSchema>() -> Option<Vec<(&'static str,
     )
 }
 
+/// The names of `T`'s fields when [`model_fields`] would find it a
+/// model, found by two cheap readings instead of its shape and schema: a
+/// client decides when this runs.
+fn model_names<T: DeserializeOwned>() -> Option<&'static [&'static str]> {
+    let fields = struct_fields::<T>()?;
+    if fields.optional {
+        return Some(fields.names);
+    }
+    // A name no field can have (no header name holds a space).
+    let other = Params::new([(" ", "")]);
+    match T::deserialize(ParamsDeserializer::new(&other)) {
+        Err(error) if error.kind() == "extra_forbidden" => Some(fields.names),
+        _ => None,
+    }
+}
+
 /// `T` from `params` (whose names are `names`), with FastAPI's rule for
 /// an optional parameter model (`Model | None = None`, here `Option` of a
 /// struct): `None` unless one of the model's own names is sent, or the
@@ -90,10 +106,10 @@ fn read_params<'n, T: DeserializeOwned>(
     on_error: impl FnOnce(ParamError) -> Error,
 ) -> Result<T, Error> {
     let read = T::deserialize(ParamsDeserializer::new(params));
-    let Some(fields) = optional_struct_fields::<T>() else {
+    let Some(fields) = struct_fields::<T>().filter(|fields| fields.optional) else {
         return read.map_err(on_error);
     };
-    if names.any(|name| fields.contains(&name)) {
+    if names.any(|name| fields.names.contains(&name)) {
         return read.map_err(on_error);
     }
     match read {
@@ -429,7 +445,7 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
         }
         // A model that forbids others forbids those too, unless one is
         // named as a field is (`x_token`), which FastAPI passes over.
-        let Some(fields) = model_fields::<T>() else {
+        let Some(fields) = model_names::<T>() else {
             return read;
         };
         let pairs: Vec<(String, Cow<'_, str>)> = parts
@@ -440,7 +456,7 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
                 if !name.contains('_') {
                     return Some((name.replace('-', "_"), value));
                 }
-                let field = fields.iter().any(|(field, _)| *field == name);
+                let field = fields.contains(&name);
                 (!field).then(|| (format!("{AS_SENT}{name}"), value))
             })
             .collect();

@@ -857,20 +857,28 @@ impl<'de> MapAccess<'de> for GivenFields<'_> {
     }
 }
 
-/// The fields of `T` (serde's names, as read) when `T` is an `Option` of a
-/// struct, else `None`: one call that reads nothing, cheap enough for
-/// every request, where [`shape_of`] is for building the app.
-pub(crate) fn optional_struct_fields<T: DeserializeOwned>() -> Option<&'static [&'static str]> {
+/// A struct's fields (serde's names, as read), and whether the struct is
+/// inside an `Option`.
+#[derive(Debug)]
+pub(crate) struct StructFields {
+    pub(crate) names: &'static [&'static str],
+    pub(crate) optional: bool,
+}
+
+/// The fields of `T` when it is a struct or an `Option` of one, else
+/// `None`: one call that reads nothing, cheap enough for every request,
+/// where [`shape_of`] is for building the app.
+pub(crate) fn struct_fields<T: DeserializeOwned>() -> Option<StructFields> {
     match T::deserialize(OptionProbe { inside: false }) {
         Err(FieldsFound(fields)) => fields,
         Ok(_) => None,
     }
 }
 
-/// The error of [`OptionProbe`]: the fields of the struct found inside an
-/// `Option`, if that is what was asked for.
+/// The error of [`OptionProbe`]: the fields of the struct found, if that
+/// is what was asked for.
 #[derive(Debug)]
-struct FieldsFound(Option<&'static [&'static str]>);
+struct FieldsFound(Option<StructFields>);
 
 impl fmt::Display for FieldsFound {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -886,8 +894,8 @@ impl de::Error for FieldsFound {
     }
 }
 
-/// Answers an `Option` by looking inside, and a struct inside one with
-/// its fields; anything else with nothing.
+/// Answers a struct, or an `Option` of one, with its fields; anything
+/// else with nothing.
 struct OptionProbe {
     inside: bool,
 }
@@ -912,7 +920,10 @@ impl<'de> de::Deserializer<'de> for OptionProbe {
         fields: &'static [&'static str],
         _: V,
     ) -> Result<V::Value, FieldsFound> {
-        Err(FieldsFound(self.inside.then_some(fields)))
+        Err(FieldsFound(Some(StructFields {
+            names: fields,
+            optional: self.inside,
+        })))
     }
 
     serde::forward_to_deserialize_any! {
