@@ -400,3 +400,36 @@ async fn an_optional_model_is_none_unless_one_of_its_names_is_sent() {
         );
     }
 }
+
+/// A forbidding model lists every cookie it does not know, however many
+/// and however long, in the order sent, as FastAPI does: finding them is
+/// one pass, not one reading of the whole header per cookie.
+#[tokio::test]
+async fn a_forbidding_model_lists_every_unknown_cookie() {
+    let client = TestClient::new(app());
+    let long = "v".repeat(140);
+    let names: Vec<String> = (0..100).map(|i| format!("c{i:03}")).collect();
+    let mut header = String::from("session_id=a");
+    for name in &names {
+        header.push_str(&format!("; {name}={long}"));
+    }
+    let (status, body) = answer(&client, "/strict", Some(&header)).await;
+    assert_eq!(status, 422);
+    let listed: Vec<(&str, &str, &str)> = body["detail"]
+        .as_array()
+        .expect("a list of issues")
+        .iter()
+        .map(|issue| {
+            (
+                issue["type"].as_str().unwrap_or_default(),
+                issue["loc"][1].as_str().unwrap_or_default(),
+                issue["input"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected: Vec<(&str, &str, &str)> = names
+        .iter()
+        .map(|name| ("extra_forbidden", name.as_str(), long.as_str()))
+        .collect();
+    assert_eq!(listed, expected);
+}

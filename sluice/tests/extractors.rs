@@ -1815,6 +1815,25 @@ async fn a_forbidding_query_model_reports_as_fastapi_s_model() {
              "msg": "Extra inputs are not permitted", "input": "3"}
         ]})
     );
+    // Many long unknown names, past what re-reading the whole query once
+    // per name may cost: every one is listed, in the order sent, among
+    // the field's issues.
+    let long = "v".repeat(2000);
+    let mut url = String::from("/q?limit=x");
+    for i in 0..30 {
+        url.push_str(&format!("&u{i:03}={long}"));
+    }
+    let res = client.get(url.as_str()).await;
+    let detail = res.json::<Value>()["detail"].clone();
+    let listed: Vec<(String, String)> = detail
+        .as_array()
+        .expect("a list of issues")
+        .iter()
+        .map(|i| (i["type"].to_string(), i["loc"][1].to_string()))
+        .collect();
+    let mut expected = vec![("\"int_parsing\"".to_owned(), "\"limit\"".to_owned())];
+    expected.extend((0..30).map(|i| ("\"extra_forbidden\"".to_owned(), format!("\"u{i:03}\""))));
+    assert_eq!(listed, expected);
 }
 
 /// `Query::from_query_str`, for middleware, answers as the extractor does:

@@ -340,6 +340,22 @@ impl<'a> Params<'a> {
         self.reading = Reading::of(source);
         self
     }
+
+    /// Each name with its values, as parameters of their own (read as
+    /// these are, without files), in order of first appearance.
+    pub(crate) fn each_alone(&self) -> impl Iterator<Item = Params<'a>> + '_ {
+        self.groups.iter().map(|group| Params {
+            groups: vec![Group {
+                name: group.name,
+                values: match &group.values {
+                    Values::One(value) => Values::One(value),
+                    Values::Many(values) => Values::Many(values.clone()),
+                },
+            }],
+            reading: self.reading,
+            files: &[],
+        })
+    }
 }
 
 /// Deserializes the whole set of parameters: a struct or map by name, a

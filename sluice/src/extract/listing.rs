@@ -18,6 +18,8 @@
 //! time, so a hostile body's listing is cut at [`MAX_ISSUES`] issues, or
 //! when [`WORK_BUDGET`] bytes have been read again.
 
+use std::collections::HashSet;
+
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -135,24 +137,27 @@ where
     let mut error = first;
     let mut read = size;
     loop {
-        let (kind, name, index) = (error.kind(), error.name().map(str::to_owned), error.index());
-        let Some(issue) = issue_of(error) else {
-            break;
+        // A file's name is not among those swept: it is listed alone.
+        let swept = error.kind() == "extra_forbidden"
+            && forbid_every_unknown::<T, _>(&mut mended, source, &mut found, &issue_of);
+        let mended_more = if swept {
+            true
+        } else {
+            let (kind, name, index) =
+                (error.kind(), error.name().map(str::to_owned), error.index());
+            let Some(issue) = issue_of(error) else {
+                break;
+            };
+            if found
+                .iter()
+                .any(|(earlier, ..)| issue.loc.starts_with(&earlier.loc))
+            {
+                break;
+            }
+            found.push((issue, name.clone(), index));
+            name.is_some_and(|name| schemas.mend_params(&mut mended, kind, &name, index))
         };
-        if found
-            .iter()
-            .any(|(earlier, ..)| issue.loc.starts_with(&earlier.loc))
-        {
-            break;
-        }
-        found.push((issue, name.clone(), index));
-        let Some(name) = name else {
-            break;
-        };
-        if found.len() >= MAX_ISSUES
-            || read > WORK_BUDGET
-            || !schemas.mend_params(&mut mended, kind, &name, index)
-        {
+        if !mended_more || found.len() >= MAX_ISSUES || read > WORK_BUDGET {
             break;
         }
         read = read.saturating_add(size.max(1));
@@ -177,6 +182,47 @@ where
         (place.unwrap_or(usize::MAX), index.unwrap_or(0))
     });
     found.into_iter().map(|(issue, ..)| issue).collect()
+}
+
+/// Lists, and takes out of `pairs`, every name a `T` that forbids others
+/// does not know, in the order sent; whether any was taken out. Read
+/// alone, an unknown name fails on itself, so one pass finds them all,
+/// where one reading of every pair per name would spend the budget on a
+/// few of many.
+fn forbid_every_unknown<T, F>(
+    pairs: &mut Vec<(String, String)>,
+    source: Source,
+    found: &mut Vec<(ValidationIssue, Option<String>, Option<usize>)>,
+    issue_of: &F,
+) -> bool
+where
+    T: DeserializeOwned,
+    F: Fn(ParamError) -> Option<ValidationIssue>,
+{
+    let params = Params::new(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).read_as(source);
+    let mut unknown: HashSet<String> = HashSet::new();
+    for alone in params.each_alone() {
+        if found.len() >= MAX_ISSUES {
+            break;
+        }
+        let Err(error) = T::deserialize(ParamsDeserializer::sent(&alone)) else {
+            continue;
+        };
+        if error.kind() != "extra_forbidden" {
+            continue;
+        }
+        let Some(name) = error.name().map(str::to_owned) else {
+            continue;
+        };
+        if let Some(issue) = issue_of(error) {
+            found.push((issue, Some(name.clone()), None));
+            unknown.insert(name);
+        }
+    }
+    drop(params);
+    let before = pairs.len();
+    pairs.retain(|(key, _)| !unknown.contains(key));
+    pairs.len() < before
 }
 
 /// `error`, its `missing` issues given the whole model's input, as
