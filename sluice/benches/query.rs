@@ -11,6 +11,11 @@
 //! QUERY_BENCH_ONCE=50000 valgrind --tool=callgrind --toggle-collect='query::parse' \
 //!     target/release/deps/query-<hash>
 //! ```
+//!
+//! `QUERY_BENCH_ONCE=reject` (with `--toggle-collect='query::reject'`)
+//! counts one query that is refused instead: a bad and a missing
+//! parameter, listed as FastAPI's 422 lists them, after a first refusal
+//! (what a client who keeps sending bad queries costs).
 
 #![allow(missing_docs)]
 
@@ -46,11 +51,27 @@ fn parse(query: &str) -> usize {
     filter.limit as usize + filter.tags.len() + filter.q.map_or(0, |q| q.len())
 }
 
+/// Reads a query the struct refuses (`REFUSED`: a bad `limit`), making
+/// the 422's list of issues; 1 when refused.
+#[inline(never)]
+fn reject(query: &str) -> usize {
+    match Query::<Filter>::from_query_str(query) {
+        Ok(_) => 0,
+        Err(error) => {
+            black_box(&error);
+            1
+        }
+    }
+}
+
+const REFUSED: &str = "q=rust&limit=x";
+
 /// Runs the allocator's first-use set-up outside the parse that is counted.
 #[inline(never)]
 fn warm_up() {
     let query = many_keys(20);
     black_box(Query::<Filter>::from_query_str(black_box(&query)).is_ok());
+    black_box(reject(black_box(REFUSED)));
 }
 
 fn bench(c: &mut Criterion) {
@@ -58,6 +79,7 @@ fn bench(c: &mut Criterion) {
     let small = many_keys(0);
     group.throughput(Throughput::Elements(3));
     group.bench_function("3 keys", |b| b.iter(|| parse(black_box(&small))));
+    group.bench_function("refused", |b| b.iter(|| reject(black_box(REFUSED))));
     for n in [1_000, 10_000, 50_000] {
         let query = many_keys(n);
         group.throughput(Throughput::Elements(n as u64 + 3));
@@ -77,7 +99,14 @@ criterion_group! {
 fn main() {
     // One parse and nothing else, for callgrind.
     if let Ok(n) = std::env::var("QUERY_BENCH_ONCE") {
-        let n = n.parse().expect("QUERY_BENCH_ONCE is a number of keys");
+        if n == "reject" {
+            warm_up();
+            black_box(reject(black_box(REFUSED)));
+            return;
+        }
+        let n = n
+            .parse()
+            .expect("QUERY_BENCH_ONCE is a number of keys or `reject`");
         let query = many_keys(n);
         warm_up();
         black_box(parse(black_box(&query)));

@@ -733,7 +733,7 @@ proptest::proptest! {
     /// answers FastAPI's 422: the client can never cause a 500.
     #[test]
     fn no_query_makes_an_accepted_type_fail_with_a_500(query in query_strategy()) {
-        fn status<T: serde::de::DeserializeOwned + schemars::JsonSchema>(query: &str) -> u16 {
+        fn status<T: serde::de::DeserializeOwned + schemars::JsonSchema + 'static>(query: &str) -> u16 {
             match Query::<T>::from_query_str(query) {
                 Ok(_) => 200,
                 Err(err) => err.status().as_u16(),
@@ -2020,4 +2020,53 @@ async fn header_values_are_read_as_latin_1() {
         json!({"detail": [{"type": "extra_forbidden", "loc": ["header", "x-latin"],
                            "msg": "Extra inputs are not permitted", "input": "été"}]})
     );
+}
+
+/// Two models with the same name in different modules: each 422 lists its
+/// own model's fields, however often either is asked (what a 422 needs
+/// about a model is made once per type and kept).
+#[tokio::test]
+async fn models_with_the_same_name_keep_their_own_422s() {
+    mod shop {
+        #[derive(serde::Deserialize, schemars::JsonSchema)]
+        #[allow(dead_code)]
+        pub(super) struct Item {
+            pub(super) name: String,
+        }
+    }
+    mod store {
+        #[derive(serde::Deserialize, schemars::JsonSchema)]
+        #[allow(dead_code)]
+        pub(super) struct Item {
+            pub(super) sku: i64,
+            pub(super) price: f64,
+        }
+    }
+    let app = App::new()
+        .post("/shop", |Json(_): Json<shop::Item>| async { "ok" })
+        .post("/store", |Json(_): Json<store::Item>| async { "ok" })
+        .get("/shop", |Query(_): Query<shop::Item>| async { "ok" })
+        .get("/store", |Query(_): Query<store::Item>| async { "ok" });
+    let client = TestClient::new(app);
+    let missing = |source: &str, names: &[&str]| -> Vec<Value> {
+        names.iter().map(|name| json!([source, name])).collect()
+    };
+    let locs = |body: Value| -> Vec<Value> {
+        body["detail"]
+            .as_array()
+            .expect("a list of issues")
+            .iter()
+            .map(|issue| issue["loc"].clone())
+            .collect()
+    };
+    for _ in 0..2 {
+        for (path, names) in [("/shop", &["name"][..]), ("/store", &["sku", "price"][..])] {
+            let res = client.post(path).json(&json!({})).await;
+            assert_eq!(res.status(), 422);
+            assert_eq!(locs(res.json()), missing("body", names), "POST {path}");
+            let res = client.get(path).await;
+            assert_eq!(res.status(), 422);
+            assert_eq!(locs(res.json()), missing("query", names), "GET {path}");
+        }
+    }
 }

@@ -61,7 +61,7 @@ fn parse_failure() -> Error {
     Error::new(HttpError::new(400, "There was an error parsing the body"))
 }
 
-impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Json<T> {
+impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Json<T> {
     type Rejection = Error;
 
     async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
@@ -88,7 +88,7 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Json<T> {
     }
 }
 
-impl<T: DeserializeOwned + JsonSchema + Send> FromRequest for Option<Json<T>> {
+impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Option<Json<T>> {
     type Rejection = Error;
 
     async fn from_request(mut req: Request, _cx: &RequestContext) -> Result<Self, Error> {
@@ -226,7 +226,10 @@ fn decode_json(bytes: &[u8]) -> Option<Cow<'_, str>> {
 
 /// Deserializes `T` from a parsed body of `size` bytes; when it does not
 /// fit, lists every issue, as pydantic does (see [`listing`]).
-fn from_body<T: DeserializeOwned + JsonSchema>(value: &Value, size: usize) -> Result<T, Error> {
+fn from_body<T: DeserializeOwned + JsonSchema + 'static>(
+    value: &Value,
+    size: usize,
+) -> Result<T, Error> {
     match serde_path_to_error::deserialize::<_, T>(Objects(value)) {
         Ok(parsed) => Ok(parsed),
         Err(e) => {

@@ -402,7 +402,9 @@ pub(crate) fn check_no_upload<T: DeserializeOwned>(extractor: &str) -> Result<()
 /// `T`'s JSON Schema, such a loop is a `$ref` reached again through
 /// `anyOf`, `oneOf` or `allOf` alone, without passing a field, an item or
 /// a map value (where something is read before going on).
-pub(crate) fn check_no_endless_recursion<T: JsonSchema>(extractor: &str) -> Result<(), String> {
+pub(crate) fn check_no_endless_recursion<T: JsonSchema + 'static>(
+    extractor: &str,
+) -> Result<(), String> {
     let schema = super::listing::schema_of::<T>();
     let defs = schema.get("$defs").and_then(serde_json::Value::as_object);
     let resolve = |reference: &str| -> Option<&serde_json::Value> {

@@ -1,10 +1,9 @@
 //! Form data: a body of `application/x-www-form-urlencoded` fields, or a
 //! `multipart/form-data` one with files.
 
-use std::any::TypeId;
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, LazyLock, RwLock};
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use http::StatusCode;
 use schemars::JsonSchema;
@@ -16,6 +15,7 @@ use super::de::{choices, FileGroup, Params, ParamsDeserializer, Source};
 use super::form_head::{self, Charset, Options};
 use super::listing::{schema_of, with_model_input};
 use super::params::every_issue_with_files;
+use super::per_type::PerType;
 use super::shape::{shape_of, Shape};
 use super::upload::{is_file_field, UploadFile};
 use super::{Declaration, FromRequest, RequestContext};
@@ -150,7 +150,10 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequest for Option<F
     }
 }
 
-fn declare_form<T: DeserializeOwned + JsonSchema>(decl: &mut Declaration<'_>, required: bool) {
+fn declare_form<T: DeserializeOwned + JsonSchema + 'static>(
+    decl: &mut Declaration<'_>,
+    required: bool,
+) {
     if let Err(problem) = check_form::<T>().and_then(|()| check_no_endless_recursion::<T>("Form")) {
         decl.problem(problem);
     }
@@ -304,7 +307,7 @@ async fn read_form<T: DeserializeOwned + JsonSchema + 'static, R>(
 }
 
 /// The fields read as `T`, or every issue.
-fn parse<T: DeserializeOwned + JsonSchema>(
+fn parse<T: DeserializeOwned + JsonSchema + 'static>(
     fields: &FormFields,
     input: &FormInput<'_>,
 ) -> Result<T, Error> {
@@ -557,30 +560,19 @@ impl FormField {
     }
 }
 
-static FORM_FIELDS: LazyLock<RwLock<HashMap<TypeId, Arc<FormFields>>>> =
-    LazyLock::new(RwLock::default);
+static FORM_FIELDS: PerType<Arc<FormFields>> = PerType::new();
 
 impl FormFields {
     fn of<T: DeserializeOwned + JsonSchema + 'static>() -> Arc<FormFields> {
-        let id = TypeId::of::<T>();
-        let known = FORM_FIELDS
-            .read()
-            .ok()
-            .and_then(|cache| cache.get(&id).cloned());
-        if let Some(known) = known {
-            return known;
-        }
-        let schema = schema_of::<T>();
-        let required: Vec<&str> = schema
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|names| names.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let fields = Arc::new(FormFields::from_shape(&shape_of::<T>(), &required));
-        if let Ok(mut cache) = FORM_FIELDS.write() {
-            cache.insert(id, fields.clone());
-        }
-        fields
+        FORM_FIELDS.get_or_make::<T>(|| {
+            let schema = schema_of::<T>();
+            let required: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|names| names.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            Arc::new(FormFields::from_shape(&shape_of::<T>(), &required))
+        })
     }
 
     fn from_shape(shape: &Shape, required: &[&str]) -> FormFields {

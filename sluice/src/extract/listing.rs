@@ -19,6 +19,7 @@
 //! when [`WORK_BUDGET`] bytes have been read again.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
@@ -27,6 +28,7 @@ use serde_json::{Map, Value};
 
 use super::de::{choices, FileGroup, ParamError, Params, ParamsDeserializer, Source};
 use super::objects::Objects;
+use super::per_type::PerType;
 use crate::error::{Error, ValidationError, ValidationIssue};
 
 /// The most issues listed for one body.
@@ -54,7 +56,7 @@ pub(crate) fn every_issue<T, F>(
     mut issue_of: F,
 ) -> Vec<ValidationIssue>
 where
-    T: DeserializeOwned + JsonSchema,
+    T: DeserializeOwned + JsonSchema + 'static,
     F: FnMut(&Value, &serde_path_to_error::Error<serde_json::Error>) -> ValidationIssue,
 {
     let schema = schema_of::<T>();
@@ -122,7 +124,7 @@ pub(crate) fn every_param_issue<T, F>(
     issue_of: F,
 ) -> Vec<ValidationIssue>
 where
-    T: DeserializeOwned + JsonSchema,
+    T: DeserializeOwned + JsonSchema + 'static,
     F: Fn(ParamError) -> Option<ValidationIssue>,
 {
     let schema = schema_of::<T>();
@@ -285,13 +287,19 @@ pub(crate) fn with_model_input(
     Error::new(ValidationError::new(issues))
 }
 
-/// `T`'s JSON Schema as it is read, with its definitions under `$defs`.
-pub(crate) fn schema_of<T: JsonSchema>() -> Value {
-    SchemaSettings::draft2020_12()
-        .for_deserialize()
-        .into_generator()
-        .into_root_schema_for::<T>()
-        .to_value()
+/// `T`'s JSON Schema as it is read, with its definitions under `$defs`,
+/// made once per type.
+pub(crate) fn schema_of<T: JsonSchema + 'static>() -> Arc<Value> {
+    static SCHEMAS: PerType<Arc<Value>> = PerType::new();
+    SCHEMAS.get_or_make::<T>(|| {
+        Arc::new(
+            SchemaSettings::draft2020_12()
+                .for_deserialize()
+                .into_generator()
+                .into_root_schema_for::<T>()
+                .to_value(),
+        )
+    })
 }
 
 /// The path inside the body of an issue at `loc` (`["body", ...]`): where

@@ -56,6 +56,7 @@ mod multipart;
 mod objects;
 mod original_uri;
 mod params;
+mod per_type;
 mod pyjson;
 mod shape;
 mod upload;

@@ -22,7 +22,7 @@ use crate::openapi::ParameterIn;
 /// The 422 of parameters that do not fit `T`: every issue, as FastAPI
 /// lists them (see [`listing::every_param_issue`]); a mistake in the
 /// program stays its 500.
-pub(super) fn every_issue<T: DeserializeOwned + JsonSchema>(
+pub(super) fn every_issue<T: DeserializeOwned + JsonSchema + 'static>(
     error: ParamError,
     pairs: &[(&str, &str)],
     source: Source,
@@ -40,7 +40,7 @@ pub(super) fn every_issue<T: DeserializeOwned + JsonSchema>(
 /// others): its `missing` issues show every parameter sent, as a model's
 /// do ([`listing::with_model_input`]). Other structs stand for separate
 /// parameters, whose `missing` input is `null`.
-fn as_model<T: DeserializeOwned + JsonSchema>(
+fn as_model<T: DeserializeOwned + JsonSchema + 'static>(
     error: Error,
     pairs: &[(&str, &str)],
     source: Source,
@@ -58,7 +58,7 @@ fn as_model<T: DeserializeOwned + JsonSchema>(
 /// one of FastAPI's parameter models: an `Option` of a struct (separate
 /// parameters cannot be optional together), or a struct that forbids
 /// others (`extra="forbid"`); `None` for anything else.
-fn model_fields<T: DeserializeOwned + JsonSchema>() -> Option<Vec<(&'static str, bool)>> {
+fn model_fields<T: DeserializeOwned + JsonSchema + 'static>() -> Option<Vec<(&'static str, bool)>> {
     let fields = match shape_of::<T>() {
         Shape::Option(inner) => match *inner {
             Shape::Struct { fields, .. } => fields,
@@ -122,7 +122,7 @@ fn read_params<'n, T: DeserializeOwned>(
 }
 
 /// [`every_issue`], for a form whose file fields are `files`.
-pub(super) fn every_issue_with_files<T: DeserializeOwned + JsonSchema>(
+pub(super) fn every_issue_with_files<T: DeserializeOwned + JsonSchema + 'static>(
     error: ParamError,
     pairs: &[(&str, &str)],
     files: &[FileGroup<'_>],
@@ -203,7 +203,7 @@ const AS_SENT: char = ' ';
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Path<T>(pub T);
 
-impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Path<T> {
+impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequestParts for Path<T> {
     type Rejection = Error;
 
     async fn from_request_parts(_parts: &mut Parts, cx: &RequestContext) -> Result<Self, Error> {
@@ -320,7 +320,7 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Path<T> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);
 
-impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Query<T> {
+impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequestParts for Query<T> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
@@ -342,7 +342,7 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Query<T> {
     }
 }
 
-impl<T: DeserializeOwned + JsonSchema> Query<T> {
+impl<T: DeserializeOwned + JsonSchema + 'static> Query<T> {
     /// Reads `T` from a raw query string (what follows `?`, without it),
     /// exactly as the extractor does (the extractor calls it): for a
     /// middleware, which has the request rather than extractors.
@@ -420,7 +420,7 @@ impl<T: DeserializeOwned + JsonSchema> Query<T> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Headers<T>(pub T);
 
-impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
+impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequestParts for Headers<T> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
@@ -481,7 +481,7 @@ impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Headers<T> {
 /// `T` from headers (`pairs`: key, value), a 422 listing every issue.
 /// Of repeated headers, a single value takes the first, as Starlette's
 /// `Headers.get`.
-fn read_headers<T: DeserializeOwned + JsonSchema>(
+fn read_headers<T: DeserializeOwned + JsonSchema + 'static>(
     pairs: &[(String, Cow<'_, str>)],
 ) -> Result<Headers<T>, Error> {
     let params = Params::new(pairs.iter().map(|(k, v)| (k.as_str(), &**v))).read_as(Source::Header);
@@ -540,7 +540,7 @@ fn read_headers<T: DeserializeOwned + JsonSchema>(
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Cookies<T>(pub T);
 
-impl<T: DeserializeOwned + JsonSchema + Send> FromRequestParts for Cookies<T> {
+impl<T: DeserializeOwned + JsonSchema + Send + 'static> FromRequestParts for Cookies<T> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _cx: &RequestContext) -> Result<Self, Error> {
