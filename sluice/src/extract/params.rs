@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::hash_map::{Entry, HashMap};
+use std::sync::Arc;
 
 use http::request::Parts;
 use schemars::JsonSchema;
@@ -13,6 +14,7 @@ use super::check::{
 };
 use super::de::{FileGroup, ParamError, Params, ParamsDeserializer, Source};
 use super::listing;
+use super::per_type::PerType;
 use super::shape::{shape_of, struct_fields, Shape};
 use super::{Declaration, FromRequestParts, RequestContext};
 use crate::error::{Error, ValidationError};
@@ -54,30 +56,37 @@ fn as_model<T: DeserializeOwned + JsonSchema + 'static>(
     listing::with_model_input(error, &fields, &values, first_wins, name_map)
 }
 
+/// A parameter model's fields: each name as read, and whether a list.
+type ModelFields = Arc<[(&'static str, bool)]>;
+
 /// The fields of `T` (name as read, whether a list) when it can only be
 /// one of FastAPI's parameter models: an `Option` of a struct (separate
 /// parameters cannot be optional together), or a struct that forbids
-/// others (`extra="forbid"`); `None` for anything else.
-fn model_fields<T: DeserializeOwned + JsonSchema + 'static>() -> Option<Vec<(&'static str, bool)>> {
-    let fields = match shape_of::<T>() {
-        Shape::Option(inner) => match *inner {
-            Shape::Struct { fields, .. } => fields,
+/// others (`extra="forbid"`); `None` for anything else. Worked out once
+/// per type.
+fn model_fields<T: DeserializeOwned + JsonSchema + 'static>() -> Option<ModelFields> {
+    static MODEL_FIELDS: PerType<Option<ModelFields>> = PerType::new();
+    MODEL_FIELDS.get_or_make::<T>(|| {
+        let fields = match shape_of::<T>() {
+            Shape::Option(inner) => match *inner {
+                Shape::Struct { fields, .. } => fields,
+                _ => return None,
+            },
+            Shape::Struct { fields, .. }
+                if listing::schema_of::<T>().get("additionalProperties")
+                    == Some(&Value::Bool(false)) =>
+            {
+                fields
+            }
             _ => return None,
-        },
-        Shape::Struct { fields, .. }
-            if listing::schema_of::<T>().get("additionalProperties")
-                == Some(&Value::Bool(false)) =>
-        {
+        };
+        Some(
             fields
-        }
-        _ => return None,
-    };
-    Some(
-        fields
-            .iter()
-            .map(|(name, shape)| (*name, shape.is_sequence()))
-            .collect(),
-    )
+                .iter()
+                .map(|(name, shape)| (*name, shape.is_sequence()))
+                .collect(),
+        )
+    })
 }
 
 /// The names of `T`'s fields when [`model_fields`] would find it a
