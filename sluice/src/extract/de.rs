@@ -111,12 +111,25 @@ impl ParamError {
     /// The response-ready error: a [`ValidationError`] for bad input, a
     /// plain 500 [`Error`] for a program mistake.
     pub(crate) fn into_error(self, source: Source, name_map: fn(&str) -> String) -> Error {
+        match self.into_issue(source, name_map) {
+            Ok(issue) => Error::new(ValidationError::single(issue)),
+            Err(error) => error,
+        }
+    }
+
+    /// The client's issue at `source`, its name `name_map`ped; the
+    /// program's error (a 500) when the mistake is not the client's.
+    pub(crate) fn into_issue(
+        self,
+        source: Source,
+        name_map: fn(&str) -> String,
+    ) -> Result<ValidationIssue, Error> {
         if self.internal {
-            return Error::msg(format!(
+            return Err(Error::msg(format!(
                 "cannot deserialize {} parameters: {}",
                 source.as_str(),
                 self.msg
-            ));
+            )));
         }
         let mut loc = vec![Value::from(source.as_str())];
         if let Some(name) = &self.name {
@@ -128,7 +141,7 @@ impl ParamError {
         let mut issue =
             ValidationIssue::new(self.kind, loc, self.msg, self.input.unwrap_or(Value::Null));
         issue.ctx = self.ctx;
-        Error::new(ValidationError::single(issue))
+        Ok(issue)
     }
 }
 

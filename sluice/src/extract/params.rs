@@ -142,9 +142,7 @@ pub(super) fn every_issue_with_files<T: DeserializeOwned + JsonSchema + 'static>
         return error.into_error(source, name_map);
     }
     let issues = listing::every_param_issue::<T, _>(pairs, files, source, error, |error| {
-        let error = error.into_error(source, name_map);
-        let issues = error.downcast_ref::<ValidationError>()?.issues();
-        issues.first().cloned()
+        error.into_issue(source, name_map).ok()
     });
     Error::new(ValidationError::new(issues))
 }
