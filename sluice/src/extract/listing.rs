@@ -113,7 +113,8 @@ where
 /// Every issue of the parameters `pairs` (a query string's, or headers)
 /// read as a struct `T`, the first (`first`) included, in the order of
 /// `T`'s fields. Parameters are mended as a body is: a missing one added,
-/// a bad value replaced, an unknown one taken out. `issue_of` makes the
+/// a bad value replaced; names `T` forbids are all found and taken out at
+/// the first of them ([`forbid_every_unknown`]). `issue_of` makes the
 /// issue of an error, `None` for a mistake in the program (which ends the
 /// list).
 pub(crate) fn every_param_issue<T, F>(
