@@ -90,18 +90,26 @@ impl Invalid {
     /// list of validation issues (a 401 from a dependency, a body too
     /// large or not JSON at all) is the answer at once: FastAPI raises it
     /// before, or instead of, validating the rest.
+    ///
+    /// The first rejection is kept as it is; its issues are copied only
+    /// when another joins them.
     fn add(&mut self, rejection: Response) -> Option<Response> {
-        let Some(issues) = rejection
-            .error()
-            .and_then(|error| error.downcast_ref::<ValidationError>())
-            .map(ValidationError::issues)
-            .filter(|issues| !issues.iter().any(|issue| issue.kind == "json_invalid"))
-        else {
+        let Some(issues) = listed_issues(&rejection) else {
             return Some(rejection);
         };
-        self.issues.extend_from_slice(issues);
         self.rejected += 1;
-        self.first.get_or_insert(rejection);
+        match &self.first {
+            None => {
+                self.first = Some(rejection);
+                return None;
+            }
+            Some(first) if self.rejected == 2 => {
+                self.issues
+                    .extend_from_slice(listed_issues(first).unwrap_or_default());
+            }
+            Some(_) => {}
+        }
+        self.issues.extend_from_slice(issues);
         None
     }
 
@@ -123,6 +131,16 @@ impl Invalid {
             }
         }
     }
+}
+
+/// The issues of a rejection that lists them (a 422 of validation
+/// issues, the body not broken JSON).
+fn listed_issues(rejection: &Response) -> Option<&[ValidationIssue]> {
+    rejection
+        .error()
+        .and_then(|error| error.downcast_ref::<ValidationError>())
+        .map(ValidationError::issues)
+        .filter(|issues| !issues.iter().any(|issue| issue.kind == "json_invalid"))
 }
 
 macro_rules! impl_handler {

@@ -304,6 +304,59 @@ impl<'a> Group<'a> {
 /// number of pairs however many distinct names a client sends.
 const LINEAR_GROUPS: usize = 16;
 
+/// Distinct names in order of first appearance, each found by its
+/// position: a linear search among few, a hash map past [`LINEAR_GROUPS`]
+/// (a client chooses how many). For the 422's listings; [`Params::new`]
+/// groups its own, without a list of names aside.
+#[derive(Default)]
+pub(crate) struct Names<'a> {
+    names: Vec<&'a str>,
+    /// Filled once there are more than [`LINEAR_GROUPS`] names.
+    index: HashMap<&'a str, usize>,
+}
+
+impl<'a> Names<'a> {
+    /// Where `name` is, if it is one of these.
+    pub(crate) fn position(&self, name: &str) -> Option<usize> {
+        if self.names.len() <= LINEAR_GROUPS {
+            self.names.iter().position(|known| *known == name)
+        } else {
+            self.index.get(name).copied()
+        }
+    }
+
+    /// Where `name` is, added last if new; whether it was.
+    pub(crate) fn place(&mut self, name: &'a str) -> (usize, bool) {
+        if let Some(at) = self.position(name) {
+            return (at, false);
+        }
+        let at = self.names.len();
+        self.names.push(name);
+        if self.names.len() == LINEAR_GROUPS + 1 {
+            let known = self.names.iter().enumerate().map(|(i, known)| (*known, i));
+            self.index.extend(known);
+        } else if self.names.len() > LINEAR_GROUPS {
+            self.index.insert(name, at);
+        }
+        (at, true)
+    }
+
+    /// The names, in order of first appearance.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.names.iter().copied()
+    }
+}
+
+impl<'a> FromIterator<&'a str> for Names<'a> {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(names: I) -> Self {
+        let mut all = Names::default();
+        for name in names {
+            all.place(name);
+        }
+        all
+    }
+}
+
 impl<'a> Params<'a> {
     pub(crate) fn new(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let mut pairs = pairs.into_iter();
@@ -352,6 +405,14 @@ impl<'a> Params<'a> {
     pub(crate) fn read_as(mut self, source: Source) -> Self {
         self.reading = Reading::of(source);
         self
+    }
+
+    /// The name of parameters that hold one name ([`Params::each_alone`]).
+    pub(crate) fn only_name(&self) -> Option<&'a str> {
+        match self.groups.as_slice() {
+            [group] => Some(group.name),
+            _ => None,
+        }
     }
 
     /// Each name with its values, as parameters of their own (read as
@@ -973,6 +1034,27 @@ mod tests {
             };
             assert_eq!(values, expected, "{name}");
         }
+    }
+
+    #[test]
+    fn names_are_found_where_first_placed_past_the_linear_search() {
+        let names: Vec<String> = (0..LINEAR_GROUPS * 3).map(|i| format!("k{i}")).collect();
+        let mut all = Names::default();
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(all.place(name), (i, true), "{name}");
+        }
+        // Placed again, each is where it was; the order is unchanged.
+        for (i, name) in names.iter().enumerate().rev() {
+            assert_eq!(all.place(name), (i, false), "{name}");
+            assert_eq!(all.position(name), Some(i), "{name}");
+        }
+        assert_eq!(all.position("k-1"), None);
+        assert!(all.iter().eq(names.iter().map(String::as_str)));
+        let few: Names<'_> = ["a", "b", "a"].into_iter().collect();
+        assert_eq!(
+            (few.position("a"), few.position("b"), few.position("c")),
+            (Some(0), Some(1), None)
+        );
     }
 
     #[test]

@@ -318,23 +318,18 @@ fn parse<T: DeserializeOwned + JsonSchema + 'static>(
         Ok(form) if issues.is_empty() => return Ok(form),
         Ok(_) => {}
         Err(e) => {
-            let error = every_issue_with_files::<T>(
+            let found = every_issue_with_files::<T>(
                 e,
                 &input.pairs,
                 &input.files,
                 Source::Body,
                 str::to_owned,
+            )?;
+            issues.extend(
+                found
+                    .into_iter()
+                    .map(|issue| fields.at_part(issue, input.entries)),
             );
-            match error.downcast_ref::<ValidationError>() {
-                Some(validation) => issues.extend(
-                    validation
-                        .issues()
-                        .iter()
-                        .map(|issue| fields.at_part(issue.clone(), input.entries)),
-                ),
-                // A mistake in the program: its 500, as it is.
-                None => return Err(error),
-            }
         }
     }
     // A file sent to a required text field is its type issue, not also
@@ -343,9 +338,11 @@ fn parse<T: DeserializeOwned + JsonSchema + 'static>(
     issues.retain(|issue| seen.insert(issue.loc.clone()));
     // pydantic reports the fields in the order they are declared.
     issues.sort_by_key(|issue| fields.order_of(&issue.loc));
-    let error = Error::new(ValidationError::new(issues));
-    let values = fields.sent_values(input.entries, &input.unsent);
-    Err(fields.with_form_as_input(error, &values))
+    if issues.iter().any(|issue| issue.kind == "missing") {
+        let values = fields.sent_values(input.entries, &input.unsent);
+        fields.with_form_as_input(&mut issues, values);
+    }
+    Err(Error::new(ValidationError::new(issues)))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -787,17 +784,17 @@ impl FormFields {
         (groups, issues)
     }
 
-    /// `error`, its `missing` issues given the form as their input, as
+    /// Gives the `missing` issues among `issues` the form as their input, as
     /// FastAPI reports them for a form model: its fields in declared
     /// order (a list field's values as a list, another's last value),
     /// then the others as sent (a repeated one as a list).
-    fn with_form_as_input(&self, error: Error, pairs: &[(&str, Value)]) -> Error {
+    fn with_form_as_input(&self, issues: &mut [ValidationIssue], pairs: Vec<(&str, Value)>) {
         let fields: Vec<(&str, bool)> = self
             .fields
             .iter()
             .map(|field| (field.name, field.list))
             .collect();
-        with_model_input(error, &fields, pairs, false, str::to_owned)
+        with_model_input(issues, &fields, pairs, false, str::to_owned);
     }
 }
 

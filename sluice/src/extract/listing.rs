@@ -18,7 +18,7 @@
 //! time, so a hostile body's listing is cut at [`MAX_ISSUES`] issues, or
 //! when [`WORK_BUDGET`] bytes have been read again.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use schemars::generate::SchemaSettings;
@@ -26,10 +26,10 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::de::{choices, FileGroup, ParamError, Params, ParamsDeserializer, Source};
+use super::de::{choices, FileGroup, Names, ParamError, Params, ParamsDeserializer, Source};
 use super::objects::Objects;
 use super::per_type::PerType;
-use crate::error::{Error, ValidationError, ValidationIssue};
+use crate::error::ValidationIssue;
 
 /// The most issues listed for one body.
 pub(crate) const MAX_ISSUES: usize = 1000;
@@ -131,9 +131,10 @@ where
     let schema = schema_of::<T>();
     let schemas = Schemas { root: &schema };
     let size: usize = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-    let mut mended: Vec<(String, String)> = pairs
+    // Borrowed as sent; only what is mended is owned.
+    let mut mended: Vec<(Cow<'_, str>, Cow<'_, str>)> = pairs
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
         .collect();
     // Each issue, with the field it is about and the value's position.
     let mut found: Vec<(ValidationIssue, Option<String>, Option<usize>)> = Vec::new();
@@ -141,11 +142,17 @@ where
     let mut read = size;
     loop {
         // A file's name is not among those swept: it is listed alone.
-        let swept = error.kind() == "extra_forbidden"
-            && forbid_every_unknown::<T, _>(&mut mended, source, &mut found, &issue_of);
+        let (swept, unswept) = if error.kind() == "extra_forbidden" {
+            forbid_every_unknown::<T, _>(&mut mended, source, error, &mut found, &issue_of)
+        } else {
+            (false, Some(error))
+        };
         let mended_more = if swept {
             true
         } else {
+            let Some(error) = unswept else {
+                break;
+            };
             let (kind, name, index) =
                 (error.kind(), error.name().map(str::to_owned), error.index());
             let Some(issue) = issue_of(error) else {
@@ -164,7 +171,7 @@ where
             break;
         }
         read = read.saturating_add(size.max(1));
-        let params = Params::new(mended.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        let params = Params::new(mended.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
             .read_as(source)
             .with_files(files);
         // The first reading failed, so any optional model was read as sent.
@@ -191,101 +198,113 @@ where
 /// does not know, in the order sent; whether any was taken out. Read
 /// alone, an unknown name fails on itself, so one pass finds them all,
 /// where one reading of every pair per name would spend the budget on a
-/// few of many.
+/// few of many. `first` is the `extra_forbidden` error of the whole
+/// reading: its name is not read again, its issue standing for that
+/// name's. It comes back when it named nothing swept (a file's name).
 fn forbid_every_unknown<T, F>(
-    pairs: &mut Vec<(String, String)>,
+    pairs: &mut Vec<(Cow<'_, str>, Cow<'_, str>)>,
     source: Source,
+    first: ParamError,
     found: &mut Vec<(ValidationIssue, Option<String>, Option<usize>)>,
     issue_of: &F,
-) -> bool
+) -> (bool, Option<ParamError>)
 where
     T: DeserializeOwned,
     F: Fn(ParamError) -> Option<ValidationIssue>,
 {
-    let params = Params::new(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).read_as(source);
-    let mut unknown: HashSet<String> = HashSet::new();
+    let params = Params::new(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))).read_as(source);
+    let mut first = Some(first);
+    let mut unknown: Vec<String> = Vec::new();
     for alone in params.each_alone() {
         if found.len() >= MAX_ISSUES {
             break;
         }
-        let Err(error) = T::deserialize(ParamsDeserializer::sent(&alone)) else {
-            continue;
+        let error = match first.take_if(|first| first.name() == alone.only_name()) {
+            Some(first) => first,
+            None => match T::deserialize(ParamsDeserializer::sent(&alone)) {
+                Err(error) if error.kind() == "extra_forbidden" => error,
+                _ => continue,
+            },
         };
-        if error.kind() != "extra_forbidden" {
-            continue;
-        }
         let Some(name) = error.name().map(str::to_owned) else {
             continue;
         };
         if let Some(issue) = issue_of(error) {
             found.push((issue, Some(name.clone()), None));
-            unknown.insert(name);
+            unknown.push(name);
         }
     }
     drop(params);
+    let unknown: Names<'_> = unknown.iter().map(String::as_str).collect();
     let before = pairs.len();
-    pairs.retain(|(key, _)| !unknown.contains(key));
-    pairs.len() < before
+    pairs.retain(|(key, _)| unknown.position(key).is_none());
+    (pairs.len() < before, first)
 }
 
-/// `error`, its `missing` issues given the whole model's input, as
+/// Gives the `missing` issues among `issues` the whole model's input, as
 /// pydantic reports them for a model (FastAPI's form and parameter
 /// models): `fields` (name, whether a list) in declared order with what
 /// was sent for them (a list's values, else the first or the last value),
 /// then the other names as sent, `name_map`ped (a repeated one as a list).
-pub(crate) fn with_model_input(
-    error: Error,
+/// The input is made once, and only when an issue takes it.
+pub(crate) fn with_model_input<'p>(
+    issues: &mut [ValidationIssue],
     fields: &[(&str, bool)],
-    pairs: &[(&str, Value)],
+    pairs: impl IntoIterator<Item = (&'p str, Value)>,
     first_wins: bool,
     name_map: fn(&str) -> String,
-) -> Error {
-    let Some(validation) = error.downcast_ref::<ValidationError>() else {
-        return error;
-    };
-    let mut issues = validation.issues().to_vec();
-    if !issues.iter().any(|issue| issue.kind == "missing") {
-        return error;
+) {
+    let missing = issues
+        .iter()
+        .filter(|issue| issue.kind == "missing")
+        .count();
+    if missing == 0 {
+        return;
     }
     // Every name's values, in one pass, names in order of appearance.
-    let mut sent: Map<String, Value> = Map::new();
+    let mut names = Names::default();
+    let mut sent: Vec<Vec<Value>> = Vec::new();
     for (name, value) in pairs {
-        match sent.get_mut(*name) {
-            Some(Value::Array(values)) => values.push(value.clone()),
-            _ => {
-                sent.insert((*name).to_owned(), Value::Array(vec![value.clone()]));
-            }
+        match names.place(name) {
+            (at, false) => sent[at].push(value),
+            (_, true) => sent.push(vec![value]),
         }
     }
     let mut model = Map::new();
     for (name, list) in fields {
-        let Some(Value::Array(values)) = sent.get(*name) else {
+        let Some(values) = names.position(name).map(|at| &mut sent[at]) else {
             continue;
         };
         let value = match (list, first_wins) {
-            (true, _) => Value::Array(values.clone()),
-            (false, true) => values.first().cloned().unwrap_or_default(),
-            (false, false) => values.last().cloned().unwrap_or_default(),
+            (true, _) => Value::Array(std::mem::take(values)),
+            (false, true) => values.first_mut().map(Value::take).unwrap_or_default(),
+            (false, false) => values.last_mut().map(Value::take).unwrap_or_default(),
         };
         model.insert((*name).to_owned(), value);
     }
-    let others = sent
-        .into_iter()
+    let others = names
+        .iter()
+        .zip(sent)
         .filter(|(name, _)| !fields.iter().any(|(field, _)| field == name));
-    model.extend(others.map(|(name, values)| {
-        let value = match values {
-            Value::Array(mut values) if values.len() == 1 => values.remove(0),
-            other => other,
+    model.extend(others.map(|(name, mut values)| {
+        let value = if values.len() == 1 {
+            values.remove(0)
+        } else {
+            Value::Array(values)
         };
-        (name_map(&name), value)
+        (name_map(name), value)
     }));
-    let model = Value::Object(model);
-    for issue in &mut issues {
-        if issue.kind == "missing" {
-            issue.input = model.clone();
-        }
+    let mut model = Some(Value::Object(model));
+    let mut left = missing;
+    for issue in issues.iter_mut().filter(|issue| issue.kind == "missing") {
+        left -= 1;
+        // The last one takes it; those before it, a copy.
+        issue.input = if left == 0 {
+            model.take().unwrap_or_default()
+        } else {
+            model.clone().unwrap_or_default()
+        };
     }
-    Error::new(ValidationError::new(issues))
 }
 
 /// `T`'s JSON Schema as it is read, with its definitions under `$defs`,
@@ -428,7 +447,7 @@ impl<'s> Schemas<'s> {
     /// `index` of a list) is; `false` when it cannot be.
     fn mend_params(
         &self,
-        pairs: &mut Vec<(String, String)>,
+        pairs: &mut Vec<(Cow<'_, str>, Cow<'_, str>)>,
         kind: &str,
         name: &str,
         index: Option<usize>,
@@ -443,7 +462,7 @@ impl<'s> Schemas<'s> {
         let place = || {
             let mut names: Vec<&str> = Vec::new();
             for (key, _) in pairs.iter() {
-                if !names.contains(&key.as_str()) {
+                if !names.contains(&key.as_ref()) {
                     names.push(key);
                 }
             }
@@ -459,14 +478,14 @@ impl<'s> Schemas<'s> {
             return false;
         };
         if kind == "missing" {
-            pairs.push((name.to_owned(), stand_in));
+            pairs.push((Cow::Owned(name.to_owned()), Cow::Owned(stand_in)));
             return true;
         }
         let mut changed = false;
         let values = pairs.iter_mut().filter(|(key, _)| key == name);
         for (at, (_, value)) in values.enumerate() {
             if index.is_none_or(|index| index == at) && *value != stand_in {
-                value.clone_from(&stand_in);
+                *value = Cow::Owned(stand_in.clone());
                 changed = true;
             }
         }

@@ -17,7 +17,7 @@ use super::listing;
 use super::per_type::PerType;
 use super::shape::{shape_of, struct_fields, Shape};
 use super::{Declaration, FromRequestParts, RequestContext};
-use crate::error::{Error, ValidationError};
+use crate::error::{Error, ValidationError, ValidationIssue};
 use crate::headers::{cookies, latin1, unquote_cookie};
 use crate::openapi::ParameterIn;
 
@@ -30,11 +30,14 @@ pub(super) fn every_issue<T: DeserializeOwned + JsonSchema + 'static>(
     source: Source,
     name_map: fn(&str) -> String,
 ) -> Error {
-    let error = every_issue_with_files::<T>(error, pairs, &[], source, name_map);
-    if matches!(source, Source::Path) {
-        return error;
+    let mut issues = match every_issue_with_files::<T>(error, pairs, &[], source, name_map) {
+        Ok(issues) => issues,
+        Err(internal) => return internal,
+    };
+    if !matches!(source, Source::Path) {
+        as_model::<T>(&mut issues, pairs, source, name_map);
     }
-    as_model::<T>(error, pairs, source, name_map)
+    Error::new(ValidationError::new(issues))
 }
 
 /// A struct with `#[serde(deny_unknown_fields)]` can only be one of
@@ -43,17 +46,20 @@ pub(super) fn every_issue<T: DeserializeOwned + JsonSchema + 'static>(
 /// do ([`listing::with_model_input`]). Other structs stand for separate
 /// parameters, whose `missing` input is `null`.
 fn as_model<T: DeserializeOwned + JsonSchema + 'static>(
-    error: Error,
+    issues: &mut [ValidationIssue],
     pairs: &[(&str, &str)],
     source: Source,
     name_map: fn(&str) -> String,
-) -> Error {
+) {
+    if !issues.iter().any(|issue| issue.kind == "missing") {
+        return;
+    }
     let Some(fields) = model_fields::<T>() else {
-        return error;
+        return;
     };
-    let values: Vec<(&str, Value)> = pairs.iter().map(|(k, v)| (*k, Value::from(*v))).collect();
+    let values = pairs.iter().map(|(k, v)| (*k, Value::from(*v)));
     let first_wins = matches!(source, Source::Header);
-    listing::with_model_input(error, &fields, &values, first_wins, name_map)
+    listing::with_model_input(issues, &fields, values, first_wins, name_map);
 }
 
 /// A parameter model's fields: each name as read, and whether a list.
@@ -130,21 +136,25 @@ fn read_params<'n, T: DeserializeOwned>(
     }
 }
 
-/// [`every_issue`], for a form whose file fields are `files`.
+/// The issues of [`every_issue`], for a form whose file fields are
+/// `files`; a mistake in the program is its error, a 500.
 pub(super) fn every_issue_with_files<T: DeserializeOwned + JsonSchema + 'static>(
     error: ParamError,
     pairs: &[(&str, &str)],
     files: &[FileGroup<'_>],
     source: Source,
     name_map: fn(&str) -> String,
-) -> Error {
+) -> Result<Vec<ValidationIssue>, Error> {
     if error.is_internal() {
-        return error.into_error(source, name_map);
+        return Err(error.into_error(source, name_map));
     }
-    let issues = listing::every_param_issue::<T, _>(pairs, files, source, error, |error| {
-        error.into_issue(source, name_map).ok()
-    });
-    Error::new(ValidationError::new(issues))
+    Ok(listing::every_param_issue::<T, _>(
+        pairs,
+        files,
+        source,
+        error,
+        |error| error.into_issue(source, name_map).ok(),
+    ))
 }
 
 fn same_name(name: &str) -> String {
