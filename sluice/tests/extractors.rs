@@ -1145,6 +1145,24 @@ async fn the_listing_of_a_hostile_body_is_cut() {
         assert_eq!(issue["loc"], json!(["body", "tags", index]));
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    // A body longer than the budget is not read again: its first issue
+    // is the list.
+    let mut tags = vec![json!("long enough to make the body pass 256 KiB"); 8000];
+    tags[0] = json!(1);
+    tags[1] = json!(2);
+    let body = json!({"name": "n", "price": 1, "tags": tags}).to_string();
+    assert!(body.len() > 256 << 10, "{}", body.len());
+    let res = client
+        .post("/items")
+        .header("content-type", "application/json")
+        .body(body)
+        .await;
+    assert_eq!(res.status(), 422);
+    let detail = res.json::<Value>()["detail"].clone();
+    assert_eq!(detail.as_array().map(Vec::len), Some(1), "{detail}");
+    assert_eq!(detail[0]["loc"], json!(["body", "tags", 0]));
+    assert_eq!(detail[0]["input"], json!(1));
 }
 
 /// A number in a JSON body is read to the nearest `f64`, as Python's

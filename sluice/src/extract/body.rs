@@ -234,16 +234,30 @@ fn from_body<T: DeserializeOwned + JsonSchema + 'static>(
         Ok(parsed) => Ok(parsed),
         Err(e) => {
             let first = shape_issue(value, &e);
-            let issues = listing::every_issue::<T, _>(value, size, first, shape_issue);
+            let issues = listing::every_issue::<T, _>(value, size, first, shape_issue_at);
             Err(Error::new(ValidationError::new(issues)))
         }
     }
 }
 
+/// pydantic's issue for serde's `error` in reading `root`, with the
+/// client's value where it is as its input.
 fn shape_issue(
     root: &Value,
     error: &serde_path_to_error::Error<serde_json::Error>,
 ) -> ValidationIssue {
+    let (mut issue, input) = shape_issue_at(root, error);
+    issue.input = input.cloned().unwrap_or(Value::Null);
+    issue
+}
+
+/// The issue of [`shape_issue`] with a `null` input, and where in `root`
+/// its input is: whoever makes the issue copies it, once, and may take it
+/// from elsewhere (a mended body's issue takes what the client sent).
+fn shape_issue_at<'v>(
+    root: &'v Value,
+    error: &serde_path_to_error::Error<serde_json::Error>,
+) -> (ValidationIssue, Option<&'v Value>) {
     use serde_path_to_error::Segment;
     let mut loc = vec![Value::from("body")];
     let mut at = Some(root);
@@ -262,37 +276,40 @@ fn shape_issue(
         }
     }
     let message = error.inner().to_string();
-    let input = at.cloned().unwrap_or(Value::Null);
+    let input = at;
     if let Some(field) = between(&message, "missing field `", "`") {
         loc.push(Value::from(field));
-        return ValidationIssue::new("missing", loc, "Field required", input);
+        let issue = ValidationIssue::new("missing", loc, "Field required", Value::Null);
+        return (issue, input);
     }
     if let Some(field) = unknown_field(&message) {
         // The path ends at the field when it was read as a map key.
         let (extra, at_field) = match loc.last() {
             Some(Value::String(last)) if last == field => (input, true),
-            _ => (input.get(field).cloned().unwrap_or(Value::Null), false),
+            _ => (input.and_then(|parent| parent.get(field)), false),
         };
         if !at_field {
             loc.push(Value::from(field));
         }
-        return ValidationIssue::new(
+        let issue = ValidationIssue::new(
             "extra_forbidden",
             loc,
             "Extra inputs are not permitted",
-            extra,
+            Value::Null,
         );
+        return (issue, extra);
     }
     if message.ends_with("expected string or map") {
         // serde_json's words for an enum given a number, a list, a
         // boolean: the choices come from the model's schema (see
         // `listing::every_issue`).
-        return ValidationIssue::new(
+        let issue = ValidationIssue::new(
             "enum",
             loc,
             "Input should be one of the allowed values",
-            input,
+            Value::Null,
         );
+        return (issue, input);
     }
     if message.starts_with("unknown variant") {
         // serde lists the variants in backquotes after "expected", which
@@ -300,13 +317,17 @@ fn shape_issue(
         let expected = message.rsplit_once(", expected ").map_or("", |(_, e)| e);
         let variants: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
         let listed = super::de::choices(&variants);
-        let mut issue =
-            ValidationIssue::new("enum", loc, format!("Input should be {listed}"), input);
+        let mut issue = ValidationIssue::new(
+            "enum",
+            loc,
+            format!("Input should be {listed}"),
+            Value::Null,
+        );
         issue.ctx = Some(serde_json::json!({ "expected": listed }));
-        return issue;
+        return (issue, input);
     }
-    let (kind, msg) = classify(&message, &input);
-    ValidationIssue::new(kind, loc, msg, input)
+    let (kind, msg) = classify(&message, input.unwrap_or(&Value::Null));
+    (ValidationIssue::new(kind, loc, msg, Value::Null), input)
 }
 
 /// The client's key in serde's "unknown field `KEY`, expected `a`, `b`"

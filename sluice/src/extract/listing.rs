@@ -49,6 +49,10 @@ const MAX_ALTERNATIVES: usize = 8;
 
 /// Every issue of `value` as a `T`, the first (`first`, already found)
 /// included, in pydantic's order. `size` is the body's length in bytes.
+/// `issue_of` makes the issue of a failure in the mended body, and says
+/// where in it the issue's input is; the input is copied from what the
+/// client sent there, or from the mended body where the client sent
+/// nothing.
 pub(crate) fn every_issue<T, F>(
     value: &Value,
     size: usize,
@@ -57,23 +61,32 @@ pub(crate) fn every_issue<T, F>(
 ) -> Vec<ValidationIssue>
 where
     T: DeserializeOwned + JsonSchema + 'static,
-    F: FnMut(&Value, &serde_path_to_error::Error<serde_json::Error>) -> ValidationIssue,
+    F: for<'v> FnMut(
+        &'v Value,
+        &serde_path_to_error::Error<serde_json::Error>,
+    ) -> (ValidationIssue, Option<&'v Value>),
 {
     let schema = schema_of::<T>();
     let schemas = Schemas { root: &schema };
-    let mut mended = value.clone();
+    let mut mended: Option<Value> = None;
     let mut issues = vec![first];
     let mut read = size;
     loop {
         let last = issues.last().expect("at least the first issue");
-        if issues.len() >= MAX_ISSUES || read > WORK_BUDGET || !schemas.mend(&mut mended, last) {
+        if issues.len() >= MAX_ISSUES || read > WORK_BUDGET {
+            break;
+        }
+        // Copied only when it is to be read again: a body past the budget
+        // is not.
+        let mended = mended.get_or_insert_with(|| value.clone());
+        if !schemas.mend(mended, last) {
             break;
         }
         read = read.saturating_add(size.max(1));
-        let Err(error) = serde_path_to_error::deserialize::<_, T>(Objects(&mended)) else {
+        let Err(error) = serde_path_to_error::deserialize::<_, T>(Objects(mended)) else {
             break;
         };
-        let mut issue = issue_of(&mended, &error);
+        let (mut issue, mended_input) = issue_of(mended, &error);
         // A failure at or inside a stand-in is the stand-in's, not the
         // client's.
         if issues
@@ -84,9 +97,8 @@ where
         }
         // What the client sent there: an object a field was added to
         // reads as it came.
-        if let Some(sent) = at(value, body_path(&issue.loc, &issue.kind)) {
-            issue.input = sent.clone();
-        }
+        let input = at(value, body_path(&issue.loc, &issue.kind)).or(mended_input);
+        issue.input = input.cloned().unwrap_or(Value::Null);
         issues.push(issue);
     }
     // An enum given a value of another type: serde does not name the
