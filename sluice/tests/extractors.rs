@@ -957,7 +957,7 @@ struct Listed {
 fn post_json(
     client: &TestClient,
     uri: &str,
-    body: &'static str,
+    body: impl Into<sluice::Body>,
 ) -> sluice::testing::RequestBuilder {
     client
         .post(uri)
@@ -1129,11 +1129,7 @@ async fn the_listing_of_a_hostile_body_is_cut() {
     let tags = vec![1; 5000];
     let body = json!({"name": "n", "price": 1, "tags": tags}).to_string();
     let started = std::time::Instant::now();
-    let res = client
-        .post("/items")
-        .header("content-type", "application/json")
-        .body(body)
-        .await;
+    let res = post_json(&client, "/items", body).await;
     assert_eq!(res.status(), 422);
     let detail = res.json::<Value>()["detail"]
         .as_array()
@@ -1153,11 +1149,7 @@ async fn the_listing_of_a_hostile_body_is_cut() {
     tags[1] = json!(2);
     let body = json!({"name": "n", "price": 1, "tags": tags}).to_string();
     assert!(body.len() > 256 << 10, "{}", body.len());
-    let res = client
-        .post("/items")
-        .header("content-type", "application/json")
-        .body(body)
-        .await;
+    let res = post_json(&client, "/items", body).await;
     assert_eq!(res.status(), 422);
     let detail = res.json::<Value>()["detail"].clone();
     assert_eq!(detail.as_array().map(Vec::len), Some(1), "{detail}");
