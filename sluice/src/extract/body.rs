@@ -269,7 +269,7 @@ fn shape_issue_at<'v>(
             }
             Segment::Map { key } => {
                 loc.push(Value::from(key.as_str()));
-                at = at.and_then(|v| v.get(key.as_str()));
+                at = at.and_then(|v| listing::member(v, key));
             }
             Segment::Enum { variant } => loc.push(Value::from(variant.as_str())),
             Segment::Unknown => {}
@@ -286,7 +286,10 @@ fn shape_issue_at<'v>(
         // The path ends at the field when it was read as a map key.
         let (extra, at_field) = match loc.last() {
             Some(Value::String(last)) if last == field => (input, true),
-            _ => (input.and_then(|parent| parent.get(field)), false),
+            _ => (
+                input.and_then(|parent| listing::member(parent, field)),
+                false,
+            ),
         };
         if !at_field {
             loc.push(Value::from(field));

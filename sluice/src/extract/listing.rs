@@ -334,6 +334,55 @@ pub(crate) fn schema_of<T: JsonSchema + 'static>() -> Arc<Value> {
     })
 }
 
+/// The member `name` of `value`, when it is an object. A schema's objects
+/// hold a few names each, and a 422 looks names up in them dozens of
+/// times: compared in order, a name is found several times faster than
+/// through the map's hash (serde_json's map hashes with SipHash). A large
+/// object (a model's many properties, a body's) is still looked up by
+/// hash.
+pub(crate) fn member<'v>(value: &'v Value, name: &str) -> Option<&'v Value> {
+    let object = value.as_object()?;
+    if object.len() <= FEW_MEMBERS {
+        object
+            .iter()
+            .find_map(|(key, member)| (key == name).then_some(member))
+    } else {
+        object.get(name)
+    }
+}
+
+/// Up to this many members, [`member`] compares names in order.
+const FEW_MEMBERS: usize = 12;
+
+/// What the JSON Pointer `pointer` (RFC 6901) names in `root`, as
+/// [`Value::pointer`] finds it, with each name looked up by [`member`].
+fn pointer_in<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.is_empty() {
+        return Some(root);
+    }
+    pointer
+        .strip_prefix('/')?
+        .split('/')
+        .try_fold(root, |value, token| {
+            let token = if token.contains('~') {
+                Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+            } else {
+                Cow::Borrowed(token)
+            };
+            match value {
+                Value::Object(_) => member(value, &token),
+                // As `Value::pointer`: a plain decimal index, no sign, no
+                // leading zero.
+                Value::Array(items)
+                    if !token.starts_with('+') && (token == "0" || !token.starts_with('0')) =>
+                {
+                    items.get(token.parse::<usize>().ok()?)
+                }
+                _ => None,
+            }
+        })
+}
+
 /// The path inside the body of an issue at `loc` (`["body", ...]`): where
 /// its input is, the object for a `missing` field.
 fn body_path<'a>(loc: &'a [Value], kind: &str) -> &'a [Value] {
@@ -348,7 +397,7 @@ fn body_path<'a>(loc: &'a [Value], kind: &str) -> &'a [Value] {
 /// The value at `path` in `value`.
 fn at<'v>(value: &'v Value, path: &[Value]) -> Option<&'v Value> {
     path.iter().try_fold(value, |value, step| match step {
-        Value::String(key) => value.as_object()?.get(key),
+        Value::String(key) => member(value, key),
         Value::Number(index) => value
             .as_array()?
             .get(usize::try_from(index.as_u64()?).ok()?),
@@ -369,7 +418,7 @@ fn at_mut<'v>(value: &'v mut Value, path: &[Value]) -> Option<&'v mut Value> {
 
 /// A string that a `string` schema of this `format` takes.
 fn string_stand_in(schema: &Value) -> &'static str {
-    match schema.get("format").and_then(Value::as_str) {
+    match member(schema, "format").and_then(Value::as_str) {
         Some("uuid") => "00000000-0000-0000-0000-000000000000",
         Some("date-time") => "1970-01-01T00:00:00Z",
         Some("date") => "1970-01-01",
@@ -383,7 +432,7 @@ fn string_stand_in(schema: &Value) -> &'static str {
 
 /// Zero, or the schema's least value when that is above it.
 fn number_stand_in(schema: &Value) -> Value {
-    match schema.get("minimum") {
+    match member(schema, "minimum") {
         Some(least) if least.as_f64().is_some_and(|least| least > 0.0) => least.clone(),
         _ => Value::from(0),
     }
@@ -524,16 +573,14 @@ impl<'s> Schemas<'s> {
             return Some(found);
         }
         match step {
-            Value::String(key) => schema
-                .get("properties")
-                .and_then(|p| p.get(key))
-                .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object())),
+            Value::String(key) => member(schema, "properties")
+                .and_then(|p| member(p, key))
+                .or_else(|| member(schema, "additionalProperties").filter(|a| a.is_object())),
             Value::Number(index) => {
                 let index = usize::try_from(index.as_u64()?).ok()?;
-                schema
-                    .get("prefixItems")
+                member(schema, "prefixItems")
                     .and_then(|items| items.get(index))
-                    .or_else(|| schema.get("items"))
+                    .or_else(|| member(schema, "items"))
             }
             _ => None,
         }
@@ -543,19 +590,19 @@ impl<'s> Schemas<'s> {
     fn branches(&self, schema: &'s Value) -> impl Iterator<Item = &'s Value> + '_ {
         ["anyOf", "oneOf", "allOf"]
             .into_iter()
-            .filter_map(|key| schema.get(key).and_then(Value::as_array))
+            .filter_map(|key| member(schema, key).and_then(Value::as_array))
             .flatten()
-            .filter(|branch| branch.get("type").and_then(Value::as_str) != Some("null"))
+            .filter(|branch| member(branch, "type").and_then(Value::as_str) != Some("null"))
     }
 
     /// `schema` with its `$ref` followed.
     fn resolve(&self, mut schema: &'s Value) -> Option<&'s Value> {
         for _ in 0..MAX_DEPTH {
-            let Some(reference) = schema.get("$ref").and_then(Value::as_str) else {
+            let Some(reference) = member(schema, "$ref").and_then(Value::as_str) else {
                 return Some(schema);
             };
             let pointer = reference.strip_prefix('#')?;
-            schema = self.root.pointer(pointer)?;
+            schema = pointer_in(self.root, pointer)?;
         }
         None
     }
@@ -568,13 +615,13 @@ impl<'s> Schemas<'s> {
             return None;
         }
         let schema = self.resolve(schema)?;
-        if let Some(value) = schema.get("const") {
+        if let Some(value) = member(schema, "const") {
             return Some(value.clone());
         }
-        if let Some(first) = schema.get("enum").and_then(|e| e.as_array()?.first()) {
+        if let Some(first) = member(schema, "enum").and_then(|e| e.as_array()?.first()) {
             return Some(first.clone());
         }
-        let types: Vec<&str> = match schema.get("type") {
+        let types: Vec<&str> = match member(schema, "type") {
             Some(Value::String(kind)) => vec![kind.as_str()],
             Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
@@ -587,7 +634,7 @@ impl<'s> Schemas<'s> {
                 "string" => Some(Value::from(string_stand_in(schema))),
                 "integer" | "number" => Some(number_stand_in(schema)),
                 "boolean" => Some(Value::Bool(false)),
-                "array" => match schema.get("prefixItems").and_then(Value::as_array) {
+                "array" => match member(schema, "prefixItems").and_then(Value::as_array) {
                     Some(items) => items
                         .iter()
                         .map(|item| self.stand_in(item, depth + 1))
@@ -597,9 +644,10 @@ impl<'s> Schemas<'s> {
                 },
                 "object" => {
                     let mut object = Map::new();
-                    let required = schema.get("required").and_then(Value::as_array);
+                    let required = member(schema, "required").and_then(Value::as_array);
                     for field in required.into_iter().flatten().filter_map(Value::as_str) {
-                        let property = schema.get("properties").and_then(|p| p.get(field))?;
+                        let property =
+                            member(schema, "properties").and_then(|p| member(p, field))?;
                         object.insert(field.to_owned(), self.stand_in(property, depth + 1)?);
                     }
                     Some(Value::Object(object))
@@ -610,12 +658,12 @@ impl<'s> Schemas<'s> {
         // An alternative: `null` when one allows it, else the first.
         let alternatives: Vec<&Value> = ["anyOf", "oneOf"]
             .into_iter()
-            .filter_map(|key| schema.get(key).and_then(Value::as_array))
+            .filter_map(|key| member(schema, key).and_then(Value::as_array))
             .flatten()
             .collect();
         if alternatives
             .iter()
-            .any(|branch| branch.get("type").and_then(Value::as_str) == Some("null"))
+            .any(|branch| member(branch, "type").and_then(Value::as_str) == Some("null"))
         {
             return Some(Value::Null);
         }
@@ -640,14 +688,13 @@ impl<'s> Schemas<'s> {
         if let Some(branch) = self.branches(schema).next() {
             return self.param_stand_in(branch, depth + 1);
         }
-        if let Some(first) = schema
-            .get("enum")
+        if let Some(first) = member(schema, "enum")
             .and_then(Value::as_array)
             .and_then(|values| values.iter().find(|v| !v.is_null()))
         {
             return text_of(first);
         }
-        let kinds: Vec<&str> = match schema.get("type") {
+        let kinds: Vec<&str> = match member(schema, "type") {
             Some(Value::String(kind)) => vec![kind.as_str()],
             Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
@@ -656,7 +703,7 @@ impl<'s> Schemas<'s> {
             "string" => Some(string_stand_in(schema).to_owned()),
             "integer" | "number" => text_of(&number_stand_in(schema)),
             "boolean" => Some("false".to_owned()),
-            "array" => self.param_stand_in(schema.get("items")?, depth + 1),
+            "array" => self.param_stand_in(member(schema, "items")?, depth + 1),
             _ => None,
         }
     }
@@ -709,14 +756,14 @@ impl<'s> Schemas<'s> {
             return None;
         }
         let schema = self.resolve(schema)?;
-        if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        if let Some(values) = member(schema, "enum").and_then(Value::as_array) {
             return values
                 .iter()
                 .filter(|v| !v.is_null())
                 .map(Value::as_str)
                 .collect();
         }
-        if let Some(value) = schema.get("const") {
+        if let Some(value) = member(schema, "const") {
             return value.as_str().map(|name| vec![name]);
         }
         let branches: Vec<&Value> = self.branches(schema).collect();
@@ -737,8 +784,7 @@ impl<'s> Schemas<'s> {
         if depth > MAX_ALTERNATIVES {
             return None;
         }
-        schema
-            .get("properties")
+        member(schema, "properties")
             .and_then(Value::as_object)
             .or_else(|| {
                 self.branches(schema).find_map(|branch| {
@@ -753,6 +799,53 @@ impl<'s> Schemas<'s> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Names are found as serde_json finds them, on both sides of the
+    /// switch from comparing in order to hashing, and pointers name what
+    /// `Value::pointer` names, escapes and indices included.
+    #[test]
+    fn members_and_pointers_are_found_as_serde_json_finds_them() {
+        for size in [0, 1, FEW_MEMBERS, FEW_MEMBERS + 1, 40] {
+            let object: Map<String, Value> = (0..size)
+                .map(|i| (format!("k{i}"), Value::from(i)))
+                .collect();
+            let value = Value::Object(object);
+            for i in 0..=size {
+                let name = format!("k{i}");
+                assert_eq!(member(&value, &name), value.get(&name), "{name} of {size}");
+            }
+        }
+        assert_eq!(member(&json!([1, 2]), "0"), None);
+        assert_eq!(member(&json!("text"), "k"), None);
+
+        let root = json!({
+            "$defs": {"a/b": {"x": 1}, "m~n": [10, 20], "": {"e": true}},
+            "list": [{"y": 2}],
+        });
+        for pointer in [
+            "",
+            "/",
+            "/$defs",
+            "/$defs/a~1b",
+            "/$defs/a~1b/x",
+            "/$defs/m~0n/1",
+            "/$defs/m~0n/01",
+            "/$defs/m~0n/+1",
+            "/$defs/m~0n/2",
+            "/$defs//e",
+            "/list/0/y",
+            "/list/-",
+            "/missing",
+            "no-slash",
+            "/$defs/a/b",
+        ] {
+            assert_eq!(
+                pointer_in(&root, pointer),
+                root.pointer(pointer),
+                "{pointer:?}"
+            );
+        }
+    }
 
     /// An alternative may name its own schema (an untagged enum with a
     /// variant of itself): looking through it ends, and at once.
