@@ -423,6 +423,45 @@ async fn a_body_of_the_wrong_shape_names_the_field() {
     );
 }
 
+/// serde's messages quote the client's value: a value that reads like
+/// serde's own words for another error is still only a bad value
+/// (FastAPI 0.165 answers these three bodies the same way).
+#[tokio::test]
+async fn a_value_that_reads_like_serde_s_own_words_is_only_a_bad_value() {
+    let client = TestClient::new(App::new().post("/items", create));
+    let float_parsing = |input: &str| {
+        json!({"type": "float_parsing", "loc": ["body", "price"],
+               "msg": "Input should be a valid number, unable to parse string as a number",
+               "input": input})
+    };
+    let res = client
+        .post("/items")
+        .json(&json!({"name": "x", "price": "missing field `q`"}))
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [float_parsing("missing field `q`")]})
+    );
+    let res = client
+        .post("/items")
+        .json(&json!({"name": "missing field `price`", "price": "missing field `q`"}))
+        .await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [float_parsing("missing field `q`")]})
+    );
+    let sent = json!({"price": "unknown field `q`, expected `a`"});
+    let res = client.post("/items").json(&sent).await;
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": [
+            {"type": "missing", "loc": ["body", "name"], "msg": "Field required", "input": sent},
+            float_parsing("unknown field `q`, expected `a`"),
+        ]})
+    );
+}
+
 #[tokio::test]
 async fn an_empty_body_is_a_missing_body() {
     let client = TestClient::new(App::new().post("/items", create));

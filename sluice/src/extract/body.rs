@@ -277,7 +277,7 @@ fn shape_issue_at<'v>(
     }
     let message = error.inner().to_string();
     let input = at;
-    if let Some(field) = between(&message, "missing field `", "`") {
+    if let Some(field) = missing_field(&message) {
         loc.push(Value::from(field));
         let issue = ValidationIssue::new("missing", loc, "Field required", Value::Null);
         return (issue, input);
@@ -343,9 +343,13 @@ fn unknown_field(message: &str) -> Option<&str> {
         .map(|(field, _)| field)
 }
 
-fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let rest = &text[text.find(start)? + start.len()..];
-    Some(&rest[..rest.find(end)?])
+/// The field in serde's "missing field `NAME`". Read from the start only:
+/// another error's message quotes the client's value, which may hold the
+/// same words (`{"price": "missing field `q`"}` is a bad number, not a
+/// missing `q`).
+fn missing_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.rsplit_once('`').map(|(field, _)| field)
 }
 
 /// pydantic's issue for a value it tried to read as a `bool`, and could not.
