@@ -2119,3 +2119,28 @@ async fn models_with_the_same_name_keep_their_own_422s() {
         }
     }
 }
+
+/// A model with no fields that forbids others.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct NoFields {}
+
+/// serde says "there are no fields" after an unknown key of a model
+/// without fields; the key is the client's, and may hold serde's words
+/// for a model with fields.
+#[tokio::test]
+async fn an_unknown_key_of_a_model_without_fields_is_named_whole() {
+    let app = App::new().post("/empty", |Json(_): Json<NoFields>| async { "ok" });
+    let client = TestClient::new(app);
+    for key in ["b", "a`, expected `b"] {
+        let res = client.post("/empty").json(&json!({ key: 2 })).await;
+        assert_eq!(res.status(), 422);
+        assert_eq!(
+            res.json::<Value>(),
+            json!({"detail": [{"type": "extra_forbidden", "loc": ["body", key],
+                "msg": "Extra inputs are not permitted", "input": 2}]}),
+            "{key}"
+        );
+    }
+    assert_eq!(client.post("/empty").json(&json!({})).await.text(), "ok");
+}

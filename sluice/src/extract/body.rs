@@ -334,13 +334,13 @@ fn shape_issue_at<'v>(
 }
 
 /// The client's key in serde's "unknown field `KEY`, expected `a`, `b`"
-/// (or ", there are no fields"): the key may hold backquotes itself, the
-/// struct's own names are what follow it.
+/// (or ", there are no fields"): the key may hold backquotes and serde's
+/// own words itself, the struct's names are what follow it. A struct
+/// without fields is told by the end of the message, which is serde's.
 fn unknown_field(message: &str) -> Option<&str> {
     let rest = message.strip_prefix("unknown field `")?;
-    rest.rsplit_once("`, expected ")
-        .or_else(|| rest.rsplit_once("`, there are no fields"))
-        .map(|(field, _)| field)
+    rest.strip_suffix("`, there are no fields")
+        .or_else(|| rest.rsplit_once("`, expected ").map(|(field, _)| field))
 }
 
 /// The field in serde's "missing field `NAME`". Read from the start only:
