@@ -2120,6 +2120,55 @@ async fn models_with_the_same_name_keep_their_own_422s() {
     }
 }
 
+#[derive(Deserialize, JsonSchema)]
+struct Flag {
+    #[allow(dead_code)]
+    ok: bool,
+}
+
+/// A number given for a `bool` is read as an integer first, as pydantic
+/// reads it: one that fits 64 bits and is not 0 or 1 cannot be
+/// interpreted (`bool_parsing`), any other number is no boolean at all
+/// (`bool_type`). The answers are FastAPI 0.165's.
+#[tokio::test]
+async fn a_number_for_a_bool_is_refused_as_pydantic_refuses_it() {
+    let app = App::new().post("/flag", |Json(_): Json<Flag>| async { "ok" });
+    let client = TestClient::new(app);
+    let cases = [
+        ("2", "bool_parsing"),
+        ("2.0", "bool_parsing"),
+        ("-9223372036854775808", "bool_parsing"),
+        ("9223372036854775807", "bool_parsing"),
+        ("9.2e18", "bool_parsing"),
+        ("9223372036854774784.0", "bool_parsing"),
+        ("9.3e18", "bool_type"),
+        ("-9223372036854775808.0", "bool_type"),
+        ("-9223372036854777856.0", "bool_type"),
+        ("10000000000000000000", "bool_type"),
+        ("-9223372036854775809", "bool_type"),
+        ("1e20", "bool_type"),
+        ("2.5", "bool_type"),
+        ("1e-300", "bool_type"),
+    ];
+    for (number, kind) in cases {
+        let res = client
+            .post("/flag")
+            .header("content-type", "application/json")
+            .body(format!(r#"{{"ok": {number}}}"#))
+            .await;
+        assert_eq!(res.status(), 422, "{number}");
+        assert_eq!(res.json::<Value>()["detail"][0]["type"], kind, "{number}");
+    }
+    for number in ["1", "0", "1.0", "-0.0"] {
+        let res = client
+            .post("/flag")
+            .header("content-type", "application/json")
+            .body(format!(r#"{{"ok": {number}}}"#))
+            .await;
+        assert_eq!(res.text(), "ok", "{number}");
+    }
+}
+
 /// A model with no fields that forbids others.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -352,6 +352,20 @@ fn missing_field(message: &str) -> Option<&str> {
     rest.rsplit_once('`').map(|(field, _)| field)
 }
 
+/// Whether pydantic reads `n` as a 64-bit integer, as it does before
+/// trying a number as a `bool`: an integer of `i64`, or a whole float
+/// strictly between -2^63 and 2^63 (pydantic 2.14 answers `bool_type`
+/// for `9.3e18`, `-9223372036854775808.0` and `10000000000000000000`).
+fn is_i64(n: &serde_json::Number) -> bool {
+    /// 2^63, exactly, as a float.
+    const BOUND: f64 = 9_223_372_036_854_775_808.0;
+    if n.is_i64() {
+        return true;
+    }
+    n.as_f64()
+        .is_some_and(|f| !n.is_u64() && f.fract() == 0.0 && -BOUND < f && f < BOUND)
+}
+
 /// pydantic's issue for a value it tried to read as a `bool`, and could not.
 const BOOL_PARSING: (&str, &str) = (
     "bool_parsing",
@@ -397,7 +411,7 @@ fn classify(message: &str, input: &Value) -> (&'static str, &'static str) {
         // A text or a whole number that is none of the words or 0 and 1.
         return match input {
             Value::String(_) => BOOL_PARSING,
-            Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => BOOL_PARSING,
+            Value::Number(n) if is_i64(n) => BOOL_PARSING,
             _ => ("bool_type", "Input should be a valid boolean"),
         };
     }
