@@ -2169,6 +2169,68 @@ async fn a_number_for_a_bool_is_refused_as_pydantic_refuses_it() {
     }
 }
 
+#[derive(Deserialize, JsonSchema)]
+struct Count {
+    #[allow(dead_code)]
+    count: i64,
+}
+
+/// A float given for an integer is read when it is whole and fits 64
+/// bits; pydantic calls a whole one past them too large
+/// (`int_parsing_size`), not fractional. The answers are FastAPI 0.165's.
+#[tokio::test]
+async fn a_float_for_an_integer_is_refused_as_pydantic_refuses_it() {
+    let app = App::new().post("/count", |Json(c): Json<Count>| async move {
+        c.count.to_string()
+    });
+    let client = TestClient::new(app);
+    let too_large = "Unable to parse input string as an integer, exceeded maximum size";
+    let fractional = "Input should be a valid integer, got a number with a fractional part";
+    let cases = [
+        ("9.3e18", "int_parsing_size", too_large, json!(9.3e18)),
+        (
+            "9223372036854775808.0",
+            "int_parsing_size",
+            too_large,
+            json!(9.223_372_036_854_776e18),
+        ),
+        (
+            "-9223372036854775808.0",
+            "int_parsing_size",
+            too_large,
+            json!(-9.223_372_036_854_776e18),
+        ),
+        ("1e20", "int_parsing_size", too_large, json!(1e20)),
+        ("-1e308", "int_parsing_size", too_large, json!(-1e308)),
+        ("2.5", "int_from_float", fractional, json!(2.5)),
+        ("1e-300", "int_from_float", fractional, json!(1e-300)),
+    ];
+    for (number, kind, msg, input) in cases {
+        let res = client
+            .post("/count")
+            .header("content-type", "application/json")
+            .body(format!(r#"{{"count": {number}}}"#))
+            .await;
+        assert_eq!(
+            res.json::<Value>(),
+            json!({"detail": [{"type": kind, "loc": ["body", "count"], "msg": msg, "input": input}]}),
+            "{number}"
+        );
+    }
+    for (number, read) in [
+        ("2.0", "2"),
+        ("9.2e18", "9200000000000000000"),
+        ("-0.0", "0"),
+    ] {
+        let res = client
+            .post("/count")
+            .header("content-type", "application/json")
+            .body(format!(r#"{{"count": {number}}}"#))
+            .await;
+        assert_eq!(res.text(), read, "{number}");
+    }
+}
+
 /// A model with no fields that forbids others.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

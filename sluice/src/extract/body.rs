@@ -23,7 +23,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::check::{check_no_endless_recursion, check_no_upload};
-use super::objects::Objects;
+use super::objects::{whole_i64, Objects};
 use super::{listing, pyjson, Declaration, FromRequest, RequestContext};
 use crate::body::Body;
 use crate::error::{Error, HttpError, ValidationError, ValidationIssue};
@@ -354,16 +354,9 @@ fn missing_field(message: &str) -> Option<&str> {
 
 /// Whether pydantic reads `n` as a 64-bit integer, as it does before
 /// trying a number as a `bool`: an integer of `i64`, or a whole float
-/// strictly between -2^63 and 2^63 (pydantic 2.14 answers `bool_type`
-/// for `9.3e18`, `-9223372036854775808.0` and `10000000000000000000`).
+/// that fits ([`whole_i64`]); `10000000000000000000` does not.
 fn is_i64(n: &serde_json::Number) -> bool {
-    /// 2^63, exactly, as a float.
-    const BOUND: f64 = 9_223_372_036_854_775_808.0;
-    if n.is_i64() {
-        return true;
-    }
-    n.as_f64()
-        .is_some_and(|f| !n.is_u64() && f.fract() == 0.0 && -BOUND < f && f < BOUND)
+    n.is_i64() || (n.is_f64() && n.as_f64().is_some_and(whole_i64))
 }
 
 /// pydantic's issue for a value it tried to read as a `bool`, and could not.
@@ -390,6 +383,12 @@ fn classify(message: &str, input: &Value) -> (&'static str, &'static str) {
             Value::String(_) => (
                 "int_parsing",
                 "Input should be a valid integer, unable to parse string as an integer",
+            ),
+            // A whole float is read when it fits 64 bits; pydantic calls
+            // one past them too large, not fractional.
+            Value::Number(n) if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0) => (
+                "int_parsing_size",
+                "Unable to parse input string as an integer, exceeded maximum size",
             ),
             Value::Number(n) if n.is_f64() => (
                 "int_from_float",

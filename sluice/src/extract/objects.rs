@@ -199,13 +199,22 @@ fn lax_integer(value: &Value) -> Option<i128> {
         Value::Number(number) if !number.is_f64() => None,
         Value::Number(number) => {
             let float = number.as_f64()?;
-            // Whole, and well inside i128 (pydantic refuses larger ones).
-            (float.fract() == 0.0 && float.abs() < 1e18).then_some(float as i128)
+            whole_i64(float).then_some(float as i128)
         }
         Value::Bool(flag) => Some(i128::from(*flag)),
         Value::String(text) => lax_integer_text(text),
         _ => None,
     }
+}
+
+/// Whether pydantic reads the float `value` as a 64-bit integer: whole,
+/// and strictly between -2^63 and 2^63 (pydantic 2.14 calls `9.3e18` and
+/// `-9223372036854775808.0` too large for an `int`, and no integer for a
+/// `bool`).
+pub(super) fn whole_i64(value: f64) -> bool {
+    /// 2^63, exactly, as a float.
+    const BOUND: f64 = 9_223_372_036_854_775_808.0;
+    value.fract() == 0.0 && -BOUND < value && value < BOUND
 }
 
 /// What pydantic's lax mode reads as an integer from text: trimmed, with
