@@ -434,7 +434,7 @@ impl App {
                 }
             });
             let document = builder.finish(config)?;
-            let bytes = serde_json::to_vec(&document).map_err(|e| ConfigError::OpenApi {
+            let bytes = crate::floats::to_vec(&document).map_err(|e| ConfigError::OpenApi {
                 reason: e.to_string(),
             })?;
             let _ = slot.set(Bytes::from(bytes));

@@ -50,6 +50,7 @@ mod background;
 mod body;
 pub mod error;
 pub mod extract;
+mod floats;
 mod handler;
 mod head;
 mod headers;

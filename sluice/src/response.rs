@@ -30,6 +30,7 @@ use serde::Serialize;
 
 use crate::body::Body;
 use crate::error::{BodyError, Error, HttpError, ValidationError};
+use crate::floats;
 use crate::openapi::ResponseDoc;
 
 /// An HTTP response with a sluice [`Body`].
@@ -530,13 +531,14 @@ thread_local! {
     static JSON_SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// `value` as compact JSON, in one allocation of the exact size: a `Vec`
-/// handed to `Bytes` with spare capacity costs a second allocation.
+/// `value` as compact JSON, floats as Python writes them (see
+/// [`floats`]), in one allocation of the exact size: a `Vec` handed to
+/// `Bytes` with spare capacity costs a second allocation.
 fn json_bytes<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Bytes> {
     let from_scratch = JSON_SCRATCH.try_with(|cell| {
         let mut buf = cell.try_borrow_mut().ok()?;
         buf.clear();
-        let bytes = serde_json::to_writer(&mut *buf, value).map(|()| {
+        let bytes = floats::to_writer(&mut *buf, value).map(|()| {
             if buf.len() <= JSON_SCRATCH_KEEP {
                 Bytes::copy_from_slice(&buf)
             } else {
@@ -555,7 +557,7 @@ fn json_bytes<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Bytes> {
         // exiting.
         _ => {
             let mut buf = Vec::with_capacity(128);
-            serde_json::to_writer(&mut buf, value).map(|()| Bytes::from(buf))
+            floats::to_writer(&mut buf, value).map(|()| Bytes::from(buf))
         }
     }
 }

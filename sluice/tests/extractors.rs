@@ -375,6 +375,32 @@ async fn create(Json(item): Json<Item>) -> Json<Item> {
     Json(item)
 }
 
+/// FastAPI writes a response with `json.dumps`, so each float is written
+/// as Python's `repr` writes it, and so is a float the client sent, when
+/// a 422 gives it back.
+#[tokio::test]
+async fn floats_in_json_are_written_as_python_writes_them() {
+    let app = App::new()
+        .get("/floats", || async {
+            Json(json!({"a": 1e-5, "b": 0.0001, "c": 1e16, "d": 1e15, "e": -1.5e-7, "f": 2.0}))
+        })
+        .post("/items", create);
+    let client = TestClient::new(app);
+    assert_eq!(
+        client.get("/floats").await.text(),
+        r#"{"a":1e-05,"b":0.0001,"c":1e+16,"d":1000000000000000.0,"e":-1.5e-07,"f":2.0}"#
+    );
+    let res = client
+        .post("/items")
+        .header("content-type", "application/json")
+        .body(r#"{"name": 0.00001, "price": 1.5}"#)
+        .await;
+    assert_eq!(
+        res.text(),
+        r#"{"detail":[{"type":"string_type","loc":["body","name"],"msg":"Input should be a valid string","input":1e-05}]}"#
+    );
+}
+
 #[tokio::test]
 async fn json_body_round_trips() {
     let client = TestClient::new(App::new().post("/items", create));

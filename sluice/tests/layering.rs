@@ -16,6 +16,8 @@ fn src() -> PathBuf {
 const LAYERS: &[&str] = &[
     // plain types
     "headers",
+    // JSON text with floats as Python writes them
+    "floats",
     "error",
     "body",
     // the OpenAPI document's parts, which responses and extractors describe

@@ -337,6 +337,24 @@ async fn json_messages_round_trip() {
     assert_eq!(ws.recv_json::<Value>().await, json!({"double": 42}));
 }
 
+/// Starlette's `send_json` writes `json.dumps(data, separators=(",", ":"))`:
+/// the text of each float is Python's.
+#[tokio::test]
+async fn json_messages_write_floats_as_python_does() {
+    async fn floats(mut ws: WebSocket) -> sluice::Result<()> {
+        ws.accept().await?;
+        ws.send_json(&json!({"small": 1.5e-7, "large": 1e16, "whole": 2.0}))
+            .await?;
+        Ok(())
+    }
+    let client = TestClient::new(App::new().websocket("/ws", floats));
+    let mut ws = client.websocket("/ws").await.expect("accepted");
+    assert_eq!(
+        ws.recv_text().await,
+        r#"{"small":1.5e-07,"large":1e+16,"whole":2.0}"#
+    );
+}
+
 #[tokio::test]
 async fn recv_after_the_client_closed_is_disconnected_with_its_code() {
     let seen = Arc::new(Mutex::new(None));

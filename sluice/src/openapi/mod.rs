@@ -594,7 +594,7 @@ pub(crate) fn document_under(document: &[u8], root_path: &str) -> Option<Vec<u8>
         server.insert("url".to_owned(), Value::String(root_path.to_owned()));
         list.insert(0, Value::Object(server));
     }
-    serde_json::to_vec(&value).ok()
+    crate::floats::to_vec(&value).ok()
 }
 
 fn asset_path(page: &str, file: &str) -> String {

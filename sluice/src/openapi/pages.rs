@@ -71,7 +71,7 @@ fn escape_html(text: &str) -> String {
 
 /// A JSON value that is safe inside a `<script>` element.
 fn script_json(value: &Value) -> String {
-    serde_json::to_string(value)
+    crate::floats::to_string(value)
         .unwrap_or_else(|_| "null".to_owned())
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")

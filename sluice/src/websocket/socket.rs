@@ -788,7 +788,7 @@ impl WebSocket {
         &mut self,
         value: &T,
     ) -> Result<(), WebSocketError> {
-        let text = serde_json::to_string(value).map_err(WebSocketError::Json)?;
+        let text = crate::floats::to_string(value).map_err(WebSocketError::Json)?;
         self.send(Message::Text(text)).await
     }
 

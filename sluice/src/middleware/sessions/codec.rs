@@ -49,7 +49,7 @@ pub(super) fn decode(payload: &[u8], format: Format) -> Option<Map<String, Value
 
 /// Python's `json.dumps` defaults: `", "` between items, `": "` after
 /// keys, everything outside printable ASCII as `\uXXXX` (lower-case hex,
-/// surrogate pairs above the BMP).
+/// surrogate pairs above the BMP), floats as Python writes them.
 struct PythonJson;
 
 impl Formatter for PythonJson {
@@ -79,6 +79,14 @@ impl Formatter for PythonJson {
 
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
         writer.write_all(b": ")
+    }
+
+    fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        crate::floats::PythonFloats.write_f64(writer, value)
+    }
+
+    fn write_f32<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
+        crate::floats::PythonFloats.write_f32(writer, value)
     }
 
     fn write_string_fragment<W: ?Sized + io::Write>(
@@ -123,6 +131,13 @@ mod tests {
         // json.dumps({"k": "é\x7f😀\n\"\\"})
         let value = json!({"k": "é\u{7f}😀\n\"\\"});
         assert_eq!(python(&value), r#"{"k": "\u00e9\u007f\ud83d\ude00\n\"\\"}"#);
+    }
+
+    #[test]
+    fn floats_are_written_as_python_writes_them() {
+        // json.dumps({"f": [1e-05, 2.0, 1e+16, 0.1]})
+        let value = json!({"f": [1e-5, 2.0, 1e16, 0.1]});
+        assert_eq!(python(&value), r#"{"f": [1e-05, 2.0, 1e+16, 0.1]}"#);
     }
 
     #[test]
