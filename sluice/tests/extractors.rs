@@ -2257,6 +2257,60 @@ async fn a_float_for_an_integer_is_refused_as_pydantic_refuses_it() {
     }
 }
 
+#[derive(Deserialize, JsonSchema)]
+struct Paint {
+    color: Color,
+}
+
+/// An enum of names takes a name only: whatever else is sent, an object
+/// included (serde_json reads `{"red": null}` as `red`), is pydantic's
+/// `enum` issue at the enum's place, with what was sent as its input.
+/// The answers are FastAPI 0.165's.
+#[tokio::test]
+async fn an_enum_of_names_takes_a_name_only() {
+    let app = App::new().post("/paint", |Json(p): Json<Paint>| async move {
+        match p.color {
+            Color::Red => "red",
+            Color::Green => "green",
+        }
+    });
+    let client = TestClient::new(app);
+    for sent in [
+        "{}",
+        r#"{"red": null}"#,
+        r#"{"red": 1}"#,
+        r#"{"blue": null}"#,
+        r#"{"red": null, "green": null}"#,
+        "[]",
+        r#"["red"]"#,
+        "1",
+        "null",
+        "true",
+    ] {
+        let res = client
+            .post("/paint")
+            .header("content-type", "application/json")
+            .body(format!(r#"{{"color": {sent}}}"#))
+            .await;
+        let input: Value = serde_json::from_str(sent).expect("JSON");
+        assert_eq!(
+            res.json::<Value>(),
+            json!({"detail": [{"type": "enum", "loc": ["body", "color"],
+                "msg": "Input should be 'red' or 'green'", "input": input,
+                "ctx": {"expected": "'red' or 'green'"}}]}),
+            "{sent}"
+        );
+    }
+    assert_eq!(
+        client
+            .post("/paint")
+            .json(&json!({"color": "green"}))
+            .await
+            .text(),
+        "green"
+    );
+}
+
 /// A model with no fields that forbids others.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

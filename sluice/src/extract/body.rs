@@ -261,7 +261,9 @@ fn shape_issue_at<'v>(
     use serde_path_to_error::Segment;
     let mut loc = vec![Value::from("body")];
     let mut at = Some(root);
+    let mut in_variant = false;
     for segment in error.path().iter() {
+        in_variant = matches!(segment, Segment::Enum { .. });
         match segment {
             Segment::Seq { index } => {
                 loc.push(Value::from(*index));
@@ -276,6 +278,11 @@ fn shape_issue_at<'v>(
         }
     }
     let message = error.inner().to_string();
+    if message.ends_with("expected unit variant") && in_variant {
+        // A variant without data given as `{"name": ...}`: the enum's own
+        // issue, where the enum is (its input is the object).
+        loc.pop();
+    }
     let input = at;
     if let Some(field) = missing_field(&message) {
         loc.push(Value::from(field));
@@ -302,10 +309,13 @@ fn shape_issue_at<'v>(
         );
         return (issue, extra);
     }
-    if message.ends_with("expected string or map") {
+    if message.ends_with("expected string or map")
+        || message.ends_with("expected map with a single key")
+        || message.ends_with("expected unit variant")
+    {
         // serde_json's words for an enum given a number, a list, a
-        // boolean: the choices come from the model's schema (see
-        // `listing::every_issue`).
+        // boolean, and `Objects`' for one given an object: the choices
+        // come from the model's schema (see `listing::every_issue`).
         let issue = ValidationIssue::new(
             "enum",
             loc,

@@ -13,9 +13,10 @@
 //!
 //! Everything else is read as `serde_json` reads a `Value`.
 
+use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{
-    self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Unexpected,
-    Visitor,
+    self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
+    Unexpected, VariantAccess, Visitor,
 };
 use serde::forward_to_deserialize_any;
 use serde_json::{Map, Value};
@@ -101,7 +102,13 @@ impl<'de> Deserializer<'de> for Objects<'de> {
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        self.0.deserialize_enum(name, variants, visitor)
+        match self.0 {
+            // The tagged form, `{"Variant": content}`, for a variant with
+            // data; a variant without data is only ever its name, as
+            // pydantic reads an `Enum` (see `Tagged`).
+            Value::Object(fields) => visitor.visit_enum(Tagged(fields)),
+            other => other.deserialize_enum(name, variants, visitor),
+        }
     }
 
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -314,6 +321,61 @@ fn visit_object<'de, V: Visitor<'de>>(
         value: None,
     };
     visitor.visit_map(&mut map)
+}
+
+/// An enum given as an object: one key, the variant, and its content,
+/// read under the rule. serde_json also takes `{"red": null}` for a
+/// variant without data; pydantic takes only `"red"`, so the object form
+/// of such a variant is refused (`expected unit variant`), as an object
+/// of other than one key is (`expected map with a single key`). Both are
+/// a 422 `enum` issue at the enum's place.
+struct Tagged<'a>(&'a Map<String, Value>);
+
+impl<'de> EnumAccess<'de> for Tagged<'de> {
+    type Error = Error;
+    type Variant = Content<'de>;
+
+    fn variant_seed<S: DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Content<'de>), Error> {
+        let mut fields = self.0.iter();
+        let (Some((variant, content)), None) = (fields.next(), fields.next()) else {
+            return Err(de::Error::invalid_value(
+                Unexpected::Map,
+                &"map with a single key",
+            ));
+        };
+        let variant = seed.deserialize(BorrowedStrDeserializer::<Error>::new(variant))?;
+        Ok((variant, Content(content)))
+    }
+}
+
+/// The content of a [`Tagged`] variant.
+struct Content<'a>(&'a Value);
+
+impl<'de> VariantAccess<'de> for Content<'de> {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<(), Error> {
+        Err(de::Error::invalid_type(Unexpected::Map, &"unit variant"))
+    }
+
+    fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, Error> {
+        seed.deserialize(Objects(self.0))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Error> {
+        Objects(self.0).deserialize_tuple(len, visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        Objects(self.0).deserialize_struct("", fields, visitor)
+    }
 }
 
 /// The items of an array, each under the rule.
