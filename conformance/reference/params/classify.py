@@ -13,7 +13,8 @@ RESULTS = os.environ.get("OUT", os.path.join(tempfile.gettempdir(), "params-resu
 
 def cause(r):
     f, s = r["fastapi"], r["sluice"]
-    text = json.dumps(f[1]) + json.dumps(s[1])
+    # The request too: sluice reads a JSON integer past 64 bits as a float.
+    text = json.dumps(f[1]) + json.dumps(s[1]) + r["body"]
     if f[0] >= 500:
         return "FastAPI 500 (a float it cannot write as JSON: inf, nan)"
     if f[0] == s[0] and norm(f[1]) == norm(s[1]):

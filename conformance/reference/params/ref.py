@@ -1,5 +1,5 @@
-"""FastAPI's side of the `params` differential: cookie parameters and
-uploaded files, the same routes as `conformance-app params`
+"""FastAPI's side of the `params` differential: cookie parameters,
+uploaded files and JSON bodies, the same routes as `conformance-app params`
 (conformance/src/scenarios/params.rs)."""
 from enum import Enum
 from typing import Annotated, Literal
@@ -142,3 +142,29 @@ async def u_optform(form: Annotated[OptForm | None, Form()] = None):
     if form is None:
         return {"form": None}
     return {"form": {"name": form.name, "file": await f(form.file), "count": form.count}}
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+    count: int
+    ok: bool
+    tags: list[str]
+    note: str | None = None
+
+
+class Order(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    color: Color
+    item: Item
+    extras: list[Item] = []
+
+
+@app.post("/j/item")
+def j_item(x: Item):
+    return x
+
+
+@app.post("/j/order")
+def j_order(x: Order):
+    return x

@@ -1,8 +1,11 @@
-"""Differential run: cookie parameters and uploaded files, every case to
-FastAPI (`ref.py`, its TestClient, in process) and to sluice
+"""Differential run: cookie parameters, uploaded files and JSON bodies,
+every case to FastAPI (`ref.py`, its TestClient, in process) and to sluice
 (`conformance-app params` over HTTP), hand-picked edges and random ones.
 
-usage: $REF_PYTHON conformance/reference/params/run.py [N_RANDOM] [SEED]
+usage: $REF_PYTHON conformance/reference/params/run.py [N_RANDOM] [SEED] [N_JSON]
+N_JSON random JSON bodies (default 1500) come after the N_RANDOM cookie and
+upload cases, drawn from a generator of their own, so that those stay the
+same cases whatever N_JSON is.
 Serves $SUT (default target/release/conformance-app), writes every case
 that differs to $OUT (default params-results.jsonl in the temporary
 directory) and prints the totals; classify.py groups the differences.
@@ -17,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SUT = os.environ.get("SUT", os.path.join(HERE, "..", "..", "..", "target", "release", "conformance-app"))
 NRAND = int(sys.argv[1]) if len(sys.argv) > 1 else 3500
 SEED = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+NJSON = int(sys.argv[3]) if len(sys.argv) > 3 else 1500
 OUT = os.environ.get("OUT", os.path.join(tempfile.gettempdir(), "params-results.jsonl"))
 
 
@@ -209,6 +213,64 @@ def hand_uploads():
     return out
 
 
+# ---------------------------------------------------------------- JSON bodies
+jrnd = random.Random(SEED + 1)
+# serde's own words, pydantic's lax spellings, numbers at the edges of 64
+# bits and of Python's float layout, and text that is none of these.
+JWORDS = ["missing field `q`", "unknown field `x`, expected `a`", "invalid type: integer `1`, expected f64",
+          "expected a boolean", "expected i64", "expected string or map", "unknown variant `z`, expected `a`",
+          "`", "", " ", "1.5", "2", "-3", "1e3", "true", "false", "yes", "off", "null", "x", "\u00e9", "\u00a0",
+          "0x10", "1_000", "inf", "nan", " 7 ", "1.0", "t", "F", "red", "Red", "green", "blue"]
+JNUMBERS = [0, 1, 2, -1, 5, 2.5, 1.0, 0.0, -0.0, 1e20, 1e16, 1e15, 1e-5, 1.5e-7, 0.0001, 12345678901234567,
+            9223372036854775807, -9223372036854775808, 9.2e18, 9.3e18, 99999999999999999999]
+JFIELDS = ["name", "price", "count", "ok", "tags", "note", "color", "item", "extras", "extra", "Name", "", "`",
+           "missing field `name`"]
+ITEM = {"name": "a", "price": 1.5, "count": 2, "ok": True, "tags": ["t"], "note": None}
+
+
+def jscalar(depth=0):
+    r = jrnd.random()
+    if r < 0.35:
+        return jrnd.choice(JWORDS)
+    if r < 0.55:
+        return jrnd.choice(JNUMBERS)
+    if r < 0.65:
+        return jrnd.choice([True, False, None])
+    if r < 0.75 and depth < 3:
+        return [jscalar(depth + 1) for _ in range(jrnd.randint(0, 3))]
+    if r < 0.8 and depth < 3:
+        return {jrnd.choice(JFIELDS): jscalar(depth + 1) for _ in range(jrnd.randint(0, 2))}
+    return "".join(jrnd.choice("ab 1.e-`\"\\x\u00e9") for _ in range(jrnd.randint(0, 6)))
+
+
+def jobject(base, depth=0):
+    """`base` with some fields left out, some replaced, some added."""
+    out = {}
+    for k, v in base.items():
+        x = jrnd.random()
+        if x < 0.12:
+            continue
+        if x < 0.45:
+            out[k] = jscalar(depth)
+        elif isinstance(v, dict) and depth < 2:
+            out[k] = jobject(v, depth + 1)
+        elif isinstance(v, list) and v and isinstance(v[0], dict) and depth < 2:
+            out[k] = [jobject(v[0], depth + 1) for _ in range(jrnd.randint(0, 2))]
+        else:
+            out[k] = v
+    for _ in range(jrnd.choice([0, 0, 0, 1, 2])):
+        out[jrnd.choice(JFIELDS)] = jscalar(depth)
+    return out
+
+
+def rand_json():
+    path = jrnd.choice(["/j/item", "/j/order"])
+    base = ITEM if path == "/j/item" else {"color": "red", "item": ITEM, "extras": [ITEM]}
+    value = jscalar() if jrnd.random() < 0.05 else jobject(base)
+    body_ = json.dumps(value, ensure_ascii=jrnd.random() < 0.5).encode()
+    return ("POST", path, [(b"content-type", b"application/json")], body_)
+
+
 # ----------------------------------------------------------------- sending
 def to_sluice(conn_holder, method, path, headers, body_):
     for attempt in range(2):
@@ -287,6 +349,7 @@ def main():
             cases.append(("GET", rnd.choice(COOKIE_ROUTES), [(b"cookie", h) for h in cookie_headers()], b""))
         else:
             cases.append(rand_upload())
+    cases += [rand_json() for _ in range(NJSON)]
     err = open(OUT + ".stderr", "wb")
     srv = subprocess.Popen([SUT, "params", "--port", str(PORT)], stdout=err, stderr=err)
     try:
@@ -318,8 +381,8 @@ def main():
     with open(OUT, "w") as o:
         for d in diffs:
             o.write(json.dumps(d) + "\n")
-    print("cases %d (hand %d, random %d)  same %d  different %d  sluice>=500: %d  sluice alive at end: %s"
-          % (len(cases), nhand, NRAND, same, len(diffs), sluice_500, alive))
+    print("cases %d (hand %d, random %d, JSON %d)  same %d  different %d  sluice>=500: %d  sluice alive at end: %s"
+          % (len(cases), nhand, NRAND, NJSON, same, len(diffs), sluice_500, alive))
 
 
 if __name__ == "__main__":

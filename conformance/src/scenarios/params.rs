@@ -1,6 +1,7 @@
-//! The `params` scenario (not in SCENARIOS.md): cookie parameters and
-//! uploaded files, the routes of `conformance/reference/params/ref.py`, for
-//! the differential check there.
+//! The `params` scenario (not in SCENARIOS.md): cookie parameters,
+//! uploaded files and JSON bodies, the routes of
+//! `conformance/reference/params/ref.py`, for the differential check
+//! there.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -78,6 +79,27 @@ struct Strict {
     session_id: String,
     #[serde(default)]
     n: i64,
+}
+
+/// A JSON body: every kind of field pydantic reads in its lax mode.
+#[derive(Deserialize, Serialize, JsonSchema)]
+struct Item {
+    name: String,
+    price: f64,
+    count: i64,
+    ok: bool,
+    tags: Vec<String>,
+    note: Option<String>,
+}
+
+/// A forbidding JSON body, with an enum and models inside.
+#[derive(Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Order {
+    color: Color,
+    item: Item,
+    #[serde(default)]
+    extras: Vec<Item>,
 }
 
 fn v(value: impl Serialize) -> Json<Value> {
@@ -186,6 +208,8 @@ pub(crate) fn params() -> App {
         .post("/u/opt", |Form(x): Form<Opt>| async move {
             Json(json!({"file": x.file.as_ref().map(file), "note": x.note}))
         })
+        .post("/j/item", |Json(x): Json<Item>| async move { Json(x) })
+        .post("/j/order", |Json(x): Json<Order>| async move { Json(x) })
         .post("/u/optform", |form: Option<Form<OptForm>>| async move {
             let form = form
                 .map(|Form(x)| json!({"name": x.name, "file": file(&x.file), "count": x.count}));
