@@ -2,13 +2,13 @@
 //!
 //! FastAPI answers with `json.dumps`, which writes a float as its `repr`:
 //! the shortest digits that read back to the same value (as serde_json
-//! writes them), laid out by Python's rule. Between `1e-4` and `1e16` the
-//! number is written out in full, with at least one digit after the point
-//! (`0.0001`, `1000000000000000.0`); outside, with an exponent of at least
-//! two digits and its sign (`1e-05`, `1.5e-07`, `1e+16`). serde_json
-//! writes `0.00001`, `1.5e-7` and `1e16` for the same values. sluice's
-//! JSON bodies, OpenAPI document and WebSocket messages use [`to_writer`]
-//! so that each byte is the one FastAPI sends.
+//! finds them, with `zmij`), laid out by Python's rule. Between `1e-4`
+//! and `1e16` the number is written out in full, with at least one digit
+//! after the point (`0.0001`, `1000000000000000.0`); outside, with an
+//! exponent of at least two digits and its sign (`1e-05`, `1.5e-07`,
+//! `1e+16`). serde_json writes `0.00001` and `1.5e-7` for the first two.
+//! sluice's JSON bodies, OpenAPI document and WebSocket messages use
+//! [`to_writer`] so that each byte is the one FastAPI sends.
 
 use std::io;
 
@@ -26,7 +26,7 @@ impl Formatter for PythonFloats {
     }
 
     fn write_f32<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
-        let mut buffer = ryu::Buffer::new();
+        let mut buffer = zmij::Buffer::new();
         write_shortest(writer, buffer.format_finite(value))
     }
 }
@@ -60,16 +60,33 @@ pub(crate) fn to_string<T: ?Sized + Serialize>(value: &T) -> serde_json::Result<
 /// A finite `value` as Python's `repr` writes it. serde_json writes
 /// `null` for the others and never asks for them.
 pub(crate) fn write_f64<W: ?Sized + io::Write>(writer: &mut W, value: f64) -> io::Result<()> {
-    let mut buffer = ryu::Buffer::new();
+    let mut buffer = zmij::Buffer::new();
     write_shortest(writer, buffer.format_finite(value))
 }
 
-/// Python's layout for the shortest digits `ryu` found, which it writes
-/// as `[-]DIGITS[.DIGITS][eEXP]` (`1e20`, `1.5e-7`, `0.0001`, `2.0`).
-fn write_shortest<W: ?Sized + io::Write>(writer: &mut W, ryu: &str) -> io::Result<()> {
-    let (negative, unsigned) = match ryu.strip_prefix('-') {
+/// Python's layout for the shortest digits `zmij` found, which it writes
+/// as `[-]DIGITS[.DIGITS][e[+-]EXP]` (`1e+20`, `1.5e-7`, `0.00001`, `2.0`).
+/// Most floats need no change: written out in full, between `1e-4` and
+/// `1e16`, both write them alike.
+fn write_shortest<W: ?Sized + io::Write>(writer: &mut W, text: &str) -> io::Result<()> {
+    let bytes = text.as_bytes();
+    let unsigned = bytes.strip_prefix(b"-").unwrap_or(bytes);
+    let whole_digits = unsigned.iter().position(|&b| b == b'.');
+    let in_full = !unsigned.contains(&b'e')
+        && whole_digits.is_some_and(|whole| whole <= 16)
+        && !unsigned.starts_with(b"0.0000");
+    if in_full {
+        return writer.write_all(bytes);
+    }
+    relayout(writer, text)
+}
+
+/// [`write_shortest`] for the floats whose layout differs: the digits and
+/// the point's place are read from `text`, then written as Python would.
+fn relayout<W: ?Sized + io::Write>(writer: &mut W, text: &str) -> io::Result<()> {
+    let (negative, unsigned) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
-        None => (false, ryu),
+        None => (false, text),
     };
     let (mantissa, exponent) = match unsigned.split_once('e') {
         Some((mantissa, exponent)) => (mantissa, exponent.parse::<i32>().unwrap_or(0)),
