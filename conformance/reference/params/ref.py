@@ -1,10 +1,10 @@
-"""FastAPI's side of the `params` differential: cookie parameters,
+"""FastAPI's side of the `params` differential: cookie and header parameters,
 uploaded files and JSON bodies, the same routes as `conformance-app params`
 (conformance/src/scenarios/params.rs)."""
 from enum import Enum
 from typing import Annotated, Literal
 
-from fastapi import Cookie, FastAPI, Form, UploadFile
+from fastapi import Cookie, FastAPI, Form, Header, UploadFile
 from pydantic import BaseModel, ConfigDict
 
 app = FastAPI()
@@ -168,3 +168,31 @@ def j_item(x: Item):
 @app.post("/j/order")
 def j_order(x: Order):
     return x
+
+
+@app.get("/h/model")
+def h_model(
+    x_token: Annotated[str, Header()],
+    user_agent: Annotated[str | None, Header()] = None,
+    x_count: Annotated[int, Header()] = 0,
+    x_tags: Annotated[list[str], Header()] = [],
+    x_flag: Annotated[bool | None, Header()] = None,
+    x_color: Annotated[Color | None, Header()] = None,
+):
+    """Separate header parameters: sluice's `Headers<T>` of a struct
+    without `deny_unknown_fields`."""
+    return {"x_token": x_token, "user_agent": user_agent, "x_count": x_count,
+            "x_tags": x_tags, "x_flag": x_flag, "x_color": x_color}
+
+
+class HStrict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    x_token: str
+    x_ratio: float | None = None
+    host: str | None = None
+    content_length: str | None = None
+
+
+@app.get("/h/strict")
+def h_strict(h: Annotated[HStrict, Header()]):
+    return h

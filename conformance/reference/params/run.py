@@ -1,11 +1,14 @@
-"""Differential run: cookie parameters, uploaded files and JSON bodies,
+"""Differential run: cookie and header parameters, uploaded files and JSON bodies,
 every case to FastAPI (`ref.py`, its TestClient, in process) and to sluice
 (`conformance-app params` over HTTP), hand-picked edges and random ones.
 
-usage: $REF_PYTHON conformance/reference/params/run.py [N_RANDOM] [SEED] [N_JSON]
-N_JSON random JSON bodies (default 1500) come after the N_RANDOM cookie and
-upload cases, drawn from a generator of their own, so that those stay the
-same cases whatever N_JSON is.
+usage: $REF_PYTHON conformance/reference/params/run.py [N_RANDOM] [SEED] [N_JSON] [N_HEADERS]
+N_JSON random JSON bodies (default 1500) and N_HEADERS random header sets
+(default 1500) come after the N_RANDOM cookie and upload cases, each drawn
+from a generator of its own, so that those stay the same cases whatever
+N_JSON and N_HEADERS are. Header cases send exactly `Host: x`, their own
+headers, then `Content-Length: 0`, to both; their values carry no leading
+or trailing whitespace, which servers trim (FastAPI's TestClient does not).
 Serves $SUT (default target/release/conformance-app), writes every case
 that differs to $OUT (default params-results.jsonl in the temporary
 directory) and prints the totals; classify.py groups the differences.
@@ -21,6 +24,7 @@ SUT = os.environ.get("SUT", os.path.join(HERE, "..", "..", "..", "target", "rele
 NRAND = int(sys.argv[1]) if len(sys.argv) > 1 else 3500
 SEED = int(sys.argv[2]) if len(sys.argv) > 2 else 1
 NJSON = int(sys.argv[3]) if len(sys.argv) > 3 else 1500
+NHEAD = int(sys.argv[4]) if len(sys.argv) > 4 else 1500
 OUT = os.environ.get("OUT", os.path.join(tempfile.gettempdir(), "params-results.jsonl"))
 
 
@@ -271,6 +275,27 @@ def rand_json():
     return ("POST", path, [(b"content-type", b"application/json")], body_)
 
 
+# ---------------------------------------------------------------- headers
+hrnd = random.Random(SEED * 7919 + 3)
+HNAMES = ["x-token", "X-Token", "x_token", "user-agent", "User-Agent", "user_agent", "x-count", "x-tags", "X-Tags", "x_tags",
+          "x-flag", "x-color", "x-ratio", "x-other", "x-token-2", "xtoken", "x--token", "content_length"]
+
+
+def hval():
+    v = rand_val() if hrnd.random() < 0.5 else hrnd.choice(VALS)
+    return v.strip(" \t")
+
+
+def rand_headers():
+    path = hrnd.choice(["/h/model", "/h/model", "/h/strict"])
+    hs = [(b"host", b"x")]
+    for _ in range(hrnd.choice([0, 1, 2, 2, 3, 3, 4, 5])):
+        hs.append((hrnd.choice(HNAMES).encode(), hval().encode("latin-1")))
+    if hrnd.random() < 0.7:
+        hs.insert(hrnd.randint(1, len(hs)), (b"x-token", hval().encode("latin-1")))
+    return ("GET", path, hs, b"")
+
+
 # ----------------------------------------------------------------- sending
 def to_sluice(conn_holder, method, path, headers, body_):
     for attempt in range(2):
@@ -278,7 +303,8 @@ def to_sluice(conn_holder, method, path, headers, body_):
             if conn_holder[0] is None:
                 conn_holder[0] = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
             c = conn_holder[0]
-            c.putrequest(method, path, skip_accept_encoding=True)
+            own_host = any(k.lower() == b"host" for k, _ in headers)
+            c.putrequest(method, path, skip_host=own_host, skip_accept_encoding=True)
             for k, v in headers:
                 c.putheader(k, v)
             c.putheader("Content-Length", str(len(body_)))
@@ -305,7 +331,10 @@ def raw_headers(asgi):
     """Starlette's TestClient re-encodes header values as UTF-8 (a byte 0xE9
     arrives as C3 A9); put the request's own bytes back, as a server would."""
     async def wrapped(scope, receive, send):
-        if scope["type"] == "http":
+        if scope["type"] == "http" and any(k.lower() == b"host" for k, _ in RAW["headers"]):
+            # A header case: exactly what to_sluice sends.
+            scope["headers"] = [(k.lower(), v) for k, v in RAW["headers"]] + [(b"content-length", b"0")]
+        elif scope["type"] == "http":
             names = {k.lower() for k, _ in RAW["headers"]}
             scope["headers"] = [(k, v) for k, v in scope["headers"] if k not in names] + \
                 [(k.lower(), v) for k, v in RAW["headers"]]
@@ -350,6 +379,7 @@ def main():
         else:
             cases.append(rand_upload())
     cases += [rand_json() for _ in range(NJSON)]
+    cases += [rand_headers() for _ in range(NHEAD)]
     err = open(OUT + ".stderr", "wb")
     srv = subprocess.Popen([SUT, "params", "--port", str(PORT)], stdout=err, stderr=err)
     try:
@@ -381,8 +411,8 @@ def main():
     with open(OUT, "w") as o:
         for d in diffs:
             o.write(json.dumps(d) + "\n")
-    print("cases %d (hand %d, random %d, JSON %d)  same %d  different %d  sluice>=500: %d  sluice alive at end: %s"
-          % (len(cases), nhand, NRAND, NJSON, same, len(diffs), sluice_500, alive))
+    print("cases %d (hand %d, random %d, JSON %d, headers %d)  same %d  different %d  sluice>=500: %d  sluice alive at end: %s"
+          % (len(cases), nhand, NRAND, NJSON, NHEAD, same, len(diffs), sluice_500, alive))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
-//! The `params` scenario (not in SCENARIOS.md): cookie parameters,
-//! uploaded files and JSON bodies, the routes of
+//! The `params` scenario (not in SCENARIOS.md): cookie and header
+//! parameters, uploaded files and JSON bodies, the routes of
 //! `conformance/reference/params/ref.py`, for the differential check
 //! there.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sluice::extract::{Cookies, Form, UploadFile};
+use sluice::extract::{Cookies, Form, Headers, UploadFile};
 use sluice::{App, Json};
 
 /// `class Color(str, Enum)`, and `Literal["red", "green"]`.
@@ -70,6 +70,30 @@ struct All {
     #[serde(default)]
     flag: bool,
     color: Option<Color>,
+}
+
+/// Separate header parameters (`x_token: Annotated[str, Header()]`, ...).
+#[derive(Deserialize, Serialize, JsonSchema)]
+struct HModel {
+    x_token: String,
+    user_agent: Option<String>,
+    #[serde(default)]
+    x_count: i64,
+    #[serde(default)]
+    x_tags: Vec<String>,
+    x_flag: Option<bool>,
+    x_color: Option<Color>,
+}
+
+/// A header model with `extra="forbid"`; `host` and `content_length`,
+/// which every request of the differential sends, are fields.
+#[derive(Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct HStrict {
+    x_token: String,
+    x_ratio: Option<f64>,
+    host: Option<String>,
+    content_length: Option<String>,
 }
 
 /// `model_config = ConfigDict(extra="forbid")`.
@@ -208,6 +232,8 @@ pub(crate) fn params() -> App {
         .post("/u/opt", |Form(x): Form<Opt>| async move {
             Json(json!({"file": x.file.as_ref().map(file), "note": x.note}))
         })
+        .get("/h/model", |Headers(h): Headers<HModel>| async move { Json(h) })
+        .get("/h/strict", |Headers(h): Headers<HStrict>| async move { Json(h) })
         .post("/j/item", |Json(x): Json<Item>| async move { Json(x) })
         .post("/j/order", |Json(x): Json<Order>| async move { Json(x) })
         .post("/u/optform", |form: Option<Form<OptForm>>| async move {
