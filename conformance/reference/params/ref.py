@@ -1,10 +1,10 @@
-"""FastAPI's side of the `params` differential: cookie and header parameters,
+"""FastAPI's side of the `params` differential: query, cookie and header parameters,
 uploaded files and JSON bodies, the same routes as `conformance-app params`
 (conformance/src/scenarios/params.rs)."""
 from enum import Enum
 from typing import Annotated, Literal
 
-from fastapi import Cookie, FastAPI, Form, Header, UploadFile
+from fastapi import Cookie, FastAPI, Form, Header, Query, UploadFile
 from pydantic import BaseModel, ConfigDict
 
 app = FastAPI()
@@ -196,3 +196,31 @@ class HStrict(BaseModel):
 @app.get("/h/strict")
 def h_strict(h: Annotated[HStrict, Header()]):
     return h
+
+
+@app.get("/q/sep")
+def q_sep(
+    q: str,
+    n: int = 0,
+    r: float | None = None,
+    flag: bool | None = None,
+    tags: Annotated[list[str], Query()] = [],
+    ids: Annotated[list[int], Query()] = [],
+    color: Color | None = None,
+    opt: str | None = None,
+):
+    """Separate query parameters: sluice's `Query<T>` of a struct without
+    `deny_unknown_fields`."""
+    return {"q": q, "n": n, "r": r, "flag": flag, "tags": tags, "ids": ids, "color": color, "opt": opt}
+
+
+class QStrict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    q: str
+    n: int = 0
+    tags: list[str] = []
+
+
+@app.get("/q/strict")
+def q_strict(x: Annotated[QStrict, Query()]):
+    return x

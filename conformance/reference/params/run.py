@@ -1,12 +1,12 @@
-"""Differential run: cookie and header parameters, uploaded files and JSON bodies,
+"""Differential run: query, cookie and header parameters, uploaded files and JSON bodies,
 every case to FastAPI (`ref.py`, its TestClient, in process) and to sluice
 (`conformance-app params` over HTTP), hand-picked edges and random ones.
 
-usage: $REF_PYTHON conformance/reference/params/run.py [N_RANDOM] [SEED] [N_JSON] [N_HEADERS]
-N_JSON random JSON bodies (default 1500) and N_HEADERS random header sets
-(default 1500) come after the N_RANDOM cookie and upload cases, each drawn
+usage: $REF_PYTHON conformance/reference/params/run.py [N_RANDOM] [SEED] [N_JSON] [N_HEADERS] [N_QUERY]
+N_JSON random JSON bodies (default 1500), N_HEADERS random header sets
+(default 1500) and N_QUERY random query strings (default 1500) come after the N_RANDOM cookie and upload cases, each drawn
 from a generator of its own, so that those stay the same cases whatever
-N_JSON and N_HEADERS are. Header cases send exactly `Host: x`, their own
+N_JSON, N_HEADERS and N_QUERY are. Header cases send exactly `Host: x`, their own
 headers, then `Content-Length: 0`, to both; their values carry no leading
 or trailing whitespace, which servers trim (FastAPI's TestClient does not).
 Serves $SUT (default target/release/conformance-app), writes every case
@@ -25,6 +25,7 @@ NRAND = int(sys.argv[1]) if len(sys.argv) > 1 else 3500
 SEED = int(sys.argv[2]) if len(sys.argv) > 2 else 1
 NJSON = int(sys.argv[3]) if len(sys.argv) > 3 else 1500
 NHEAD = int(sys.argv[4]) if len(sys.argv) > 4 else 1500
+NQUERY = int(sys.argv[5]) if len(sys.argv) > 5 else 1500
 OUT = os.environ.get("OUT", os.path.join(tempfile.gettempdir(), "params-results.jsonl"))
 
 
@@ -296,6 +297,50 @@ def rand_headers():
     return ("GET", path, hs, b"")
 
 
+# ------------------------------------------------------------------ query
+qrnd = random.Random(SEED * 104729 + 11)
+QKEYS = ["q", "q", "n", "r", "flag", "tags", "tags", "ids", "ids", "color", "opt", "Q", "x", "q[]", "tags[]", "", "+q", "q%20",
+         "%71", "t%61gs", "n+", "q%00", "%E9", "caf%C3%A9"]
+QRAW = ["%", "%zz", "%e9", "%C3%A9", "%c3", "+", "%2B", "%26", "%3D", "%20", "%00", "%0A", "%FF%FE", "a+b", "%F0%9F%98%80", "%ED%A0%80", "%7e", "%2"]
+
+
+def qenc(v):
+    """A value as a client may write it in a query: percent-encoded, with
+    `+` or `%20` for spaces, some safe characters left raw."""
+    b = v.encode("latin-1") if qrnd.random() < 0.3 else v.encode("utf-8", "surrogatepass")
+    out = ""
+    for ch in b:
+        c = chr(ch)
+        if c.isalnum() and ch < 128 or c in "-._~" or (c in "!$'()*,/:@?" and qrnd.random() < 0.7):
+            out += c
+        elif c == " " and qrnd.random() < 0.5:
+            out += "+"
+        else:
+            out += "%%%02X" % ch if qrnd.random() < 0.7 else "%%%02x" % ch
+    return out
+
+
+def rand_query():
+    path = qrnd.choice(["/q/sep", "/q/sep", "/q/strict"])
+    pairs = []
+    if qrnd.random() < 0.8:
+        pairs.append("q=" + qenc(qrnd.choice(STRS)))
+    for _ in range(qrnd.choice([0, 1, 2, 3, 4, 6])):
+        key = qrnd.choice(QKEYS)
+        r = qrnd.random()
+        if r < 0.1:
+            pairs.append(key)
+        elif r < 0.3:
+            pairs.append(key + "=" + "".join(qrnd.choice(QRAW + ["a", "1", "5"]) for _ in range(qrnd.randint(1, 3))))
+        else:
+            pairs.append(key + "=" + qenc(qrnd.choice(VALS) if qrnd.random() < 0.7 else rand_val()))
+    qrnd.shuffle(pairs)
+    sep = qrnd.choice(["&", "&", "&", "&&", ";"])
+    query = sep.join(pairs) + qrnd.choice(["", "", "", "&", "#"])
+    query = query.split("#")[0]
+    return ("GET", path + ("?" + query if query or qrnd.random() < 0.5 else ""), [], b"")
+
+
 # ----------------------------------------------------------------- sending
 def to_sluice(conn_holder, method, path, headers, body_):
     for attempt in range(2):
@@ -380,6 +425,7 @@ def main():
             cases.append(rand_upload())
     cases += [rand_json() for _ in range(NJSON)]
     cases += [rand_headers() for _ in range(NHEAD)]
+    cases += [rand_query() for _ in range(NQUERY)]
     err = open(OUT + ".stderr", "wb")
     srv = subprocess.Popen([SUT, "params", "--port", str(PORT)], stdout=err, stderr=err)
     try:
@@ -411,8 +457,8 @@ def main():
     with open(OUT, "w") as o:
         for d in diffs:
             o.write(json.dumps(d) + "\n")
-    print("cases %d (hand %d, random %d, JSON %d, headers %d)  same %d  different %d  sluice>=500: %d  sluice alive at end: %s"
-          % (len(cases), nhand, NRAND, NJSON, NHEAD, same, len(diffs), sluice_500, alive))
+    print("cases %d (hand %d, random %d, JSON %d, headers %d, query %d)  same %d  different %d  sluice>=500: %d  sluice alive at end: %s"
+          % (len(cases), nhand, NRAND, NJSON, NHEAD, NQUERY, same, len(diffs), sluice_500, alive))
 
 
 if __name__ == "__main__":

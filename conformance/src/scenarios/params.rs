@@ -1,4 +1,4 @@
-//! The `params` scenario (not in SCENARIOS.md): cookie and header
+//! The `params` scenario (not in SCENARIOS.md): query, cookie and header
 //! parameters, uploaded files and JSON bodies, the routes of
 //! `conformance/reference/params/ref.py`, for the differential check
 //! there.
@@ -6,7 +6,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sluice::extract::{Cookies, Form, Headers, UploadFile};
+use sluice::extract::{Cookies, Form, Headers, Query, UploadFile};
 use sluice::{App, Json};
 
 /// `class Color(str, Enum)`, and `Literal["red", "green"]`.
@@ -70,6 +70,33 @@ struct All {
     #[serde(default)]
     flag: bool,
     color: Option<Color>,
+}
+
+/// Separate query parameters (`q: str`, `n: int = 0`, ...).
+#[derive(Deserialize, Serialize, JsonSchema)]
+struct QSep {
+    q: String,
+    #[serde(default)]
+    n: i64,
+    r: Option<f64>,
+    flag: Option<bool>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    ids: Vec<i64>,
+    color: Option<Color>,
+    opt: Option<String>,
+}
+
+/// A query model with `extra="forbid"`.
+#[derive(Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct QStrict {
+    q: String,
+    #[serde(default)]
+    n: i64,
+    #[serde(default)]
+    tags: Vec<String>,
 }
 
 /// Separate header parameters (`x_token: Annotated[str, Header()]`, ...).
@@ -232,6 +259,8 @@ pub(crate) fn params() -> App {
         .post("/u/opt", |Form(x): Form<Opt>| async move {
             Json(json!({"file": x.file.as_ref().map(file), "note": x.note}))
         })
+        .get("/q/sep", |Query(q): Query<QSep>| async move { Json(q) })
+        .get("/q/strict", |Query(q): Query<QStrict>| async move { Json(q) })
         .get("/h/model", |Headers(h): Headers<HModel>| async move { Json(h) })
         .get("/h/strict", |Headers(h): Headers<HStrict>| async move { Json(h) })
         .post("/j/item", |Json(x): Json<Item>| async move { Json(x) })
