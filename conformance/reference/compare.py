@@ -39,7 +39,12 @@ def send(port, method, path, headers=(), body=b"", host=b"example.com"):
     if body or method in ("POST", "PUT"):
         lines.append(b"Content-Length: %d" % len(body))
     lines.append(b"Connection: close")
-    raw = b"\r\n".join(lines) + b"\r\n\r\n" + body
+    return send_raw(port, b"\r\n".join(lines) + b"\r\n\r\n" + body)
+
+def send_raw(port, raw):
+    """Sends a request as it is written (it should close the connection)
+    and reads the answer: status, headers (lower-case name: values), body
+    (de-chunked)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     s.sendall(raw)
     data = b""
@@ -53,7 +58,10 @@ def send(port, method, path, headers=(), body=b"", host=b"example.com"):
     s.close()
     head, _, rest = data.partition(b"\r\n\r\n")
     hl = head.split(b"\r\n")
-    status = int(hl[0].split()[1]) if hl and hl[0] else 0
+    try:
+        status = int(hl[0].split()[1])
+    except (IndexError, ValueError):
+        status = 0
     hs = {}
     for l in hl[1:]:
         k, _, v = l.partition(b":")

@@ -15,63 +15,30 @@ keeps it as sent), `[::1]:80` (Starlette writes `https://::1/`), and
 X-Forwarded-Proto (uvicorn applies it from 127.0.0.1 by default; the
 proxy-headers scenarios test it).
 """
-import os, random, socket, subprocess, sys, time, json, re
+import os, random, sys
 HERE = os.path.dirname(os.path.abspath(__file__))
-PY = os.environ.get("REF_PYTHON", sys.executable)
-SUT = os.environ.get("SUT", os.path.join(HERE, "..", "..", "..", "target", "release", "conformance-app"))
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
-def wait(port):
-    for _ in range(400):
-        try: socket.create_connection(("127.0.0.1", port), timeout=0.2).close(); return
-        except OSError: time.sleep(0.05)
-    raise SystemExit("no server")
+sys.path.insert(0, os.path.dirname(HERE))
+os.environ.setdefault("SUT", os.path.join(HERE, "..", "..", "..", "target", "release", "conformance-app"))
+from compare import norm as norm_common, send_raw, start_ref, start_sut  # noqa: E402
+
+
 def start(kind):
-    rp, sp = free_port(), free_port()
-    r = subprocess.Popen([PY, "-m", "uvicorn", "app:app", "--port", str(rp), "--http", "httptools", "--log-level", "critical"],
-                         cwd=HERE, env={**os.environ, "KIND": kind}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    s = subprocess.Popen([SUT, kind, "--port", str(sp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait(rp); wait(sp); return (r, rp), (s, sp)
+    os.environ["KIND"] = kind  # read by app.py
+    return start_ref("middleware.app"), start_sut(kind)
+
+
 def send(port, raw):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5); s.sendall(raw); data = b""
-    while True:
-        try: c = s.recv(65536)
-        except socket.timeout: break
-        if not c: break
-        data += c
-    s.close()
-    head, _, rest = data.partition(b"\r\n\r\n"); hl = head.split(b"\r\n")
-    try: status = int(hl[0].split()[1])
-    except Exception: status = 0
-    hs = []
-    for l in hl[1:]:
-        k, _, v = l.partition(b":"); hs.append((k.strip().lower().decode(), v.strip().decode("latin1")))
-    if any(k == "transfer-encoding" for k, _ in hs):
-        out = b""; r = rest
-        while r:
-            n, _, r = r.partition(b"\r\n"); n = int(n, 16)
-            if n == 0: break
-            out += r[:n]; r = r[n+2:]
-        rest = out
-    return status, hs, rest
-IGN = {"date", "server", "content-length", "connection", "transfer-encoding"}
+    return send_raw(port, raw)
+
+
 def norm(resp, port):
-    st, hs, body = resp
-    h = {}
-    for k, v in hs:
-        if k in IGN: continue
-        if k == "x-process-time": v = "<t>"
-        if k == "location": v = v.replace(str(port), "{PORT}")
-        if k == "content-type": v = v.replace(" ", "").lower()
-        h.setdefault(k, []).append(v)
-    if st == 405: h.pop("allow", None)
-    if "vary" in h: h["vary"] = [", ".join(sorted(t.strip().lower() for x in h["vary"] for t in x.split(",")))]
-    try: b = json.loads(body)
-    except Exception: b = body
-    if isinstance(b, dict) and isinstance(b.get("detail"), list):
-        for d in b["detail"]:
-            if isinstance(d, dict): d.pop("msg", None); d.pop("url", None); d.pop("ctx", None)
-    return st, h, b
+    status, headers, body = norm_common(resp, port)
+    if status == 405:
+        # sluice lists every method of the path (SCENARIOS.md), HEAD too.
+        headers.pop("allow", None)
+    return status, headers, body
+
+
 def raw_request(method, target, headers, body=b""):
     lines = [f"{method} {target} HTTP/1.1".encode()]
     for k, v in headers: lines.append(k.encode() + b": " + (v if isinstance(v, bytes) else v.encode("latin1")))
