@@ -260,9 +260,17 @@ pub(crate) fn params() -> App {
             Json(json!({"file": x.file.as_ref().map(file), "note": x.note}))
         })
         .get("/q/sep", |Query(q): Query<QSep>| async move { Json(q) })
-        .get("/q/strict", |Query(q): Query<QStrict>| async move { Json(q) })
-        .get("/h/model", |Headers(h): Headers<HModel>| async move { Json(h) })
-        .get("/h/strict", |Headers(h): Headers<HStrict>| async move { Json(h) })
+        .get(
+            "/q/strict",
+            |Query(q): Query<QStrict>| async move { Json(q) },
+        )
+        .get(
+            "/h/model",
+            |Headers(h): Headers<HModel>| async move { Json(h) },
+        )
+        .get("/h/strict", |Headers(h): Headers<HStrict>| async move {
+            Json(h)
+        })
         .post("/j/item", |Json(x): Json<Item>| async move { Json(x) })
         .post("/j/order", |Json(x): Json<Order>| async move { Json(x) })
         .post("/u/optform", |form: Option<Form<OptForm>>| async move {
