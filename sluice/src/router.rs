@@ -763,6 +763,18 @@ impl Router {
         for entry in &mut table.paths {
             entry.allow = allow_header(&entry.methods);
         }
+        // Starlette's `{name:path}` also matches nothing (`/files/` with an
+        // empty `name`), matchit's `{*name}` does not: the path without it
+        // is the same route, unless the app routes that path itself.
+        for (template, &index) in &seen {
+            if let Some(prefix) = empty_catch_all(template) {
+                if !seen.contains_key(prefix) {
+                    // Only a conflict with another route's pattern could
+                    // refuse it; that route then keeps the path.
+                    let _ = table.matcher.insert(prefix, index);
+                }
+            }
+        }
         crate::mount::check_conflicts(&route_paths, &self.mounts)?;
         for mount in self.mounts {
             let endpoint = MountEndpoint {
@@ -880,6 +892,16 @@ fn allow_header(methods: &[(Method, Arc<Node>)]) -> HeaderValue {
     }
     names.sort_unstable();
     HeaderValue::from_str(&names.join(", ")).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The path a matchit template ending in a catch-all (`/files/{*rest}`)
+/// has when the catch-all is empty (`/files/`).
+fn empty_catch_all(template: &str) -> Option<&str> {
+    let start = template.rfind("{*")?;
+    template
+        .ends_with('}')
+        .then(|| &template[..start])
+        .filter(|prefix| prefix.ends_with('/'))
 }
 
 /// FastAPI's `{name:path}` becomes matchit's `{*name}`; `{name:str}` is a
@@ -1096,17 +1118,19 @@ impl RouterTable {
         )
     }
 
-    /// The route the `index`th path matched, with its parameters.
+    /// The route the `index`th path matched, with its parameters. A
+    /// trailing `{name:path}` that matched nothing has no value from
+    /// matchit ([`empty_catch_all`]): it is empty.
     fn route_match(&self, index: usize, params: &matchit::Params<'_, '_>) -> Arc<RouteMatch> {
         self.static_match(index).unwrap_or_else(|| {
             let entry = &self.paths[index];
+            let mut values = params.iter().map(|(_, v)| v.to_owned());
             Arc::new(RouteMatch {
                 template: entry.template.clone(),
                 params: entry
                     .names
                     .iter()
-                    .cloned()
-                    .zip(params.iter().map(|(_, v)| v.to_owned()))
+                    .map(|name| (name.clone(), values.next().unwrap_or_default()))
                     .collect(),
             })
         })

@@ -238,6 +238,39 @@ async fn path_converter_matches_the_rest_of_the_path() {
 }
 
 #[tokio::test]
+async fn path_converter_matches_an_empty_rest_as_starlette_does() {
+    async fn file(Path(path): Path<String>) -> String {
+        format!("[{path}]")
+    }
+    async fn user_file(Path((user, path)): Path<(String, String)>) -> String {
+        format!("{user} [{path}]")
+    }
+    let app = App::new()
+        .get("/files/{file_path:path}", file)
+        .get("/u/{user}/files/{p:path}", user_file)
+        .get("/docs/{p:path}", file)
+        .get("/docs/", || async { "the docs' own page" });
+    let client = TestClient::new(app);
+    // FastAPI 0.165's answers.
+    assert_eq!(client.get("/files/").await.text(), "[]");
+    assert_eq!(client.get("/files//").await.text(), "[/]");
+    assert_eq!(client.get("/files/a/").await.text(), "[a/]");
+    assert_eq!(client.get("/u/ann/files/").await.text(), "ann []");
+    let res = client.get("/files").await;
+    assert_eq!(res.status(), 307);
+    assert_eq!(res.header("location"), Some("http://testserver/files/"));
+    let res = client.get("/u/ann/files").await;
+    assert_eq!(
+        res.header("location"),
+        Some("http://testserver/u/ann/files/")
+    );
+    assert_eq!(client.get("/u//files/").await.status(), 404);
+    // A path the app routes itself keeps its route.
+    assert_eq!(client.get("/docs/").await.text(), "the docs' own page");
+    assert_eq!(client.get("/docs/x").await.text(), "[x]");
+}
+
+#[tokio::test]
 async fn static_segments_win_over_parameters() {
     async fn id(Path(id): Path<String>) -> String {
         format!("user {id}")
