@@ -52,6 +52,45 @@ async fn invalid_integer_path_parameter_is_fastapis_422() {
 }
 
 #[tokio::test]
+async fn a_float_path_parameter_is_read_as_fastapi_reads_it() {
+    async fn ratio(Path(f): Path<f64>) -> String {
+        format!("{f:?}")
+    }
+    let client = TestClient::new(App::new().get("/f/{f}", ratio));
+    // FastAPI 0.165's answers: only integers are a sign and digits in a
+    // path; a float is pydantic's, spaces and underscores included.
+    for (raw, read) in [
+        ("5%C2%A0", "5.0"),
+        ("1_000", "1000.0"),
+        ("%205%20", "5.0"),
+        ("+5", "5.0"),
+        ("1e3", "1000.0"),
+        (".5", "0.5"),
+        ("5.", "5.0"),
+        ("inf", "inf"),
+        ("-Infinity", "-inf"),
+        ("nan", "NaN"),
+        ("%E2%80%835", "5.0"),
+    ] {
+        let res = client.get(&format!("/f/{raw}")).await;
+        assert_eq!(
+            (res.status().as_u16(), res.text()),
+            (200, read.to_owned()),
+            "{raw}"
+        );
+    }
+    for raw in ["0x10", "1,5", "1__0", "_1"] {
+        let res = client.get(&format!("/f/{raw}")).await;
+        assert_eq!(res.status(), 422, "{raw}");
+        assert_eq!(
+            res.json::<Value>()["detail"][0]["type"],
+            "float_parsing",
+            "{raw}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn several_path_parameters_by_position_or_by_name() {
     #[derive(Deserialize, JsonSchema)]
     struct Ids {

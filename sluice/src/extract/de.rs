@@ -223,10 +223,11 @@ pub(crate) struct Reading {
     /// Whether a scalar takes the first of repeated values (headers, as
     /// Starlette's `Headers.get`) rather than the last (query strings).
     first_wins: bool,
-    /// Whether a number is only an optional sign and digits (a path
+    /// Whether an integer is only an optional sign and digits (a path
     /// parameter, as SCENARIOS.md asks), rather than what pydantic's lax
-    /// mode reads (`" 5 "`, `"1_000"`, `"5.0"`).
-    strict_numbers: bool,
+    /// mode reads (`" 5 "`, `"1_000"`, `"5.0"`). Floats are read the lax
+    /// way everywhere, as FastAPI reads them.
+    strict_integers: bool,
 }
 
 impl Reading {
@@ -234,7 +235,7 @@ impl Reading {
     pub(crate) fn of(source: Source) -> Self {
         Reading {
             first_wins: matches!(source, Source::Header),
-            strict_numbers: matches!(source, Source::Path),
+            strict_integers: matches!(source, Source::Path),
         }
     }
 }
@@ -768,7 +769,7 @@ macro_rules! parse_int {
                 };
                 let parsed = match raw.parse::<$ty>() {
                     Ok(n) => Some(n),
-                    Err(_) if self.reading.strict_numbers => None,
+                    Err(_) if self.reading.strict_integers => None,
                     Err(_) => lax(),
                 };
                 match parsed {
@@ -789,12 +790,7 @@ macro_rules! parse_float {
         $(
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
                 let raw = self.scalar();
-                let parsed = if self.reading.strict_numbers {
-                    raw.parse::<$ty>().ok().filter(|_| raw.trim() == raw)
-                } else {
-                    super::objects::lax_float_text(raw).map(|n| n as $ty)
-                };
-                match parsed {
+                match super::objects::lax_float_text(raw).map(|n| n as $ty) {
                     Some(n) => visitor.$visit(n),
                     _ => Err(ParamError::invalid(
                         "float_parsing",

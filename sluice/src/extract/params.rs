@@ -181,6 +181,8 @@ const AS_SENT: char = ' ';
 /// or a struct (by name) for several. Integers accept an optional sign and
 /// digits; anything else is FastAPI's
 /// `422 {"detail":[{"type":"int_parsing","loc":["path",<name>],...}]}`.
+/// Other values are read as [`Query`] reads them, as FastAPI does: a float
+/// as pydantic reads one (`" 5 "`, `1_000`, `inf`).
 ///
 /// A type that does not fit the route is refused when the app is built
 /// ([`ConfigError::Handler`](crate::ConfigError::Handler)): a single value
