@@ -1,4 +1,4 @@
-"""FastAPI's side of the `params` differential: query, cookie and header parameters,
+"""FastAPI's side of the `params` differential: path, query, cookie and header parameters,
 uploaded files and JSON bodies, the same routes as `conformance-app params`
 (conformance/src/scenarios/params.rs)."""
 from enum import Enum
@@ -224,3 +224,33 @@ class QStrict(BaseModel):
 @app.get("/q/strict")
 def q_strict(x: Annotated[QStrict, Query()]):
     return x
+
+
+@app.get("/p/s/{s}")
+def p_s(s: str):
+    return {"s": s}
+
+
+@app.get("/p/f/{f}")
+def p_f(f: float):
+    return {"f": f}
+
+
+@app.get("/p/b/{b}")
+def p_b(b: bool):
+    return {"b": b}
+
+
+@app.get("/p/c/{c}")
+def p_c(c: Color):
+    return {"c": c}
+
+
+@app.get("/p/two/{a}/{n}")
+def p_two(a: str, n: int):
+    return {"a": a, "n": n}
+
+
+@app.get("/p/rest/{rest:path}")
+def p_rest(rest: str):
+    return {"rest": rest}

@@ -1,12 +1,12 @@
-//! The `params` scenario (not in SCENARIOS.md): query, cookie and header
-//! parameters, uploaded files and JSON bodies, the routes of
+//! The `params` scenario (not in SCENARIOS.md): path, query, cookie and
+//! header parameters, uploaded files and JSON bodies, the routes of
 //! `conformance/reference/params/ref.py`, for the differential check
 //! there.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sluice::extract::{Cookies, Form, Headers, Query, UploadFile};
+use sluice::extract::{Cookies, Form, Headers, Path, Query, UploadFile};
 use sluice::{App, Json};
 
 /// `class Color(str, Enum)`, and `Literal["red", "green"]`.
@@ -259,6 +259,26 @@ pub(crate) fn params() -> App {
         .post("/u/opt", |Form(x): Form<Opt>| async move {
             Json(json!({"file": x.file.as_ref().map(file), "note": x.note}))
         })
+        .get("/p/s/{s}", |Path(s): Path<String>| async move {
+            Json(json!({ "s": s }))
+        })
+        .get("/p/f/{f}", |Path(f): Path<f64>| async move {
+            Json(json!({ "f": f }))
+        })
+        .get("/p/b/{b}", |Path(b): Path<bool>| async move {
+            Json(json!({ "b": b }))
+        })
+        .get("/p/c/{c}", |Path(c): Path<Color>| async move {
+            Json(json!({ "c": c }))
+        })
+        .get(
+            "/p/two/{a}/{n}",
+            |Path((a, n)): Path<(String, i64)>| async move { Json(json!({ "a": a, "n": n })) },
+        )
+        .get(
+            "/p/rest/{rest:path}",
+            |Path(rest): Path<String>| async move { Json(json!({ "rest": rest })) },
+        )
         .get("/q/sep", |Query(q): Query<QSep>| async move { Json(q) })
         .get(
             "/q/strict",
