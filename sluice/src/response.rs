@@ -577,7 +577,29 @@ impl<T: Into<Body>> IntoResponse for Html<T> {
     }
 }
 
+/// The bytes Starlette's `RedirectResponse` percent-encodes in a
+/// `location`: all but what Python's
+/// `urllib.parse.quote(url, safe=":/%#?=@[]!$&'()*+,;")` leaves alone, that
+/// is space, `"`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}` and controls
+/// (and, as UTF-8 bytes, every non-ASCII character). `%` is left alone, so
+/// a URL already encoded stays as it is.
+pub(crate) const LOCATION_UNSAFE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
 /// A redirect: a status and a `location` header, with an empty body.
+///
+/// The location is percent-encoded as Starlette's `RedirectResponse`
+/// encodes it: `/café x` goes out as `/caf%C3%A9%20x`, and a line break
+/// cannot reach the header.
 ///
 /// ```
 /// use sluice::{IntoResponse, Redirect};
@@ -627,7 +649,9 @@ impl Redirect {
 
 impl IntoResponse for Redirect {
     fn into_response(self) -> Response {
-        match HeaderValue::try_from(self.location) {
+        let location: Cow<'_, str> =
+            percent_encoding::utf8_percent_encode(&self.location, LOCATION_UNSAFE).into();
+        match HeaderValue::try_from(location.as_ref()) {
             Ok(location) => {
                 let mut response = status_only(self.status);
                 response.headers_mut().insert(header::LOCATION, location);
@@ -644,6 +668,33 @@ impl IntoResponse for Redirect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_redirect_quotes_its_location_as_starlette_does() {
+        // Starlette's `RedirectResponse(url).headers["location"]`.
+        for (url, location) in [
+            ("/caf\u{e9} x", "/caf%C3%A9%20x"),
+            (
+                "/a\"b<c>{d}|e\\f^g`h",
+                "/a%22b%3Cc%3E%7Bd%7D%7Ce%5Cf%5Eg%60h",
+            ),
+            ("/x\r\nSet-Cookie: a=1", "/x%0D%0ASet-Cookie:%20a=1"),
+            (
+                "/%41%2F?q=a b&r=\u{e9}#fr ag",
+                "/%41%2F?q=a%20b&r=%C3%A9#fr%20ag",
+            ),
+            (
+                "https://ex.com:8080/p;x=1?a=[1]",
+                "https://ex.com:8080/p;x=1?a=[1]",
+            ),
+            ("/~user/\u{7f}", "/~user/%7F"),
+            ("/tab\there", "/tab%09here"),
+        ] {
+            let response = Redirect::to(url).into_response();
+            assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT, "{url:?}");
+            assert_eq!(response.headers()["location"], location, "{url:?}");
+        }
+    }
 
     #[test]
     fn json_is_compact_with_json_content_type() {

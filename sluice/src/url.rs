@@ -25,9 +25,9 @@ use std::net::{Ipv6Addr, SocketAddr};
 use http::header::{HeaderMap, HOST};
 use http::uri::Authority;
 use http::StatusCode;
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{percent_decode_str, utf8_percent_encode};
 
-use crate::response::{IntoResponse, Response};
+use crate::response::{IntoResponse, Response, LOCATION_UNSAFE};
 
 /// The path as the router matches it: percent-decoded, invalid UTF-8
 /// replaced, as Starlette decodes `scope["path"]`. Borrowed when there is
@@ -193,51 +193,6 @@ pub(crate) fn request_host<'a>(
     }
 }
 
-/// The bytes a redirect `location` may carry as they are: what Python's
-/// `urllib.parse.quote(url, safe=":/%#?=@[]!$&'()*+,;")` leaves alone, as
-/// Starlette's `RedirectResponse` does. Everything else (space, `"`, `<`,
-/// `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`, controls and non-ASCII bytes) is
-/// percent-encoded, so nothing from the request reaches the header raw.
-const LOCATION_SAFE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b':')
-    .remove(b'/')
-    .remove(b'%')
-    .remove(b'#')
-    .remove(b'?')
-    .remove(b'=')
-    .remove(b'@')
-    .remove(b'[')
-    .remove(b']')
-    .remove(b'!')
-    .remove(b'$')
-    .remove(b'&')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')')
-    .remove(b'*')
-    .remove(b'+')
-    .remove(b',')
-    .remove(b';');
-
-/// Characters Starlette's `RedirectResponse` percent-encodes in a URL (its
-/// `quote(url, safe=":/%#?=@[]!$&'()*+,;")`, for a URL that is already
-/// mostly encoded).
-pub(crate) const URL_UNSAFE: &AsciiSet = &percent_encoding::CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'<')
-    .add(b'>')
-    .add(b'\\')
-    .add(b'^')
-    .add(b'`')
-    .add(b'{')
-    .add(b'|')
-    .add(b'}');
-
 /// `scheme://netloc` + path + `?query`, for a redirect's `location`.
 ///
 /// `netloc` must be safe already (a parsed [`HostPort`] or a formatted
@@ -270,10 +225,10 @@ pub(crate) fn push_path_and_query(url: &mut String, path: &str, query: Option<&s
     if !path.starts_with('/') {
         url.push('/');
     }
-    url.extend(utf8_percent_encode(path, LOCATION_SAFE));
+    url.extend(utf8_percent_encode(path, LOCATION_UNSAFE));
     if let Some(query) = query.filter(|q| !q.is_empty()) {
         url.push('?');
-        url.extend(utf8_percent_encode(query, LOCATION_SAFE));
+        url.extend(utf8_percent_encode(query, LOCATION_UNSAFE));
     }
 }
 

@@ -160,7 +160,7 @@ use http::header::{
     ETAG, HOST, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, LAST_MODIFIED, RANGE,
 };
 use http::{Method, StatusCode, Uri};
-use percent_encoding::{percent_decode_str, utf8_percent_encode};
+use percent_encoding::percent_decode_str;
 
 use crate::body::Body;
 use crate::error::{ConfigError, Error, HttpError};
@@ -652,8 +652,8 @@ fn slash_redirect(req: &Incoming) -> Response {
         url.push('?');
         url.push_str(query);
     }
-    Redirect::temporary(utf8_percent_encode(&url, crate::url::URL_UNSAFE).to_string())
-        .into_response()
+    // The redirect percent-encodes what needs it.
+    Redirect::temporary(url).into_response()
 }
 
 /// A fresh `multipart/byteranges` boundary: 26 random hex digits, as
