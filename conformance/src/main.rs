@@ -106,6 +106,14 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+        // Built before binding: a misconfigured app never says it listens.
+        let service = match app.build() {
+            Ok(service) => service,
+            Err(e) => {
+                eprintln!("conformance-app: invalid app configuration: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         let server = match sluice::Server::bind((args.host.as_str(), args.port)).await {
             // Handle SIGTERM from now on, before saying we are ready.
             Ok(server) => server.with_shutdown_signal(sluice::termination_signal()),
@@ -120,7 +128,7 @@ fn main() -> ExitCode {
             server.local_addr().port()
         );
         let _ = std::io::stdout().flush();
-        match server.serve(app).await {
+        match server.serve_service(service).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("conformance-app: {e}");

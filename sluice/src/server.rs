@@ -6,9 +6,11 @@
 //!
 //! # async fn doc() -> Result<(), sluice::ServeError> {
 //! let app = App::new().get("/", || async { "hello" });
+//! // Built first: a misconfigured app is reported before anything listens.
+//! let service = app.build()?;
 //! let server = Server::bind("127.0.0.1:8000").await?;
 //! println!("listening on http://{}", server.local_addr());
-//! server.serve(app).await?; // until SIGINT or SIGTERM
+//! server.serve_service(service).await?; // until SIGINT or SIGTERM
 //! # Ok(()) }
 //! ```
 //!
@@ -416,11 +418,12 @@ async fn refuse(mut stream: tokio::net::TcpStream) {
 ///
 /// ```no_run
 /// # async fn doc(app: sluice::App) -> Result<(), sluice::ServeError> {
+/// let service = app.build()?;
 /// let server = sluice::Server::bind("127.0.0.1:8000")
 ///     .await?
 ///     .with_shutdown_signal(sluice::termination_signal());
 /// println!("listening on http://{}", server.local_addr());
-/// server.serve(app).await
+/// server.serve_service(service).await
 /// # }
 /// ```
 pub fn termination_signal() -> impl Future<Output = ()> + Send + 'static {
@@ -463,13 +466,15 @@ pub fn termination_signal() -> impl Future<Output = ()> + Send + 'static {
 }
 
 /// Serves `app` on `addr` until SIGINT or SIGTERM, then shuts down
-/// gracefully.
+/// gracefully. The app is built first, so that an invalid one is reported
+/// before the address is bound and "listening" is logged.
 ///
 /// # Errors
 ///
-/// When the address cannot be bound or the app's configuration is invalid.
+/// When the app's configuration is invalid or the address cannot be bound.
 pub async fn serve(app: App, addr: impl ToSocketAddrs + fmt::Debug) -> Result<(), ServeError> {
+    let service = app.build()?;
     let server = Server::bind(addr).await?;
     tracing::info!(target: "sluice", "listening on http://{}", server.local_addr());
-    server.serve(app).await
+    server.serve_service(service).await
 }

@@ -274,6 +274,20 @@ async fn an_invalid_app_is_reported_before_serving() {
     assert!(matches!(err, ServeError::Config(_)), "{err}");
 }
 
+#[tokio::test]
+async fn serve_reports_an_invalid_app_before_it_listens() {
+    // The address is taken: had `serve` bound it first, the error would be
+    // the address's. The app is built first, so that nothing says it
+    // listens for an app that cannot serve.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let app = App::new()
+        .get("/a", || async { "" })
+        .get("/a", || async { "" });
+    let err = sluice::serve(app, addr).await.expect_err("duplicate route");
+    assert!(matches!(err, ServeError::Config(_)), "{err}");
+}
+
 fn body_length_app() -> App {
     App::new().post(
         "/",

@@ -106,8 +106,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let server = sluice::Server::bind("127.0.0.1:8000").await?;
     let url = format!("http://{}", server.local_addr());
+    // Built before saying it listens: a misconfigured app says only that.
+    let service = app(tracing, url.clone()).build()?;
     tracing::info!("listening on {url}");
-    server.serve(app(tracing, url)).await?;
+    server.serve_service(service).await?;
     Ok(())
 }
 
