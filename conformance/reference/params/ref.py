@@ -254,3 +254,22 @@ def p_two(a: str, n: int):
 @app.get("/p/rest/{rest:path}")
 def p_rest(rest: str):
     return {"rest": rest}
+
+
+@app.get("/q/alias")
+def q_alias(
+    item_query: Annotated[str | None, Query(alias="item-query")] = None,
+    n: Annotated[int, Query(alias="N")] = 0,
+    tags: Annotated[list[str], Query(alias="tag")] = [],
+):
+    """Query parameters under another name: `#[serde(rename = ...)]`."""
+    return {"item_query": item_query, "n": n, "tags": tags}
+
+
+@app.get("/h/alias")
+def h_alias(
+    token: Annotated[str, Header(alias="X-Secret-Token")],
+    lang: Annotated[str | None, Header(alias="accept-language")] = None,
+):
+    """Header parameters under another name: `#[serde(rename = ...)]`."""
+    return {"token": token, "lang": lang}

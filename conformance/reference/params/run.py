@@ -95,6 +95,20 @@ def hand_cookies():
     return out
 
 
+def hand_aliases():
+    """Parameters under other names: FastAPI's `alias`, sluice's
+    `#[serde(rename)]` (for headers in sluice's spelling, `x_secret_token`:
+    the one difference is the `loc` of a missing header, FastAPI's
+    `X-Secret-Token` as the alias is written, sluice's `x-secret-token`)."""
+    out = [("GET", p, [], b"") for p in ["/q/alias", "/q/alias?item-query=a", "/q/alias?item_query=a", "/q/alias?N=5", "/q/alias?n=5",
+                                         "/q/alias?N=x", "/q/alias?tag=a&tag=b", "/q/alias?tags=a", "/q/alias?Item-Query=z&N=1_0",
+                                         "/q/alias?N=5.0&N=x"]]
+    for kv in [[("x-secret-token", "t")], [("X-Secret-Token", "t")], [("x-secret-token", "t"), ("accept-language", "fr")],
+               [("x-secret-token", "t"), ("accept_language", "fr")], [("x-secret-token", "t"), ("x-secret-token", "u")]]:
+        out.append(("GET", "/h/alias", [(b"host", b"x")] + [(k.encode(), v.encode()) for k, v in kv], b""))
+    return out
+
+
 # -------------------------------------------------------------- multipart
 CT_FILE = [None, None, "text/plain", "application/octet-stream", "image/png; x=1", "text/plain; charset=utf-8", "t\xe9xt/plain", ""]
 FILENAMES = ["a.txt", "", "b.bin", "C:\\dir\\c.txt", "\\\\srv\\d.txt", "dir/e.txt", "caf\xc3\xa9.txt", "\xe9.txt", 'q\\"t.txt', "sp ace.txt", "semi;colon.txt", "%41.txt"]
@@ -451,7 +465,7 @@ def typed(v):
 
 
 def main():
-    cases = hand_cookies() + hand_uploads()
+    cases = hand_cookies() + hand_aliases() + hand_uploads()
     nhand = len(cases)
     for i in range(NRAND):
         if rnd.random() < 0.5:

@@ -99,6 +99,27 @@ struct QStrict {
     tags: Vec<String>,
 }
 
+/// Query parameters under other names (`Query(alias="item-query")`).
+#[derive(Deserialize, Serialize, JsonSchema)]
+struct QAlias {
+    #[serde(rename = "item-query")]
+    item_query: Option<String>,
+    #[serde(rename = "N", default)]
+    n: i64,
+    #[serde(rename = "tag", default)]
+    tags: Vec<String>,
+}
+
+/// Header parameters under other names (`Header(alias="X-Secret-Token")`),
+/// renamed as sluice reads header names: lower case, `_` for `-`.
+#[derive(Deserialize, Serialize, JsonSchema)]
+struct HAlias {
+    #[serde(rename = "x_secret_token")]
+    token: String,
+    #[serde(rename = "accept_language")]
+    lang: Option<String>,
+}
+
 /// Separate header parameters (`x_token: Annotated[str, Header()]`, ...).
 #[derive(Deserialize, Serialize, JsonSchema)]
 struct HModel {
@@ -280,6 +301,12 @@ pub(crate) fn params() -> App {
             |Path(rest): Path<String>| async move { Json(json!({ "rest": rest })) },
         )
         .get("/q/sep", |Query(q): Query<QSep>| async move { Json(q) })
+        .get("/q/alias", |Query(q): Query<QAlias>| async move {
+            Json(json!({ "item_query": q.item_query, "n": q.n, "tags": q.tags }))
+        })
+        .get("/h/alias", |Headers(h): Headers<HAlias>| async move {
+            Json(json!({ "token": h.token, "lang": h.lang }))
+        })
         .get(
             "/q/strict",
             |Query(q): Query<QStrict>| async move { Json(q) },
