@@ -2,8 +2,9 @@
 //! and the answers FastAPI gives when nothing matches.
 //!
 //! - Paths use FastAPI's syntax: `/items/{item_id}`; `{name:path}` (or
-//!   matchit's `{*name}`) matches the rest of the path, slashes included.
-//!   Static segments win over parameters (`/users/me` before
+//!   matchit's `{*name}`) matches the rest of the path, slashes included,
+//!   or nothing (`/files/{p:path}` serves `/files/` with `p` empty, and
+//!   `/files` is redirected there), as Starlette's does. Static segments win over parameters (`/users/me` before
 //!   `/users/{id}`), whatever the declaration order.
 //! - Paths are matched percent-decoded, as Starlette does.
 //! - An unknown path is `404 {"detail":"Not Found"}`.
