@@ -583,7 +583,7 @@ impl<T: Into<Body>> IntoResponse for Html<T> {
 /// is space, `"`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}` and controls
 /// (and, as UTF-8 bytes, every non-ASCII character). `%` is left alone, so
 /// a URL already encoded stays as it is.
-pub(crate) const LOCATION_UNSAFE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+const LOCATION_UNSAFE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'<')

@@ -25,9 +25,9 @@ use std::net::{Ipv6Addr, SocketAddr};
 use http::header::{HeaderMap, HOST};
 use http::uri::Authority;
 use http::StatusCode;
-use percent_encoding::{percent_decode_str, utf8_percent_encode};
+use percent_encoding::percent_decode_str;
 
-use crate::response::{IntoResponse, Response, LOCATION_UNSAFE};
+use crate::response::{IntoResponse, Response};
 
 /// The path as the router matches it: percent-decoded, invalid UTF-8
 /// replaced, as Starlette decodes `scope["path"]`. Borrowed when there is
@@ -197,8 +197,9 @@ pub(crate) fn request_host<'a>(
 ///
 /// `netloc` must be safe already (a parsed [`HostPort`] or a formatted
 /// socket address). The path and query are kept exactly as sent, percent
-/// escapes included, with unsafe bytes percent-encoded; an empty query
-/// drops the `?`, and a path that does not start with `/` gets one.
+/// escapes included (the [`Redirect`](crate::Redirect) that sends the URL
+/// percent-encodes what must be); an empty query drops the `?`, and a path
+/// that does not start with `/` gets one.
 pub(crate) fn absolute_url(
     scheme: &str,
     www: bool,
@@ -225,10 +226,10 @@ pub(crate) fn push_path_and_query(url: &mut String, path: &str, query: Option<&s
     if !path.starts_with('/') {
         url.push('/');
     }
-    url.extend(utf8_percent_encode(path, LOCATION_UNSAFE));
+    url.push_str(path);
     if let Some(query) = query.filter(|q| !q.is_empty()) {
         url.push('?');
-        url.extend(utf8_percent_encode(query, LOCATION_UNSAFE));
+        url.push_str(query);
     }
 }
 
@@ -482,7 +483,7 @@ mod tests {
     }
 
     #[test]
-    fn urls_keep_path_and_query_and_escape_unsafe_bytes() {
+    fn urls_keep_path_and_query_as_sent() {
         assert_eq!(absolute_url("https", false, "h", "/", None), "https://h/");
         assert_eq!(
             absolute_url("https", false, "h", "/", Some("")),
@@ -492,9 +493,10 @@ mod tests {
             absolute_url("https", false, "h:8443", "/a%2Fb", Some("q=1&r=%20")),
             "https://h:8443/a%2Fb?q=1&r=%20"
         );
+        // Unsafe bytes are the redirect's to encode (`Redirect`).
         assert_eq!(
             absolute_url("http", true, "h", "/\"<>\\^`{|} é", Some("x=<\"'>")),
-            "http://www.h/%22%3C%3E%5C%5E%60%7B%7C%7D%20%C3%A9?x=%3C%22'%3E"
+            "http://www.h/\"<>\\^`{|} é?x=<\"'>"
         );
         assert_eq!(absolute_url("https", false, "h", "*", None), "https://h/*");
         assert_eq!(
