@@ -48,6 +48,7 @@ pub mod __private;
 mod app;
 mod background;
 mod body;
+pub mod cookie;
 pub mod error;
 pub mod extract;
 mod floats;

@@ -29,6 +29,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::body::Body;
+use crate::cookie::{Cookie, InvalidCookie};
 use crate::error::{BodyError, Error, HttpError, ValidationError};
 use crate::floats;
 use crate::openapi::ResponseDoc;
@@ -104,11 +105,65 @@ pub trait ResponseExt {
     /// let app = App::new().middleware(report);
     /// ```
     fn error(&self) -> Option<&Error>;
+
+    /// Adds a `Set-Cookie` field for `cookie`, as Starlette's
+    /// `response.set_cookie(...)` does: each call adds one, beside those
+    /// already there (see [`crate::cookie`] for how it is written).
+    ///
+    /// ```
+    /// use sluice::cookie::Cookie;
+    /// use sluice::{IntoResponse, Response, ResponseExt};
+    ///
+    /// let mut response = "hi".into_response();
+    /// response.set_cookie(Cookie::new("a", "1"))?;
+    /// response.set_cookie(Cookie::new("b", "2").http_only(true))?;
+    /// let fields: Vec<_> = response.headers().get_all("set-cookie").iter().collect();
+    /// assert_eq!(fields, ["a=1; Path=/; SameSite=lax", "b=2; HttpOnly; Path=/; SameSite=lax"]);
+    /// # Ok::<(), sluice::cookie::InvalidCookie>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidCookie`] for a cookie that cannot be written; nothing is
+    /// added then. Passed on with `?`, it is a 500, as Starlette's
+    /// `CookieError` is.
+    fn set_cookie(&mut self, cookie: Cookie) -> Result<(), InvalidCookie>;
+
+    /// Tells the browser to drop the cookie `name` set with `Path=/` and
+    /// no `Domain`, as Starlette's `response.delete_cookie(name)` does.
+    /// For a cookie set with another path or a domain, set
+    /// [`Cookie::removal`] with them instead.
+    ///
+    /// ```
+    /// use sluice::{IntoResponse, ResponseExt};
+    ///
+    /// let mut response = "bye".into_response();
+    /// response.delete_cookie("session")?;
+    /// let field = response.headers()["set-cookie"].to_str().unwrap();
+    /// assert!(field.starts_with("session=\"\"; expires="));
+    /// assert!(field.ends_with("; Max-Age=0; Path=/; SameSite=lax"));
+    /// # Ok::<(), sluice::cookie::InvalidCookie>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidCookie`] for a name that cannot be written.
+    fn delete_cookie(&mut self, name: &str) -> Result<(), InvalidCookie>;
 }
 
 impl<B> ResponseExt for http::Response<B> {
     fn error(&self) -> Option<&Error> {
         self.extensions().get::<Error>()
+    }
+
+    fn set_cookie(&mut self, cookie: Cookie) -> Result<(), InvalidCookie> {
+        let value = cookie.to_header_value()?;
+        self.headers_mut().append(header::SET_COOKIE, value);
+        Ok(())
+    }
+
+    fn delete_cookie(&mut self, name: &str) -> Result<(), InvalidCookie> {
+        self.set_cookie(Cookie::removal(name.to_owned()))
     }
 }
 

@@ -142,28 +142,7 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// How a store keeps a browser-session (no `max_age`) session's data.
 const BROWSER_SESSION_TTL: Duration = DEFAULT_MAX_AGE;
 
-/// The `SameSite` attribute of the cookie ([MDN](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Set-Cookie#samesitesamesite-value)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SameSite {
-    /// Sent on top-level navigations from other sites, not on their
-    /// sub-requests (the default).
-    #[default]
-    Lax,
-    /// Never sent from other sites.
-    Strict,
-    /// Sent everywhere; needs [`Sessions::https_only`].
-    None,
-}
-
-impl SameSite {
-    fn as_str(self) -> &'static str {
-        match self {
-            SameSite::Lax => "lax",
-            SameSite::Strict => "strict",
-            SameSite::None => "none",
-        }
-    }
-}
+pub use crate::cookie::SameSite;
 
 /// Why a session could not be read or saved.
 #[derive(Debug)]
