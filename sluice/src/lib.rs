@@ -68,6 +68,7 @@ mod route_watch;
 mod router;
 mod server;
 mod shared;
+pub mod sse;
 mod stack;
 pub mod static_files;
 #[cfg(feature = "testing")]
