@@ -105,7 +105,7 @@ pub use server::{serve, termination_signal, ServeError, Server};
 pub use shared::{Caught, ExceptionHandler};
 #[cfg(feature = "macros")]
 pub use sluice_macros::debug_handler;
-pub use static_files::StaticFiles;
+pub use static_files::{FileResponse, StaticFiles};
 
 /// `Result<T, sluice::Error>`: what a handler, middleware or dependency
 /// returns when it can fail with any error.

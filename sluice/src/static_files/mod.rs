@@ -169,12 +169,14 @@ use crate::response::{IntoResponse, Redirect, Response};
 
 mod body;
 mod conditional;
+mod file;
 mod path;
 mod range;
 mod text;
 
 use body::{FileBody, OpenFile, Segment, CHUNK_SIZE};
 use conditional::Conditions;
+pub use file::FileResponse;
 use path::{Failure, Found, LookupError, Root};
 use range::Ranges;
 
@@ -404,73 +406,18 @@ impl Config {
             insert(response.headers_mut(), ETAG, &etag);
             return response;
         }
-        let ranges = match (&conditions.range, &conditions.if_range) {
-            (Some(range), if_range)
-                if status == StatusCode::OK
-                    && if_range.as_deref().is_none_or(|if_range| {
-                        conditional::if_range_holds(if_range, &etag, &last_modified)
-                    }) =>
-            {
-                range::parse(range, size)
-            }
-            _ => Ranges::Whole,
+        let file = FileHead {
+            size,
+            status,
+            content_type,
+            etag,
+            last_modified,
         };
-        let mut headers = HeaderMap::with_capacity(6);
-        headers.insert(CONTENT_TYPE, content_type.clone());
-        headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(size));
-        insert(&mut headers, LAST_MODIFIED, &last_modified);
-        insert(&mut headers, ETAG, &etag);
-        let (status, segments) = match ranges {
-            Ranges::Whole => (
-                status,
-                vec![Segment::File {
-                    offset: 0,
-                    len: size,
-                }],
-            ),
-            Ranges::Unsatisfiable => return unsatisfiable(size),
-            Ranges::Malformed(reason) => return malformed(reason),
-            Ranges::Parts(parts) if parts.len() == 1 => {
-                let (start, end) = parts[0];
-                headers.insert(CONTENT_LENGTH, HeaderValue::from(end - start));
-                insert(
-                    &mut headers,
-                    CONTENT_RANGE,
-                    &format!("bytes {start}-{}/{size}", end - 1),
-                );
-                (
-                    StatusCode::PARTIAL_CONTENT,
-                    vec![Segment::File {
-                        offset: start,
-                        len: end - start,
-                    }],
-                )
-            }
-            Ranges::Parts(parts) => {
-                let boundary = boundary();
-                let part_type = content_type.to_str().unwrap_or("application/octet-stream");
-                let length = range::multipart_len(&boundary, part_type, &parts, size);
-                headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
-                insert(
-                    &mut headers,
-                    CONTENT_TYPE,
-                    &format!("multipart/byteranges; boundary={boundary}"),
-                );
-                let mut segments = Vec::with_capacity(parts.len() * 3 + 1);
-                for &(start, end) in &parts {
-                    let head = range::part_head(&boundary, part_type, (start, end), size);
-                    segments.push(Segment::Bytes(Bytes::from(head)));
-                    segments.push(Segment::File {
-                        offset: start,
-                        len: end - start,
-                    });
-                    segments.push(Segment::Bytes(Bytes::from_static(b"\r\n")));
-                }
-                segments.push(Segment::Bytes(Bytes::from(range::closing(&boundary))));
-                (StatusCode::PARTIAL_CONTENT, segments)
-            }
-        };
+        let (status, headers, segments) =
+            match file.parts(conditions.range.as_deref(), conditions.if_range.as_deref()) {
+                Ok(parts) => parts,
+                Err(refused) => return refused.into_response(),
+            };
         let body = if req.head {
             Body::empty()
         } else {
@@ -557,6 +504,119 @@ impl Config {
             return Err(Refused::NotFound);
         }
         Ok(OpenFile::new(file))
+    }
+}
+
+/// What a file's response says about the file, whoever sends it
+/// ([`StaticFiles`] or a [`FileResponse`]).
+struct FileHead {
+    size: u64,
+    /// The status of the whole file; ranges apply to a 200 only.
+    status: StatusCode,
+    content_type: HeaderValue,
+    etag: String,
+    last_modified: String,
+}
+
+impl FileHead {
+    /// The status, headers and parts of the file for a request with these
+    /// `Range` and `If-Range` values, as Starlette's `FileResponse` answers
+    /// them; or the refusal of a range that cannot be served.
+    fn parts(
+        &self,
+        range: Option<&str>,
+        if_range: Option<&str>,
+    ) -> Result<(StatusCode, HeaderMap, Vec<Segment>), RangeRefused> {
+        let size = self.size;
+        let ranges = match range {
+            Some(range)
+                if self.status == StatusCode::OK
+                    && if_range.is_none_or(|if_range| {
+                        conditional::if_range_holds(if_range, &self.etag, &self.last_modified)
+                    }) =>
+            {
+                range::parse(range, size)
+            }
+            _ => Ranges::Whole,
+        };
+        let mut headers = HeaderMap::with_capacity(6);
+        headers.insert(CONTENT_TYPE, self.content_type.clone());
+        headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(size));
+        insert(&mut headers, LAST_MODIFIED, &self.last_modified);
+        insert(&mut headers, ETAG, &self.etag);
+        match ranges {
+            Ranges::Whole => Ok((
+                self.status,
+                headers,
+                vec![Segment::File {
+                    offset: 0,
+                    len: size,
+                }],
+            )),
+            Ranges::Unsatisfiable => Err(RangeRefused::Unsatisfiable(size)),
+            Ranges::Malformed(reason) => Err(RangeRefused::Malformed(reason)),
+            Ranges::Parts(parts) if parts.len() == 1 => {
+                let (start, end) = parts[0];
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(end - start));
+                insert(
+                    &mut headers,
+                    CONTENT_RANGE,
+                    &format!("bytes {start}-{}/{size}", end - 1),
+                );
+                Ok((
+                    StatusCode::PARTIAL_CONTENT,
+                    headers,
+                    vec![Segment::File {
+                        offset: start,
+                        len: end - start,
+                    }],
+                ))
+            }
+            Ranges::Parts(parts) => {
+                let boundary = boundary();
+                let part_type = self
+                    .content_type
+                    .to_str()
+                    .unwrap_or("application/octet-stream");
+                let length = range::multipart_len(&boundary, part_type, &parts, size);
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+                insert(
+                    &mut headers,
+                    CONTENT_TYPE,
+                    &format!("multipart/byteranges; boundary={boundary}"),
+                );
+                let mut segments = Vec::with_capacity(parts.len() * 3 + 1);
+                for &(start, end) in &parts {
+                    let head = range::part_head(&boundary, part_type, (start, end), size);
+                    segments.push(Segment::Bytes(Bytes::from(head)));
+                    segments.push(Segment::File {
+                        offset: start,
+                        len: end - start,
+                    });
+                    segments.push(Segment::Bytes(Bytes::from_static(b"\r\n")));
+                }
+                segments.push(Segment::Bytes(Bytes::from(range::closing(&boundary))));
+                Ok((StatusCode::PARTIAL_CONTENT, headers, segments))
+            }
+        }
+    }
+}
+
+/// A `Range` that cannot be served.
+enum RangeRefused {
+    /// Past the end of a file of this size: 416.
+    Unsatisfiable(u64),
+    /// Malformed, for this reason: 400.
+    Malformed(&'static str),
+}
+
+impl RangeRefused {
+    fn into_response(self) -> Response {
+        match self {
+            RangeRefused::Unsatisfiable(size) => unsatisfiable(size),
+            RangeRefused::Malformed(reason) => malformed(reason),
+        }
     }
 }
 
