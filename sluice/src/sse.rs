@@ -4,7 +4,11 @@
 //! Return an `Sse` from a handler, built from any stream whose items are
 //! [`Event`]s, [`Json`] values (each sent as the JSON of one event's
 //! `data`, as FastAPI sends what a generator yields) or `Result`s of
-//! either. The response is FastAPI's:
+//! either. The JSON is compact and UTF-8, as FastAPI writes the items of a
+//! generator annotated with their model (`AsyncIterable[Item]`); an
+//! unannotated generator's dicts get `json.dumps`' spaces and `\u`
+//! escapes there. Floats are written as sluice's [`Json`] writes them
+//! (`1e-05`, where pydantic writes `0.00001`). The response is FastAPI's:
 //!
 //! - `content-type: text/event-stream; charset=utf-8`,
 //!   `cache-control: no-cache` and `x-accel-buffering: no` (so that nginx
