@@ -260,7 +260,8 @@ impl Cookie {
         write_value(&mut out, &self.value)
             .ok_or_else(|| InvalidCookie::new("value", &self.value))?;
         // In the alphabetical order of Python's attribute keys.
-        if let Some(domain) = &self.domain {
+        // An empty attribute is left out, as `http.cookies` leaves it.
+        if let Some(domain) = self.domain.as_deref().filter(|d| !d.is_empty()) {
             out.extend_from_slice(b"; Domain=");
             write_attribute(&mut out, domain)
                 .ok_or_else(|| InvalidCookie::new("domain", domain))?;
@@ -279,7 +280,7 @@ impl Cookie {
         if self.partitioned {
             out.extend_from_slice(b"; Partitioned");
         }
-        if let Some(path) = &self.path {
+        if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty()) {
             out.extend_from_slice(b"; Path=");
             write_attribute(&mut out, path).ok_or_else(|| InvalidCookie::new("path", path))?;
         }
@@ -289,6 +290,11 @@ impl Cookie {
         }
         if self.secure {
             out.extend_from_slice(b"; Secure");
+        }
+        // Starlette strips the whole field (Python's `str.strip`): of what
+        // can end it here, a space or a no-break space closing the path.
+        while out.last().is_some_and(|&b| b == b' ' || b == 0xa0) {
+            out.pop();
         }
         // Every byte written is visible ASCII, a space or Latin-1 (checked
         // above), all of which a field value may hold.
@@ -432,6 +438,12 @@ mod tests {
             (
                 Cookie::new("a", "\u{0}\u{7f}\u{ff}"),
                 b"a=\"\\000\\177\\377\"; Path=/; SameSite=lax",
+            ),
+            // Empty attributes are left out; the field is stripped.
+            (Cookie::new("a", "b").path("").domain(""), b"a=b; SameSite=lax"),
+            (
+                Cookie::new("a", "b").path("/x \u{a0}").no_same_site(),
+                b"a=b; Path=/x",
             ),
             // Python 3.14 places the flag between `Max-Age` and `Path`.
             (
