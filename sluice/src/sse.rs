@@ -21,9 +21,9 @@
 //!   stream.
 //!
 //! ```
-//! use futures_util::stream;
+//! use futures::stream;
 //! use serde::Serialize;
-//! use sluice::sse::{Event, Sse};
+//! use sluice::sse::{Event, Sse, Stream};
 //! use sluice::testing::TestClient;
 //! use sluice::{App, Json};
 //!
@@ -32,11 +32,11 @@
 //!     name: &'static str,
 //! }
 //!
-//! async fn items() -> Sse<impl futures_util::Stream<Item = Json<Item>>> {
+//! async fn items() -> Sse<impl Stream<Item = Json<Item>>> {
 //!     Sse::new(stream::iter([Json(Item { name: "a" }), Json(Item { name: "b" })]))
 //! }
 //!
-//! async fn updates() -> Sse<impl futures_util::Stream<Item = Event>> {
+//! async fn updates() -> Sse<impl Stream<Item = Event>> {
 //!     Sse::new(stream::iter([
 //!         Event::data("line 1\nline 2").event("update").id("7"),
 //!     ]))
@@ -69,7 +69,9 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::Stream;
+/// The trait of what an [`Sse`] sends (futures' `Stream`), for writing
+/// `Sse<impl Stream<Item = Event>>`.
+pub use futures_util::Stream;
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::HeaderName;
 use serde::Serialize;
