@@ -19,10 +19,16 @@ const LAYERS: &[&str] = &[
     // JSON text with floats as Python writes them
     "floats",
     "error",
+    // the app's named routes, for `url_for`
+    "route_names",
+    // `Set-Cookie`, as Starlette writes it
+    "cookie",
     "body",
     // the OpenAPI document's parts, which responses and extractors describe
     "openapi",
     "response",
+    // server-sent events, a response
+    "sse",
     "url",
     "head",
     // what the built app shares with every request
