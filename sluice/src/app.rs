@@ -425,7 +425,8 @@ impl App {
             router = add_docs_routes(router, config, &slot);
             builder = Some(DocBuilder::new());
         }
-        let table = router.build(&shared, builder.as_mut())?;
+        let mut table = router.build(&shared, builder.as_mut())?;
+        shared.set_route_names(std::mem::take(&mut table.names));
         let mut openapi = None;
         if let (Some(mut builder), Some(config)) = (builder, &self.openapi) {
             builder.describe_all(|operation| {

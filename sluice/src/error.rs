@@ -397,6 +397,43 @@ impl fmt::Display for Panic {
 
 impl std::error::Error for Panic {}
 
+/// [`Request::url_for`](crate::Request::url_for) found no route: no route
+/// has the name, the parameters are not exactly the route's, or a
+/// parameter other than a `{name:path}` holds a `/`. Starlette's
+/// `NoMatchFound`, with its message; returned with `?`, a 500.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlForError {
+    message: String,
+}
+
+impl UrlForError {
+    pub(crate) fn no_route<'a>(name: &str, params: impl Iterator<Item = &'a str>) -> Self {
+        let params: Vec<&str> = params.collect();
+        UrlForError {
+            message: format!(
+                "No route exists for name \"{name}\" and params \"{}\".",
+                params.join(", ")
+            ),
+        }
+    }
+
+    pub(crate) fn separator(name: &str, param: &str, value: &str) -> Self {
+        UrlForError {
+            message: format!(
+                "the parameter {param:?} of route \"{name}\" may not hold a path separator: {value:?}"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for UrlForError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UrlForError {}
+
 /// Reading a body failed: the stream broke or it was larger than allowed.
 #[derive(Debug)]
 pub struct BodyError {

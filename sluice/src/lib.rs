@@ -64,6 +64,7 @@ pub mod openapi;
 pub mod redis;
 mod request;
 mod response;
+mod route_names;
 mod route_watch;
 mod router;
 mod server;

@@ -12,7 +12,7 @@ use http::{Extensions, Method, Uri, Version};
 
 use crate::background::BackgroundTasks;
 use crate::body::Body;
-use crate::error::BodyError;
+use crate::error::{BodyError, UrlForError};
 use crate::head::RequestHead;
 use crate::lifecycle::Lifecycle;
 use crate::shared::{Shared, SharedHandle};
@@ -77,6 +77,48 @@ struct Inner {
     /// Known to have no `Upgrade` header (see [`Request::may_upgrade`]).
     no_upgrade: bool,
 }
+
+/// The URL of the request as the app received it: Starlette's
+/// `request.url`, whatever mounts the request went through.
+///
+/// A service mounted with [`App::mount`](crate::App::mount) sees the
+/// request with the mount's prefix taken off its path; this extension holds
+/// the whole URL, so the service can build absolute links and redirects.
+/// It is absolute (`http://example.com/static/a.txt?v=1`): the scheme is
+/// the request's ([`Request::scheme`](crate::Request::scheme)), the host is
+/// the `Host` header when it is well-formed (else the server's address, as
+/// for sluice's redirects), the path and query are as sent, still
+/// percent-encoded. Only when no host is safe to name (two `Host` headers
+/// that disagree, no server address) is it the path and query alone.
+///
+/// As an extractor it works in any handler, mounted or not.
+///
+/// ```
+/// use sluice::extract::OriginalUri;
+/// use sluice::testing::TestClient;
+/// use sluice::{App, Request};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// // A mounted app: its handler sees the path without the prefix.
+/// let files = App::new()
+///     .get("/{name}", |req: Request| async move {
+///         let original = &req.extensions().get::<OriginalUri>().unwrap().0;
+///         format!("{} {}", req.uri(), original)
+///     })
+///     .build()
+///     .unwrap();
+/// let app = App::new()
+///     .mount("/files", files)
+///     .get("/here", |OriginalUri(uri): OriginalUri| async move { uri.to_string() });
+/// let client = TestClient::new(app);
+///
+/// let res = client.get("/files/a%20b.txt?v=1").await;
+/// assert_eq!(res.text(), "/a%20b.txt?v=1 http://testserver/files/a%20b.txt?v=1");
+/// assert_eq!(client.get("/here").await.text(), "http://testserver/here");
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginalUri(pub Uri);
 
 /// What the server knows about the connection a request came on.
 ///
@@ -374,6 +416,104 @@ impl Request {
     /// ```
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
         self.inner.app.as_deref()?.state::<T>()
+    }
+
+    /// The absolute URL of the route named `name` with `params` in place of
+    /// its path parameters: Starlette's `request.url_for(name, **params)`,
+    /// e.g. for a `Location` or a link in a body.
+    ///
+    /// A route's name is its handler function's name (FastAPI's default),
+    /// or the one given with [`MethodRouter::name`](crate::routing::MethodRouter::name);
+    /// routes of routers included with
+    /// [`App::include_router`](crate::App::include_router) count, with
+    /// their prefix. The URL has the request's scheme and host (as sluice's
+    /// redirects name them) and, in an app mounted under a prefix, the
+    /// prefix. Parameter values are written as they are (a `{name:path}`
+    /// one may hold `/`), as Starlette writes them; [`Redirect`](crate::Redirect)
+    /// percent-encodes what it must.
+    ///
+    /// ```
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Path, Redirect, Request};
+    ///
+    /// async fn read_item(Path(item_id): Path<u32>) -> String {
+    ///     format!("item {item_id}")
+    /// }
+    ///
+    /// async fn create_item(req: Request) -> sluice::Result<Redirect> {
+    ///     Ok(Redirect::see_other(req.url_for("read_item", [("item_id", 42)])?))
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new()
+    ///     .get("/items/{item_id}", read_item)
+    ///     .post("/items", create_item);
+    /// let res = TestClient::new(app).post("/items").await;
+    /// assert_eq!(res.status(), 303);
+    /// assert_eq!(res.header("location"), Some("http://testserver/items/42"));
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`UrlForError`] (Starlette's `NoMatchFound`) when no route has the
+    /// name, the parameters are not exactly the route's, or one that is
+    /// not a `{name:path}` holds a `/`.
+    pub fn url_for<K, V>(
+        &self,
+        name: &str,
+        params: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<String, UrlForError>
+    where
+        K: AsRef<str>,
+        V: fmt::Display,
+    {
+        let path = self.url_path_for(name, params)?;
+        let mut full = self.mount_prefix().to_owned();
+        full.push_str(&path);
+        let netloc = crate::url::redirect_netloc(
+            self.headers(),
+            self.uri().authority(),
+            self.inner.conn.local_addr,
+            false,
+        );
+        Ok(match netloc {
+            Some(netloc) => crate::url::absolute_url(self.scheme(), false, &netloc, &full, None),
+            None => full,
+        })
+    }
+
+    /// The path of the route named `name` within its app, as
+    /// [`Request::url_for`] finds it, without the scheme, the host or the
+    /// prefix of a mount (Starlette's `app.url_path_for`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Request::url_for`].
+    pub fn url_path_for<K, V>(
+        &self,
+        name: &str,
+        params: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<String, UrlForError>
+    where
+        K: AsRef<str>,
+        V: fmt::Display,
+    {
+        match self.inner.app.as_deref().and_then(|app| app.route_names()) {
+            Some(names) => names.path_for(name, params),
+            None => crate::route_names::RouteNames::default().path_for(name, params),
+        }
+    }
+
+    /// The prefix a mount took off this request's path (as sent), or "".
+    fn mount_prefix(&self) -> &str {
+        let Some(OriginalUri(original)) = self.extensions().get::<OriginalUri>() else {
+            return "";
+        };
+        original
+            .path()
+            .strip_suffix(self.uri().path())
+            .map_or("", |prefix| prefix.trim_end_matches('/'))
     }
 
     /// This request's [`Locals`]: values shared by every middleware, the

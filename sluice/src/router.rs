@@ -37,6 +37,7 @@ use crate::mount::{MountDecl, MountEndpoint};
 use crate::openapi::{DocBuilder, Entry, ExtraResponse, Operation, OperationDoc, RouteDoc};
 use crate::request::{Request, RouteMatch};
 use crate::response::{IntoResponse, Redirect, Response, ResponseExt};
+use crate::route_names::RouteNames;
 use crate::route_watch;
 use crate::shared::Shared;
 use crate::stack::{
@@ -244,6 +245,26 @@ impl MethodRouter {
     /// Marks the operation deprecated.
     pub fn deprecated(self) -> Self {
         self.last_doc("deprecated", |doc| doc.deprecated = true)
+    }
+
+    /// The route's name for [`Request::url_for`](crate::Request::url_for),
+    /// in place of the handler function's (Starlette's `name=`).
+    ///
+    /// ```
+    /// use sluice::routing::get;
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Request};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new()
+    ///     .route("/items/{id}", get(|| async { "an item" }).name("item"))
+    ///     .get("/", |req: Request| async move { req.url_for("item", [("id", 7)]).unwrap() });
+    /// assert_eq!(TestClient::new(app).get("/").await.text(), "http://testserver/items/7");
+    /// # }
+    /// ```
+    pub fn name(self, name: impl Into<Cow<'static, str>>) -> Self {
+        let name = name.into();
+        self.last_doc("name", |doc| doc.name = Some(name))
     }
 
     /// The operation's id, in place of FastAPI's default
@@ -668,11 +689,13 @@ impl Router {
     ) -> Result<RouterTable, ConfigError> {
         self.validate()?;
         let mut table = RouterTable {
+            names: RouteNames::default(),
             matcher: matchit::Router::new(),
             paths: Vec::new(),
             static_copies: ThreadLocal::new(),
         };
         let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut names = RouteNames::default();
         let route_paths: Vec<String> = self.routes.iter().map(|r| r.path.clone()).collect();
         for mut route in self.routes {
             let template = to_matchit_syntax(&route.path)?;
@@ -723,6 +746,9 @@ impl Router {
                         reason: problem,
                     });
                 }
+                if let Some(name) = handler.name() {
+                    names.add(name.into(), &route.path);
+                }
                 entry.websocket = Some(build_stack(&route.stack, handler.endpoint(shared), shared));
             }
             let handlers = std::mem::take(&mut route.handlers);
@@ -739,6 +765,9 @@ impl Router {
                     });
                 }
                 doc.handler_name = handler.name();
+                if let Some(name) = doc.name.clone().or(doc.handler_name.map(Cow::Borrowed)) {
+                    names.add(name, &route.path);
+                }
                 let builder = openapi.as_deref_mut().filter(|_| doc.include);
                 let described = declare(&*handler, &method, &route, &entry.names, builder)?;
                 let mut endpoint = handler.endpoint(shared);
@@ -814,6 +843,7 @@ impl Router {
                 mount: Some(node),
             });
         }
+        table.names = names;
         Ok(table)
     }
 }
@@ -994,6 +1024,9 @@ impl PathEntry {
 
 /// The built router: what the app's stack ends in.
 pub(crate) struct RouterTable {
+    /// Each named route's path template, by name (see
+    /// [`Request::url_for`](crate::Request::url_for)).
+    pub(crate) names: RouteNames,
     matcher: matchit::Router<usize>,
     paths: Vec<PathEntry>,
     /// Each thread's copies of the paths' static matches, made on first

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use futures_util::future::BoxFuture;
 use http::{Extensions, StatusCode};
@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 use crate::error::{Error, HttpError, Panic};
 use crate::head::RequestHead;
 use crate::response::{IntoResponse, Response, Unhandled, Unresolved};
+use crate::route_names::RouteNames;
 
 /// An exception handler with its types erased.
 pub(crate) trait ErasedExceptionHandler: Send + Sync + 'static {
@@ -323,6 +324,8 @@ pub(crate) struct Shared {
     /// background tasks and cleanups), kept while a test client asks for
     /// them.
     failures: Mutex<Option<Vec<Error>>>,
+    /// The app's named routes, set once its router is built.
+    route_names: OnceLock<RouteNames>,
 }
 
 impl Shared {
@@ -337,7 +340,18 @@ impl Shared {
             sockets: Sockets::default(),
             needs_head,
             failures: Mutex::new(None),
+            route_names: OnceLock::new(),
         }
+    }
+
+    /// Sets the app's named routes, once, when its router is built.
+    pub(crate) fn set_route_names(&self, names: RouteNames) {
+        let _ = self.route_names.set(names);
+    }
+
+    /// The app's named routes (none before the router is built).
+    pub(crate) fn route_names(&self) -> Option<&RouteNames> {
+        self.route_names.get()
     }
 
     /// A value given to `App::state`.

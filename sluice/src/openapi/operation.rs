@@ -764,6 +764,8 @@ pub(crate) struct RouteDoc {
     pub(crate) include: bool,
     /// The handler's name, for the default operation id.
     pub(crate) handler_name: Option<&'static str>,
+    /// The route's name for `url_for`, in place of the handler's.
+    pub(crate) name: Option<Cow<'static, str>>,
 }
 
 /// A response a route declares beyond its success response.
@@ -795,6 +797,7 @@ impl Default for RouteDoc {
             status: None,
             include: true,
             handler_name: None,
+            name: None,
         }
     }
 }

@@ -1,0 +1,103 @@
+//! `Request::url_for`: the URL of a named route. Each expected URL and
+//! message is what FastAPI 0.165 (Starlette 1.10) gave for the same routes
+//! and `request.url_for(...)` call.
+
+use serde_json::{json, Value};
+use sluice::routing::get;
+use sluice::testing::TestClient;
+use sluice::{App, Json, Path, Request, Router};
+
+async fn read_item(Path(_id): Path<u32>) -> &'static str {
+    "item"
+}
+
+async fn file(Path(_rest): Path<String>) -> &'static str {
+    "file"
+}
+
+async fn user(Path(_name): Path<String>) -> &'static str {
+    "user"
+}
+
+/// A handler of the mounted app, naming its own route.
+async fn inner(req: Request) -> String {
+    req.url_for("inner", [("x", "2")])
+        .unwrap_or_else(|e| e.to_string())
+}
+
+/// Every `url_for` of the FastAPI twin, answered as its `/t` did.
+async fn urls(req: Request) -> Json<Value> {
+    let show = |r: Result<String, sluice::error::UrlForError>| match r {
+        Ok(url) => url,
+        Err(e) => e.to_string(),
+    };
+    Json(json!({
+        "read_item": show(req.url_for("read_item", [("item_id", 42)])),
+        "file": show(req.url_for("file", [("rest", "a b/c")])),
+        "user": show(req.url_for("user", [("name", "ann")])),
+        "no_params": show(req.url_for("read_item", [("item_id", 0); 0])),
+        "nope": show(req.url_for("nope", [("a", 1), ("b", 2)])),
+        "named": show(req.url_for("by-name", [("id", 7)])),
+        "path_only": show(req.url_path_for("user", [("name", "ann")])),
+    }))
+}
+
+fn app() -> App {
+    let sub = App::new().get("/inner/{x}", inner);
+    App::new()
+        .get("/items/{item_id}", read_item)
+        .get("/files/{rest:path}", file)
+        .include_router("/api", Router::new().get("/users/{name}", user))
+        .route("/named/{id}", get(|| async { "named" }).name("by-name"))
+        .get("/t", urls)
+        .mount("/sub", sub.build().expect("the mounted app builds"))
+}
+
+#[tokio::test]
+async fn urls_are_built_as_starlette_builds_them() {
+    let client = TestClient::new(app());
+    assert_eq!(
+        client.get("/t").await.json::<Value>(),
+        json!({
+            "read_item": "http://testserver/items/42",
+            "file": "http://testserver/files/a b/c",
+            "user": "http://testserver/api/users/ann",
+            "no_params": "No route exists for name \"read_item\" and params \"\".",
+            "nope": "No route exists for name \"nope\" and params \"a, b\".",
+            "named": "http://testserver/named/7",
+            "path_only": "/api/users/ann",
+        })
+    );
+}
+
+#[tokio::test]
+async fn the_host_and_the_mount_come_from_the_request() {
+    let client = TestClient::new(app());
+    let res = client.get("/t").header("host", "example.com:8080").await;
+    assert_eq!(
+        res.json::<Value>()["read_item"],
+        "http://example.com:8080/items/42"
+    );
+    // In a mounted app: its own routes, under the mount's prefix.
+    assert_eq!(
+        client.get("/sub/inner/1").await.text(),
+        "http://testserver/sub/inner/2"
+    );
+}
+
+#[tokio::test]
+async fn a_separator_in_a_plain_parameter_fails_with_a_500() {
+    async fn bad(req: Request) -> sluice::Result<String> {
+        Ok(req.url_for("user", [("name", "a/b")])?)
+    }
+    let app = App::new()
+        .include_router("/api", Router::new().get("/users/{name}", user))
+        .get("/bad", bad);
+    let res = TestClient::new(app)
+        .raise_server_exceptions(false)
+        .get("/bad")
+        .await;
+    assert_eq!(res.status(), 500);
+    let error = res.error().expect("the error").to_string();
+    assert!(error.contains("path separator"), "{error}");
+}
