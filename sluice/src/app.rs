@@ -510,9 +510,7 @@ fn add_docs_routes(mut router: Router, config: &OpenApi, slot: &Arc<OnceLock<Byt
 /// `root_path`), percent-encoded down to URL-safe characters; `None`
 /// outside any mount.
 fn root_path(req: &Request) -> Option<String> {
-    let original = req.extensions().get::<crate::extract::OriginalUri>()?;
-    let prefix = original.0.path().strip_suffix(req.uri().path())?;
-    let prefix = prefix.trim_end_matches('/');
+    let prefix = req.mount_prefix();
     if prefix.is_empty() {
         return None;
     }

@@ -506,7 +506,7 @@ impl Request {
     }
 
     /// The prefix a mount took off this request's path (as sent), or "".
-    fn mount_prefix(&self) -> &str {
+    pub(crate) fn mount_prefix(&self) -> &str {
         let Some(OriginalUri(original)) = self.extensions().get::<OriginalUri>() else {
             return "";
         };
