@@ -1,5 +1,6 @@
 //! [`App`]: routes, the middleware stack, exception handlers and state.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
@@ -215,6 +216,47 @@ impl App {
     /// ```
     pub fn mount<S: HttpService>(mut self, prefix: &str, service: S) -> Self {
         self.router = self.router.mount(prefix, service);
+        self
+    }
+
+    /// [`App::mount`], with a name that [`Request::url_for`](crate::Request::url_for)
+    /// knows the mount by, as Starlette's `app.mount(..., name="static")`:
+    /// `url_for("static", [("path", "css/site.css")])` is the URL of that
+    /// file under the mount (leading slashes of `path` dropped, as
+    /// Starlette drops them). The name gives only the mount's own URLs;
+    /// the routes of a mounted app are not looked up through it.
+    ///
+    /// ```
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Request, StaticFiles};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// # let dir = std::env::temp_dir().join(format!("sluice-doc-mount-named-{}", std::process::id()));
+    /// # std::fs::create_dir_all(dir.join("css")).unwrap();
+    /// # std::fs::write(dir.join("css/site.css"), "body {}").unwrap();
+    /// async fn page(req: Request) -> sluice::Result<String> {
+    ///     let css = req.url_for("static", [("path", "css/site.css")])?;
+    ///     Ok(format!("<link rel=\"stylesheet\" href=\"{css}\">"))
+    /// }
+    ///
+    /// let app = App::new()
+    ///     .get("/", page)
+    ///     .mount_named("/static", "static", StaticFiles::new(&dir));
+    /// let client = TestClient::new(app);
+    ///
+    /// let html = client.get("/").await.text();
+    /// assert_eq!(html, r#"<link rel="stylesheet" href="http://testserver/static/css/site.css">"#);
+    /// assert_eq!(client.get("/static/css/site.css").await.text(), "body {}");
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # }
+    /// ```
+    pub fn mount_named<S: HttpService>(
+        mut self,
+        prefix: &str,
+        name: impl Into<Cow<'static, str>>,
+        service: S,
+    ) -> Self {
+        self.router = self.router.mount_named(prefix, name, service);
         self
     }
 

@@ -24,6 +24,9 @@ pub(crate) struct MountDecl {
     /// mount gets the prefixes it is included under).
     pub(crate) build: Box<dyn FnOnce(Arc<str>) -> BoxedService + Send + Sync>,
     pub(crate) name: Cow<'static, str>,
+    /// The name [`Request::url_for`](crate::Request::url_for) knows the
+    /// mount by, if it was given one.
+    pub(crate) route_name: Option<Cow<'static, str>>,
     /// Middleware around the service, in the order added (each enclosing
     /// router's).
     pub(crate) stack: Vec<StackItem>,

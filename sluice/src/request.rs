@@ -426,7 +426,10 @@ impl Request {
     /// or the one given with [`MethodRouter::name`](crate::routing::MethodRouter::name);
     /// routes of routers included with
     /// [`App::include_router`](crate::App::include_router) count, with
-    /// their prefix. The URL has the request's scheme and host (as sluice's
+    /// their prefix. A mount named with
+    /// [`App::mount_named`](crate::App::mount_named) gives the URL of a
+    /// `path` under it (`url_for("static", [("path", "css/site.css")])`).
+    /// The URL has the request's scheme and host (as sluice's
     /// redirects name them) and, in an app mounted under a prefix, the
     /// prefix. Parameter values are written as they are (a `{name:path}`
     /// one may hold `/`), as Starlette writes them; [`Redirect`](crate::Redirect)

@@ -1,6 +1,7 @@
-//! The app's named routes, for [`Request::url_for`](crate::Request::url_for):
-//! each name's path template, and the path it gives for some parameters,
-//! as Starlette's `url_path_for` builds it.
+//! The app's named routes and mounts, for
+//! [`Request::url_for`](crate::Request::url_for): each name's path
+//! template, and the path it gives for some parameters, as Starlette's
+//! `url_path_for` builds it.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -19,7 +20,12 @@ pub(crate) struct RouteNames {
 
 /// A path template (`/items/{id}`, `/files/{rest:path}`) in parts.
 #[derive(Debug)]
-struct Template(Vec<Part>);
+struct Template {
+    parts: Vec<Part>,
+    /// A named mount's: its `path` parameter loses its leading slashes
+    /// (`path="/css/a.css"` and `path="css/a.css"` are the same file).
+    mount: bool,
+}
 
 #[derive(Debug)]
 enum Part {
@@ -40,6 +46,17 @@ impl RouteNames {
             .or_insert_with(|| Template::parse(path));
     }
 
+    /// Names the mount at `prefix` (`""` for the root) `name`: its URL is
+    /// the prefix and a `path` parameter, as Starlette's named `Mount`
+    /// gives it (`url_for("static", path="css/a.css")`).
+    pub(crate) fn add_mount(&mut self, name: Cow<'static, str>, prefix: &str) {
+        let mut template = Template::parse(&format!("{prefix}/{{path:path}}"));
+        template.mount = true;
+        self.by_name
+            .entry(name.into_owned().into_boxed_str())
+            .or_insert(template);
+    }
+
     /// The path of the route `name` with `params` in place of its
     /// parameters.
     pub(crate) fn path_for<K, V>(
@@ -56,7 +73,7 @@ impl RouteNames {
             .map(|(k, v)| (k.as_ref().to_owned(), v.to_string()))
             .collect();
         let no_match = || UrlForError::no_route(name, params.iter().map(|(k, _)| k.as_str()));
-        let Some(Template(parts)) = self.by_name.get(name) else {
+        let Some(Template { parts, mount }) = self.by_name.get(name) else {
             return Err(no_match());
         };
         // Starlette's rule: exactly the route's parameters, no more.
@@ -77,7 +94,10 @@ impl RouteNames {
             match part {
                 Part::Text(text) => path.push_str(text),
                 Part::Param { name: param, rest } => {
-                    let value = given(param).ok_or_else(no_match)?;
+                    let mut value = given(param).ok_or_else(no_match)?.as_str();
+                    if *mount {
+                        value = value.trim_start_matches('/');
+                    }
                     if !rest && value.contains('/') {
                         return Err(UrlForError::separator(name, param, value));
                     }
@@ -111,7 +131,10 @@ impl Template {
         if !rest.is_empty() {
             parts.push(Part::Text(rest.into()));
         }
-        Template(parts)
+        Template {
+            parts,
+            mount: false,
+        }
     }
 }
 
@@ -125,6 +148,8 @@ mod tests {
         names.add("file".into(), "/u/{user}/files/{rest:path}");
         names.add("home".into(), "/");
         names.add("read_item".into(), "/other/{x}");
+        names.add_mount("static".into(), "/static");
+        names.add_mount("root".into(), "");
         names
     }
 
@@ -149,6 +174,28 @@ mod tests {
             "/u/bo/files/"
         );
         assert_eq!(names.path_for("home", [("x", 1); 0]).unwrap(), "/");
+    }
+
+    #[test]
+    fn builds_a_named_mount_path_as_starlette_does() {
+        let names = names();
+        for path in ["css/a b.css", "/css/a b.css", "//css/a b.css"] {
+            assert_eq!(
+                names.path_for("static", [("path", path)]).unwrap(),
+                "/static/css/a b.css"
+            );
+        }
+        assert_eq!(
+            names.path_for("static", [("path", "")]).unwrap(),
+            "/static/"
+        );
+        assert_eq!(names.path_for("root", [("path", "/x/y")]).unwrap(), "/x/y");
+        // The path, and nothing else.
+        let none: [(&str, &str); 0] = [];
+        assert!(names.path_for("static", none).is_err());
+        assert!(names
+            .path_for("static", [("path", "a"), ("v", "1")])
+            .is_err());
     }
 
     #[test]

@@ -583,7 +583,27 @@ impl Router {
     /// The service is any [`HttpService`](crate::middleware::HttpService):
     /// a `tower::Service<http::Request<sluice::Body>>` returning an
     /// `http::Response` whose body is an [`http_body::Body`].
-    pub fn mount<S: HttpService>(mut self, prefix: &str, service: S) -> Self {
+    pub fn mount<S: HttpService>(self, prefix: &str, service: S) -> Self {
+        self.add_mount(prefix, None, service)
+    }
+
+    /// [`Router::mount`], with a name for [`Request::url_for`]: Starlette's
+    /// `Mount(..., name="static")`. See [`App::mount_named`](crate::App::mount_named).
+    pub fn mount_named<S: HttpService>(
+        self,
+        prefix: &str,
+        name: impl Into<Cow<'static, str>>,
+        service: S,
+    ) -> Self {
+        self.add_mount(prefix, Some(name.into()), service)
+    }
+
+    fn add_mount<S: HttpService>(
+        mut self,
+        prefix: &str,
+        route_name: Option<Cow<'static, str>>,
+        service: S,
+    ) -> Self {
         let prefix = match crate::mount::normalize_prefix(prefix) {
             Ok(prefix) => prefix,
             Err(reason) => {
@@ -611,6 +631,7 @@ impl Router {
             }),
             prefix,
             name,
+            route_name,
             stack: Vec::new(),
         });
         self
@@ -655,6 +676,9 @@ impl Router {
                 &mount.prefix
             };
             let _ = write!(out, "\n  MOUNT {prefix} -> {}", mount.name);
+            if let Some(name) = &mount.route_name {
+                let _ = write!(out, " (name: {name})");
+            }
             if !mount.stack.is_empty() {
                 let names: Vec<Cow<'static, str>> =
                     mount.stack.iter().rev().map(StackItem::name).collect();
@@ -807,6 +831,9 @@ impl Router {
         }
         crate::mount::check_conflicts(&route_paths, &self.mounts)?;
         for mount in self.mounts {
+            if let Some(name) = mount.route_name {
+                names.add_mount(name, &mount.prefix);
+            }
             let endpoint = MountEndpoint {
                 service: (mount.build)(Arc::from(mount.prefix.as_str())),
                 name: mount.name,

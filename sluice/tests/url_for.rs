@@ -1,11 +1,11 @@
-//! `Request::url_for`: the URL of a named route. Each expected URL and
+//! `Request::url_for`: the URL of a named route or mount. Each expected URL and
 //! message is what FastAPI 0.165 (Starlette 1.10) gave for the same routes
 //! and `request.url_for(...)` call.
 
 use serde_json::{json, Value};
 use sluice::routing::get;
 use sluice::testing::TestClient;
-use sluice::{App, Json, Path, Request, Router};
+use sluice::{App, Json, Path, Request, Router, StaticFiles};
 
 async fn read_item(Path(_id): Path<u32>) -> &'static str {
     "item"
@@ -39,18 +39,39 @@ async fn urls(req: Request) -> Json<Value> {
         "nope": show(req.url_for("nope", [("a", 1), ("b", 2)])),
         "named": show(req.url_for("by-name", [("id", 7)])),
         "path_only": show(req.url_path_for("user", [("name", "ann")])),
+        "static": show(req.url_for("static", [("path", "css/site.css")])),
+        "static_slash": show(req.url_for("static", [("path", "/css/site.css")])),
+        "static_slashes": show(req.url_for("static", [("path", "//css/a b.css")])),
+        "static_empty": show(req.url_for("static", [("path", "")])),
+        "static_none": show(req.url_for("static", [("path", ""); 0])),
+        "static_extra": show(req.url_for("static", [("path", "a"), ("v", "1")])),
+        "root": show(req.url_for("root", [("path", "/x/y")])),
+        "unnamed": show(req.url_for("StaticFiles", [("path", "a")])),
+        "router_mount": show(req.url_for("assets", [("path", "logo.png")])),
     }))
 }
 
 fn app() -> App {
     let sub = App::new().get("/inner/{x}", inner);
+    let files = std::env::temp_dir().join(format!("sluice-url-for-{}", std::process::id()));
+    std::fs::create_dir_all(&files).expect("a temp dir");
     App::new()
         .get("/items/{item_id}", read_item)
         .get("/files/{rest:path}", file)
-        .include_router("/api", Router::new().get("/users/{name}", user))
+        .include_router(
+            "/api",
+            Router::new().get("/users/{name}", user).mount_named(
+                "/assets",
+                "assets",
+                StaticFiles::new(&files),
+            ),
+        )
         .route("/named/{id}", get(|| async { "named" }).name("by-name"))
         .get("/t", urls)
         .mount("/sub", sub.build().expect("the mounted app builds"))
+        .mount_named("/static", "static", StaticFiles::new(&files))
+        .mount_named("/", "root", StaticFiles::new(&files))
+        .mount("/other", StaticFiles::new(&files))
 }
 
 #[tokio::test]
@@ -66,6 +87,17 @@ async fn urls_are_built_as_starlette_builds_them() {
             "nope": "No route exists for name \"nope\" and params \"a, b\".",
             "named": "http://testserver/named/7",
             "path_only": "/api/users/ann",
+            "static": "http://testserver/static/css/site.css",
+            "static_slash": "http://testserver/static/css/site.css",
+            "static_slashes": "http://testserver/static/css/a b.css",
+            "static_empty": "http://testserver/static/",
+            "static_none": "No route exists for name \"static\" and params \"\".",
+            "static_extra": "No route exists for name \"static\" and params \"path, v\".",
+            "root": "http://testserver/x/y",
+            // A mount without a name has none (not even its type's).
+            // Mounted in a router: under the router's prefix too.
+            "router_mount": "http://testserver/api/assets/logo.png",
+            "unnamed": "No route exists for name \"StaticFiles\" and params \"path\".",
         })
     );
 }
