@@ -56,6 +56,7 @@ mod handler;
 mod head;
 mod headers;
 mod hook;
+mod json_lines;
 mod lifecycle;
 pub mod middleware;
 mod mount;
@@ -93,6 +94,7 @@ pub use extract::{Dep, Dependency, Extension, Form, Path, Query, RequestContext,
 pub use handler::Handler;
 pub use head::RequestHead;
 pub use http::{self, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+pub use json_lines::JsonLines;
 pub use lifecycle::{Cancelled, Outcome, Scope};
 pub use middleware::{Middleware, Next};
 pub use request::{

@@ -29,6 +29,8 @@ const LAYERS: &[&str] = &[
     "response",
     // server-sent events, a response
     "sse",
+    // JSON Lines, a response
+    "json_lines",
     "url",
     "head",
     // what the built app shares with every request
