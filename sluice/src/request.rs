@@ -474,13 +474,7 @@ impl Request {
         let path = self.url_path_for(name, params)?;
         let mut full = self.mount_prefix().to_owned();
         full.push_str(&path);
-        let netloc = crate::url::redirect_netloc(
-            self.headers(),
-            self.uri().authority(),
-            self.inner.conn.local_addr,
-            false,
-        );
-        Ok(match netloc {
+        Ok(match self.netloc() {
             Some(netloc) => crate::url::absolute_url(self.scheme(), false, &netloc, &full, None),
             None => full,
         })
@@ -506,6 +500,82 @@ impl Request {
             Some(names) => names.path_for(name, params),
             None => crate::route_names::RouteNames::default().path_for(name, params),
         }
+    }
+
+    /// The URL the request was sent to, as Starlette's `str(request.url)`
+    /// gives it: the scheme, the host it was sent to (a malformed `Host`
+    /// gives way to the server's address), the whole path (a mount's
+    /// prefix included) percent-decoded with `?`, `#` and `\\` escaped
+    /// again, and the query as sent. E.g. for logging.
+    ///
+    /// Decoded as Starlette decodes it, the path may hold spaces and
+    /// characters beyond ASCII (`/a%20b` is `/a b`): it is for people to
+    /// read, not a URL to follow. For one, build it from
+    /// [`uri`](Self::uri), or use [`url_for`](Self::url_for).
+    ///
+    /// ```
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Request};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new().get("/items/{name}", |req: Request| async move {
+    ///     format!("{} {}", req.url(), req.base_url())
+    /// });
+    /// let client = TestClient::new(app);
+    /// let res = client.get("/items/caf%C3%A9%3F?page=2").header("host", "example.com:8080").await;
+    /// assert_eq!(res.text(), "http://example.com:8080/items/café%3F?page=2 http://example.com:8080/");
+    /// # }
+    /// ```
+    pub fn url(&self) -> String {
+        let uri = match self.extensions().get::<OriginalUri>() {
+            Some(OriginalUri(original)) => original,
+            None => self.uri(),
+        };
+        let decoded = crate::url::decode_path(uri.path());
+        let mut path = String::with_capacity(decoded.len());
+        for c in decoded.chars() {
+            match c {
+                '?' => path.push_str("%3F"),
+                '#' => path.push_str("%23"),
+                '\\' => path.push_str("%5C"),
+                c => path.push(c),
+            }
+        }
+        match self.netloc() {
+            Some(netloc) => {
+                crate::url::absolute_url(self.scheme(), false, &netloc, &path, uri.query())
+            }
+            None => {
+                // Without a host, a leading `//` would read as one.
+                if let Some(rest) = path.strip_prefix("//") {
+                    path = format!("/%2F{rest}");
+                }
+                let mut url = String::new();
+                crate::url::push_path_and_query(&mut url, &path, uri.query());
+                url
+            }
+        }
+    }
+
+    /// The app's root URL, as Starlette's `str(request.base_url)` gives
+    /// it: the scheme and host of [`url`](Self::url), and `/` (also in a
+    /// mounted app, as Starlette takes the outermost app's root).
+    pub fn base_url(&self) -> String {
+        match self.netloc() {
+            Some(netloc) => crate::url::absolute_url(self.scheme(), false, &netloc, "/", None),
+            None => "/".to_owned(),
+        }
+    }
+
+    /// The authority the request was sent to, as the URLs sluice builds
+    /// name it (`None` for conflicting `Host` headers and no address).
+    fn netloc(&self) -> Option<Cow<'_, str>> {
+        crate::url::redirect_netloc(
+            self.headers(),
+            self.uri().authority(),
+            self.inner.conn.local_addr,
+            false,
+        )
     }
 
     /// The prefix a mount took off this request's path (as sent), or "".
