@@ -11,10 +11,10 @@ use serde::Serialize;
 use sluice::openapi::OpenApi;
 use sluice::testing::TestClient;
 use sluice::{App, HttpError, JsonLines};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-use support::wire::{connect, start, within};
+use support::wire::{connect, read_until, start};
 
 #[derive(Serialize)]
 struct Item {
@@ -135,25 +135,6 @@ async fn each_line_is_sent_as_it_comes() {
     let end = read_until(&mut conn, "0\r\n\r\n").await;
     assert_eq!(end.trim_start_matches("\r\n"), "0\r\n\r\n");
     server.stop().await.unwrap();
-}
-
-/// Reads from `conn` until what was read holds `needle`.
-async fn read_until(conn: &mut tokio::net::TcpStream, needle: &str) -> String {
-    let mut read = Vec::new();
-    within(needle, async {
-        let mut buf = [0u8; 1024];
-        while !String::from_utf8_lossy(&read).contains(needle) {
-            let n = conn.read(&mut buf).await.unwrap();
-            assert!(
-                n > 0,
-                "closed before {needle:?}: {}",
-                String::from_utf8_lossy(&read)
-            );
-            read.extend_from_slice(&buf[..n]);
-        }
-    })
-    .await;
-    String::from_utf8(read).unwrap()
 }
 
 #[test]

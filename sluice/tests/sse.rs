@@ -14,10 +14,10 @@ use sluice::openapi::OpenApi;
 use sluice::sse::{Event, Sse};
 use sluice::testing::TestClient;
 use sluice::{App, HttpError, Json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-use support::wire::{connect, start, within};
+use support::wire::{connect, read_until, start};
 
 #[derive(Serialize)]
 struct Item {
@@ -173,25 +173,6 @@ fn tokio_stream_of<T: Send + 'static>(
     stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     })
-}
-
-/// Reads from `conn` until what was read holds `needle`.
-async fn read_until(conn: &mut tokio::net::TcpStream, needle: &str) -> String {
-    let mut read = Vec::new();
-    within(needle, async {
-        let mut buf = [0u8; 1024];
-        while !String::from_utf8_lossy(&read).contains(needle) {
-            let n = conn.read(&mut buf).await.unwrap();
-            assert!(
-                n > 0,
-                "closed before {needle:?}: {}",
-                String::from_utf8_lossy(&read)
-            );
-            read.extend_from_slice(&buf[..n]);
-        }
-    })
-    .await;
-    String::from_utf8(read).unwrap()
 }
 
 #[test]

@@ -184,6 +184,27 @@ pub async fn read_until_closed(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
+/// Reads from `stream` until what was read holds `needle`, failing the
+/// test if the connection closes first or [`DEADLINE`] passes: for a
+/// streamed body, read piece by piece as the server sends it.
+pub async fn read_until(stream: &mut TcpStream, needle: &str) -> String {
+    let mut read = Vec::new();
+    within(needle, async {
+        let mut buf = [0u8; 1024];
+        while !String::from_utf8_lossy(&read).contains(needle) {
+            let n = stream.read(&mut buf).await.expect("read");
+            assert!(
+                n > 0,
+                "closed before {needle:?}: {}",
+                String::from_utf8_lossy(&read)
+            );
+            read.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    String::from_utf8(read).expect("UTF-8")
+}
+
 /// Sends `request` (raw bytes, which should ask for `connection: close`)
 /// on a fresh connection and reads the whole response.
 pub async fn request_once(addr: SocketAddr, request: &str) -> String {
