@@ -1233,9 +1233,16 @@ impl RouterTable {
 
 /// The absolute URL Starlette builds for the slash redirect: scheme, the
 /// host the request was sent to (or the server's address), the decoded
-/// path with the slash toggled, and the raw query. A path alone when the
-/// request names no usable host and the server address is unknown.
+/// path with the slash toggled (under the prefix of the mount it came
+/// through, if any), and the raw query. A path alone when the request
+/// names no usable host and the server address is unknown.
 fn redirect_url(req: &Request, path: &str) -> String {
+    let prefix = req.mount_prefix();
+    let path: Cow<'_, str> = if prefix.is_empty() {
+        Cow::Borrowed(path)
+    } else {
+        Cow::Owned(format!("{}{path}", decode_path(prefix)))
+    };
     let netloc = redirect_netloc(
         req.headers(),
         req.uri().authority(),
@@ -1243,10 +1250,10 @@ fn redirect_url(req: &Request, path: &str) -> String {
         false,
     );
     match netloc {
-        Some(netloc) => absolute_url(req.scheme(), false, &netloc, path, req.query()),
+        Some(netloc) => absolute_url(req.scheme(), false, &netloc, &path, req.query()),
         None => {
             let mut url = String::new();
-            push_path_and_query(&mut url, path, req.query());
+            push_path_and_query(&mut url, &path, req.query());
             url
         }
     }

@@ -85,6 +85,31 @@ async fn the_prefix_alone_redirects_to_it_with_a_slash() {
     assert_eq!(res.header("location"), Some("http://testserver/files/?q=1"));
 }
 
+/// A mounted sluice app's slash redirects stay under the mount, as
+/// Starlette's do: each location is what Starlette 1.10 sent for the same
+/// mounts and request.
+#[tokio::test]
+async fn slash_redirects_in_a_mounted_app_keep_the_prefix() {
+    let inner = App::new().get("/deep", || async { "deep" });
+    let legacy = App::new()
+        .get("/users", || async { "users" })
+        .get("/dir/", || async { "dir" })
+        .mount("/in", inner.build().expect("builds"));
+    let client = TestClient::new(App::new().mount("/legacy", legacy.build().expect("builds")));
+    for (path, location) in [
+        ("/legacy/users/", "http://testserver/legacy/users"),
+        ("/legacy/dir", "http://testserver/legacy/dir/"),
+        ("/leg%61cy/users/?q=1", "http://testserver/legacy/users?q=1"),
+        ("/legacy/in/deep/", "http://testserver/legacy/in/deep"),
+    ] {
+        let res = client.get(path).await;
+        assert_eq!(res.status(), 307, "{path}");
+        assert_eq!(res.header("location"), Some(location), "{path}");
+    }
+    assert_eq!(client.get("/legacy/users").await.text(), "users");
+    assert_eq!(client.get("/legacy/nope/").await.status(), 404);
+}
+
 #[tokio::test]
 async fn every_method_reaches_the_service() {
     let client = TestClient::new(App::new().mount("/files", echo()));
