@@ -70,6 +70,7 @@ pub struct App {
     max_body_size: usize,
     openapi: Option<OpenApi>,
     shutdown_hooks: Vec<ShutdownHook>,
+    root_path: Option<String>,
 }
 
 impl Default for App {
@@ -104,6 +105,7 @@ impl App {
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             openapi: None,
             shutdown_hooks: Vec::new(),
+            root_path: None,
         }
     }
 
@@ -392,6 +394,45 @@ impl App {
         self
     }
 
+    /// Serves the app under `path` behind a proxy, FastAPI's `root_path`
+    /// (`fastapi run --root-path /api/v1`): the proxy sends `/api/v1/...`
+    /// to this app, with the prefix or without it.
+    ///
+    /// - A path that starts with the root path is routed without it
+    ///   (`/api/v1/items/1` is `/items/1`); any other is routed as it is
+    ///   (a proxy that took the prefix off). The root path alone is
+    ///   redirected to it with a slash when the app has a `/` route.
+    /// - URLs the app builds start with it: [`Request::url_for`](crate::Request::url_for),
+    ///   [`Request::base_url`](crate::Request::base_url), the OpenAPI
+    ///   document's `servers` and the docs pages' links to it.
+    /// - Middleware sees the path as sent, as in FastAPI; the router, the
+    ///   handlers and [`OriginalUri`](crate::extract::OriginalUri) are as
+    ///   for a mount.
+    ///
+    /// `path` starts with `/` and does not end with one; `""` or `"/"` is
+    /// no root path. Anything else is an error when the app is built.
+    ///
+    /// ```
+    /// use sluice::testing::TestClient;
+    /// use sluice::{App, Path, Request};
+    ///
+    /// async fn read_item(Path(id): Path<u32>, req: Request) -> sluice::Result<String> {
+    ///     Ok(format!("{id} {}", req.url_for("read_item", [("id", id + 1)])?))
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let app = App::new().root_path("/api/v1").get("/items/{id}", read_item);
+    /// let client = TestClient::new(app);
+    /// // Through a proxy that passes the prefix on, and one that takes it off.
+    /// assert_eq!(client.get("/api/v1/items/1").await.text(), "1 http://testserver/api/v1/items/2");
+    /// assert_eq!(client.get("/items/1").await.text(), "1 http://testserver/api/v1/items/2");
+    /// # }
+    /// ```
+    pub fn root_path(mut self, path: &str) -> Self {
+        self.root_path = Some(path.to_owned());
+        self
+    }
+
     /// Runs `hook` when the app shuts down (Starlette's `on_shutdown`, the
     /// shutdown half of FastAPI's lifespan): after the server has stopped
     /// taking requests and the requests in flight, background tasks and
@@ -469,6 +510,15 @@ impl App {
         }
         let mut table = router.build(&shared, builder.as_mut())?;
         shared.set_route_names(std::mem::take(&mut table.names));
+        if let Some(path) = &self.root_path {
+            let root = crate::mount::normalize_prefix(path).map_err(|reason| {
+                ConfigError::InvalidPath {
+                    path: path.clone(),
+                    reason: reason.replace("a mount prefix", "a root path"),
+                }
+            })?;
+            table.root_path = (!root.is_empty()).then(|| Arc::from(root));
+        }
         let mut openapi = None;
         if let (Some(mut builder), Some(config)) = (builder, &self.openapi) {
             builder.describe_all(|operation| {
@@ -548,11 +598,12 @@ fn add_docs_routes(mut router: Router, config: &OpenApi, slot: &Arc<OnceLock<Byt
     router
 }
 
-/// The prefix a mount took off the request's path (Starlette's
-/// `root_path`), percent-encoded down to URL-safe characters; `None`
-/// outside any mount.
+/// The app's root path and the prefixes of the mounts the request came
+/// through (Starlette's `root_path`), percent-encoded down to URL-safe
+/// characters; `None` when there are none.
 fn root_path(req: &Request) -> Option<String> {
-    let prefix = req.mount_prefix();
+    let prefix = req.root_path();
+    let prefix = &*prefix;
     if prefix.is_empty() {
         return None;
     }

@@ -148,8 +148,8 @@ where
 /// `uri` with `prefix` taken off its path. The router matched the decoded
 /// path, so the prefix is matched decoded too (`/st%61tic/a` is under
 /// `/static`); what remains stays encoded as sent, and starts with `/`.
-fn strip_prefix(uri: &Uri, prefix: &str) -> Option<Uri> {
-    let rest = rest_after(uri.path(), prefix)?;
+pub(crate) fn strip_prefix(uri: &Uri, prefix: &str) -> Option<Uri> {
+    let rest = crate::url::rest_after(uri.path(), prefix)?;
     let rest: Cow<'_, str> = if rest.is_empty() {
         Cow::Borrowed("/")
     } else if rest.starts_with('/') {
@@ -169,32 +169,6 @@ fn strip_prefix(uri: &Uri, prefix: &str) -> Option<Uri> {
     let mut parts = uri.clone().into_parts();
     parts.path_and_query = Some(path_and_query);
     Uri::from_parts(parts).ok()
-}
-
-/// The part of the raw `path` after the bytes that decode to `prefix`.
-fn rest_after<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
-    let raw = path.as_bytes();
-    let want = prefix.as_bytes();
-    let (mut i, mut matched) = (0, 0);
-    while matched < want.len() {
-        let (byte, used) = match raw.get(i)? {
-            b'%' => match (raw.get(i + 1).and_then(hex), raw.get(i + 2).and_then(hex)) {
-                (Some(hi), Some(lo)) => (hi << 4 | lo, 3),
-                _ => (b'%', 1),
-            },
-            &byte => (byte, 1),
-        };
-        if byte != want[matched] {
-            return None;
-        }
-        matched += 1;
-        i += used;
-    }
-    path.get(i..)
-}
-
-fn hex(byte: &u8) -> Option<u8> {
-    (*byte as char).to_digit(16).map(|d| d as u8)
 }
 
 #[cfg(test)]

@@ -120,6 +120,11 @@ struct Inner {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OriginalUri(pub Uri);
 
+/// The root path of the app a request came in by
+/// ([`App::root_path`](crate::App::root_path)), for the URLs it builds.
+#[derive(Debug, Clone)]
+pub(crate) struct RootPath(pub(crate) Arc<str>);
+
 /// What the server knows about the connection a request came on.
 ///
 /// The server fills it in. When you run the app under another server, insert
@@ -472,7 +477,7 @@ impl Request {
         V: fmt::Display,
     {
         let path = self.url_path_for(name, params)?;
-        let mut full = self.mount_prefix().to_owned();
+        let mut full = self.root_path().into_owned();
         full.push_str(&path);
         Ok(match self.netloc() {
             Some(netloc) => crate::url::absolute_url(self.scheme(), false, &netloc, &full, None),
@@ -561,9 +566,14 @@ impl Request {
     /// it: the scheme and host of [`url`](Self::url), and `/` (also in a
     /// mounted app, as Starlette takes the outermost app's root).
     pub fn base_url(&self) -> String {
+        let mut root = match self.extensions().get::<RootPath>() {
+            Some(RootPath(root)) => crate::url::decode_path(root).into_owned(),
+            None => String::new(),
+        };
+        root.push('/');
         match self.netloc() {
-            Some(netloc) => crate::url::absolute_url(self.scheme(), false, &netloc, "/", None),
-            None => "/".to_owned(),
+            Some(netloc) => crate::url::absolute_url(self.scheme(), false, &netloc, &root, None),
+            None => root,
         }
     }
 
@@ -576,6 +586,24 @@ impl Request {
             self.inner.conn.local_addr,
             false,
         )
+    }
+
+    /// What the URLs the app builds start with (Starlette's `root_path`):
+    /// the app's root path, and the prefixes of the mounts the request
+    /// came through, as sent; "" for neither.
+    pub(crate) fn root_path(&self) -> Cow<'_, str> {
+        let mounts = self.mount_prefix();
+        let Some(RootPath(root)) = self.extensions().get::<RootPath>() else {
+            return Cow::Borrowed(mounts);
+        };
+        // The request came with the root path (so it is in the mount
+        // prefix), or a proxy took it off.
+        match crate::url::rest_after(mounts, root) {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                Cow::Owned(format!("{root}{rest}"))
+            }
+            _ => Cow::Owned(format!("{root}{mounts}")),
+        }
     }
 
     /// The prefix a mount took off this request's path (as sent), or "".

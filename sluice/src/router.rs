@@ -35,7 +35,7 @@ use crate::extract::{Declaration, OriginalUri};
 use crate::handler::{Handler, HandlerSpec, RouteHandler};
 use crate::mount::{MountDecl, MountEndpoint};
 use crate::openapi::{DocBuilder, Entry, ExtraResponse, Operation, OperationDoc, RouteDoc};
-use crate::request::{Request, RouteMatch};
+use crate::request::{Request, RootPath, RouteMatch};
 use crate::response::{IntoResponse, Redirect, Response, ResponseExt};
 use crate::route_names::RouteNames;
 use crate::route_watch;
@@ -714,6 +714,7 @@ impl Router {
         self.validate()?;
         let mut table = RouterTable {
             names: RouteNames::default(),
+            root_path: None,
             matcher: matchit::Router::new(),
             paths: Vec::new(),
             static_copies: ThreadLocal::new(),
@@ -1054,6 +1055,8 @@ pub(crate) struct RouterTable {
     /// Each named route's path template, by name (see
     /// [`Request::url_for`](crate::Request::url_for)).
     pub(crate) names: RouteNames,
+    /// The app's root path ([`App::root_path`](crate::App::root_path)).
+    pub(crate) root_path: Option<Arc<str>>,
     matcher: matchit::Router<usize>,
     paths: Vec<PathEntry>,
     /// Each thread's copies of the paths' static matches, made on first
@@ -1065,7 +1068,10 @@ pub(crate) struct RouterTable {
 
 impl Endpoint for RouterTable {
     fn call(&self, req: Request) -> BoxFuture<'_, Response> {
-        self.dispatch(req)
+        match &self.root_path {
+            None => self.dispatch(req),
+            Some(root) => self.dispatch_under(root, req),
+        }
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -1074,6 +1080,45 @@ impl Endpoint for RouterTable {
 }
 
 impl RouterTable {
+    /// A request to an app with a root path, as Starlette routes it: the
+    /// root path is taken off a path that starts with it (a proxy that
+    /// passes the prefix on), and any other path is routed as it is (a
+    /// proxy that took the prefix off). The root path alone is redirected
+    /// to it with a slash, when the app has a `/` route.
+    fn dispatch_under(&self, root: &Arc<str>, mut req: Request) -> BoxFuture<'_, Response> {
+        req.extensions_mut().insert(RootPath(root.clone()));
+        match crate::url::rest_after(req.path(), root) {
+            Some("") => {
+                if self
+                    .matcher
+                    .at("/")
+                    .is_ok_and(|found| self.paths[*found.value].serves_http())
+                {
+                    let url = redirect_url(&req, &format!("{}/", decode_path(root)));
+                    return Box::pin(std::future::ready(Redirect::temporary(url).into_response()));
+                }
+                let response = HttpError::new(StatusCode::NOT_FOUND, "Not Found").into_response();
+                return Box::pin(std::future::ready(response));
+            }
+            Some(_) => {
+                if let Some(stripped) = crate::mount::strip_prefix(req.uri(), root) {
+                    if req.extensions().get::<OriginalUri>().is_none() {
+                        let original = OriginalUri::of(
+                            req.scheme(),
+                            req.uri(),
+                            req.headers(),
+                            req.connection(),
+                        );
+                        req.extensions_mut().insert(original);
+                    }
+                    *req.uri_mut() = stripped;
+                }
+            }
+            None => {}
+        }
+        self.dispatch(req)
+    }
+
     fn dispatch(&self, req: Request) -> BoxFuture<'_, Response> {
         // Told apart in every table, also one without WebSocket routes: a
         // handshake never reaches an HTTP route (403, as uvicorn refuses a

@@ -293,6 +293,32 @@ pub(crate) fn socket_netloc(addr: SocketAddr) -> String {
     }
 }
 
+/// The part of the raw `path` after the bytes that decode to `prefix`.
+pub(crate) fn rest_after<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+    let raw = path.as_bytes();
+    let want = prefix.as_bytes();
+    let (mut i, mut matched) = (0, 0);
+    while matched < want.len() {
+        let (byte, used) = match raw.get(i)? {
+            b'%' => match (raw.get(i + 1).and_then(hex), raw.get(i + 2).and_then(hex)) {
+                (Some(hi), Some(lo)) => (hi << 4 | lo, 3),
+                _ => (b'%', 1),
+            },
+            &byte => (byte, 1),
+        };
+        if byte != want[matched] {
+            return None;
+        }
+        matched += 1;
+        i += used;
+    }
+    path.get(i..)
+}
+
+fn hex(byte: &u8) -> Option<u8> {
+    (*byte as char).to_digit(16).map(|d| d as u8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
