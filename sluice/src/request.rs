@@ -563,8 +563,9 @@ impl Request {
     }
 
     /// The app's root URL, as Starlette's `str(request.base_url)` gives
-    /// it: the scheme and host of [`url`](Self::url), and `/` (also in a
-    /// mounted app, as Starlette takes the outermost app's root).
+    /// it: the scheme and host of [`url`](Self::url), the app's
+    /// [`root_path`](crate::App::root_path) if it has one, and `/` (the
+    /// outermost app's root, also in a mounted app, as in Starlette).
     pub fn base_url(&self) -> String {
         let mut root = match self.extensions().get::<RootPath>() {
             Some(RootPath(root)) => crate::url::decode_path(root).into_owned(),
