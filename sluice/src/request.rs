@@ -82,8 +82,10 @@ struct Inner {
 /// `request.url`, whatever mounts the request went through.
 ///
 /// A service mounted with [`App::mount`](crate::App::mount) sees the
-/// request with the mount's prefix taken off its path; this extension holds
-/// the whole URL, so the service can build absolute links and redirects.
+/// request with the mount's prefix taken off its path (and the router of an
+/// app with a [`root_path`](crate::App::root_path), without the root
+/// path); this extension holds the whole URL, so the service can build
+/// absolute links and redirects.
 /// It is absolute (`http://example.com/static/a.txt?v=1`): the scheme is
 /// the request's ([`Request::scheme`](crate::Request::scheme)), the host is
 /// the `Host` header when it is well-formed (else the server's address, as

@@ -23,7 +23,7 @@
 //! | [`Dep<T>`] | a [`Dependency`], with cleanup | its error |
 //! | [`ClientAddr`] | the client (as [`ProxyHeaders`](crate::middleware::ProxyHeaders) says, else the peer) | 500 if unknown; use `Option<ClientAddr>` |
 //! | `HeaderMap`, `Method`, `Uri` | those parts of the request | |
-//! | [`OriginalUri`] | the absolute URL asked for, before any mount took its prefix off | |
+//! | [`OriginalUri`] | the absolute URL asked for, before any mount or root path took its prefix off | |
 //! | `Option<T>` | `None` instead of rejecting | |
 //! | `Option<Json<T>>`, `Option<Form<T>>` (last) | `None` when nothing is sent (an empty or `null` JSON body, a form naming none of `T`'s fields) | as `Json<T>`, `Form<T>` |
 //!

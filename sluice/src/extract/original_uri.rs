@@ -1,5 +1,5 @@
-//! [`OriginalUri`]: the URL the client asked for, before a mount took its
-//! prefix off.
+//! [`OriginalUri`]: the URL the client asked for, before a mount (or the
+//! app's root path) took its prefix off.
 
 use http::request::Parts;
 use http::uri::{Authority, PathAndQuery, Scheme, Uri};
