@@ -437,8 +437,8 @@ impl Request {
     /// [`App::mount_named`](crate::App::mount_named) gives the URL of a
     /// `path` under it (`url_for("static", [("path", "css/site.css")])`).
     /// The URL has the request's scheme and host (as sluice's
-    /// redirects name them) and, in an app mounted under a prefix, the
-    /// prefix. Parameter values are written as they are (a `{name:path}`
+    /// redirects name them), the app's [`root_path`](crate::App::root_path)
+    /// if it has one and, in an app mounted under a prefix, the prefix. Parameter values are written as they are (a `{name:path}`
     /// one may hold `/`), as Starlette writes them; [`Redirect`](crate::Redirect)
     /// percent-encodes what it must.
     ///
