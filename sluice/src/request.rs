@@ -518,7 +518,10 @@ impl Request {
     /// Decoded as Starlette decodes it, the path may hold spaces and
     /// characters beyond ASCII (`/a%20b` is `/a b`): it is for people to
     /// read, not a URL to follow. For one, build it from
-    /// [`uri`](Self::uri), or use [`url_for`](Self::url_for).
+    /// [`uri`](Self::uri), or use [`url_for`](Self::url_for). It holds
+    /// whatever the client percent-encoded, control characters included
+    /// (`%0A` is a line break): log it escaped (`{:?}`, or as a `tracing`
+    /// field), and never put it in a header.
     ///
     /// ```
     /// use sluice::testing::TestClient;
