@@ -517,7 +517,9 @@ impl App {
                     reason: reason.replace("a mount prefix", "a root path"),
                 }
             })?;
-            table.root_path = (!root.is_empty()).then(|| Arc::from(root));
+            if !root.is_empty() {
+                table.set_root_path(Arc::from(root));
+            }
         }
         let mut openapi = None;
         if let (Some(mut builder), Some(config)) = (builder, &self.openapi) {

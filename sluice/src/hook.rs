@@ -243,9 +243,10 @@ impl<H: Hook> Future for HookFuture<'_, H> {
 impl<H: Hook> HookFuture<'_, H> {
     fn step(&mut self, cx: &mut Context<'_>) -> Poll<Response> {
         loop {
-            // Once the route is known, later reports do not change it.
-            let mut response = if H::WATCHES_ROUTE && self.shared.is_some() && self.route.is_none()
-            {
+            // Once the route is known, later reports do not change it,
+            // but for a mounted app's, which completes the mount's.
+            let watching = self.route.as_ref().is_none_or(|route| route.mount);
+            let mut response = if H::WATCHES_ROUTE && self.shared.is_some() && watching {
                 let inner = &mut self.inner;
                 let polled = route_watch::watching(&mut self.route, || inner.as_mut().poll(cx));
                 let response = ready!(polled);

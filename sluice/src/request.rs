@@ -150,13 +150,47 @@ pub struct ConnectionInfo {
 /// The route a request matched, with its path parameters.
 #[derive(Debug, Clone)]
 pub struct RouteMatch {
+    /// The route's path as OpenTelemetry's `http.route` names it: the
+    /// app's root path, then the template as declared.
     pub(crate) template: Arc<str>,
+    /// Where the declared template starts in `template`.
+    pub(crate) declared_from: u32,
+    /// Whether this is a mount's match, which a mounted app's route may
+    /// complete (see [`crate::route_watch`]).
+    pub(crate) mount: bool,
     pub(crate) params: Vec<(Arc<str>, String)>,
 }
 
 impl RouteMatch {
+    /// A match of `template` as declared, under `root` (the app's root
+    /// path, or empty).
+    pub(crate) fn new(root: &str, template: &str, params: Vec<(Arc<str>, String)>) -> Self {
+        let full: Arc<str> = if root.is_empty() {
+            Arc::from(template)
+        } else {
+            Arc::from(format!("{root}{template}"))
+        };
+        RouteMatch {
+            template: full,
+            // A root path longer than 4 GiB is not a root path.
+            declared_from: u32::try_from(root.len()).unwrap_or(0),
+            mount: false,
+            params,
+        }
+    }
+
     /// The route's path as declared, e.g. `/items/{item_id}`.
     pub fn template(&self) -> &str {
+        self.template
+            .get(self.declared_from as usize..)
+            .unwrap_or(&self.template)
+    }
+
+    /// The route as OpenTelemetry's `http.route` names it: the template
+    /// after the app's root path
+    /// ([`App::root_path`](crate::App::root_path)), and, for a route of a
+    /// mounted app as the mounting app sees it, after the mount's path.
+    pub(crate) fn http_route(&self) -> &Arc<str> {
         &self.template
     }
 

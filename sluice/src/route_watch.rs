@@ -16,7 +16,8 @@
 // Only the observability middleware watches.
 #![cfg_attr(not(any(feature = "metrics", feature = "otel")), allow(dead_code))]
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -41,17 +42,82 @@ thread_local! {
 }
 
 /// The router's report: `route` matched. Costs a thread-local read when no
-/// watch is polling. A report already made in this poll stands (see
-/// [`Scope`] for why the first one counts).
+/// watch is polling. A report already made in this poll stands, unless it
+/// is a mount's, which this one (the mounted app's) completes (see
+/// [`Scope`]).
 #[inline]
 pub(crate) fn report(route: &Arc<RouteMatch>) {
     // `try_with` fails only while the thread is being torn down.
     let _ = SLOT.try_with(|slot| {
         if slot.depth.get() > 0 {
-            let first = slot.route.take();
-            slot.route.set(first.or_else(|| Some(route.clone())));
+            let kept = match slot.route.take() {
+                None => route.clone(),
+                Some(first) if first.mount => under_mount(&first, route),
+                Some(first) => first,
+            };
+            slot.route.set(Some(kept));
         }
     });
+}
+
+/// Past this many, a thread's mounted routes are made anew (an app built
+/// over and over, in tests, is the only way there).
+const MOUNTED_ROUTES: usize = 1024;
+
+/// A mounted route as the mounting app names it, made from the mount's
+/// template and the route's, which it keeps so that their addresses (its
+/// key) stay theirs.
+struct Mounted {
+    _mount: Arc<str>,
+    _route: Arc<str>,
+    made: Arc<RouteMatch>,
+}
+
+thread_local! {
+    /// Each mount's routes as the mounting app names them, by the
+    /// addresses of the mount's and the route's template. Each match is
+    /// made once, so that every request to the route gets the same one
+    /// (`Metrics` keys its series by its address).
+    static MOUNTED: RefCell<HashMap<(usize, usize), Mounted>> = RefCell::new(HashMap::new());
+}
+
+/// `route`, matched by a mounted app, as the app that mounted it at
+/// `mount` names it: the mount's path, then the route's own template, as
+/// Starlette's root path and route make `http.route`.
+#[inline(never)]
+fn under_mount(mount: &Arc<RouteMatch>, route: &Arc<RouteMatch>) -> Arc<RouteMatch> {
+    let key = (
+        mount.template.as_ptr() as usize,
+        route.template.as_ptr() as usize,
+    );
+    let make = || {
+        let prefix = mount.template.strip_suffix('/').unwrap_or(&mount.template);
+        let mut made = RouteMatch::new(prefix, route.template(), Vec::new());
+        made.declared_from = mount.declared_from;
+        made.mount = route.mount;
+        Arc::new(made)
+    };
+    MOUNTED
+        .try_with(|cache| {
+            let mut cache = cache.try_borrow_mut().ok()?;
+            if let Some(mounted) = cache.get(&key) {
+                return Some(mounted.made.clone());
+            }
+            if cache.len() >= MOUNTED_ROUTES {
+                cache.clear();
+            }
+            let made = make();
+            let mounted = Mounted {
+                _mount: mount.template.clone(),
+                _route: route.template.clone(),
+                made: made.clone(),
+            };
+            cache.insert(key, mounted);
+            Some(made)
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_else(make)
 }
 
 pin_project_lite::pin_project! {
@@ -109,10 +175,12 @@ pub(crate) fn watching<R>(route: &mut Option<Arc<RouteMatch>>, poll: impl FnOnce
 /// any watch around this one, and hands that watch the route too.
 ///
 /// The first report a watch sees is the one it keeps: the match of the
-/// router of its own app. A mounted app's router reports after the mount's
-/// (its template has no prefix), so an app-level watch labels requests to a
-/// mounted app by the mount's path, as the router matched them; a watch
-/// inside the mounted app sees its router's report only.
+/// router of its own app. A mounted app's router reports after the mount's,
+/// and completes it: an app-level watch names a route of a mounted app by
+/// the mount's path and the route's template (`/api` and `/items/{id}` make
+/// `/api/items/{id}`), and a request that no route of the mounted app
+/// matched by the mount's path alone. A watch inside the mounted app sees
+/// its router's report only.
 struct Scope<'a> {
     caught: &'a mut Option<Arc<RouteMatch>>,
     outer: Option<Arc<RouteMatch>>,
@@ -144,15 +212,22 @@ impl Drop for Scope<'_> {
             let reported = slot.route.take();
             let depth = slot.depth.get() - 1;
             slot.depth.set(depth);
-            if self.caught.is_none() {
-                self.caught.clone_from(&reported);
+            if let Some(reported) = &reported {
+                match &*self.caught {
+                    None => *self.caught = Some(reported.clone()),
+                    Some(mount) if mount.mount => *self.caught = Some(under_mount(mount, reported)),
+                    Some(_) => {}
+                }
             }
-            // A watch around this one keeps the report it had, or sees
-            // this one.
-            let outer = match self.outer.take() {
-                Some(outer) => Some(outer),
-                None if depth > 0 => reported,
-                None => None,
+            // A watch around this one keeps the report it had (completed,
+            // if a mount's), or sees this one.
+            let outer = match (self.outer.take(), reported) {
+                (Some(outer), Some(reported)) if outer.mount => {
+                    Some(under_mount(&outer, &reported))
+                }
+                (Some(outer), _) => Some(outer),
+                (None, reported) if depth > 0 => reported,
+                (None, _) => None,
             };
             slot.route.set(outer);
         });
@@ -165,10 +240,75 @@ mod tests {
     use std::future::poll_fn;
 
     fn route(template: &str) -> Arc<RouteMatch> {
-        Arc::new(RouteMatch {
-            template: Arc::from(template),
-            params: Vec::new(),
-        })
+        Arc::new(RouteMatch::new("", template, Vec::new()))
+    }
+
+    fn mount(template: &str) -> Arc<RouteMatch> {
+        let mut route = RouteMatch::new("", template, Vec::new());
+        route.mount = true;
+        Arc::new(route)
+    }
+
+    #[test]
+    fn a_mounted_apps_report_completes_the_mounts_once_per_route() {
+        let api = mount("/api");
+        let (one, two) = (route("/items/{id}"), route("/users"));
+        let seen = |later: &Arc<RouteMatch>| {
+            let mut seen = None;
+            run(Watched::new(
+                async {
+                    report(&api);
+                    report(later);
+                    // A third report in the same poll does not change it.
+                    report(&route("/other"));
+                },
+                &mut seen,
+                None,
+            ));
+            seen.expect("a route")
+        };
+        let first = seen(&one);
+        assert_eq!(first.http_route().as_ref(), "/api/items/{id}");
+        assert!(!first.mount);
+        // The same match for every request to the route (Metrics keys its
+        // series by it), another for another route.
+        assert!(Arc::ptr_eq(&first, &seen(&one)));
+        assert_eq!(seen(&two).http_route().as_ref(), "/api/users");
+        // A mount at `/` adds no slash; a mount in a mount stays open.
+        let completed = under_mount(&mount("/"), &one);
+        assert_eq!(completed.http_route().as_ref(), "/items/{id}");
+        let nested = under_mount(&api, &mount("/v2"));
+        assert!(nested.mount);
+        assert_eq!(
+            under_mount(&nested, &one).http_route().as_ref(),
+            "/api/v2/items/{id}"
+        );
+        // A watch inside the mounted app sees its own route; the one
+        // around it, the mount's completed.
+        let mut outer_seen = None;
+        let inner_seen = run(Watched::new(
+            async {
+                report(&api);
+                let mut inner_seen = None;
+                Watched::new(
+                    async { report(&route("/items/{id}")) },
+                    &mut inner_seen,
+                    None,
+                )
+                .await;
+                inner_seen
+            },
+            &mut outer_seen,
+            None,
+        ));
+        assert_eq!(
+            inner_seen.expect("a route").http_route().as_ref(),
+            "/items/{id}"
+        );
+        assert_eq!(
+            outer_seen.expect("a route").http_route().as_ref(),
+            "/api/items/{id}"
+        );
     }
 
     fn run<F: Future>(future: F) -> F::Output {
@@ -254,7 +394,7 @@ mod tests {
             nested(None, None),
             ("/items/{id}".into(), "/items/{id}".into())
         );
-        // One whose router reported first (a mount) keeps that.
+        // One whose router reported first keeps that.
         assert_eq!(
             nested(Some("/api"), None),
             ("/items/{id}".into(), "/api".into())

@@ -736,15 +736,11 @@ impl Router {
                             path: route.path.clone(),
                             reason: e.to_string(),
                         })?;
-                    let template_arc: Arc<str> = Arc::from(route.path.as_str());
+                    let route_match = RouteMatch::new("", &route.path, Vec::new());
                     table.paths.push(PathEntry {
-                        static_match: names.is_empty().then(|| {
-                            Arc::new(RouteMatch {
-                                template: template_arc.clone(),
-                                params: Vec::new(),
-                            })
-                        }),
-                        template: template_arc,
+                        template: route_match.template.clone(),
+                        declared_from: 0,
+                        static_match: names.is_empty().then(|| Arc::new(route_match)),
                         names,
                         methods: Vec::new(),
                         websocket: None,
@@ -858,12 +854,12 @@ impl Router {
                     }
                 })?;
             }
+            let mut route_match = RouteMatch::new("", &template, Vec::new());
+            route_match.mount = true;
             table.paths.push(PathEntry {
-                static_match: Some(Arc::new(RouteMatch {
-                    template: template.clone(),
-                    params: Vec::new(),
-                })),
-                template,
+                template: route_match.template.clone(),
+                declared_from: 0,
+                static_match: Some(Arc::new(route_match)),
                 names: Box::new([]),
                 methods: Vec::new(),
                 websocket: None,
@@ -1029,7 +1025,9 @@ fn param_names(template: &str) -> Box<[Arc<str>]> {
 }
 
 struct PathEntry {
+    /// The template under the app's root path (see [`RouteMatch`]).
     template: Arc<str>,
+    declared_from: u32,
     names: Box<[Arc<str>]>,
     /// Shared by every request to a route without parameters.
     static_match: Option<Arc<RouteMatch>>,
@@ -1080,6 +1078,25 @@ impl Endpoint for RouterTable {
 }
 
 impl RouterTable {
+    /// Serves the app under `root` ([`App::root_path`](crate::App::root_path)):
+    /// its routes' matches name it too, for `http.route`.
+    pub(crate) fn set_root_path(&mut self, root: Arc<str>) {
+        for entry in &mut self.paths {
+            let declared = entry
+                .template
+                .get(entry.declared_from as usize..)
+                .unwrap_or_default();
+            let mut route_match = RouteMatch::new(&root, declared, Vec::new());
+            route_match.mount = entry.mount.is_some();
+            entry.template = route_match.template.clone();
+            entry.declared_from = route_match.declared_from;
+            if entry.static_match.is_some() {
+                entry.static_match = Some(Arc::new(route_match));
+            }
+        }
+        self.root_path = Some(root);
+    }
+
     /// A request to an app with a root path, as Starlette routes it: the
     /// root path is taken off a path that starts with it (a proxy that
     /// passes the prefix on), and any other path is routed as it is (a
@@ -1236,6 +1253,8 @@ impl RouterTable {
             let mut values = params.iter().map(|(_, v)| v.to_owned());
             Arc::new(RouteMatch {
                 template: entry.template.clone(),
+                declared_from: entry.declared_from,
+                mount: entry.mount.is_some(),
                 params: entry
                     .names
                     .iter()

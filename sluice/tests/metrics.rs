@@ -467,15 +467,36 @@ async fn the_route_is_labelled_when_a_tower_layer_runs_the_rest_on_its_own_task(
     );
 }
 
-#[tokio::test]
-async fn a_mounted_apps_route_and_a_route_level_metrics_are_labelled() {
-    let metrics = Metrics::new();
-    let api = App::new().get(
+fn items_app() -> App {
+    App::new().get(
         "/items/{item_id}",
         |sluice::Path(id): sluice::Path<i64>| async move { id.to_string() },
-    );
+    )
+}
+
+/// The count of GET series with `route` and `status`.
+fn route_status_count(text: &str, route: &str, status: u16) -> Option<String> {
+    count_of(
+        text,
+        &format!(
+            r#"http_request_method="GET",http_response_status_code="{status}",http_route="{route}",url_scheme="http""#
+        ),
+    )
+}
+
+#[tokio::test]
+async fn a_mounted_apps_route_is_labelled_after_the_mounts_path() {
+    let metrics = Metrics::new();
+    let inner = App::new()
+        .mount(
+            "/v2",
+            items_app().build().expect("the innermost app builds"),
+        )
+        .get("/", || async { "api root" });
+    let api = items_app().mount("/inner", inner.build().expect("the inner app builds"));
     let app = App::new()
         .mount("/api", api.build().expect("the mounted app builds"))
+        .mount("/", items_app().build().expect("the root mount builds"))
         .get("/hello", || async { "hello" })
         // On a route: the route is known before this `Metrics` runs.
         .route(
@@ -485,17 +506,111 @@ async fn a_mounted_apps_route_and_a_route_level_metrics_are_labelled() {
         .add_middleware(Metrics::new());
     let client = TestClient::new(app);
     assert_eq!(client.get("/api/items/5").await.text(), "5");
+    assert_eq!(client.get("/api/items/6").await.text(), "6");
+    assert_eq!(client.get("/api/inner/").await.text(), "api root");
+    assert_eq!(client.get("/api/inner/v2/items/7").await.text(), "7");
+    assert_eq!(client.get("/items/8").await.text(), "8");
+    assert_eq!(client.get("/api/nothing").await.status(), 404);
     assert_eq!(client.get("/hello").await.text(), "hello");
     assert_eq!(client.get("/on-route/x").await.text(), "on route");
     let text = client.get("/metrics").await.text();
     assert_eq!(route_count(&text, "/hello"), Some("1".to_owned()), "{text}");
-    // By the mount's path, as the app's router matched it (a watch inside
-    // the mounted app would see `/items/{item_id}`).
-    assert_eq!(route_count(&text, "/api"), Some("1".to_owned()), "{text}");
+    // The mount's path, then the mounted app's template, as Starlette's
+    // root path and route make `http.route`; the same series each time.
+    assert_eq!(
+        route_count(&text, "/api/items/{item_id}"),
+        Some("2".to_owned()),
+        "{text}"
+    );
+    // Mounts in mounts, each path once.
+    assert_eq!(route_count(&text, "/api/inner/"), Some("1".to_owned()));
+    assert_eq!(
+        route_count(&text, "/api/inner/v2/items/{item_id}"),
+        Some("1".to_owned()),
+        "{text}"
+    );
+    // An app mounted at `/` adds no slash of its own.
+    assert_eq!(
+        route_count(&text, "/items/{item_id}"),
+        Some("1".to_owned()),
+        "{text}"
+    );
+    // Nothing in the mounted app matched: the mount's path alone.
+    assert_eq!(
+        route_status_count(&text, "/api", 404),
+        Some("1".to_owned()),
+        "{text}"
+    );
+    // No series under the bare mount paths for what their apps matched.
+    assert_eq!(route_count(&text, "/api"), None, "{text}");
+    assert_eq!(route_count(&text, "/api/inner"), None, "{text}");
     let route_level = metrics.render(ExpositionFormat::Prometheus);
     assert_eq!(
         route_count(&route_level, "/on-route/{name}"),
         Some("1".to_owned()),
         "{route_level}"
     );
+}
+
+#[tokio::test]
+async fn a_mounted_services_requests_are_labelled_with_the_mounts_path() {
+    let service = tower::service_fn(|_req: sluice::http::Request<Body>| async {
+        Ok::<_, std::convert::Infallible>(sluice::http::Response::new(Body::from("static")))
+    });
+    let app = App::new()
+        .mount("/static", service)
+        .add_middleware(Metrics::new());
+    let client = TestClient::new(app);
+    assert_eq!(client.get("/static/a.css").await.text(), "static");
+    assert_eq!(client.get("/static/b/c.js").await.text(), "static");
+    let text = client.get("/metrics").await.text();
+    assert_eq!(
+        route_count(&text, "/static"),
+        Some("2".to_owned()),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn under_a_root_path_the_route_label_starts_with_it() {
+    let app = items_app()
+        .mount("/sub", items_app().build().expect("the mounted app builds"))
+        .root_path("/api/v1")
+        .add_middleware(Metrics::new());
+    let client = TestClient::new(app);
+    // Through a proxy that passes the prefix on, and one that took it off.
+    assert_eq!(client.get("/api/v1/items/1").await.text(), "1");
+    assert_eq!(client.get("/items/2").await.text(), "2");
+    assert_eq!(client.get("/api/v1/sub/items/3").await.text(), "3");
+    assert_eq!(client.get("/sub/items/4").await.text(), "4");
+    let text = client.get("/metrics").await.text();
+    assert_eq!(
+        route_count(&text, "/api/v1/items/{item_id}"),
+        Some("2".to_owned()),
+        "{text}"
+    );
+    assert_eq!(
+        route_count(&text, "/api/v1/sub/items/{item_id}"),
+        Some("2".to_owned()),
+        "{text}"
+    );
+    assert_eq!(route_count(&text, "/items/{item_id}"), None, "{text}");
+}
+
+#[tokio::test]
+async fn under_a_root_path_handlers_still_see_the_declared_template() {
+    let app = App::new().root_path("/api/v1").get(
+        "/items/{item_id}",
+        |req: sluice::Request| async move {
+            req.route()
+                .map(|r| r.template().to_owned())
+                .unwrap_or_default()
+        },
+    );
+    let client = TestClient::new(app);
+    assert_eq!(
+        client.get("/api/v1/items/1").await.text(),
+        "/items/{item_id}"
+    );
+    assert_eq!(client.get("/items/1").await.text(), "/items/{item_id}");
 }

@@ -233,6 +233,47 @@ async fn server_spans_follow_the_conventions_and_arrive_within_five_seconds() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_route_names_the_root_path_and_the_mount_as_starlette_does() {
+    let collector = Collector::start().await;
+    let tracing = Tracing::otlp(&collector.url)
+        .build()
+        .expect("valid settings");
+    let items = || {
+        App::new().get(
+            "/items/{item_id}",
+            |sluice::Path(id): sluice::Path<i64>| async move { id.to_string() },
+        )
+    };
+    let app = items()
+        .mount("/sub", items().build().expect("the mounted app builds"))
+        .root_path("/api/v1")
+        .add_middleware(tracing);
+    let client = TestClient::new(app);
+    for path in [
+        "/api/v1/items/1",
+        "/items/2",
+        "/api/v1/sub/items/3",
+        "/sub/nothing",
+    ] {
+        client.get(path).await;
+    }
+    let spans = collector.wait_for(4, Duration::from_secs(5)).await;
+    assert_eq!(spans.len(), 4, "{spans:#?}");
+    // Starlette 1.10's OpenTelemetryMiddleware names the same routes so:
+    // the root path, the mount's path, the template.
+    for (path, route) in [
+        ("/api/v1/items/1", "/api/v1/items/{item_id}"),
+        ("/items/2", "/api/v1/items/{item_id}"),
+        ("/api/v1/sub/items/3", "/api/v1/sub/items/{item_id}"),
+        ("/sub/nothing", "/api/v1/sub"),
+    ] {
+        let span = by_path(&spans, path);
+        assert_eq!(str_attr(span, "http.route"), Some(route), "{span:#?}");
+        assert_eq!(span.name, format!("GET {route}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_valid_sampled_traceparent_makes_the_span_its_child() {
     let collector = Collector::start().await;
     let tracing = Tracing::otlp(&collector.url).build().expect("valid");

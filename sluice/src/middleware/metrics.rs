@@ -57,9 +57,14 @@
 //! - `http_route` is the template of the route that matched, e.g.
 //!   `/items/{item_id}`. When no route matched (a 404, a 405, the trailing
 //!   slash redirect, a middleware that answered first) the label is absent,
-//!   so a flood of random paths adds no series. A request to a mounted app
-//!   is labelled with the mount's path (`/api`), as this app's router
-//!   matched it; a `Metrics` inside the mounted app sees its own routes.
+//!   so a flood of random paths adds no series. Under a
+//!   [root path](crate::App::root_path) the label starts with it
+//!   (`/api/v1/items/{item_id}`), as OpenTelemetry's conventions ask of
+//!   `http.route`. A route of a mounted sluice app is labelled with the
+//!   mount's path and the route's template (`/api/items/{item_id}`); a
+//!   request to a mount that none of its routes matched, or to a mounted
+//!   service that is not a sluice app, with the mount's path alone
+//!   (`/static`). A `Metrics` inside the mounted app sees its own routes.
 //!   The route is learnt without any per-request allocation, while the
 //!   request runs inside this middleware's future: a middleware further in
 //!   that moves `next.run(req)` onto a task of its own (`tokio::spawn`)
@@ -483,7 +488,7 @@ impl Inner {
         seconds: f64,
     ) {
         let key = SeriesKey {
-            route: route.map_or(0, |r| r.template().as_ptr() as usize),
+            route: route.map_or(0, |r| r.http_route().as_ptr() as usize),
             method,
             scheme,
             status,
@@ -492,7 +497,7 @@ impl Inner {
             method,
             scheme,
             status,
-            route: route.map(|r| Arc::from(r.template())),
+            route: route.map(|r| r.http_route().clone()),
         };
         let cells = self.threads.get_or(ThreadCells::new);
         match cells.series.try_borrow_mut() {

@@ -11,8 +11,9 @@
 //! one, the values of `sig`, `Signature`, `X-Goog-Signature` and
 //! `AWSAccessKeyId` replaced by `REDACTED`), `url.scheme`, and `error.type`
 //! with status `ERROR` for a 5xx (a 4xx leaves the status unset, as the
-//! conventions require of server spans). The route is learnt as
-//! `Metrics` learns it, with the same one exception: a
+//! conventions require of server spans). The route is learnt and named as
+//! `Metrics` learns and names it (under the app's root path, and a mounted
+//! app's route after the mount's path), with the same one exception: a
 //! middleware further in that runs `next.run(req)` on a task of its own
 //! hides it.
 //!
@@ -808,11 +809,11 @@ fn end_span(cx: &Context, route: Option<&Arc<RouteMatch>>, method: MethodLabel, 
     let span = cx.span();
     let status_code = KeyValue::new("http.response.status_code", i64::from(status));
     if let Some(route) = route {
-        span.update_name(span_name(method, route.template()));
+        span.update_name(span_name(method, route.http_route()));
         // The template is shared by every request to the route.
         let route = KeyValue::new(
             "http.route",
-            Value::String(StringValue::from(route.template.clone())),
+            Value::String(StringValue::from(route.http_route().clone())),
         );
         span.set_attributes([route, status_code]);
     } else {
