@@ -21,7 +21,7 @@ use crate::handler::Handler;
 use crate::head::RequestHead;
 use crate::lifecycle;
 use crate::openapi::{self, DocBuilder, DocsKind, OpenApi};
-use crate::request::{ConnectionInfo, Locals, Request, DEFAULT_MAX_BODY_SIZE};
+use crate::request::{ConnectionInfo, Locals, Request, RootPath, DEFAULT_MAX_BODY_SIZE};
 use crate::response::Response;
 use crate::router::{get, MethodRouter, Router};
 use crate::shared::{ErasedHandler, ExceptionHandler, Shared, SharedHandle, SharedHandles};
@@ -535,10 +535,12 @@ impl App {
             let _ = slot.set(Bytes::from(bytes));
             openapi = Some(document);
         }
+        let root_path = table.root_path.clone();
         let root = build_stack(&self.stack, Arc::new(table), &shared);
         Ok(AppService {
             inner: Arc::new(AppInner {
                 root,
+                root_path,
                 roots: ThreadLocal::new(),
                 handles: SharedHandles::new(shared),
                 max_body_size: self.max_body_size,
@@ -629,6 +631,8 @@ fn bytes_response(content_type: &'static str, body: Bytes) -> Response {
 
 struct AppInner {
     root: Arc<Node>,
+    /// The app's root path ([`App::root_path`]), told to every request.
+    root_path: Option<Arc<str>>,
     /// Each thread's copy of the stack (see [`Node::copy_for_thread`]).
     roots: ThreadLocal<Arc<Node>>,
     /// The app's shared state, and what requests made here hold it by.
@@ -705,6 +709,11 @@ impl AppService {
                 req.headers().clone(),
             );
             req.set_locals(Locals::with_head(Some(head)));
+        }
+        if let Some(root) = &inner.root_path {
+            // Middleware builds URLs under it too, and `Metrics` serves
+            // its route under it, as a route.
+            req.extensions_mut().insert(RootPath(root.clone()));
         }
         let locals = req.locals_if_any().cloned();
         Handled {

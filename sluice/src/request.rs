@@ -628,6 +628,14 @@ impl Request {
         )
     }
 
+    /// The path as the app's router routes it: after the app's
+    /// [`root_path`](crate::App::root_path) when it starts with it, at a
+    /// segment's end; `None` when it does not, or the app has none.
+    pub(crate) fn path_after_root(&self) -> Option<&str> {
+        let RootPath(root) = self.extensions().get::<RootPath>()?;
+        crate::url::rest_after(self.path(), root).filter(|rest| rest.starts_with('/'))
+    }
+
     /// What the URLs the app builds start with (Starlette's `root_path`):
     /// the app's root path, and the prefixes of the mounts the request
     /// came through, as sent; "" for neither.

@@ -1103,7 +1103,10 @@ impl RouterTable {
     /// proxy that took the prefix off). The root path alone is redirected
     /// to it with a slash, when the app has a `/` route.
     fn dispatch_under(&self, root: &Arc<str>, mut req: Request) -> BoxFuture<'_, Response> {
-        req.extensions_mut().insert(RootPath(root.clone()));
+        // The app told the request already, unless it came another way.
+        if req.extensions().get::<RootPath>().is_none() {
+            req.extensions_mut().insert(RootPath(root.clone()));
+        }
         match crate::url::rest_after(req.path(), root) {
             Some("") => {
                 if self

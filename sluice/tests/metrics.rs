@@ -595,6 +595,17 @@ async fn under_a_root_path_the_route_label_starts_with_it() {
         "{text}"
     );
     assert_eq!(route_count(&text, "/items/{item_id}"), None, "{text}");
+    // Like a route, the metrics are served under the root path too, and
+    // neither way is recorded.
+    let prefixed = client.get("/api/v1/metrics").await;
+    assert_eq!(prefixed.status(), 200);
+    let text = prefixed.text();
+    assert!(
+        text.contains("http_server_request_duration_seconds"),
+        "{text}"
+    );
+    assert!(!text.contains("metrics\""), "{text}");
+    assert_eq!(client.get("/api/v1x/metrics").await.status(), 404);
 }
 
 #[tokio::test]

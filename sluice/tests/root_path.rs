@@ -146,3 +146,32 @@ fn a_malformed_root_path_is_refused_when_the_app_is_built() {
         assert!(App::new().root_path(path).build().is_ok(), "{path}");
     }
 }
+
+#[tokio::test]
+async fn middleware_builds_urls_under_the_root_path_too() {
+    let app = App::new()
+        .root_path("/api/v1")
+        .get("/items/{item_id}", read_item)
+        .middleware(|req: Request, next: sluice::Next| async move {
+            let base = req.base_url();
+            let item = req
+                .url_for("read_item", [("item_id", 5)])
+                .unwrap_or_else(|e| e.to_string());
+            let mut response = next.run(req).await;
+            let headers = response.headers_mut();
+            headers.insert("x-base", base.parse().expect("a header value"));
+            headers.insert("x-item", item.parse().expect("a header value"));
+            response
+        });
+    let client = TestClient::new(app);
+    // FastAPI 0.165, the same middleware: either way the request came.
+    for path in ["/api/v1/items/1", "/items/1"] {
+        let response = client.get(path).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.header("x-base"), Some("http://testserver/api/v1/"));
+        assert_eq!(
+            response.header("x-item"),
+            Some("http://testserver/api/v1/items/5")
+        );
+    }
+}

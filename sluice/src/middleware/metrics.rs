@@ -406,6 +406,8 @@ impl Metrics {
 
     /// Serves the metrics at `path` (which must start with `/`) instead of
     /// `/metrics`. Requests to it are answered here and not recorded.
+    /// Like a route, it is served under the app's
+    /// [root path](crate::App::root_path) too (`/api/v1/metrics`).
     ///
     /// Set it before cloning: it starts a new, empty set of metrics.
     pub fn path(self, path: &str) -> Self {
@@ -527,7 +529,8 @@ impl Hook for Metrics {
 
     fn before(&self, req: &mut Request) -> Before<Pending<'_>> {
         let inner = &self.inner;
-        if req.path() == inner.path {
+        // Served as a route would be: also under the app's root path.
+        if req.path() == inner.path || req.path_after_root() == Some(&*inner.path) {
             return Before::Answer(self.expose(req));
         }
         let method = MethodLabel::of(req.method());
