@@ -563,6 +563,142 @@ async fn raw_get(addr: std::net::SocketAddr, path: &str) -> String {
     answer
 }
 
+/// Sends `head` (request line and headers, each ending in CRLF) on a
+/// connection of its own: the local port it came from, and the answer.
+async fn raw_request(addr: std::net::SocketAddr, head: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    let port = stream.local_addr().expect("a local address").port();
+    stream
+        .write_all(format!("{head}connection: close\r\n\r\n").as_bytes())
+        .await
+        .expect("sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("read");
+    (port, answer)
+}
+
+fn int_attr(span: &Span, key: &str) -> Option<i64> {
+    match attr(span, key) {
+        Some(AnyValue::IntValue(n)) => Some(*n),
+        _ => None,
+    }
+}
+
+const RECOMMENDED: [&str; 7] = [
+    "client.address",
+    "network.peer.address",
+    "network.peer.port",
+    "server.address",
+    "server.port",
+    "network.protocol.version",
+    "user_agent.original",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_carry_the_recommended_attributes_when_asked() {
+    let collector = Collector::start().await;
+    let tracing = Tracing::otlp(&collector.url)
+        .build()
+        .expect("valid")
+        .recommended_attributes(true);
+    // The default.
+    let minimal = Tracing::otlp(&collector.url).build().expect("valid");
+    let app = App::new()
+        .get("/hello", || async { "hello" })
+        .route(
+            "/minimal",
+            sluice::routing::get(|| async { "minimal" }).add_middleware(minimal.clone()),
+        )
+        .add_middleware(tracing.clone())
+        // Outermost: the client behind the (trusted, local) proxy.
+        .add_middleware(sluice::middleware::ProxyHeaders::new());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = Server::bind("127.0.0.1:0")
+        .await
+        .expect("a free port")
+        .with_shutdown_signal(async {
+            let _ = stopped.await;
+        });
+    let addr = server.local_addr();
+    let serving = tokio::spawn(server.serve(app));
+    let (direct, answer) = raw_request(
+        addr,
+        "GET /hello HTTP/1.1\r\nhost: Example.COM:8080\r\nuser-agent: probe/1.0\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let (proxied, answer) = raw_request(
+        addr,
+        "GET /hello?via=proxy HTTP/1.0\r\nhost: [::1]\r\nx-forwarded-for: 203.0.113.7\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+    let (_, answer) = raw_request(addr, "GET /minimal HTTP/1.1\r\nhost: test\r\n").await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    tracing.shutdown().await.expect("flushed");
+    minimal.shutdown().await.expect("flushed");
+    let spans = collector.spans();
+    let _ = stop.send(());
+    serving.await.expect("joined").expect("served");
+
+    let by_query = |query: Option<&str>| {
+        spans
+            .iter()
+            .find(|s| {
+                str_attr(s, "url.path") == Some("/hello") && str_attr(s, "url.query") == query
+            })
+            .unwrap_or_else(|| panic!("no span for /hello?{query:?} in {spans:#?}"))
+    };
+    // Straight from the client: the address twice, the host as sent
+    // (lower-cased, as Starlette's `url.hostname`), its port.
+    let span = by_query(None);
+    assert_eq!(str_attr(span, "client.address"), Some("127.0.0.1"));
+    assert_eq!(str_attr(span, "network.peer.address"), Some("127.0.0.1"));
+    assert_eq!(int_attr(span, "network.peer.port"), Some(i64::from(direct)));
+    assert_eq!(str_attr(span, "server.address"), Some("example.com"));
+    assert_eq!(int_attr(span, "server.port"), Some(8080));
+    assert_eq!(str_attr(span, "network.protocol.version"), Some("1.1"));
+    assert_eq!(str_attr(span, "user_agent.original"), Some("probe/1.0"));
+    // Through the proxy: the client it names, the proxy as the peer; a
+    // host without a port is served on the socket's; no user agent, no
+    // attribute.
+    let span = by_query(Some("via=proxy"));
+    assert_eq!(str_attr(span, "client.address"), Some("203.0.113.7"));
+    assert_eq!(str_attr(span, "network.peer.address"), Some("127.0.0.1"));
+    assert_eq!(
+        int_attr(span, "network.peer.port"),
+        Some(i64::from(proxied))
+    );
+    assert_eq!(str_attr(span, "server.address"), Some("::1"));
+    assert_eq!(int_attr(span, "server.port"), Some(i64::from(addr.port())));
+    assert_eq!(str_attr(span, "network.protocol.version"), Some("1.0"));
+    assert_eq!(attr(span, "user_agent.original"), None);
+    // By default: the required attributes only. (The app's own span for
+    // the same request has them all.)
+    let minimal_spans: Vec<&Span> = spans
+        .iter()
+        .filter(|s| str_attr(s, "url.path") == Some("/minimal"))
+        .collect();
+    assert_eq!(minimal_spans.len(), 2, "{spans:#?}");
+    let without = minimal_spans
+        .iter()
+        .filter(|s| RECOMMENDED.iter().all(|key| attr(s, key).is_none()))
+        .count();
+    assert_eq!(without, 1, "{minimal_spans:#?}");
+    for span in minimal_spans {
+        for key in [
+            "http.request.method",
+            "url.path",
+            "url.scheme",
+            "http.route",
+        ] {
+            assert!(attr(span, key).is_some(), "{key} in {span:#?}");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pending_spans_are_flushed_on_graceful_shutdown() {
     let collector = Collector::start().await;
