@@ -225,8 +225,8 @@ impl App {
     /// knows the mount by, as Starlette's `app.mount(..., name="static")`:
     /// `url_for("static", [("path", "css/site.css")])` is the URL of that
     /// file under the mount (leading slashes of `path` dropped, as
-    /// Starlette drops them). The name gives only the mount's own URLs;
-    /// the routes of a mounted app are not looked up through it.
+    /// Starlette drops them). The routes of a mounted sluice app are
+    /// `url_for("name:route", ..)`, as in Starlette.
     ///
     /// ```
     /// use sluice::testing::TestClient;

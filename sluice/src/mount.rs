@@ -12,8 +12,10 @@ use http::uri::{PathAndQuery, Uri};
 
 use crate::body::Body;
 use crate::error::ConfigError;
-use crate::request::Request;
+use crate::request::{OuterApp, Request};
 use crate::response::Response;
+use crate::route_names::RouteNames;
+use crate::shared::Shared;
 use crate::stack::{BoxedService, Endpoint, StackItem};
 
 /// One mount of a router, before building.
@@ -27,6 +29,9 @@ pub(crate) struct MountDecl {
     /// The name [`Request::url_for`](crate::Request::url_for) knows the
     /// mount by, if it was given one.
     pub(crate) route_name: Option<Cow<'static, str>>,
+    /// The named routes of a mounted sluice app, which `url_for` finds
+    /// through the mount, as Starlette's does.
+    pub(crate) names: Option<RouteNames>,
     /// Middleware around the service, in the order added (each enclosing
     /// router's).
     pub(crate) stack: Vec<StackItem>,
@@ -37,10 +42,20 @@ pub(crate) struct MountDecl {
 pub(crate) struct MountEndpoint {
     pub(crate) service: BoxedService,
     pub(crate) name: Cow<'static, str>,
+    /// For a mounted sluice app: the app that mounts it, whose names its
+    /// `url_for` looks up first, as Starlette's looks up the outermost
+    /// app's.
+    pub(crate) outer: Option<Arc<Shared>>,
 }
 
 impl Endpoint for MountEndpoint {
-    fn call(&self, req: Request) -> BoxFuture<'_, Response> {
+    fn call(&self, mut req: Request) -> BoxFuture<'_, Response> {
+        if let Some(outer) = &self.outer {
+            // The outermost app names the routes.
+            if req.extensions().get::<OuterApp>().is_none() {
+                req.extensions_mut().insert(OuterApp(outer.clone()));
+            }
+        }
         let service = self.service.clone();
         Box::pin(async move {
             match tower::ServiceExt::oneshot(service, req.into_http()).await {

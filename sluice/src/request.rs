@@ -127,6 +127,12 @@ pub struct OriginalUri(pub Uri);
 #[derive(Debug, Clone)]
 pub(crate) struct RootPath(pub(crate) Arc<str>);
 
+/// The app that mounted the sluice app serving a request (the outermost,
+/// through several mounts), whose names [`Request::url_for`] looks up
+/// first.
+#[derive(Clone)]
+pub(crate) struct OuterApp(pub(crate) Arc<crate::shared::Shared>);
+
 /// What the server knows about the connection a request came on.
 ///
 /// The server fills it in. When you run the app under another server, insert
@@ -470,6 +476,11 @@ impl Request {
     /// their prefix. A mount named with
     /// [`App::mount_named`](crate::App::mount_named) gives the URL of a
     /// `path` under it (`url_for("static", [("path", "css/site.css")])`).
+    /// The routes of a mounted sluice app are found through the mount, as
+    /// Starlette finds them: under their own names for an unnamed mount,
+    /// as `mount:route` for a named one (`url_for("api:list_users", ..)`).
+    /// A mounted app looks up the names of the app that mounted it first,
+    /// then its own.
     /// The URL has the request's scheme and host (as sluice's
     /// redirects name them), the app's [`root_path`](crate::App::root_path)
     /// if it has one and, in an app mounted under a prefix, the prefix. Parameter values are written as they are (a `{name:path}`
@@ -512,8 +523,31 @@ impl Request {
         K: AsRef<str>,
         V: fmt::Display,
     {
-        let path = self.url_path_for(name, params)?;
-        let mut full = self.root_path().into_owned();
+        let params: Vec<(String, String)> = params
+            .into_iter()
+            .map(|(k, v)| (k.as_ref().to_owned(), v.to_string()))
+            .collect();
+        let pairs = || params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        // In a mounted app, the outermost app's names come first; their
+        // paths hold the mounts' prefixes already.
+        let outer = self
+            .extensions()
+            .get::<OuterApp>()
+            .and_then(|OuterApp(outer)| outer.route_names())
+            .and_then(|names| names.path_for(name, pairs()).ok());
+        let (mut full, path) = match outer {
+            Some(path) => {
+                let root = match self.extensions().get::<RootPath>() {
+                    Some(RootPath(root)) => root.to_string(),
+                    None => String::new(),
+                };
+                (root, path)
+            }
+            None => (
+                self.root_path().into_owned(),
+                self.url_path_for(name, pairs())?,
+            ),
+        };
         full.push_str(&path);
         Ok(match self.netloc() {
             Some(netloc) => crate::url::absolute_url(self.scheme(), false, &netloc, &full, None),

@@ -13,13 +13,13 @@ use crate::error::UrlForError;
 /// [`MethodRouter::name`](crate::routing::MethodRouter::name), else by its
 /// handler function's name (FastAPI's default). The first route of a name
 /// keeps it, as Starlette's look-up finds the first.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct RouteNames {
     by_name: HashMap<Box<str>, Template>,
 }
 
 /// A path template (`/items/{id}`, `/files/{rest:path}`) in parts.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Template {
     parts: Vec<Part>,
     /// A named mount's: its `path` parameter loses its leading slashes
@@ -27,7 +27,7 @@ struct Template {
     mount: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Part {
     Text(Box<str>),
     /// A parameter; `rest` for `{name:path}`, which may hold `/`.
@@ -55,6 +55,22 @@ impl RouteNames {
         self.by_name
             .entry(name.into_owned().into_boxed_str())
             .or_insert(template);
+    }
+
+    /// Names the routes (and named mounts) of a sluice app mounted at
+    /// `prefix`, as Starlette's `url_path_for` finds them through a
+    /// `Mount`: under `mount:route` for a mount named `mount`, under their
+    /// own names for an unnamed one. A name the app has already stays its.
+    pub(crate) fn add_mounted(&mut self, prefix: &str, mount: Option<&str>, names: &RouteNames) {
+        for (name, template) in &names.by_name {
+            let name = match mount {
+                Some(mount) => format!("{mount}:{name}").into_boxed_str(),
+                None => name.clone(),
+            };
+            self.by_name
+                .entry(name)
+                .or_insert_with(|| template.under(prefix));
+        }
     }
 
     /// The path of the route `name` with `params` in place of its
@@ -110,6 +126,22 @@ impl RouteNames {
 }
 
 impl Template {
+    /// This template, under a mount at `prefix`.
+    fn under(&self, prefix: &str) -> Self {
+        let mut parts = Vec::with_capacity(self.parts.len() + 1);
+        match self.parts.first() {
+            Some(Part::Text(text)) => parts.push(Part::Text(format!("{prefix}{text}").into())),
+            _ => parts.push(Part::Text(prefix.into())),
+        }
+        let skip = usize::from(matches!(self.parts.first(), Some(Part::Text(_))));
+        parts.extend(self.parts.iter().skip(skip).cloned());
+        parts.retain(|part| !matches!(part, Part::Text(text) if text.is_empty()));
+        Template {
+            parts,
+            mount: self.mount,
+        }
+    }
+
     fn parse(path: &str) -> Self {
         let mut parts = Vec::new();
         let mut rest = path;

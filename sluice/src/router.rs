@@ -622,6 +622,9 @@ impl Router {
             }
         }
         let name = Cow::Borrowed(short_type_name(std::any::type_name::<S>()));
+        let names = (&service as &dyn std::any::Any)
+            .downcast_ref::<crate::app::AppService>()
+            .and_then(|app| app.shared().route_names().cloned());
         self.mounts.push(MountDecl {
             build: Box::new(move |prefix| {
                 box_service(crate::mount::Mounted {
@@ -632,6 +635,7 @@ impl Router {
             prefix,
             name,
             route_name,
+            names,
             stack: Vec::new(),
         });
         self
@@ -828,12 +832,16 @@ impl Router {
         }
         crate::mount::check_conflicts(&route_paths, &self.mounts)?;
         for mount in self.mounts {
-            if let Some(name) = mount.route_name {
-                names.add_mount(name, &mount.prefix);
+            if let Some(name) = &mount.route_name {
+                names.add_mount(name.clone(), &mount.prefix);
+            }
+            if let Some(mounted) = &mount.names {
+                names.add_mounted(&mount.prefix, mount.route_name.as_deref(), mounted);
             }
             let endpoint = MountEndpoint {
                 service: (mount.build)(Arc::from(mount.prefix.as_str())),
                 name: mount.name,
+                outer: mount.names.is_some().then(|| shared.clone()),
             };
             let node = build_stack(&mount.stack, Arc::new(endpoint), shared);
             let template: Arc<str> = if mount.prefix.is_empty() {

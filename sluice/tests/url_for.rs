@@ -133,3 +133,87 @@ async fn a_separator_in_a_plain_parameter_fails_with_a_500() {
     let error = res.error().expect("the error").to_string();
     assert!(error.contains("path separator"), "{error}");
 }
+
+/// The app of the FastAPI twin with mounted apps: `v1` unnamed at `/v1`,
+/// `api` named at `/api`, with `deep` named in it at `/deep`.
+fn mounting_app() -> App {
+    async fn read_item(Path(_id): Path<u32>) -> &'static str {
+        "item"
+    }
+    async fn list_users() -> &'static str {
+        "users"
+    }
+    async fn leaf(Path(_x): Path<String>) -> &'static str {
+        "leaf"
+    }
+    async fn home(req: Request) -> Json<Value> {
+        let show = |r: Result<String, sluice::error::UrlForError>| match r {
+            Ok(url) => url,
+            Err(e) => e.to_string(),
+        };
+        Json(json!({
+            "read_item": show(req.url_for("read_item", [("item_id", 5)])),
+            "api:list_users": show(req.url_for("api:list_users", [("", ""); 0])),
+            "list_users": show(req.url_for("list_users", [("", ""); 0])),
+            "api": show(req.url_for("api", [("path", "/x")])),
+            "api:deep:leaf": show(req.url_for("api:deep:leaf", [("x", "a")])),
+            "api:leaf": show(req.url_for("api:leaf", [("x", "a")])),
+            "read_item_no_params": show(req.url_for("read_item", [("", ""); 0])),
+            "read_item_extra": show(req.url_for("read_item", [("item_id", 5), ("extra", 1)])),
+        }))
+    }
+    async fn names_in_v1(req: Request) -> Json<Value> {
+        let show = |r: Result<String, sluice::error::UrlForError>| match r {
+            Ok(url) => url,
+            Err(e) => e.to_string(),
+        };
+        Json(json!({
+            "read_item": show(req.url_for("read_item", [("item_id", 7)])),
+            "api:list_users": show(req.url_for("api:list_users", [("", ""); 0])),
+            "home": show(req.url_for("home", [("", ""); 0])),
+        }))
+    }
+    let v1 = App::new()
+        .get("/items/{item_id}", read_item)
+        .get("/names", names_in_v1);
+    let deep = App::new().get("/leaf/{x}", leaf);
+    let api = App::new().get("/users", list_users).mount_named(
+        "/deep",
+        "deep",
+        deep.build().expect("deep builds"),
+    );
+    App::new()
+        .get("/", home)
+        .mount("/v1", v1.build().expect("v1 builds"))
+        .mount_named("/api", "api", api.build().expect("api builds"))
+}
+
+#[tokio::test]
+async fn the_routes_of_mounted_apps_are_found_as_starlette_finds_them() {
+    let client = TestClient::new(mounting_app());
+    // FastAPI 0.165's answers for the same app.
+    assert_eq!(
+        client.get("/").await.json::<Value>(),
+        json!({
+            // An unnamed mount's routes under their own names.
+            "read_item": "http://testserver/v1/items/5",
+            // A named mount's as `mount:route`, and only so.
+            "api:list_users": "http://testserver/api/users",
+            "list_users": "No route exists for name \"list_users\" and params \"\".",
+            "api": "http://testserver/api/x",
+            "api:deep:leaf": "http://testserver/api/deep/leaf/a",
+            "api:leaf": "No route exists for name \"api:leaf\" and params \"x\".",
+            "read_item_no_params": "No route exists for name \"read_item\" and params \"\".",
+            "read_item_extra": "No route exists for name \"read_item\" and params \"item_id, extra\".",
+        })
+    );
+    // In the mounted app, the outermost app's names, as in Starlette.
+    assert_eq!(
+        client.get("/v1/names").await.json::<Value>(),
+        json!({
+            "read_item": "http://testserver/v1/items/7",
+            "api:list_users": "http://testserver/api/users",
+            "home": "http://testserver/",
+        })
+    );
+}
