@@ -549,18 +549,9 @@ async fn a_sampler_that_panics_is_a_500_and_the_app_goes_on() {
 
 /// Sends one request over a real connection and reads the answer.
 async fn raw_get(addr: std::net::SocketAddr, path: &str) -> String {
-    let mut stream = tokio::net::TcpStream::connect(addr)
+    raw_request(addr, &format!("GET {path} HTTP/1.1\r\nhost: test\r\n"))
         .await
-        .expect("connects");
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n").as_bytes(),
-        )
-        .await
-        .expect("sent");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.expect("read");
-    answer
+        .1
 }
 
 /// Sends `head` (request line and headers, each ending in CRLF) on a
