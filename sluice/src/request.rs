@@ -196,6 +196,7 @@ impl RouteMatch {
     /// after the app's root path
     /// ([`App::root_path`](crate::App::root_path)), and, for a route of a
     /// mounted app as the mounting app sees it, after the mount's path.
+    #[cfg_attr(not(any(feature = "metrics", feature = "otel")), allow(dead_code))]
     pub(crate) fn http_route(&self) -> &Arc<str> {
         &self.template
     }
@@ -665,6 +666,7 @@ impl Request {
     /// The path as the app's router routes it: after the app's
     /// [`root_path`](crate::App::root_path) when it starts with it, at a
     /// segment's end; `None` when it does not, or the app has none.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn path_after_root(&self) -> Option<&str> {
         let RootPath(root) = self.extensions().get::<RootPath>()?;
         crate::url::rest_after(self.path(), root).filter(|rest| rest.starts_with('/'))
