@@ -23,6 +23,7 @@ use crate::lifecycle;
 use crate::openapi::{self, DocBuilder, DocsKind, OpenApi};
 use crate::request::{ConnectionInfo, Locals, Request, RootPath, DEFAULT_MAX_BODY_SIZE};
 use crate::response::Response;
+use crate::route_names::RouteNames;
 use crate::router::{get, MethodRouter, Router};
 use crate::shared::{ErasedHandler, ExceptionHandler, Shared, SharedHandle, SharedHandles};
 use crate::stack::{
@@ -508,7 +509,7 @@ impl App {
             router = add_docs_routes(router, config, &slot);
             builder = Some(DocBuilder::new());
         }
-        let mut table = router.build(&shared, builder.as_mut())?;
+        let mut table = router.build(&shared, builder.as_mut(), &mounted_names)?;
         shared.set_route_names(std::mem::take(&mut table.names));
         if let Some(path) = &self.root_path {
             let root = crate::mount::normalize_prefix(path).map_err(|reason| {
@@ -627,6 +628,12 @@ fn bytes_response(content_type: &'static str, body: Bytes) -> Response {
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
+}
+
+/// The named routes of a mounted service, if it is a sluice app.
+fn mounted_names(service: &(dyn std::any::Any + Send + Sync)) -> Option<RouteNames> {
+    let app = service.downcast_ref::<AppService>()?;
+    app.shared().route_names().cloned()
 }
 
 struct AppInner {

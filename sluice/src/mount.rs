@@ -14,7 +14,6 @@ use crate::body::Body;
 use crate::error::ConfigError;
 use crate::request::{OuterApp, Request};
 use crate::response::Response;
-use crate::route_names::RouteNames;
 use crate::shared::Shared;
 use crate::stack::{BoxedService, Endpoint, StackItem};
 
@@ -29,9 +28,10 @@ pub(crate) struct MountDecl {
     /// The name [`Request::url_for`](crate::Request::url_for) knows the
     /// mount by, if it was given one.
     pub(crate) route_name: Option<Cow<'static, str>>,
-    /// The named routes of a mounted sluice app, which `url_for` finds
+    /// The service as mounted, for the app to find out at build time
+    /// whether it is a sluice app, whose named routes `url_for` finds
     /// through the mount, as Starlette's does.
-    pub(crate) names: Option<RouteNames>,
+    pub(crate) service: Box<dyn std::any::Any + Send + Sync>,
     /// Middleware around the service, in the order added (each enclosing
     /// router's).
     pub(crate) stack: Vec<StackItem>,

@@ -622,9 +622,7 @@ impl Router {
             }
         }
         let name = Cow::Borrowed(short_type_name(std::any::type_name::<S>()));
-        let names = (&service as &dyn std::any::Any)
-            .downcast_ref::<crate::app::AppService>()
-            .and_then(|app| app.shared().route_names().cloned());
+        let as_any: Box<dyn std::any::Any + Send + Sync> = Box::new(service.clone());
         self.mounts.push(MountDecl {
             build: Box::new(move |prefix| {
                 box_service(crate::mount::Mounted {
@@ -635,7 +633,7 @@ impl Router {
             prefix,
             name,
             route_name,
-            names,
+            service: as_any,
             stack: Vec::new(),
         });
         self
@@ -710,10 +708,13 @@ impl Router {
 
     /// Builds the matching table, and describes each documented operation
     /// in `openapi`.
+    /// `names_of` gives the named routes of a mounted service that is a
+    /// sluice app (which only the app knows how to tell).
     pub(crate) fn build(
         self,
         shared: &Arc<Shared>,
         mut openapi: Option<&mut DocBuilder>,
+        names_of: &dyn Fn(&(dyn std::any::Any + Send + Sync)) -> Option<RouteNames>,
     ) -> Result<RouterTable, ConfigError> {
         self.validate()?;
         let mut table = RouterTable {
@@ -835,13 +836,14 @@ impl Router {
             if let Some(name) = &mount.route_name {
                 names.add_mount(name.clone(), &mount.prefix);
             }
-            if let Some(mounted) = &mount.names {
+            let mounted = names_of(&*mount.service);
+            if let Some(mounted) = &mounted {
                 names.add_mounted(&mount.prefix, mount.route_name.as_deref(), mounted);
             }
             let endpoint = MountEndpoint {
                 service: (mount.build)(Arc::from(mount.prefix.as_str())),
                 name: mount.name,
-                outer: mount.names.is_some().then(|| shared.clone()),
+                outer: mounted.is_some().then(|| shared.clone()),
             };
             let node = build_stack(&mount.stack, Arc::new(endpoint), shared);
             let template: Arc<str> = if mount.prefix.is_empty() {
