@@ -708,6 +708,7 @@ impl Router {
 
     /// Builds the matching table, and describes each documented operation
     /// in `openapi`.
+    ///
     /// `names_of` gives the named routes of a mounted service that is a
     /// sluice app (which only the app knows how to tell).
     pub(crate) fn build(
