@@ -32,12 +32,15 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::io::ReadBuf;
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
@@ -45,7 +48,7 @@ use crate::app::{App, AppService};
 use crate::body::{Ending, OnEnd};
 use crate::error::ConfigError;
 use crate::request::ConnectionInfo;
-use crate::watchdog::{InFlight, Watchdog, Watched};
+use crate::watchdog::{InFlight, Watch, Watchdog, Watched};
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug)]
@@ -248,20 +251,13 @@ impl Server {
     /// Only on unrecoverable listener failures.
     pub async fn serve_service(self, service: AppService) -> Result<(), ServeError> {
         tracing::debug!(target: "sluice", addr = %self.local_addr, "serving\n{}", service.describe());
-        let mut builder = auto::Builder::new(TokioExecutor::new());
         // The header-read timeout is the watchdog's, not hyper's: hyper's
         // arms a timer and makes an extra read on every request. The
         // watchdog also carries the shutdown signal to every connection.
         let (watchdog, _sweeper) =
             Watchdog::new(self.header_read_timeout).map_err(ServeError::Io)?;
         let connections = TaskTracker::new();
-        builder
-            .http1()
-            .header_read_timeout(None)
-            .max_headers(self.max_headers)
-            .max_buf_size(self.max_header_bytes)
-            .keep_alive(true);
-        builder.http2().timer(TokioTimer::new());
+        let protocols = Arc::new(Protocols::new(self.max_headers, self.max_header_bytes));
         let mut shutdown = self
             .shutdown
             .unwrap_or_else(|| Box::pin(termination_signal()));
@@ -325,23 +321,60 @@ impl Server {
                             })
                         }
                     });
-                    let io = TokioIo::new(Watched::new(stream, watch.clone()));
-                    let conn = builder
-                        .serve_connection_with_upgrades(io, hyper_service)
-                        .into_owned();
+                    let protocols = protocols.clone();
                     connections.spawn(async move {
-                        let mut conn = std::pin::pin!(conn);
-                        let served = std::future::poll_fn(|cx| {
-                            if watch.take_closing() {
-                                conn.as_mut().graceful_shutdown();
+                        let io = Watched::new(stream, watch.clone());
+                        match first_bytes(&io, &watch).await {
+                            Ok(Some(Protocol::Http1)) => {
+                                let conn = protocols
+                                    .http1
+                                    .serve_connection(TokioIo::new(io), hyper_service)
+                                    .with_upgrades();
+                                serve_until_closed(
+                                    conn,
+                                    |conn| conn.graceful_shutdown(),
+                                    &watch,
+                                    remote_addr,
+                                )
+                                .await;
                             }
-                            conn.as_mut().poll(cx)
-                        });
-                        let served = served.await;
-                        watch.http_ended();
-                        if let Err(e) = served {
-                            tracing::debug!(target: "sluice", error = %e, %remote_addr, "connection ended with an error");
+                            Ok(Some(Protocol::Http2)) => {
+                                let conn = protocols
+                                    .http2
+                                    .serve_connection(TokioIo::new(io), hyper_service);
+                                serve_until_closed(
+                                    conn,
+                                    |conn| conn.graceful_shutdown(),
+                                    &watch,
+                                    remote_addr,
+                                )
+                                .await;
+                            }
+                            Ok(Some(Protocol::Unsure)) => {
+                                let conn = protocols
+                                    .auto
+                                    .serve_connection_with_upgrades(
+                                        TokioIo::new(io),
+                                        hyper_service,
+                                    );
+                                serve_until_closed(
+                                    conn,
+                                    |conn| conn.graceful_shutdown(),
+                                    &watch,
+                                    remote_addr,
+                                )
+                                .await;
+                            }
+                            // Closed, or told to close, before a byte came.
+                            Ok(None) => {}
+                            Err(e) => {
+                                tracing::debug!(
+                                    target: "sluice", error = %e, %remote_addr,
+                                    "connection ended before a request"
+                                );
+                            }
                         }
+                        watch.http_ended();
                         drop(slot);
                     });
                 }
@@ -393,6 +426,108 @@ impl OnEnd for InFlight {
     fn end(self, _complete: bool) {}
 }
 
+/// What a new connection speaks, as its first bytes tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Http1,
+    /// It opened with HTTP/2's connection preface (prior knowledge).
+    Http2,
+    /// What came so far begins the preface, but not all of it yet.
+    Unsure,
+}
+
+/// HTTP/2's client connection preface (RFC 9113, section 3.4).
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+impl Protocol {
+    fn of(first: &[u8]) -> Protocol {
+        let n = first.len().min(H2_PREFACE.len());
+        if first[..n] != H2_PREFACE[..n] {
+            Protocol::Http1
+        } else if n == H2_PREFACE.len() {
+            Protocol::Http2
+        } else {
+            Protocol::Unsure
+        }
+    }
+}
+
+/// hyper's connection builders, configured once for all connections.
+///
+/// A connection whose first bytes tell its protocol is served by hyper's
+/// own HTTP/1 or HTTP/2 connection. Only one whose first bytes begin the
+/// HTTP/2 preface without completing it is left to hyper-util's `auto`
+/// connection, which reads until it knows and replays what it read. That
+/// replay sits under every read of the connection's life, at a cost of
+/// about 200 instructions per request; peeking costs one `recv` per
+/// connection, in place of the first short read `auto` makes.
+struct Protocols {
+    http1: http1::Builder,
+    http2: http2::Builder<TokioExecutor>,
+    auto: auto::Builder<TokioExecutor>,
+}
+
+impl Protocols {
+    fn new(max_headers: usize, max_header_bytes: usize) -> Self {
+        let mut http1 = http1::Builder::new();
+        http1
+            .header_read_timeout(None)
+            .max_headers(max_headers)
+            .max_buf_size(max_header_bytes)
+            .keep_alive(true);
+        let mut http2 = http2::Builder::new(TokioExecutor::new());
+        http2.timer(TokioTimer::new());
+        let mut auto = auto::Builder::new(TokioExecutor::new());
+        auto.http1()
+            .header_read_timeout(None)
+            .max_headers(max_headers)
+            .max_buf_size(max_header_bytes)
+            .keep_alive(true);
+        auto.http2().timer(TokioTimer::new());
+        Protocols { http1, http2, auto }
+    }
+}
+
+/// Waits for a new connection's first bytes, leaving them to be read:
+/// `None` if the client closed it, or the server began shutting down,
+/// before any came; an error if the header-read timeout ran out first.
+async fn first_bytes(io: &Watched<TcpStream>, watch: &Watch) -> std::io::Result<Option<Protocol>> {
+    let mut first = [0; H2_PREFACE.len()];
+    std::future::poll_fn(|cx| {
+        if watch.take_closing() {
+            return Poll::Ready(Ok(None));
+        }
+        let mut buf = ReadBuf::new(&mut first);
+        let peeked = std::task::ready!(io.poll_peek(cx, &mut buf))?;
+        Poll::Ready(Ok((peeked > 0).then(|| Protocol::of(buf.filled()))))
+    })
+    .await
+}
+
+/// Drives a connection to its end, asking it to close gracefully once the
+/// server begins shutting down.
+async fn serve_until_closed<C, E>(
+    conn: C,
+    graceful_shutdown: impl Fn(Pin<&mut C>),
+    watch: &Watch,
+    remote_addr: SocketAddr,
+) where
+    C: Future<Output = Result<(), E>>,
+    E: fmt::Display,
+{
+    let mut conn = std::pin::pin!(conn);
+    let served = std::future::poll_fn(|cx| {
+        if watch.take_closing() {
+            graceful_shutdown(conn.as_mut());
+        }
+        conn.as_mut().poll(cx)
+    })
+    .await;
+    if let Err(e) = served {
+        tracing::debug!(target: "sluice", error = %e, %remote_addr, "connection ended with an error");
+    }
+}
+
 /// A body small enough to leave with its response head in one write.
 fn is_small_whole_body(body: &crate::Body) -> bool {
     body.as_bytes()
@@ -400,7 +535,7 @@ fn is_small_whole_body(body: &crate::Body) -> bool {
 }
 
 /// Tells a client over the connection limit to come back later.
-async fn refuse(mut stream: tokio::net::TcpStream) {
+async fn refuse(mut stream: TcpStream) {
     use tokio::io::AsyncWriteExt;
     let write = async {
         stream.write_all(REFUSAL).await?;
@@ -477,4 +612,19 @@ pub async fn serve(app: App, addr: impl ToSocketAddrs + fmt::Debug) -> Result<()
     let server = Server::bind(addr).await?;
     tracing::info!(target: "sluice", "listening on http://{}", server.local_addr());
     server.serve_service(service).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Protocol, H2_PREFACE};
+
+    #[test]
+    fn the_first_bytes_tell_the_protocol_once_they_leave_the_preface() {
+        assert_eq!(Protocol::of(b"GET / HTTP/1.1\r\n"), Protocol::Http1);
+        assert_eq!(Protocol::of(b"PUT"), Protocol::Http1);
+        assert_eq!(Protocol::of(b"PRI * HTTP/1.1\r\n"), Protocol::Http1);
+        assert_eq!(Protocol::of(b"P"), Protocol::Unsure);
+        assert_eq!(Protocol::of(&H2_PREFACE[..23]), Protocol::Unsure);
+        assert_eq!(Protocol::of(H2_PREFACE), Protocol::Http2);
+    }
 }

@@ -321,6 +321,48 @@ fn timed_out() -> io::Error {
     )
 }
 
+impl Watch {
+    /// A read of the client's bytes, as the watchdog sees it: one that
+    /// finds nothing is recorded, and an overdue connection's fails.
+    #[inline(always)]
+    fn poll_watched<R>(
+        &self,
+        cx: &mut Context<'_>,
+        read: impl FnOnce(&mut Context<'_>) -> Poll<io::Result<R>>,
+    ) -> Poll<io::Result<R>> {
+        if self.expired.load(Ordering::Acquire) {
+            return Poll::Ready(Err(timed_out()));
+        }
+        match read(cx) {
+            Poll::Pending => {
+                self.read_found_nothing(cx);
+                // The sweeper may have expired it before the waker was set.
+                if self.expired.load(Ordering::Acquire) {
+                    return Poll::Ready(Err(timed_out()));
+                }
+                Poll::Pending
+            }
+            ready @ Poll::Ready(_) => {
+                self.reading.store(false, Ordering::Release);
+                ready
+            }
+        }
+    }
+}
+
+impl Watched<tokio::net::TcpStream> {
+    /// Copies the client's first bytes into `buf` without taking them
+    /// from the socket, waiting for at least one (`0`: the client closed
+    /// the connection). The watchdog times the wait as a read's.
+    pub(crate) fn poll_peek(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<usize>> {
+        self.watch.poll_watched(cx, |cx| self.io.poll_peek(cx, buf))
+    }
+}
+
 impl<T: AsyncRead> AsyncRead for Watched<T> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -328,24 +370,8 @@ impl<T: AsyncRead> AsyncRead for Watched<T> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.project();
-        let watch = &**this.watch;
-        if watch.expired.load(Ordering::Acquire) {
-            return Poll::Ready(Err(timed_out()));
-        }
-        match this.io.poll_read(cx, buf) {
-            Poll::Pending => {
-                watch.read_found_nothing(cx);
-                // The sweeper may have expired it before the waker was set.
-                if watch.expired.load(Ordering::Acquire) {
-                    return Poll::Ready(Err(timed_out()));
-                }
-                Poll::Pending
-            }
-            ready @ Poll::Ready(_) => {
-                watch.reading.store(false, Ordering::Release);
-                ready
-            }
-        }
+        let io = this.io;
+        this.watch.poll_watched(cx, |cx| io.poll_read(cx, buf))
     }
 }
 

@@ -106,6 +106,144 @@ async fn http2_with_prior_knowledge_is_served() {
     server.stop().await.expect("clean exit");
 }
 
+/// A client stream whose first write sends only the first `head` bytes,
+/// and whose next write waits `PAUSE`: the server sees the start of the
+/// connection before the rest.
+struct SlowStart {
+    io: TcpStream,
+    head: usize,
+    started: bool,
+    pause: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+/// [`SlowStart`]'s pause: the server looks at a new connection's first
+/// bytes at once, so this is ample. Were the machine so slow that the
+/// server saw both parts together, the connection would take the common
+/// path, and the test would still check that it is served right.
+const PAUSE: Duration = Duration::from_millis(100);
+
+impl SlowStart {
+    fn new(io: TcpStream, head: usize) -> Self {
+        SlowStart {
+            io,
+            head,
+            started: false,
+            pause: None,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for SlowStart {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for SlowStart {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = &mut *self;
+        if !this.started {
+            let head = this.head.min(buf.len());
+            let written =
+                std::task::ready!(std::pin::Pin::new(&mut this.io).poll_write(cx, &buf[..head]))?;
+            this.started = true;
+            this.pause = Some(Box::pin(tokio::time::sleep(PAUSE)));
+            return std::task::Poll::Ready(Ok(written));
+        }
+        if let Some(pause) = &mut this.pause {
+            std::task::ready!(std::future::Future::poll(pause.as_mut(), cx));
+            this.pause = None;
+        }
+        std::pin::Pin::new(&mut this.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+#[tokio::test]
+async fn http2_whose_preface_comes_in_parts_is_served() {
+    // The first five bytes begin both HTTP/2's preface and no HTTP/1
+    // request the server could tell apart from it yet.
+    let server = start(app()).await;
+    let stream = SlowStart::new(connect(server.addr).await, 5);
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .expect("h2 handshake");
+    tokio::spawn(conn);
+    let request = http::Request::get(format!("http://{}/", server.addr))
+        .body(Empty::<Bytes>::new())
+        .expect("request");
+    let response = sender.send_request(request).await.expect("response");
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    assert_eq!(response.status(), 200);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    assert_eq!(body, "hello");
+    drop(sender);
+    server.stop().await.expect("clean exit");
+}
+
+#[tokio::test]
+async fn http1_that_starts_like_the_http2_preface_is_served() {
+    // `P` begins the preface and `PUT`: the server learns which only from
+    // the second byte.
+    let server = start(app()).await;
+    let mut stream = SlowStart::new(connect(server.addr).await, 1);
+    stream
+        .write_all(b"PUT / HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n")
+        .await
+        .expect("write");
+    let mut response = Vec::new();
+    let mut buf = [0; 1024];
+    within("a response", async {
+        while !response.ends_with(b"}") {
+            let n = stream.io.read(&mut buf).await.expect("read");
+            assert!(
+                n > 0,
+                "closed early: {}",
+                String::from_utf8_lossy(&response)
+            );
+            response.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    let response = String::from_utf8_lossy(&response);
+    assert!(
+        response.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"),
+        "{response}"
+    );
+    assert!(
+        response.ends_with("{\"detail\":\"Method Not Allowed\"}"),
+        "{response}"
+    );
+    server.stop().await.expect("clean exit");
+}
+
 #[tokio::test]
 async fn a_panicking_handler_does_not_take_the_server_down() {
     let server = start(app()).await;
@@ -191,6 +329,27 @@ async fn an_idle_connection_does_not_hold_up_shutdown() {
 #[tokio::test]
 async fn an_idle_connection_does_not_hold_up_shutdown_without_a_header_timeout() {
     idle_http1_connection_is_closed_at_shutdown(None).await;
+}
+
+#[tokio::test]
+async fn a_connection_that_never_sends_does_not_hold_up_shutdown() {
+    let mut server = start_with(app(), |server| server.grace_period(LONG_GRACE)).await;
+    let mut silent = connect(server.addr).await;
+    // The server has accepted it once it answers another connection.
+    let mut other = connect(server.addr).await;
+    assert!(exchange(
+        &mut other,
+        b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    )
+    .await
+    .ends_with("hello"));
+    server.begin_shutdown();
+    assert_eq!(
+        read_until_closed(&mut silent).await,
+        "",
+        "closed, nothing sent"
+    );
+    server.finished().await.expect("clean exit");
 }
 
 #[tokio::test]
@@ -717,6 +876,17 @@ async fn an_idle_keep_alive_connection_is_closed_at_the_timeout() {
     let rest = read_until_closed(&mut stream).await;
     assert!(rest.is_empty(), "{rest}");
     let took = sent.elapsed();
+    assert!(took >= WATCHDOG / 2, "closed after {took:?}");
+}
+
+#[tokio::test]
+async fn a_connection_that_never_sends_is_closed_at_the_timeout() {
+    let server = start_with(watchdog_app(), |s| s.header_read_timeout(Some(WATCHDOG))).await;
+    let connected = Instant::now();
+    let mut silent = connect(server.addr).await;
+    let rest = read_until_closed(&mut silent).await;
+    assert!(rest.is_empty(), "{rest}");
+    let took = connected.elapsed();
     assert!(took >= WATCHDOG / 2, "closed after {took:?}");
 }
 
