@@ -53,6 +53,11 @@ pub trait Handler<T>: Clone + Send + Sync + Sized + 'static {
     fn declare(decl: &mut Declaration<'_>) {
         let _ = decl;
     }
+
+    /// Whether its response reads the request's `Range` and `If-Range`
+    /// ([`IntoResponse::__HONOURS_RANGE`]): they are then kept for it.
+    #[doc(hidden)]
+    const HONOURS_RANGE: bool = false;
 }
 
 impl<F, Fut, R> Handler<((),)> for F
@@ -61,9 +66,11 @@ where
     Fut: Future<Output = R> + Send + 'static,
     R: IntoResponse + 'static,
 {
-    async fn call(self, _req: Request, _cx: &RequestContext) -> Response {
-        self().await.into_response()
+    async fn call(self, _req: Request, cx: &RequestContext) -> Response {
+        cx.respond(self().await)
     }
+
+    const HONOURS_RANGE: bool = R::__HONOURS_RANGE;
 
     fn declare(decl: &mut Declaration<'_>) {
         if let Some(doc) = decl.openapi() {
@@ -180,8 +187,10 @@ macro_rules! impl_handler {
                 let ($(Some($ty),)* Some($last),) = ($($ty,)* $last,) else {
                     return invalid.into_response();
                 };
-                self($($ty,)* $last,).await.into_response()
+                cx.respond(self($($ty,)* $last,).await)
             }
+
+            const HONOURS_RANGE: bool = R::__HONOURS_RANGE;
 
             fn declare(decl: &mut Declaration<'_>) {
                 $( $ty::declare(decl); )*
@@ -295,6 +304,9 @@ where
 {
     fn call(&self, req: Request) -> BoxFuture<'_, Response> {
         Box::pin(async move {
+            if H::HONOURS_RANGE {
+                RequestContext::keep_range(&req);
+            }
             let cx = RequestContext::new(&req, &self.shared);
             // In a block, so that the response is not kept in this future's
             // state across the rare await below.

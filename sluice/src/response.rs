@@ -81,6 +81,27 @@ pub trait IntoResponse {
     fn describe(doc: &mut ResponseDoc<'_>) {
         let _ = doc;
     }
+
+    /// Whether [`IntoResponse::__into_response_ranged`] reads the request's
+    /// `Range`: a handler returning such a type has them kept for it.
+    #[doc(hidden)]
+    const __HONOURS_RANGE: bool = false;
+
+    /// Builds the response for a request with these `Range` and
+    /// `If-Range` values ([`FileResponse`](crate::FileResponse) answers
+    /// them as Starlette's does).
+    #[doc(hidden)]
+    fn __into_response_ranged(
+        self,
+        range: Option<&HeaderValue>,
+        if_range: Option<&HeaderValue>,
+    ) -> Response
+    where
+        Self: Sized,
+    {
+        let _ = (range, if_range);
+        self.into_response()
+    }
 }
 
 /// Helpers on [`Response`] that the `http` crate does not have.
@@ -356,6 +377,19 @@ impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
     /// The success's content: errors are not described.
     fn describe(doc: &mut ResponseDoc<'_>) {
         T::describe(doc);
+    }
+
+    const __HONOURS_RANGE: bool = T::__HONOURS_RANGE || E::__HONOURS_RANGE;
+
+    fn __into_response_ranged(
+        self,
+        range: Option<&HeaderValue>,
+        if_range: Option<&HeaderValue>,
+    ) -> Response {
+        match self {
+            Ok(value) => value.__into_response_ranged(range, if_range),
+            Err(error) => error.__into_response_ranged(range, if_range),
+        }
     }
 }
 

@@ -200,17 +200,69 @@ async fn ranges_are_answered_as_starlette_answers_them() {
 }
 
 #[tokio::test]
-async fn without_the_request_s_headers_a_range_gets_the_whole_file() {
-    let dir = Dir::new("no-ranges");
+async fn a_handler_s_file_answers_ranges_without_being_given_the_headers() {
+    // As a FastAPI handler returns `FileResponse(path)`: Starlette reads
+    // `Range` from the request itself.
+    let dir = Dir::new("auto-ranges");
     let file = dir.0.join("data.csv");
-    let app = App::new().get("/", move || {
-        let file = file.clone();
-        async move { FileResponse::open(file).await.map_err(sluice::Error::new) }
-    });
-    let res = TestClient::new(app)
-        .get("/")
+    let in_result = file.clone();
+    let bare = file.clone();
+    let app = App::new()
+        .get("/result", move || {
+            let file = in_result.clone();
+            async move { FileResponse::open(file).await.map_err(sluice::Error::new) }
+        })
+        .get("/bare", move || {
+            let file = bare.clone();
+            async move {
+                FileResponse::open(file)
+                    .await
+                    .expect("the file")
+                    .filename("report.csv")
+            }
+        })
+        .get("/opted-out", move || {
+            let file = file.clone();
+            async move {
+                // Headers given by hand win: none here, so no ranges.
+                let file = FileResponse::open(file).await?;
+                Ok::<_, sluice::Error>(file.ranges(&HeaderMap::new()))
+            }
+        });
+    let client = TestClient::new(app);
+
+    for path in ["/result", "/bare"] {
+        let res = client.get(path).header("range", "bytes=0-1").await;
+        assert_eq!(res.status(), 206, "{path}");
+        assert_eq!(res.header("content-range"), Some("bytes 0-1/8"), "{path}");
+        assert_eq!(res.text(), "a,", "{path}");
+        let res = client.get(path).await;
+        assert_eq!(
+            (res.status().as_u16(), res.text()),
+            (200, "a,b\n1,2\n".into()),
+            "{path}"
+        );
+    }
+    let res = client.get("/bare").header("range", "bytes=4-").await;
+    assert_eq!(
+        res.header("content-disposition"),
+        Some("attachment; filename=\"report.csv\"")
+    );
+    assert_eq!(res.text(), "1,2\n");
+    let res = client.get("/result").header("range", "bytes=100-").await;
+    assert_eq!(res.status(), 416);
+    assert_eq!(res.header("content-range"), Some("bytes */8"));
+    let res = client
+        .get("/result")
         .header("range", "bytes=0-1")
+        .header("if-range", "\"stale\"")
         .await;
+    assert_eq!(
+        (res.status().as_u16(), res.text()),
+        (200, "a,b\n1,2\n".into())
+    );
+
+    let res = client.get("/opted-out").header("range", "bytes=0-1").await;
     assert_eq!(
         (res.status().as_u16(), res.text()),
         (200, "a,b\n1,2\n".into())

@@ -35,14 +35,14 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
 use http::request::Parts;
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use crate::background::BackgroundTasks;
 use crate::error::Error;
 use crate::lifecycle::Lifecycle;
 use crate::openapi::OperationDoc;
 use crate::request::{client_of, ClientAddr, ConnectionInfo, Locals, Request, RouteMatch};
-use crate::response::IntoResponse;
+use crate::response::{IntoResponse, Response};
 use crate::shared::{SharedHandle, SharedHandles};
 
 mod body;
@@ -81,6 +81,11 @@ pub struct RequestContext {
     lifecycle: OnceLock<Arc<Lifecycle>>,
 }
 
+/// The request's `Range` and `If-Range`, kept in its locals for a handler
+/// whose response honours them ([`IntoResponse::__HONOURS_RANGE`]).
+#[derive(Clone)]
+struct KeptRange([Option<HeaderValue>; 2]);
+
 impl RequestContext {
     pub(crate) fn new(req: &Request, handles: &SharedHandles) -> Self {
         // The request's own handle, when it came in by this app (a mounted
@@ -102,6 +107,28 @@ impl RequestContext {
             locals,
             lifecycle,
         }
+    }
+
+    /// Keeps `req`'s `Range` and `If-Range` for its response, before the
+    /// handler takes the request: only for a handler whose response
+    /// honours them, so that no other request pays for it.
+    pub(crate) fn keep_range(req: &Request) {
+        let first = |name| req.headers().get(name).cloned();
+        req.locals().insert(KeptRange([
+            first(http::header::RANGE),
+            first(http::header::IF_RANGE),
+        ]));
+    }
+
+    /// The handler's answer as a response, given the request's `Range` and
+    /// `If-Range` if it honours them.
+    pub(crate) fn respond<R: IntoResponse>(&self, answer: R) -> Response {
+        if R::__HONOURS_RANGE {
+            if let Some(KeptRange([range, if_range])) = self.locals().and_then(Locals::get) {
+                return answer.__into_response_ranged(range.as_ref(), if_range.as_ref());
+            }
+        }
+        answer.into_response()
     }
 
     /// The request's [`Locals`], if a middleware (or an earlier

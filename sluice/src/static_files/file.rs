@@ -50,14 +50,19 @@ const QUOTE_SAFE: &AsciiSet = &NON_ALPHANUMERIC
 /// takes them. A HEAD request gets the headers only.
 ///
 /// Ranges (`Range`, `If-Range`) are honoured as Starlette's `FileResponse`
-/// honours them when the handler hands over the request's headers with
-/// [`ranges`](Self::ranges): a response does not see the request
-/// otherwise. Without it, a `Range` is ignored and the whole file sent,
-/// which HTTP allows.
+/// honours them: a 206 with the part asked for (`multipart/byteranges` for
+/// several), a 416 for a range past the end, a 400 for a malformed one,
+/// and the whole file when an `If-Range` no longer matches it. A handler
+/// that returns a `FileResponse` (or a `Result` of one) has the request's
+/// `Range` and `If-Range` kept for it, with no code of its own. Elsewhere
+/// (a middleware's answer, a response converted by hand with
+/// `into_response`) a response does not see the request: give it the
+/// headers with [`ranges`](Self::ranges), or a `Range` is ignored and the
+/// whole file sent, which HTTP allows.
 ///
 /// ```
 /// use sluice::testing::TestClient;
-/// use sluice::{App, FileResponse, HeaderMap};
+/// use sluice::{App, FileResponse};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// # let dir = std::env::temp_dir().join(format!("sluice-doc-file-{}", std::process::id()));
@@ -65,11 +70,11 @@ const QUOTE_SAFE: &AsciiSet = &NON_ALPHANUMERIC
 /// # let path = dir.join("report-2026.csv");
 /// # std::fs::write(&path, "a,b\n1,2\n").unwrap();
 /// # let report = path.clone();
-/// let app = App::new().get("/report", move |headers: HeaderMap| {
+/// let app = App::new().get("/report", move || {
 ///     let path = report.clone();
 ///     async move {
 ///         let file = FileResponse::open(path).await?;
-///         Ok::<_, sluice::Error>(file.filename("report.csv").ranges(&headers))
+///         Ok::<_, sluice::Error>(file.filename("report.csv"))
 ///     }
 /// });
 /// let client = TestClient::new(app);
@@ -98,6 +103,9 @@ pub struct FileResponse {
     inline: bool,
     range: Option<String>,
     if_range: Option<String>,
+    /// Whether [`FileResponse::ranges`] was given the headers, or they
+    /// came with the request to the handler that returned this.
+    range_given: bool,
 }
 
 impl FileResponse {
@@ -132,6 +140,7 @@ impl FileResponse {
             inline: false,
             range: None,
             if_range: None,
+            range_given: false,
         })
     }
 
@@ -163,17 +172,24 @@ impl FileResponse {
         self
     }
 
-    /// Honours the request's `Range` and `If-Range` (its `headers`, from
-    /// the [`HeaderMap`] extractor), as Starlette's `FileResponse` does: a
-    /// 206 with the part asked for (`multipart/byteranges` for several),
-    /// a 416 for a range past the end, a 400 for a malformed one; an
-    /// `If-Range` that no longer matches the file gets the whole file. For
-    /// a GET route (and the HEAD it answers).
+    /// Answers the `Range` and `If-Range` of these `headers` (see
+    /// [`FileResponse`]) rather than the request's. A handler's
+    /// `FileResponse` needs no call: its request's are kept for it. This is
+    /// for one made elsewhere, as in a middleware (`req.headers()`); given
+    /// headers without a `Range` (`&HeaderMap::new()`), the whole file is
+    /// always sent.
     pub fn ranges(mut self, headers: &HeaderMap) -> Self {
-        let first = |name| headers.get(name).map(super::text::latin1);
-        self.range = first(http::header::RANGE);
-        self.if_range = first(http::header::IF_RANGE);
+        self.given_range(
+            headers.get(http::header::RANGE),
+            headers.get(http::header::IF_RANGE),
+        );
         self
+    }
+
+    fn given_range(&mut self, range: Option<&HeaderValue>, if_range: Option<&HeaderValue>) {
+        self.range = range.map(super::text::latin1);
+        self.if_range = if_range.map(super::text::latin1);
+        self.range_given = true;
     }
 
     fn content_disposition(&self) -> Option<HeaderValue> {
@@ -253,5 +269,18 @@ impl IntoResponse for FileResponse {
 
     fn describe(doc: &mut ResponseDoc<'_>) {
         doc.content("application/octet-stream", None);
+    }
+
+    const __HONOURS_RANGE: bool = true;
+
+    fn __into_response_ranged(
+        mut self,
+        range: Option<&HeaderValue>,
+        if_range: Option<&HeaderValue>,
+    ) -> Response {
+        if !self.range_given {
+            self.given_range(range, if_range);
+        }
+        self.into_response()
     }
 }
