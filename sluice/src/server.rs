@@ -324,31 +324,20 @@ impl Server {
                     let protocols = protocols.clone();
                     connections.spawn(async move {
                         let io = Watched::new(stream, watch.clone());
+                        let serving = Serving { watch: &watch, remote_addr };
                         match first_bytes(&io, &watch).await {
                             Ok(Some(Protocol::Http1)) => {
                                 let conn = protocols
                                     .http1
                                     .serve_connection(TokioIo::new(io), hyper_service)
                                     .with_upgrades();
-                                serve_until_closed(
-                                    conn,
-                                    |conn| conn.graceful_shutdown(),
-                                    &watch,
-                                    remote_addr,
-                                )
-                                .await;
+                                serving.until_closed(conn, |conn| conn.graceful_shutdown()).await;
                             }
                             Ok(Some(Protocol::Http2)) => {
                                 let conn = protocols
                                     .http2
                                     .serve_connection(TokioIo::new(io), hyper_service);
-                                serve_until_closed(
-                                    conn,
-                                    |conn| conn.graceful_shutdown(),
-                                    &watch,
-                                    remote_addr,
-                                )
-                                .await;
+                                serving.until_closed(conn, |conn| conn.graceful_shutdown()).await;
                             }
                             Ok(Some(Protocol::Unsure)) => {
                                 let conn = protocols
@@ -357,13 +346,7 @@ impl Server {
                                         TokioIo::new(io),
                                         hyper_service,
                                     );
-                                serve_until_closed(
-                                    conn,
-                                    |conn| conn.graceful_shutdown(),
-                                    &watch,
-                                    remote_addr,
-                                )
-                                .await;
+                                serving.until_closed(conn, |conn| conn.graceful_shutdown()).await;
                             }
                             // Closed, or told to close, before a byte came.
                             Ok(None) => {}
@@ -504,27 +487,35 @@ async fn first_bytes(io: &Watched<TcpStream>, watch: &Watch) -> std::io::Result<
     .await
 }
 
-/// Drives a connection to its end, asking it to close gracefully once the
-/// server begins shutting down.
-async fn serve_until_closed<C, E>(
-    conn: C,
-    graceful_shutdown: impl Fn(Pin<&mut C>),
-    watch: &Watch,
+/// A connection being served: what [`Serving::until_closed`] needs besides
+/// the connection.
+struct Serving<'a> {
+    watch: &'a Watch,
     remote_addr: SocketAddr,
-) where
-    C: Future<Output = Result<(), E>>,
-    E: fmt::Display,
-{
-    let mut conn = std::pin::pin!(conn);
-    let served = std::future::poll_fn(|cx| {
-        if watch.take_closing() {
-            graceful_shutdown(conn.as_mut());
+}
+
+impl Serving<'_> {
+    /// Drives `conn` to its end, asking it to close gracefully (with
+    /// `graceful_shutdown`) once the server begins shutting down.
+    async fn until_closed<C, E>(&self, conn: C, graceful_shutdown: impl Fn(Pin<&mut C>))
+    where
+        C: Future<Output = Result<(), E>>,
+        E: fmt::Display,
+    {
+        let mut conn = std::pin::pin!(conn);
+        let served = std::future::poll_fn(|cx| {
+            if self.watch.take_closing() {
+                graceful_shutdown(conn.as_mut());
+            }
+            conn.as_mut().poll(cx)
+        })
+        .await;
+        if let Err(e) = served {
+            tracing::debug!(
+                target: "sluice", error = %e, remote_addr = %self.remote_addr,
+                "connection ended with an error"
+            );
         }
-        conn.as_mut().poll(cx)
-    })
-    .await;
-    if let Err(e) = served {
-        tracing::debug!(target: "sluice", error = %e, %remote_addr, "connection ended with an error");
     }
 }
 

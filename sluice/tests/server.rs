@@ -80,16 +80,17 @@ async fn keep_alive_serves_several_requests_on_one_connection() {
     server.stop().await.expect("clean exit");
 }
 
-#[tokio::test]
-async fn http2_with_prior_knowledge_is_served() {
-    let server = start(app()).await;
-    let stream = connect(server.addr).await;
+/// `GET /` over HTTP/2 (prior knowledge) on `stream`: `hello`.
+async fn get_hello_over_http2<S>(stream: S, addr: std::net::SocketAddr)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let (mut sender, conn) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
             .await
             .expect("h2 handshake");
     tokio::spawn(conn);
-    let request = http::Request::get(format!("http://{}/", server.addr))
+    let request = http::Request::get(format!("http://{addr}/"))
         .body(Empty::<Bytes>::new())
         .expect("request");
     let response = sender.send_request(request).await.expect("response");
@@ -102,7 +103,13 @@ async fn http2_with_prior_knowledge_is_served() {
         .expect("body")
         .to_bytes();
     assert_eq!(body, "hello");
-    drop(sender);
+}
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_is_served() {
+    let server = start(app()).await;
+    let stream = connect(server.addr).await;
+    get_hello_over_http2(stream, server.addr).await;
     server.stop().await.expect("clean exit");
 }
 
@@ -186,25 +193,7 @@ async fn http2_whose_preface_comes_in_parts_is_served() {
     // request the server could tell apart from it yet.
     let server = start(app()).await;
     let stream = SlowStart::new(connect(server.addr).await, 5);
-    let (mut sender, conn) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-            .await
-            .expect("h2 handshake");
-    tokio::spawn(conn);
-    let request = http::Request::get(format!("http://{}/", server.addr))
-        .body(Empty::<Bytes>::new())
-        .expect("request");
-    let response = sender.send_request(request).await.expect("response");
-    assert_eq!(response.version(), http::Version::HTTP_2);
-    assert_eq!(response.status(), 200);
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    assert_eq!(body, "hello");
-    drop(sender);
+    get_hello_over_http2(stream, server.addr).await;
     server.stop().await.expect("clean exit");
 }
 
