@@ -460,6 +460,8 @@ impl Protocols {
             .keep_alive(true);
         let mut http2 = http2::Builder::new(TokioExecutor::new());
         http2.timer(TokioTimer::new());
+        // hyper-util's builder cannot take the two above: the same
+        // settings, given again.
         let mut auto = auto::Builder::new(TokioExecutor::new());
         auto.http1()
             .header_read_timeout(None)

@@ -111,13 +111,15 @@ impl RequestContext {
 
     /// Keeps `req`'s `Range` and `If-Range` for its response, before the
     /// handler takes the request: only for a handler whose response
-    /// honours them, so that no other request pays for it.
+    /// honours them, so that no other request pays for it, and only when
+    /// the request has either (`If-Range` alone changes nothing, but is
+    /// kept as it came).
     pub(crate) fn keep_range(req: &Request) {
         let first = |name| req.headers().get(name).cloned();
-        req.locals().insert(KeptRange([
-            first(http::header::RANGE),
-            first(http::header::IF_RANGE),
-        ]));
+        let kept = [first(http::header::RANGE), first(http::header::IF_RANGE)];
+        if kept.iter().any(Option::is_some) {
+            req.locals().insert(KeptRange(kept));
+        }
     }
 
     /// The handler's answer as a response, given the request's `Range` and
