@@ -8,6 +8,7 @@
 //! | `perf-metrics` | the HTTP server metrics, served on `/metrics` |
 //! | `perf-tracing` | the metrics, and one server span per request, all sampled, exported over OTLP/HTTP to `OTEL_EXPORTER_OTLP_ENDPOINT` |
 //! | `perf-tracing-off` | the same with sampling off (trace context still read and passed on) |
+//! | `perf-tracing-off-alone` | the span layer with sampling off, without the metrics: what the tracing layer costs by itself |
 //!
 //! Both frameworks export through the same exporter (opentelemetry-otlp,
 //! protobuf over HTTP, a batch processor sending at least every second), so
@@ -39,15 +40,25 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use crate::axum_apps::hello;
 
 /// The workloads, as `bench-sluice` and `bench-axum` serve them.
-pub const NAMES: &[&str] = &["perf-metrics", "perf-tracing", "perf-tracing-off"];
+pub const NAMES: &[&str] = &[
+    "perf-metrics",
+    "perf-tracing",
+    "perf-tracing-off",
+    "perf-tracing-off-alone",
+];
 
 /// The share of new traces a workload samples, `None` for no tracing.
 pub fn sample_ratio(name: &str) -> Option<f64> {
     match name {
         "perf-tracing" => Some(1.0),
-        "perf-tracing-off" => Some(0.0),
+        "perf-tracing-off" | "perf-tracing-off-alone" => Some(0.0),
         _ => None,
     }
+}
+
+/// Whether a workload has the metrics layer (all but `perf-tracing-off-alone`).
+pub fn has_metrics(name: &str) -> bool {
+    name != "perf-tracing-off-alone"
 }
 
 /// The collector's base URL, from `OTEL_EXPORTER_OTLP_ENDPOINT` (the
@@ -80,8 +91,9 @@ pub fn sluice_tracing(name: &str) -> Result<Option<Tracing>, String> {
         .map_err(|e| e.to_string())
 }
 
-/// sluice: `GET /hello` with `Metrics` (outermost) and, when given,
-/// `Tracing`; `None` for an unknown workload.
+/// sluice: `GET /hello` with `Metrics` (outermost, but for
+/// `perf-tracing-off-alone`) and, when given, `Tracing`; `None` for an
+/// unknown workload.
 pub fn sluice_app(name: &str, tracing: Option<Tracing>) -> Option<sluice::App> {
     if !NAMES.contains(&name) {
         return None;
@@ -93,7 +105,10 @@ pub fn sluice_app(name: &str, tracing: Option<Tracing>) -> Option<sluice::App> {
             let _ = flush.shutdown().await;
         });
     }
-    Some(app.add_middleware(Metrics::new()))
+    if has_metrics(name) {
+        app = app.add_middleware(Metrics::new());
+    }
+    Some(app)
 }
 
 /// The collector the tracing workloads export to: every `POST
@@ -121,7 +136,8 @@ async fn sluice_hello() -> sluice::Json<Message> {
 }
 
 /// axum: `GET /hello` behind axum-prometheus' `PrometheusMetricLayer` (its
-/// `/metrics` route included) and, for the tracing workloads, tower-http's
+/// `/metrics` route included; not for `perf-tracing-off-alone`) and, for
+/// the tracing workloads, tower-http's
 /// `TraceLayer` making a server span with the conventions' fields for
 /// tracing-opentelemetry (see [`axum_subscriber`]).
 ///
@@ -146,7 +162,11 @@ pub fn axum_app(name: &str) -> Option<Router> {
     } else {
         router
     };
-    Some(router.layer(metrics))
+    Some(if has_metrics(name) {
+        router.layer(metrics)
+    } else {
+        router
+    })
 }
 
 /// The span an axum user writes for tracing-opentelemetry: its special
