@@ -18,7 +18,7 @@
 //! - an answer from [`Hook::before`] is settled by whoever called the
 //!   layer, as a middleware's own response is;
 //! - a panic in the hook, or further in, becomes a 500 carrying the
-//!   [`Panic`](crate::Panic), named after the middleware.
+//!   [`Panic`](crate::error::Panic), named after the middleware.
 //!
 //! Hooks next to each other in a stack share one future instead of boxing
 //! one each ([`run`]): the first of them calls every `before` in turn,

@@ -199,7 +199,7 @@ impl ThreadCells {
 type SeriesMap = HashMap<SeriesKey, Series, foldhash::fast::FixedState>;
 
 /// A request's labels, as a small key: the route by the address of its
-/// template (kept alive by [`Series::route`], so the address cannot be
+/// template (kept alive by `Series::_route`, so the address cannot be
 /// reused for another template).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct SeriesKey {
