@@ -415,6 +415,20 @@ impl<T: IntoResponse> IntoResponse for (HeaderMap, T) {
     fn describe(doc: &mut ResponseDoc<'_>) {
         T::describe(doc);
     }
+
+    // Headers added to a `FileResponse` keep its answer to `Range` (they
+    // go on the 206 as on the 200).
+    const __HONOURS_RANGE: bool = T::__HONOURS_RANGE;
+
+    fn __into_response_ranged(
+        self,
+        range: Option<&HeaderValue>,
+        if_range: Option<&HeaderValue>,
+    ) -> Response {
+        let mut response = self.1.__into_response_ranged(range, if_range);
+        response.headers_mut().extend(self.0);
+        response
+    }
 }
 
 impl<T: IntoResponse> IntoResponse for (StatusCode, HeaderMap, T) {
@@ -438,29 +452,53 @@ where
     T: IntoResponse,
 {
     fn into_response(self) -> Response {
-        let mut response = self.1.into_response();
-        for (name, value) in self.0 {
-            let name = match name.try_into() {
-                Ok(name) => name,
-                Err(e) => {
-                    return Error::msg(format!("invalid response header name: {e}")).into_response()
-                }
-            };
-            let value = match value.try_into() {
-                Ok(value) => value,
-                Err(e) => {
-                    return Error::msg(format!("invalid value for response header {name}: {e}"))
-                        .into_response()
-                }
-            };
-            response.headers_mut().insert(name, value);
-        }
-        response
+        with_header_pairs(self.1.into_response(), self.0)
     }
 
     fn describe(doc: &mut ResponseDoc<'_>) {
         T::describe(doc);
     }
+
+    // As for `(HeaderMap, T)`: a `FileResponse` with headers added still
+    // answers `Range`.
+    const __HONOURS_RANGE: bool = T::__HONOURS_RANGE;
+
+    fn __into_response_ranged(
+        self,
+        range: Option<&HeaderValue>,
+        if_range: Option<&HeaderValue>,
+    ) -> Response {
+        with_header_pairs(self.1.__into_response_ranged(range, if_range), self.0)
+    }
+}
+
+/// `response` with `pairs` set on it, each replacing the header of its
+/// name; a name or value that is not valid makes the response a 500 that
+/// says which.
+fn with_header_pairs<K, V, const N: usize>(mut response: Response, pairs: [(K, V); N]) -> Response
+where
+    K: TryInto<HeaderName>,
+    K::Error: std::fmt::Display,
+    V: TryInto<HeaderValue>,
+    V::Error: std::fmt::Display,
+{
+    for (name, value) in pairs {
+        let name = match name.try_into() {
+            Ok(name) => name,
+            Err(e) => {
+                return Error::msg(format!("invalid response header name: {e}")).into_response()
+            }
+        };
+        let value = match value.try_into() {
+            Ok(value) => value,
+            Err(e) => {
+                return Error::msg(format!("invalid value for response header {name}: {e}"))
+                    .into_response()
+            }
+        };
+        response.headers_mut().insert(name, value);
+    }
+    response
 }
 
 impl<K, V, const N: usize, T> IntoResponse for (StatusCode, [(K, V); N], T)

@@ -270,6 +270,62 @@ async fn a_handler_s_file_answers_ranges_without_being_given_the_headers() {
 }
 
 #[tokio::test]
+async fn a_file_with_headers_added_still_answers_ranges() {
+    // Starlette's `FileResponse(path, headers={...})`: the headers go on
+    // the 206 as on the 200, and the range is still the response's.
+    let dir = Dir::new("ranges-with-headers");
+    let file = dir.0.join("data.csv");
+    let in_map = file.clone();
+    let in_pairs = file.clone();
+    let app = App::new()
+        .get("/map", move || {
+            let file = in_map.clone();
+            async move {
+                let mut headers = HeaderMap::new();
+                headers.insert("cache-control", HeaderValue::from_static("max-age=60"));
+                Ok::<_, sluice::Error>((headers, FileResponse::open(file).await?))
+            }
+        })
+        .get("/pairs", move || {
+            let file = in_pairs.clone();
+            async move {
+                let file = FileResponse::open(file).await?;
+                Ok::<_, sluice::Error>(([("cache-control", "max-age=60")], file))
+            }
+        })
+        .get("/status", move || {
+            let file = file.clone();
+            async move {
+                // A status given in the tuple replaces the response's, so
+                // no range is answered: the whole file, with that status.
+                let file = FileResponse::open(file).await?;
+                Ok::<_, sluice::Error>((StatusCode::ACCEPTED, file))
+            }
+        });
+    let client = TestClient::new(app);
+
+    for path in ["/map", "/pairs"] {
+        let res = client.get(path).header("range", "bytes=2-4").await;
+        assert_eq!(res.status(), 206, "{path}");
+        assert_eq!(res.header("content-range"), Some("bytes 2-4/8"), "{path}");
+        assert_eq!(res.header("cache-control"), Some("max-age=60"), "{path}");
+        assert_eq!(res.text(), "b\n1", "{path}");
+        let res = client.get(path).header("range", "bytes=9-").await;
+        assert_eq!(res.status(), 416, "{path}");
+        assert_eq!(res.header("content-range"), Some("bytes */8"), "{path}");
+        let res = client.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.header("cache-control"), Some("max-age=60"), "{path}");
+        assert_eq!(res.text(), "a,b\n1,2\n", "{path}");
+    }
+    let res = client.get("/status").header("range", "bytes=2-4").await;
+    assert_eq!(
+        (res.status().as_u16(), res.text()),
+        (202, "a,b\n1,2\n".into())
+    );
+}
+
+#[tokio::test]
 async fn a_missing_file_or_a_directory_is_a_500_naming_it() {
     let dir = Dir::new("missing");
     let missing = dir.0.join("gone.csv");

@@ -53,12 +53,15 @@ const QUOTE_SAFE: &AsciiSet = &NON_ALPHANUMERIC
 /// honours them: a 206 with the part asked for (`multipart/byteranges` for
 /// several), a 416 for a range past the end, a 400 for a malformed one,
 /// and the whole file when an `If-Range` no longer matches it. A handler
-/// that returns a `FileResponse` (or a `Result` of one) has the request's
-/// `Range` and `If-Range` kept for it, with no code of its own. Elsewhere
-/// (a middleware's answer, a response converted by hand with
-/// `into_response`) a response does not see the request: give it the
-/// headers with [`ranges`](Self::ranges), or a `Range` is ignored and the
-/// whole file sent, which HTTP allows.
+/// that returns a `FileResponse`, a `Result` of one, or one with headers
+/// added (`(HeaderMap, FileResponse)`, `([(name, value); N],
+/// FileResponse)`, as Starlette's `headers=`) has the request's `Range` and
+/// `If-Range` kept for it, with no code of its own. Elsewhere a response
+/// does not see the request: a middleware's answer, a response converted
+/// by hand with `into_response`, or a tuple that sets the status (which
+/// would replace the 206: use [`status`](Self::status) instead). Give it
+/// the headers with [`ranges`](Self::ranges), or a `Range` is ignored and
+/// the whole file sent, which HTTP allows.
 ///
 /// ```
 /// use sluice::testing::TestClient;
