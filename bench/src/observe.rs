@@ -137,9 +137,9 @@ async fn sluice_hello() -> sluice::Json<Message> {
 
 /// axum: `GET /hello` behind axum-prometheus' `PrometheusMetricLayer` (its
 /// `/metrics` route included; not for `perf-tracing-off-alone`) and, for
-/// the tracing workloads, tower-http's
-/// `TraceLayer` making a server span with the conventions' fields for
-/// tracing-opentelemetry (see [`axum_subscriber`]).
+/// the tracing workloads, tower-http's `TraceLayer` making a server span
+/// with the conventions' fields for tracing-opentelemetry (see
+/// [`axum_subscriber`]).
 ///
 /// # Panics
 ///

@@ -71,8 +71,8 @@ impl SchemeLabel {
     #[cfg(feature = "metrics")]
     pub(crate) const COUNT: usize = KNOWN_SCHEMES.len() + 1;
 
-    /// The request's scheme (as [`Request::scheme`](crate::Request::scheme) gives it, after
-    /// `ProxyHeaders` where it runs).
+    /// The request's scheme, as [`Request::scheme`](crate::Request::scheme)
+    /// gives it (after `ProxyHeaders` where it runs).
     pub(crate) fn of(scheme: &str) -> Self {
         // The usual answers first, without a case-insensitive scan.
         match scheme {
