@@ -78,6 +78,61 @@ struct Inner {
     no_upgrade: bool,
 }
 
+impl Inner {
+    /// Takes the `http::Request` out, leaving an empty one.
+    fn take_http(&mut self) -> http::Request<Body> {
+        std::mem::replace(&mut self.http, http::Request::new(Body::empty()))
+    }
+}
+
+impl Drop for Inner {
+    #[inline]
+    fn drop(&mut self) {
+        let extensions = self.http.extensions_mut();
+        if !extensions.is_empty() {
+            spare_extensions::keep(extensions);
+        }
+    }
+}
+
+/// Emptied extension maps of finished requests, kept for the next
+/// requests on the same thread: a middleware that puts a value in the
+/// extensions (a principal, a request id) then costs no allocation.
+mod spare_extensions {
+    use std::cell::RefCell;
+
+    use http::Extensions;
+
+    /// How many a thread keeps.
+    const KEEP: usize = 32;
+
+    thread_local! {
+        static SPARE: RefCell<Vec<Extensions>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Swaps an emptied map into `extensions`, an empty one, if there is one.
+    pub(super) fn reuse(extensions: &mut Extensions) {
+        let spare = SPARE.try_with(|spare| spare.try_borrow_mut().ok()?.pop());
+        if let Ok(Some(spare)) = spare {
+            *extensions = spare;
+        }
+    }
+
+    /// Empties `extensions` and keeps its map.
+    #[inline(never)]
+    pub(super) fn keep(extensions: &mut Extensions) {
+        extensions.clear();
+        let extensions = std::mem::take(extensions);
+        let _ = SPARE.try_with(|spare| {
+            if let Ok(mut spare) = spare.try_borrow_mut() {
+                if spare.len() < KEEP {
+                    spare.push(extensions);
+                }
+            }
+        });
+    }
+}
+
 /// The URL of the request as the app received it: Starlette's
 /// `request.url`, whatever mounts the request went through.
 ///
@@ -273,22 +328,15 @@ impl Request {
 
     /// Turns it back into an `http::Request`, keeping what sluice knows
     /// about it in the extensions (so [`Request::from_http`] restores it).
-    pub fn into_http(self) -> http::Request<Body> {
-        let Inner {
-            mut http,
-            conn,
-            route,
-            body_limit,
-            app,
-            locals,
-            no_upgrade: _,
-        } = *self.inner;
+    pub fn into_http(mut self) -> http::Request<Body> {
+        let inner = &mut *self.inner;
+        let mut http = inner.take_http();
         http.extensions_mut().insert(Carried {
-            conn,
-            route,
-            body_limit,
-            app,
-            locals: locals.into_inner(),
+            conn: inner.conn,
+            route: inner.route.take(),
+            body_limit: inner.body_limit,
+            app: inner.app.take(),
+            locals: inner.locals.take(),
         });
         http
     }
@@ -436,7 +484,11 @@ impl Request {
 
     /// Mutable access to the extensions.
     pub fn extensions_mut(&mut self) -> &mut Extensions {
-        self.inner.http.extensions_mut()
+        let extensions = self.inner.http.extensions_mut();
+        if extensions.is_empty() {
+            spare_extensions::reuse(extensions);
+        }
+        extensions
     }
 
     /// A value given to [`App::state`](crate::App::state): the app's
@@ -903,8 +955,8 @@ impl Request {
         Ok(String::from_utf8(bytes.to_vec())?)
     }
 
-    pub(crate) fn into_http_request(self) -> http::Request<Body> {
-        self.inner.http
+    pub(crate) fn into_http_request(mut self) -> http::Request<Body> {
+        self.inner.take_http()
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use sluice::extract::Local;
@@ -166,6 +167,51 @@ async fn app_state_is_not_request_state() {
     let app = App::new().get("/", || async { "" }).middleware(probe);
     let res = TestClient::new(app).get("/").await;
     assert_eq!(res.header("x-seen"), Some("none"));
+}
+
+/// Counts the drops of the values a middleware put in the extensions.
+static MARKS_DROPPED: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Clone)]
+struct Mark(&'static str);
+
+impl Drop for Mark {
+    fn drop(&mut self) {
+        MARKS_DROPPED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// sluice reuses the extension maps of finished requests; what they held
+/// must go with their request, and never reach the next one.
+#[tokio::test]
+async fn extensions_start_empty_and_their_values_go_with_the_request() {
+    async fn mark(mut req: Request, next: Next) -> Response {
+        if req.header("x-mark").is_some() {
+            req.extensions_mut().insert(Mark("first"));
+        } else {
+            // Fills the extensions all the same: a map is needed.
+            req.extensions_mut().insert(7_u8);
+        }
+        next.run(req).await
+    }
+    async fn read(req: Request) -> &'static str {
+        req.extensions().get::<Mark>().map_or("none", |mark| mark.0)
+    }
+    let client = TestClient::new(App::new().get("/", read).middleware(mark));
+
+    let res = client.get("/").header("x-mark", "1").await;
+    assert_eq!(res.text(), "first");
+    assert_eq!(
+        MARKS_DROPPED.load(Ordering::SeqCst),
+        1,
+        "dropped with its request"
+    );
+
+    for _ in 0..3 {
+        let res = client.get("/").await;
+        assert_eq!(res.text(), "none");
+    }
+    assert_eq!(MARKS_DROPPED.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
