@@ -2,7 +2,10 @@
 //! the test client.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
+
+use bytes::BytesMut;
 
 use http::header::{Entry, HeaderMap, HeaderName, HeaderValue, COOKIE, VARY};
 
@@ -22,6 +25,33 @@ where
     let name = name.try_into().expect("a valid header name");
     let value = value.try_into().expect("a valid header value");
     (name, value)
+}
+
+/// A header value made afresh for each response (a duration, an id),
+/// cut from a buffer the thread keeps: the values share one allocation
+/// per few hundred of them, where `HeaderValue::from_bytes` makes one
+/// each. The buffer's memory is freed once every value cut from it is.
+/// `None` for bytes a header value cannot hold.
+pub(crate) fn fresh_value(bytes: &[u8]) -> Option<HeaderValue> {
+    /// The size of each buffer.
+    const CHUNK: usize = 4096;
+    thread_local! {
+        static BUFFER: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+    }
+    let cut = BUFFER.try_with(|buffer| {
+        let mut buffer = buffer.try_borrow_mut().ok()?;
+        if buffer.capacity() < bytes.len() {
+            // The values of the last buffer keep it alive; this one is new.
+            buffer.reserve(CHUNK.max(bytes.len()));
+        }
+        buffer.extend_from_slice(bytes);
+        Some(buffer.split().freeze())
+    });
+    match cut {
+        Ok(Some(cut)) => HeaderValue::from_maybe_shared(cut).ok(),
+        // Only while the thread's storage is being torn down.
+        _ => HeaderValue::from_bytes(bytes).ok(),
+    }
 }
 
 /// Header bytes as Python's ASGI servers and Starlette decode them:
@@ -159,6 +189,25 @@ mod tests {
             .iter()
             .map(|v| v.to_str().unwrap_or("?"))
             .collect()
+    }
+
+    #[test]
+    fn fresh_values_keep_their_bytes_across_buffers() {
+        // Enough values to fill several of the thread's buffers, all kept
+        // alive, and one longer than a buffer.
+        let texts: Vec<String> = (0..3_000)
+            .map(|i| format!("{i}.{:06}", i * 7))
+            .chain(["y".repeat(5_000)])
+            .collect();
+        let values: Vec<HeaderValue> = texts
+            .iter()
+            .map(|text| fresh_value(text.as_bytes()).expect("a valid value"))
+            .collect();
+        for (text, value) in texts.iter().zip(&values) {
+            assert_eq!(value.as_bytes(), text.as_bytes());
+        }
+        assert!(fresh_value(b"two\nlines").is_none());
+        assert_eq!(fresh_value(b"after").expect("valid"), "after");
     }
 
     #[test]

@@ -170,8 +170,8 @@ impl Middleware for ProcessTime {
     }
 }
 
-/// A small formatting buffer on the stack, so that the only allocation is
-/// the header value itself.
+/// A small formatting buffer on the stack: the header value is then cut
+/// from the thread's buffer (see `headers::fresh_value`).
 struct StackBuf {
     bytes: [u8; 64],
     len: usize,
@@ -186,7 +186,7 @@ impl StackBuf {
     }
 
     fn into_header_value(self) -> HeaderValue {
-        HeaderValue::from_bytes(&self.bytes[..self.len])
+        crate::headers::fresh_value(&self.bytes[..self.len])
             .expect("digits, a dot, and a checked token are valid header bytes")
     }
 }
@@ -218,7 +218,7 @@ fn seconds_value(elapsed: Duration) -> HeaderValue {
         *slot = b'0' + (micros % 10) as u8;
         micros /= 10;
     }
-    HeaderValue::from_bytes(&text[..end]).expect("digits and a dot are a valid header value")
+    crate::headers::fresh_value(&text[..end]).expect("digits and a dot are a valid header value")
 }
 
 /// `metric;dur=millis.micros`, e.g. `app;dur=0.153`.
