@@ -32,6 +32,7 @@
 //! with [`Middleware::__into_stack`], by returning [`entry`].
 
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -351,11 +352,11 @@ pub(crate) fn run(mut req: Request, node: &Node) -> BoxFuture<'_, Response> {
                 Before::Pass(Some(slot)) => {
                     let frame = Frame {
                         hook,
-                        slot,
-                        locals: req.locals_if_any().cloned(),
+                        slot: ManuallyDrop::new(slot),
+                        locals: ManuallyDrop::new(req.locals_if_any().cloned()),
                     };
                     match &mut run {
-                        Some(run) => run.frames.push(frame),
+                        Some(run) => run.push(frame),
                         None => run = Some(Run::new(node.shared(), frame)),
                     }
                 }
@@ -377,7 +378,6 @@ pub(crate) fn run(mut req: Request, node: &Node) -> BoxFuture<'_, Response> {
     };
     match run {
         Some(mut run) => {
-            run.pending = run.frames.len();
             run.inner = inner;
             Box::into_pin(run)
         }
@@ -402,12 +402,28 @@ fn name_of(hook: Option<&dyn HookSteps>) -> std::borrow::Cow<'static, str> {
 }
 
 /// A hook of a [`Run`] whose `after` is to come.
+///
+/// Its state and locals are taken out when its `after` runs, and the run's
+/// `Drop` drops those of the frames whose `after` never came: so a frame
+/// needs no drop of its own, and a finished run drops none.
 struct Frame<'a> {
     hook: &'a dyn HookSteps,
-    /// Its state; [`Slot::Empty`] once given back.
-    slot: Slot,
+    /// Its state.
+    slot: ManuallyDrop<Slot>,
     /// The request's locals when the hook passed it on.
-    locals: Option<Locals>,
+    locals: ManuallyDrop<Option<Locals>>,
+}
+
+impl Frame<'_> {
+    /// Takes the state and the locals out, leaving nothing to drop.
+    fn take(&mut self) -> (Slot, Option<Locals>) {
+        let slot = std::mem::replace(&mut self.slot, ManuallyDrop::new(Slot::Empty));
+        let locals = std::mem::take(&mut self.locals);
+        (
+            ManuallyDrop::into_inner(slot),
+            ManuallyDrop::into_inner(locals),
+        )
+    }
 }
 
 /// The future of a run of hooks (see [`run`]).
@@ -416,7 +432,8 @@ struct Run<'a> {
     inner: BoxFuture<'a, Response>,
     /// The hooks with an `after`, outermost first.
     frames: SmallVec<[Frame<'a>; 4]>,
-    /// How many of `frames` are still to run their `after`, from the last.
+    /// How many of `frames` are still to run their `after`, from the last:
+    /// those hold a state and locals, the others nothing.
     pending: usize,
     shared: &'a Shared,
     /// Whether the response has been settled for the next `after`.
@@ -435,11 +452,26 @@ impl<'a> Run<'a> {
             // Boxes nothing (a zero-sized future), until replaced.
             inner: Box::pin(std::future::pending()),
             frames,
-            pending: 0,
+            pending: 1,
             shared,
             settled: false,
             after_of: None,
         })
+    }
+
+    /// Adds the next hook's frame, inside the others.
+    fn push(&mut self, frame: Frame<'a>) {
+        self.frames.push(frame);
+        self.pending += 1;
+    }
+
+    /// The innermost hook whose `after` is still to come, taken off the
+    /// list with its state, and the locals it saw.
+    fn pop(&mut self) -> Option<(&'a dyn HookSteps, Slot, Option<Locals>)> {
+        self.pending = self.pending.checked_sub(1)?;
+        let frame = &mut self.frames[self.pending];
+        let (slot, locals) = frame.take();
+        Some((frame.hook, slot, locals))
     }
 
     /// Runs the `after`s still to come, the response settled before each.
@@ -447,7 +479,8 @@ impl<'a> Run<'a> {
     /// step, or what an `after` returned. `current` is the hook whose
     /// `after` is running, for a panic.
     fn afters(&mut self, response: &mut Response, current: &mut Option<&'a dyn HookSteps>) -> bool {
-        while let Some(frame) = self.pending.checked_sub(1).map(|top| &mut self.frames[top]) {
+        while let Some(top) = self.pending.checked_sub(1) {
+            let frame = &mut self.frames[top];
             if !self.settled {
                 self.settled = true;
                 if needs_settling(response, frame.locals.as_ref()) {
@@ -457,10 +490,10 @@ impl<'a> Run<'a> {
                 }
             }
             self.settled = false;
-            self.pending -= 1;
+            self.pending = top;
             let hook = frame.hook;
+            let (slot, _locals) = frame.take();
             *current = Some(hook);
-            let slot = std::mem::replace(&mut frame.slot, Slot::Empty);
             if let Some(rest) = hook.after(slot, response) {
                 self.inner = rest;
                 self.after_of = Some(hook);
@@ -468,6 +501,14 @@ impl<'a> Run<'a> {
             }
         }
         true
+    }
+}
+
+impl Drop for Run<'_> {
+    fn drop(&mut self) {
+        // The frames whose `after` never came: a panic, or a request
+        // dropped before it was answered.
+        while self.pop().is_some() {}
     }
 }
 
@@ -487,10 +528,7 @@ impl Future for Run<'_> {
                     // and its `after` does not run.
                     let owner = match this.after_of {
                         Some(hook) => Some(hook),
-                        None => this.pending.checked_sub(1).map(|top| {
-                            this.pending = top;
-                            this.frames[top].hook
-                        }),
+                        None => this.pop().map(|(hook, ..)| hook),
                     };
                     this.settled = false;
                     panic_response(&*payload, "middleware", &name_of(owner))

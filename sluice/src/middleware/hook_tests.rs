@@ -542,3 +542,57 @@ async fn the_built_ins_answer_the_same_in_one_run_as_in_layers_of_their_own() {
         ["200", "401", "200", "200", "200", "200", "200", "200", "400", "500", "429", "429"]
     );
 }
+
+/// A hook whose state holds a reference to `held`, given back in `after`.
+struct Holds {
+    held: Arc<()>,
+}
+
+impl Hook for Holds {
+    type State<'a> = Arc<()>;
+
+    fn before(&self, _req: &mut Request) -> Before<Arc<()>> {
+        Before::Pass(self.held.clone())
+    }
+}
+
+impl Stash for Arc<()> {
+    fn stash(self) -> Slot {
+        Slot::Other(Box::new(self))
+    }
+
+    fn unstash(slot: Slot) -> Option<Self> {
+        slot.take_other()
+    }
+}
+
+impl Middleware for Holds {
+    async fn handle(&self, req: Request, next: Next) -> crate::Result<Response> {
+        hook::handle(self, req, next).await
+    }
+
+    fn __into_stack(self) -> StackEntry {
+        hook::entry(self)
+    }
+}
+
+#[tokio::test]
+async fn a_run_dropped_before_its_afters_lets_go_of_the_hooks_states() {
+    let held = Arc::new(());
+    let hooks = || {
+        App::new()
+            .get("/", std::future::pending::<&'static str>)
+            .add_middleware(Holds { held: held.clone() })
+            .add_middleware(Holds { held: held.clone() })
+    };
+    let run = hooks().build().expect("builds").stack_root().hook_run();
+    assert_eq!(run, 2, "the two hooks share one run");
+    let app = hooks().add_middleware(crate::middleware::Timeout::new(
+        std::time::Duration::from_millis(20),
+    ));
+    let client = TestClient::new(app);
+    let res = client.get("/").await;
+    assert_eq!(res.status(), StatusCode::GATEWAY_TIMEOUT);
+    // The two states, in the run the timeout dropped, are gone with it.
+    assert_eq!(Arc::strong_count(&held), 3, "the two hooks' own references");
+}
