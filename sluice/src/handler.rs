@@ -12,11 +12,12 @@ use futures_util::FutureExt;
 
 use crate::error::{Error, ValidationError, ValidationIssue};
 use crate::extract::{Declaration, FromRequest, FromRequestParts, RequestContext};
+use crate::hook;
 use crate::lifecycle;
 use crate::request::{Locals, Request};
 use crate::response::{IntoResponse, Response, ResponseExt};
 use crate::shared::{Shared, SharedHandles};
-use crate::stack::{panic_response, short_type_name, Endpoint};
+use crate::stack::{panic_response, short_type_name, Afters, Endpoint};
 
 /// An async function that can handle requests: up to 16 arguments that are
 /// extractors (the last one may read the body), returning anything that
@@ -303,35 +304,52 @@ where
     T: 'static,
 {
     fn call(&self, req: Request) -> BoxFuture<'_, Response> {
-        Box::pin(async move {
-            if H::HONOURS_RANGE {
-                RequestContext::keep_range(&req);
-            }
-            let cx = RequestContext::new(&req, &self.shared);
-            // In a block, so that the response is not kept in this future's
-            // state across the rare await below.
-            let unfinished = {
-                let handler = self.handler.clone();
-                let response = match AssertUnwindSafe(handler.call(req, &cx))
-                    .catch_unwind()
-                    .await
-                {
-                    Ok(response) => response,
-                    Err(payload) => panic_response(&*payload, "handler", self.name),
-                };
-                if !cx.has_lifecycle() && !Shared::is_unresolved(&response) {
-                    return response;
-                }
-                response
-            };
-            // Boxed: most requests have no lifecycle and no error, and this
-            // future would otherwise make every handler's future larger.
-            Box::pin(self.finish(cx, unfinished)).await
-        })
+        Box::pin(self.respond(req))
+    }
+
+    fn call_after_hooks<'a>(
+        &'a self,
+        req: Request,
+        afters: &mut Afters<'a>,
+    ) -> BoxFuture<'a, Response> {
+        Box::pin(hook::around(afters.take(), self.respond(req)))
     }
 
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed(self.name)
+    }
+}
+
+impl<H, T> HandlerEndpoint<H, T>
+where
+    H: Handler<T>,
+    T: 'static,
+{
+    /// The handler's answer to `req`, its panic caught.
+    async fn respond(&self, req: Request) -> Response {
+        if H::HONOURS_RANGE {
+            RequestContext::keep_range(&req);
+        }
+        let cx = RequestContext::new(&req, &self.shared);
+        // In a block, so that the response is not kept in this future's
+        // state across the rare await below.
+        let unfinished = {
+            let handler = self.handler.clone();
+            let response = match AssertUnwindSafe(handler.call(req, &cx))
+                .catch_unwind()
+                .await
+            {
+                Ok(response) => response,
+                Err(payload) => panic_response(&*payload, "handler", self.name),
+            };
+            if !cx.has_lifecycle() && !Shared::is_unresolved(&response) {
+                return response;
+            }
+            response
+        };
+        // Boxed: most requests have no lifecycle and no error, and this
+        // future would otherwise make every handler's future larger.
+        Box::pin(self.finish(cx, unfinished)).await
     }
 }
 

@@ -32,21 +32,19 @@
 //! with [`Middleware::__into_stack`], by returning [`entry`].
 
 use std::future::Future;
-use std::mem::ManuallyDrop;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use futures_util::future::BoxFuture;
-use smallvec::SmallVec;
 
 use crate::request::{Locals, Request, RouteMatch};
 use crate::response::Response;
 use crate::route_watch;
 use crate::shared::Shared;
 use crate::stack::{
-    forward_description, needs_settling, panic_response, settle, DynMiddleware, HookSteps,
+    forward_description, needs_settling, panic_response, settle, Afters, DynMiddleware, HookSteps,
     Middleware, Next, Node, StackEntry, StackItem,
 };
 pub(crate) use crate::stack::{Before, Slot, Stash};
@@ -333,10 +331,11 @@ where
 /// other: each `before` in turn (a hook that answers the request, asks to
 /// wait or panics ends the run there, as its layer would), then the rest
 /// of the stack, then each `after` on the way back, the response settled
-/// before each.
+/// before each. When the rest of the stack is an endpoint that takes the
+/// `after`s into its own future ([`Node::call_after_hooks`]), the run is
+/// that future: one allocation for both.
 pub(crate) fn run(mut req: Request, node: &Node) -> BoxFuture<'_, Response> {
-    // Made at the first hook with an `after`, and filled in place.
-    let mut run: Option<Box<Run<'_>>> = None;
+    let mut afters = Afters::new(node.shared());
     let mut at = node;
     // The hook whose `before` is running: the one that panicked, if any.
     let mut current = None;
@@ -349,17 +348,7 @@ pub(crate) fn run(mut req: Request, node: &Node) -> BoxFuture<'_, Response> {
             current = Some(hook);
             match hook.before(&mut req) {
                 Before::Pass(None) => {}
-                Before::Pass(Some(slot)) => {
-                    let frame = Frame {
-                        hook,
-                        slot: ManuallyDrop::new(slot),
-                        locals: ManuallyDrop::new(req.locals_if_any().cloned()),
-                    };
-                    match &mut run {
-                        Some(run) => run.push(frame),
-                        None => run = Some(Run::new(node.shared(), frame)),
-                    }
-                }
+                Before::Pass(Some(slot)) => afters.push(hook, slot, req.locals_if_any().cloned()),
                 Before::Answer(response) => return Stop::Answer(response),
                 Before::Wait => return Stop::Wait(hook, next),
             }
@@ -368,7 +357,8 @@ pub(crate) fn run(mut req: Request, node: &Node) -> BoxFuture<'_, Response> {
         Stop::Rest(at)
     }));
     let inner = match stop {
-        Ok(Stop::Rest(rest)) => rest.call(req),
+        Ok(Stop::Rest(rest)) if afters.is_empty() => return rest.call(req),
+        Ok(Stop::Rest(rest)) => rest.call_after_hooks(req, &mut afters),
         Ok(Stop::Answer(response)) => Box::pin(std::future::ready(response)),
         Ok(Stop::Wait(hook, next)) => hook.wait(req, next),
         Err(payload) => {
@@ -376,14 +366,12 @@ pub(crate) fn run(mut req: Request, node: &Node) -> BoxFuture<'_, Response> {
             Box::pin(std::future::ready(response))
         }
     };
-    match run {
-        Some(mut run) => {
-            run.inner = inner;
-            Box::into_pin(run)
-        }
-        // Settled by the caller, as for hooks that only look at requests.
-        None => inner,
+    if afters.is_empty() {
+        // Taken by the endpoint; or, with no `after` to come, settled by
+        // the caller, as for hooks that only look at requests.
+        return inner;
     }
+    Box::pin(around(afters.take(), inner))
 }
 
 /// Where the `before`s of a run stopped.
@@ -401,144 +389,85 @@ fn name_of(hook: Option<&dyn HookSteps>) -> std::borrow::Cow<'static, str> {
     hook.map_or(std::borrow::Cow::Borrowed("middleware"), |hook| hook.name())
 }
 
-/// A hook of a [`Run`] whose `after` is to come.
-///
-/// Its state and locals are taken out when its `after` runs, and the run's
-/// `Drop` drops those of the frames whose `after` never came: so a frame
-/// needs no drop of its own, and a finished run drops none.
-struct Frame<'a> {
-    hook: &'a dyn HookSteps,
-    /// Its state.
-    slot: ManuallyDrop<Slot>,
-    /// The request's locals when the hook passed it on.
-    locals: ManuallyDrop<Option<Locals>>,
-}
-
-impl Frame<'_> {
-    /// Takes the state and the locals out, leaving nothing to drop.
-    fn take(&mut self) -> (Slot, Option<Locals>) {
-        let slot = std::mem::replace(&mut self.slot, ManuallyDrop::new(Slot::Empty));
-        let locals = std::mem::take(&mut self.locals);
-        (
-            ManuallyDrop::into_inner(slot),
-            ManuallyDrop::into_inner(locals),
-        )
+/// The future of a run of hooks once their `before`s passed the request
+/// on: `rest`, the rest of the stack, then the `after`s (see [`run`]). An
+/// endpoint that takes the `after`s builds it around its own future.
+pub(crate) fn around<'a, F>(afters: Afters<'a>, rest: F) -> Run<'a, F>
+where
+    F: Future<Output = Response>,
+{
+    Run {
+        rest,
+        rest_done: false,
+        // Boxes nothing (a zero-sized future), until replaced.
+        step: Box::pin(std::future::pending()),
+        afters,
+        settled: false,
+        after_of: None,
     }
 }
 
-/// The future of a run of hooks (see [`run`]).
-struct Run<'a> {
-    /// The rest of the stack; or a settling step; or an `after`'s future.
-    inner: BoxFuture<'a, Response>,
-    /// The hooks with an `after`, outermost first.
-    frames: SmallVec<[Frame<'a>; 4]>,
-    /// How many of `frames` are still to run their `after`, from the last:
-    /// those hold a state and locals, the others nothing.
-    pending: usize,
-    shared: &'a Shared,
-    /// Whether the response has been settled for the next `after`.
-    settled: bool,
-    /// The hook whose `after` returned `inner`, when one did.
-    after_of: Option<&'a dyn HookSteps>,
-}
-
-impl<'a> Run<'a> {
-    /// A run whose first `after` is `frame`'s; the rest of the stack is
-    /// set once known.
-    fn new(shared: &'a Shared, frame: Frame<'a>) -> Box<Self> {
-        let mut frames = SmallVec::new();
-        frames.push(frame);
-        Box::new(Run {
-            // Boxes nothing (a zero-sized future), until replaced.
-            inner: Box::pin(std::future::pending()),
-            frames,
-            pending: 1,
-            shared,
-            settled: false,
-            after_of: None,
-        })
-    }
-
-    /// Adds the next hook's frame, inside the others.
-    fn push(&mut self, frame: Frame<'a>) {
-        self.frames.push(frame);
-        self.pending += 1;
-    }
-
-    /// The innermost hook whose `after` is still to come, taken off the
-    /// list with its state, and the locals it saw.
-    fn pop(&mut self) -> Option<(&'a dyn HookSteps, Slot, Option<Locals>)> {
-        self.pending = self.pending.checked_sub(1)?;
-        let frame = &mut self.frames[self.pending];
-        let (slot, locals) = frame.take();
-        Some((frame.hook, slot, locals))
-    }
-
-    /// Runs the `after`s still to come, the response settled before each.
-    /// `false` when there is a future in `inner` to poll first: a settling
-    /// step, or what an `after` returned. `current` is the hook whose
-    /// `after` is running, for a panic.
-    fn afters(&mut self, response: &mut Response, current: &mut Option<&'a dyn HookSteps>) -> bool {
-        while let Some(top) = self.pending.checked_sub(1) {
-            let frame = &mut self.frames[top];
-            if !self.settled {
-                self.settled = true;
-                if needs_settling(response, frame.locals.as_ref()) {
-                    let response = std::mem::take(response);
-                    self.inner = Box::pin(settle(self.shared, response, frame.locals.take()));
-                    return false;
-                }
-            }
-            self.settled = false;
-            self.pending = top;
-            let hook = frame.hook;
-            let (slot, _locals) = frame.take();
-            *current = Some(hook);
-            if let Some(rest) = hook.after(slot, response) {
-                self.inner = rest;
-                self.after_of = Some(hook);
-                return false;
-            }
-        }
-        true
+pin_project_lite::pin_project! {
+    /// The future of a run of hooks (see [`around`]).
+    pub(crate) struct Run<'a, F> {
+        // The rest of the stack.
+        #[pin]
+        rest: F,
+        // Whether `rest` has answered (or panicked).
+        rest_done: bool,
+        // Once `rest` has answered: a settling step, or an `after`'s
+        // future.
+        step: BoxFuture<'a, Response>,
+        afters: Afters<'a>,
+        // Whether the response has been settled for the next `after`.
+        settled: bool,
+        // The hook whose `after` returned `step`, when one did.
+        after_of: Option<&'a dyn HookSteps>,
     }
 }
 
-impl Drop for Run<'_> {
-    fn drop(&mut self) {
-        // The frames whose `after` never came: a panic, or a request
-        // dropped before it was answered.
-        while self.pop().is_some() {}
-    }
-}
-
-impl Future for Run<'_> {
+impl<F> Future for Run<'_, F>
+where
+    F: Future<Output = Response>,
+{
     type Output = Response;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
-        let this = self.get_mut();
+        let mut this = self.project();
         loop {
-            let inner = &mut this.inner;
-            let polled = std::panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx)));
+            let polled = if *this.rest_done {
+                let step = &mut *this.step;
+                std::panic::catch_unwind(AssertUnwindSafe(|| step.as_mut().poll(cx)))
+            } else {
+                let rest = this.rest.as_mut();
+                std::panic::catch_unwind(AssertUnwindSafe(|| rest.poll(cx)))
+            };
             let mut response = match polled {
                 Ok(Poll::Pending) => return Poll::Pending,
                 Ok(Poll::Ready(response)) => response,
                 Err(payload) => {
                     // As in the hook's own layer: the panic is its answer,
                     // and its `after` does not run.
-                    let owner = match this.after_of {
+                    let owner = match *this.after_of {
                         Some(hook) => Some(hook),
-                        None => this.pop().map(|(hook, ..)| hook),
+                        None => this.afters.pop().map(|(hook, _)| hook),
                     };
-                    this.settled = false;
+                    *this.settled = false;
                     panic_response(&*payload, "middleware", &name_of(owner))
                 }
             };
-            this.after_of = None;
+            *this.rest_done = true;
+            *this.after_of = None;
             loop {
                 let mut current = None;
                 let done = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    this.afters(&mut response, &mut current)
+                    this.afters.run(
+                        this.step,
+                        this.settled,
+                        this.after_of,
+                        &mut response,
+                        &mut current,
+                    )
                 }));
                 match done {
                     Ok(true) => return Poll::Ready(response),

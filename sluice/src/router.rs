@@ -41,8 +41,8 @@ use crate::route_names::RouteNames;
 use crate::route_watch;
 use crate::shared::Shared;
 use crate::stack::{
-    box_service, build_stack, short_type_name, Endpoint, HttpService, Middleware, MiddlewareFn,
-    Node, StackItem, TowerLayer,
+    box_service, build_stack, short_type_name, Afters, Endpoint, HttpService, Middleware,
+    MiddlewareFn, Node, StackItem, TowerLayer,
 };
 use crate::url::{absolute_url, decode_path, push_path_and_query, redirect_netloc};
 use crate::websocket::{self, WebSocketHandler, WebSocketSpec};
@@ -1078,7 +1078,18 @@ pub(crate) struct RouterTable {
 impl Endpoint for RouterTable {
     fn call(&self, req: Request) -> BoxFuture<'_, Response> {
         match &self.root_path {
-            None => self.dispatch(req),
+            None => self.dispatch(req, None),
+            Some(root) => self.dispatch_under(root, req),
+        }
+    }
+
+    fn call_after_hooks<'a>(
+        &'a self,
+        req: Request,
+        afters: &mut Afters<'a>,
+    ) -> BoxFuture<'a, Response> {
+        match &self.root_path {
+            None => self.dispatch(req, Some(afters)),
             Some(root) => self.dispatch_under(root, req),
         }
     }
@@ -1147,13 +1158,19 @@ impl RouterTable {
             }
             None => {}
         }
-        self.dispatch(req)
+        self.dispatch(req, None)
     }
 
     // Inlined into `call`: the common request has no root path, and a
     // call of its own costs it about 20 instructions.
     #[inline(always)]
-    fn dispatch(&self, req: Request) -> BoxFuture<'_, Response> {
+    // A run of hooks further out hands its `after`s on (see
+    // `Endpoint::call_after_hooks`) to the route's handler.
+    fn dispatch<'a>(
+        &'a self,
+        req: Request,
+        afters: Option<&mut Afters<'a>>,
+    ) -> BoxFuture<'a, Response> {
         // Told apart in every table, also one without WebSocket routes: a
         // handshake never reaches an HTTP route (403, as uvicorn refuses a
         // WebSocket that Starlette's router does not match).
@@ -1193,7 +1210,11 @@ impl RouterTable {
             return Box::pin(std::future::ready(response));
         };
         let route = self.route_match(index, &found.params);
-        node.call(Self::with_route(req, route))
+        let req = Self::with_route(req, route);
+        match afters {
+            Some(afters) => node.call_after_hooks(req, afters),
+            None => node.call(req),
+        }
     }
 
     /// A WebSocket handshake: to the WebSocket route of its path, if it

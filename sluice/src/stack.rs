@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
+use smallvec::SmallVec;
 
 use crate::body::Body;
 use crate::error::{BoxError, ConfigError, Error, Panic};
@@ -517,6 +519,136 @@ pub(crate) enum Before<S> {
     Wait,
 }
 
+/// The hooks of a run whose `after` is still to come (see
+/// [`crate::hook`]), outermost first, with their states. Kept here, below
+/// the endpoints, so that an endpoint can take them into its own future.
+pub(crate) struct Afters<'a> {
+    frames: SmallVec<[Frame<'a>; 4]>,
+    /// How many of `frames` are still to run their `after`, from the last:
+    /// those hold a state and locals, the others nothing.
+    pending: usize,
+    /// The app whose exception handlers settle the responses on the way.
+    shared: &'a Shared,
+}
+
+/// A hook of [`Afters`].
+///
+/// Its state and locals are taken out when its `after` runs, and
+/// `Afters`' `Drop` drops those of the frames whose `after` never came:
+/// so a frame needs no drop of its own, and a finished run drops none.
+pub(crate) struct Frame<'a> {
+    hook: &'a dyn HookSteps,
+    slot: ManuallyDrop<Slot>,
+    /// The request's locals when the hook passed it on.
+    locals: ManuallyDrop<Option<Locals>>,
+}
+
+impl<'a> Afters<'a> {
+    /// None yet, for a run in `shared`'s stack.
+    pub(crate) fn new(shared: &'a Shared) -> Self {
+        Afters {
+            frames: SmallVec::new(),
+            pending: 0,
+            shared,
+        }
+    }
+
+    /// Whether there is no `after` to come.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending == 0
+    }
+
+    /// Adds the next hook, inside the others, with its state and the
+    /// request's locals as it passes the request on.
+    #[inline]
+    pub(crate) fn push(&mut self, hook: &'a dyn HookSteps, slot: Slot, locals: Option<Locals>) {
+        self.frames.push(Frame {
+            hook,
+            slot: ManuallyDrop::new(slot),
+            locals: ManuallyDrop::new(locals),
+        });
+        self.pending += 1;
+    }
+
+    /// Takes them all over, leaving none.
+    #[inline]
+    pub(crate) fn take(&mut self) -> Afters<'a> {
+        Afters {
+            frames: std::mem::take(&mut self.frames),
+            pending: std::mem::replace(&mut self.pending, 0),
+            shared: self.shared,
+        }
+    }
+
+    /// Runs the `after`s still to come, the response settled before each
+    /// (`settled`: whether it is, for the next one). `false` when there is
+    /// a future in `step` to poll first: a settling step, or what an
+    /// `after` returned (`after_of` is then its hook). `current` is the
+    /// hook whose `after` is running, for a panic.
+    #[inline(always)]
+    pub(crate) fn run(
+        &mut self,
+        step: &mut BoxFuture<'a, Response>,
+        settled: &mut bool,
+        after_of: &mut Option<&'a dyn HookSteps>,
+        response: &mut Response,
+        current: &mut Option<&'a dyn HookSteps>,
+    ) -> bool {
+        while let Some(top) = self.pending.checked_sub(1) {
+            let frame = &mut self.frames[top];
+            if !*settled {
+                *settled = true;
+                if needs_settling(response, frame.locals.as_ref()) {
+                    let response = std::mem::take(response);
+                    *step = Box::pin(settle(self.shared, response, frame.locals.take()));
+                    return false;
+                }
+            }
+            *settled = false;
+            self.pending = top;
+            let hook = frame.hook;
+            let slot = std::mem::replace(&mut frame.slot, ManuallyDrop::new(Slot::Empty));
+            drop(ManuallyDrop::into_inner(std::mem::take(&mut frame.locals)));
+            *current = Some(hook);
+            if let Some(rest) = hook.after(ManuallyDrop::into_inner(slot), response) {
+                *step = rest;
+                *after_of = Some(hook);
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The innermost hook whose `after` is still to come, taken off with
+    /// its state.
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<(&'a dyn HookSteps, Slot)> {
+        self.pending = self.pending.checked_sub(1)?;
+        let frame = &mut self.frames[self.pending];
+        let slot = std::mem::replace(&mut frame.slot, ManuallyDrop::new(Slot::Empty));
+        drop(ManuallyDrop::into_inner(std::mem::take(&mut frame.locals)));
+        Some((frame.hook, ManuallyDrop::into_inner(slot)))
+    }
+}
+
+impl Drop for Afters<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.pending != 0 {
+            self.drop_pending();
+        }
+    }
+}
+
+impl Afters<'_> {
+    /// Drops the states of the frames whose `after` never came: a panic,
+    /// or a request dropped before it was answered.
+    #[cold]
+    fn drop_pending(&mut self) {
+        while self.pop().is_some() {}
+    }
+}
+
 /// A hook's state, set aside while a run of hooks shares one future:
 /// one of the few shapes the built-ins' states take, so that setting one
 /// aside costs no allocation ([`Slot::Other`] aside).
@@ -688,6 +820,19 @@ pub(crate) fn panic_response(
 pub(crate) trait Endpoint: Send + Sync + 'static {
     /// Answers the request.
     fn call(&self, req: Request) -> BoxFuture<'_, Response>;
+
+    /// Answers a request that a run of hooks hands on, with the `after`s
+    /// the run still has to run. An endpoint may [take](Afters::take) them
+    /// into its own future (see `crate::hook::around`), so that the run
+    /// and its answer are one allocation; the run keeps those it leaves.
+    fn call_after_hooks<'a>(
+        &'a self,
+        req: Request,
+        afters: &mut Afters<'a>,
+    ) -> BoxFuture<'a, Response> {
+        let _ = afters;
+        self.call(req)
+    }
 
     /// The name shown in `Next`'s debug output.
     fn name(&self) -> Cow<'static, str>;
@@ -982,6 +1127,19 @@ impl Node {
                 })
             }
             NodeKind::Endpoint(endpoint) => endpoint.call(req),
+        }
+    }
+
+    /// As [`Node::call`], for a request that a run of hooks hands on (see
+    /// [`Endpoint::call_after_hooks`]).
+    pub(crate) fn call_after_hooks<'a>(
+        &'a self,
+        req: Request,
+        afters: &mut Afters<'a>,
+    ) -> BoxFuture<'a, Response> {
+        match &self.kind {
+            NodeKind::Endpoint(endpoint) => endpoint.call_after_hooks(req, afters),
+            _ => self.call(req),
         }
     }
 
