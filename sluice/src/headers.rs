@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use std::fmt;
 
 use bytes::BytesMut;
-
 use http::header::{Entry, HeaderMap, HeaderName, HeaderValue, COOKIE, VARY};
 
 /// A header the programmer wrote, converted; a typo in it is a bug in the

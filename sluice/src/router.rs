@@ -1162,10 +1162,10 @@ impl RouterTable {
     }
 
     // Inlined into `call`: the common request has no root path, and a
-    // call of its own costs it about 20 instructions.
+    // call of its own costs it about 20 instructions. `afters`: those a
+    // run of hooks further out hands on to the route's handler (see
+    // `Endpoint::call_after_hooks`).
     #[inline(always)]
-    // A run of hooks further out hands its `after`s on (see
-    // `Endpoint::call_after_hooks`) to the route's handler.
     fn dispatch<'a>(
         &'a self,
         req: Request,

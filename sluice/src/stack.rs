@@ -536,11 +536,21 @@ pub(crate) struct Afters<'a> {
 /// Its state and locals are taken out when its `after` runs, and
 /// `Afters`' `Drop` drops those of the frames whose `after` never came:
 /// so a frame needs no drop of its own, and a finished run drops none.
-pub(crate) struct Frame<'a> {
+struct Frame<'a> {
     hook: &'a dyn HookSteps,
     slot: ManuallyDrop<Slot>,
     /// The request's locals when the hook passed it on.
     locals: ManuallyDrop<Option<Locals>>,
+}
+
+impl Frame<'_> {
+    /// Takes the state out and drops the locals, leaving nothing to drop.
+    #[inline(always)]
+    fn take_state(&mut self) -> Slot {
+        let slot = std::mem::replace(&mut self.slot, ManuallyDrop::new(Slot::Empty));
+        drop(ManuallyDrop::into_inner(std::mem::take(&mut self.locals)));
+        ManuallyDrop::into_inner(slot)
+    }
 }
 
 impl<'a> Afters<'a> {
@@ -607,10 +617,9 @@ impl<'a> Afters<'a> {
             *settled = false;
             self.pending = top;
             let hook = frame.hook;
-            let slot = std::mem::replace(&mut frame.slot, ManuallyDrop::new(Slot::Empty));
-            drop(ManuallyDrop::into_inner(std::mem::take(&mut frame.locals)));
+            let slot = frame.take_state();
             *current = Some(hook);
-            if let Some(rest) = hook.after(ManuallyDrop::into_inner(slot), response) {
+            if let Some(rest) = hook.after(slot, response) {
                 *step = rest;
                 *after_of = Some(hook);
                 return false;
@@ -625,9 +634,7 @@ impl<'a> Afters<'a> {
     pub(crate) fn pop(&mut self) -> Option<(&'a dyn HookSteps, Slot)> {
         self.pending = self.pending.checked_sub(1)?;
         let frame = &mut self.frames[self.pending];
-        let slot = std::mem::replace(&mut frame.slot, ManuallyDrop::new(Slot::Empty));
-        drop(ManuallyDrop::into_inner(std::mem::take(&mut frame.locals)));
-        Some((frame.hook, ManuallyDrop::into_inner(slot)))
+        Some((frame.hook, frame.take_state()))
     }
 }
 
